@@ -1,0 +1,38 @@
+# Vetrina: `make run` serves the demo, `make test` builds and runs the whole suite.
+BUILD_DIR ?= build
+SAN_BUILD_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+DATA_DIR ?= var/data
+LISTEN ?= 127.0.0.1:8080
+ADMIN_LISTEN ?= 127.0.0.1:9090
+
+.PHONY: deps build run test test-asan clean format
+
+deps:
+	@scripts/install-deps
+
+$(BUILD_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/app/vetrina serve --listen $(LISTEN) --admin-listen $(ADMIN_LISTEN) \
+	  --threads $(JOBS) --data-dir $(DATA_DIR) --campaigns schemas/examples --print-demo-curl
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The unit and integration suites built with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_SANITIZE=ON
+	cmake --build $(SAN_BUILD_DIR) -j $(JOBS)
+	cd $(SAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+format:
+	git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)

@@ -1,0 +1,38 @@
+// Reads a campaign from its JSON form (schemas/campaign.schema.json) into an engine::Campaign,
+// checking every rule of the schema and reporting every problem with its JSON pointer, the way
+// the admin API answers a bad upload:
+//
+//   absl::StatusOr<engine::Campaign> c = ParseCampaign(json);
+//   // InvalidArgument, message: "/creatives/0/w: must be > 0\n/bid/currency: must be USD"
+//
+// Off the bid path: uses simdjson's DOM API, one parse per upload.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/campaign.h"
+
+namespace vetrina::campaigns {
+
+// Ids of campaigns, creatives and advertisers: no path tricks, bounded length.
+inline constexpr size_t kMaxIdLength = 64;
+bool IsValidId(std::string_view id);
+
+struct Problem {
+  std::string pointer;  // RFC 6901 JSON pointer, "" for the document itself
+  std::string message;
+};
+
+// Parses and validates one campaign. On failure the status message lists every problem, one
+// "pointer: message" per line; `problems`, when given, receives them too.
+absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
+                                               std::vector<Problem>* problems = nullptr);
+
+// Reads every `*.json` file in `dir` (sorted by name) as a campaign. Fails on the first bad file,
+// naming it.
+absl::StatusOr<std::vector<engine::Campaign>> LoadCampaignDirectory(const std::string& dir);
+
+}  // namespace vetrina::campaigns

@@ -1,0 +1,59 @@
+// The HTTP server's request and response as handlers see them: plain structs, no Beast, so
+// handlers compile without Asio and are tested without a socket.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace vetrina::http {
+
+enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kOther };
+
+// Valid only during Handler::Handle: views point into the connection's buffers.
+struct HttpRequest {
+  Method method = Method::kGet;
+  std::string_view path;   // "/openrtb2/bid"
+  std::string_view query;  // after '?', without it; "" when absent
+  std::string_view body;   // already inflated when sent with Content-Encoding: gzip
+  std::string_view authorization;
+  std::string_view content_type;
+  std::string_view openrtb_version;  // x-openrtb-version
+  absl::Time received_at;            // when the request's last byte was read
+  int worker = 0;                    // index of the serving thread
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // close the connection after this response
+
+  void Reset() {
+    status = 200;
+    body.clear();
+    content_type = "application/json";
+    headers.clear();
+    close = false;
+  }
+};
+
+// Serves requests on one worker thread. Not thread-safe: the server creates one per worker and
+// calls it only from that worker's thread.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual void Handle(const HttpRequest& request, HttpResponse* response) = 0;
+};
+using HandlerPtr = std::unique_ptr<Handler>;
+
+// Called once on each worker thread, before that worker serves, with the worker's index.
+using HandlerFactory = std::function<HandlerPtr(int worker)>;
+
+}  // namespace vetrina::http

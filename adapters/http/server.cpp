@@ -1,0 +1,395 @@
+#include "adapters/http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cassert>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "adapters/http/gzip.h"
+#include "engine/status_macros.h"
+#include "engine/strings.h"
+
+namespace vetrina::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr int kListenBacklog = 4096;
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return absl::ToChronoNanoseconds(d);
+}
+
+Method ToMethod(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::delete_: return Method::kDelete;
+    default: return Method::kOther;
+  }
+}
+
+// A session's registration with its worker, so shutdown can close the idle ones.
+struct SessionState {
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;
+};
+
+class ServerImpl;
+
+// One thread, one io_context, one acceptor. Everything here runs on the worker's own thread, so
+// the session set and the draining flag need no lock.
+class Worker {
+ public:
+  Worker(ServerImpl& server, int index) : server_(server), index_(index), io_(1), acceptor_(io_) {}
+  ~Worker() { Join(); }
+
+  absl::Status Bind(const tcp::endpoint& endpoint);
+  uint16_t BoundPort() const { return acceptor_.local_endpoint().port(); }
+  void Run(HandlerFactory& factory);
+  void Drain();
+  void Stop() { io_.stop(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  absl::Notification& done() { return done_; }
+
+ private:
+  asio::awaitable<void> AcceptLoop();
+  asio::awaitable<void> Reject(tcp::socket socket);
+  asio::awaitable<void> Session(tcp::socket socket);
+  // Answers a request the handler never sees (malformed, too large) and closes.
+  asio::awaitable<void> RespondAndClose(beast::tcp_stream& stream, bhttp::status status,
+                                        std::string_view message);
+
+  ServerImpl& server_;
+  const int index_;
+  // Declared before io_: destroying io_ destroys suspended sessions, which unregister here.
+  absl::flat_hash_set<SessionState*> sessions_;
+  bool draining_ = false;
+  HandlerPtr handler_;
+  absl::Notification done_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+class ServerImpl final : public HttpServer {
+ public:
+  ServerImpl(const ServerOptions& options, const engine::Clock& clock)
+      : options_(options), clock_(clock) {}
+  ~ServerImpl() override { Shutdown(absl::Seconds(1)); }
+
+  absl::Status Bind();
+  void Serve(HandlerFactory factory) override;
+
+  uint16_t port() const override { return port_; }
+  const ServerStats& stats() const override { return stats_; }
+  void Shutdown(absl::Duration grace) override;
+
+  const ServerOptions& options() const { return options_; }
+  const engine::Clock& clock() const { return clock_; }
+  ServerStats& mutable_stats() { return stats_; }
+
+ private:
+  friend class Worker;
+  ServerOptions options_;
+  HandlerFactory factory_;
+  const engine::Clock& clock_;
+  ServerStats stats_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  uint16_t port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+absl::Status Worker::Bind(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.set_option(ReusePort(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(kListenBacklog, ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("cannot listen on ", endpoint.address().to_string(), ":",
+                                         endpoint.port(), ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+void Worker::Run(HandlerFactory& factory) {
+  thread_ = std::thread([this, &factory] {
+    handler_ = factory(index_);
+    asio::co_spawn(io_, AcceptLoop(), asio::detached);
+    io_.run();
+    handler_.reset();
+    done_.Notify();
+  });
+}
+
+void Worker::Drain() {
+  asio::post(io_, [this] {
+    draining_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    for (SessionState* session : sessions_) {
+      if (session->idle) session->stream->socket().cancel(ignored);
+    }
+  });
+}
+
+asio::awaitable<void> Worker::AcceptLoop() {
+  ServerStats& stats = server_.mutable_stats();
+  asio::steady_timer backoff(io_);
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      // Out of descriptors or similar: back off instead of spinning.
+      backoff.expires_after(std::chrono::milliseconds(10));
+      co_await backoff.async_wait(kNoThrow);
+      continue;
+    }
+    if (stats.connections_open.load(std::memory_order_relaxed) >= server_.options().max_connections) {
+      stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(io_, Reject(std::move(socket)), asio::detached);
+      continue;
+    }
+    stats.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    stats.connections_open.fetch_add(1, std::memory_order_relaxed);
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(io_, Session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Worker::Reject(tcp::socket socket) {
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Content-Length: 36\r\nConnection: close\r\n\r\n{\"error\":\"too many open connections\"}";
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(1));
+  co_await asio::async_write(stream, asio::buffer(kResponse.data(), kResponse.size()), kNoThrow);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<void> Worker::RespondAndClose(beast::tcp_stream& stream, bhttp::status status,
+                                              std::string_view message) {
+  bhttp::response<bhttp::string_body> res(status, 11);
+  res.set(bhttp::field::server, "vetrina");
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = StrCat("{\"error\":\"", message, "\"}");
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream.expires_after(std::chrono::seconds(2));
+  co_await bhttp::async_write(stream, res, kNoThrow);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> Worker::Session(tcp::socket socket) {
+  const ServerOptions& options = server_.options();
+  ServerStats& stats = server_.mutable_stats();
+  beast::tcp_stream stream(std::move(socket));
+  SessionState state{&stream, true};
+  sessions_.insert(&state);
+  struct Unregister {
+    Worker* worker;
+    SessionState* state;
+    ~Unregister() {
+      worker->sessions_.erase(state);
+      worker->server_.mutable_stats().connections_open.fetch_sub(1, std::memory_order_relaxed);
+    }
+  } unregister{this, &state};
+
+  // Bounds what a client can make us buffer, pipelined requests included.
+  beast::flat_buffer buffer(options.max_header_bytes + options.max_body_bytes + 4096);
+  HttpResponse response;
+  std::string inflated;
+  std::string compressed;
+  int pipelined = 0;
+
+  while (!draining_) {
+    // Wait for the first byte of the next request under the idle timeout; from then on the whole
+    // request must arrive within the read timeout, so a byte-a-second client cannot hold us.
+    if (buffer.size() == 0) {
+      pipelined = 0;
+      state.idle = true;
+      stream.expires_after(ToChrono(options.idle_timeout));
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
+      state.idle = false;
+      if (ec) {
+        if (ec == beast::error::timeout) stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+        co_return;
+      }
+      buffer.commit(n);
+    } else if (++pipelined > options.max_pipelined) {
+      co_return;  // a client that floods requests without reading answers
+    }
+    state.idle = false;
+    stream.expires_after(ToChrono(options.read_timeout));
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+    if (!ec && parser.get()[bhttp::field::expect] == "100-continue" && !parser.is_done()) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      std::tie(ec, n) = co_await asio::async_write(
+          stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
+    }
+    if (!ec && !parser.is_done()) {
+      std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+    }
+    if (ec) {
+      if (ec == beast::error::timeout) {
+        stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+      } else if (ec == bhttp::error::body_limit) {
+        stats.too_large.fetch_add(1, std::memory_order_relaxed);
+        co_await RespondAndClose(stream, bhttp::status::payload_too_large, "body too large");
+      } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+        stats.too_large.fetch_add(1, std::memory_order_relaxed);
+        co_await RespondAndClose(stream, bhttp::status::request_header_fields_too_large,
+                                 "header too large");
+      } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+        co_await RespondAndClose(stream, bhttp::status::bad_request, "malformed HTTP request");
+      }
+      co_return;
+    }
+
+    bhttp::request<bhttp::string_body>& req = parser.get();
+    HttpRequest request;
+    request.method = ToMethod(req.method());
+    std::string_view target = View(req.target());
+    const size_t question = target.find('?');
+    request.path = target.substr(0, question);
+    if (question != std::string_view::npos) request.query = target.substr(question + 1);
+    request.authorization = View(req[bhttp::field::authorization]);
+    request.content_type = View(req[bhttp::field::content_type]);
+    request.openrtb_version = View(req["x-openrtb-version"]);
+    request.worker = index_;
+    request.body = req.body();
+
+    const std::string_view encoding = View(req[bhttp::field::content_encoding]);
+    if (!encoding.empty() && !absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "identity")) {
+      if (!absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "gzip")) {
+        stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
+        co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,
+                                 "unsupported Content-Encoding");
+        co_return;
+      }
+      if (absl::Status s = GzipInflate(req.body(), options.max_body_bytes, &inflated); !s.ok()) {
+        const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
+        (too_large ? stats.too_large : stats.bad_requests).fetch_add(1, std::memory_order_relaxed);
+        co_await RespondAndClose(
+            stream, too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request,
+            vetrina::View(s.message()));
+        co_return;
+      }
+      request.body = inflated;
+    }
+    request.received_at = server_.clock().Now();
+
+    response.Reset();
+    handler_->Handle(request, &response);
+
+    bhttp::response<bhttp::string_body> res(static_cast<bhttp::status>(response.status),
+                                            req.version());
+    res.set(bhttp::field::server, "vetrina");
+    if (!response.body.empty() || response.status != 204) {
+      res.set(bhttp::field::content_type, response.content_type);
+    }
+    for (const auto& [name, value] : response.headers) res.set(name, value);
+    if (response.body.size() >= options.gzip_min_bytes &&
+        AcceptsGzip(View(req[bhttp::field::accept_encoding]))) {
+      GzipDeflate(response.body, &compressed);
+      std::swap(response.body, compressed);
+      res.set(bhttp::field::content_encoding, "gzip");
+      res.set(bhttp::field::vary, "Accept-Encoding");
+    }
+    const bool keep_alive = req.keep_alive() && !response.close && !draining_;
+    res.body() = std::move(response.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    auto [write_ec, written] = co_await bhttp::async_write(stream, res, kNoThrow);
+    response.body = std::move(res.body());  // keep the capacity for the next response
+    if (write_ec) co_return;
+    if (!keep_alive) {
+      boost::system::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+absl::Status ServerImpl::Bind() {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(options_.host, ec);
+  if (ec) return absl::InvalidArgumentError(StrCat("bad listen address: ", options_.host));
+  if (options_.threads < 1) return absl::InvalidArgumentError("threads must be >= 1");
+  uint16_t port = options_.port;
+  for (int i = 0; i < options_.threads; ++i) {
+    auto worker = std::make_unique<Worker>(*this, i);
+    VETRINA_RETURN_IF_ERROR(worker->Bind(tcp::endpoint(address, port)));
+    port = worker->BoundPort();  // port 0: the others join the first one's port
+    workers_.push_back(std::move(worker));
+  }
+  port_ = port;
+  return absl::OkStatus();
+}
+
+void ServerImpl::Serve(HandlerFactory factory) {
+  assert(!factory_ && "Serve called twice");
+  factory_ = std::move(factory);
+  for (auto& worker : workers_) worker->Run(factory_);
+}
+
+void ServerImpl::Shutdown(absl::Duration grace) {
+  if (shut_down_.exchange(true)) return;
+  for (auto& worker : workers_) worker->Drain();
+  const absl::Time deadline = absl::Now() + grace;
+  for (auto& worker : workers_) {
+    if (!worker->done().WaitForNotificationWithDeadline(deadline)) break;
+  }
+  for (auto& worker : workers_) worker->Stop();
+  for (auto& worker : workers_) worker->Join();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Bind(const ServerOptions& options,
+                                                             const engine::Clock& clock) {
+  auto server = std::make_unique<ServerImpl>(options, clock);
+  VETRINA_RETURN_IF_ERROR(server->Bind());
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace vetrina::http

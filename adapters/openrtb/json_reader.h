@@ -1,0 +1,134 @@
+// Small helpers over simdjson On-Demand that turn type errors into absl::Status messages naming
+// the field ("imp[0].banner.w: must be an integer"). Used by the OpenRTB and Native parsers; not
+// part of the module's public interface.
+//
+// Paths are built only on the error path: a reader returns ": must be X" and each enclosing
+// object or array prefixes its key or index while the error travels up.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/strings.h"
+#include "engine/status_macros.h"
+
+namespace vetrina::openrtb::json {
+
+using simdjson::ondemand::value;
+
+// "w" + ": must be..." -> "w: must be..."; "imp" + "[0].id: ..." -> "imp[0].id: ...".
+inline absl::Status Prefix(std::string_view key, const absl::Status& status) {
+  std::string_view msg = View(status.message());
+  const bool joins = !msg.empty() && (msg[0] == ':' || msg[0] == '[');
+  return absl::Status(status.code(), StrCat(key, joins ? "" : ".", msg));
+}
+
+inline absl::Status Error(simdjson::error_code error, std::string_view expected) {
+  if (error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_OUT_OF_RANGE) {
+    return absl::InvalidArgumentError(StrCat(": must be ", expected));
+  }
+  return absl::InvalidArgumentError(StrCat(": invalid JSON (", simdjson::error_message(error),
+                                                 ")"));
+}
+
+inline absl::Status ReadString(value v, std::string* out) {
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) return Error(e, "a string");
+  out->assign(s.data(), s.size());
+  return absl::OkStatus();
+}
+
+// Integers; also accepts a number with no fractional part (1.0), which some exchanges send.
+inline absl::Status ReadInt64(value v, int64_t* out) {
+  simdjson::ondemand::number_type type;
+  if (auto e = v.get_number_type().get(type)) return Error(e, "an integer");
+  if (type == simdjson::ondemand::number_type::floating_point_number) {
+    double d;
+    if (auto e = v.get_double().get(d)) return Error(e, "an integer");
+    if (d != static_cast<double>(static_cast<int64_t>(d))) return Error(simdjson::INCORRECT_TYPE, "an integer");
+    *out = static_cast<int64_t>(d);
+    return absl::OkStatus();
+  }
+  if (auto e = v.get_int64().get(*out)) return Error(e, "an integer");
+  return absl::OkStatus();
+}
+
+inline absl::Status ReadInt(value v, int* out) {
+  int64_t wide = 0;
+  VETRINA_RETURN_IF_ERROR(ReadInt64(v, &wide));
+  if (wide < INT32_MIN || wide > INT32_MAX) return Error(simdjson::NUMBER_OUT_OF_RANGE, "a 32-bit integer");
+  *out = static_cast<int>(wide);
+  return absl::OkStatus();
+}
+
+// 0/1 flags; JSON booleans are accepted too.
+inline absl::Status ReadFlag(value v, bool* out) {
+  simdjson::ondemand::json_type type;
+  if (auto e = v.type().get(type)) return Error(e, "0 or 1");
+  if (type == simdjson::ondemand::json_type::boolean) {
+    if (auto e = v.get_bool().get(*out)) return Error(e, "0 or 1");
+    return absl::OkStatus();
+  }
+  int n = 0;
+  VETRINA_RETURN_IF_ERROR(ReadInt(v, &n));
+  *out = n != 0;
+  return absl::OkStatus();
+}
+
+inline absl::Status ReadDouble(value v, double* out) {
+  if (auto e = v.get_double().get(*out)) return Error(e, "a number");
+  return absl::OkStatus();
+}
+
+// Calls fn(std::string_view key, value v) -> absl::Status for each field, in document order.
+template <typename Fn>
+absl::Status ForEachField(value v, Fn&& fn) {
+  simdjson::ondemand::object object;
+  if (auto e = v.get_object().get(object)) return Error(e, "an object");
+  for (auto field_result : object) {
+    simdjson::ondemand::field field;
+    if (auto e = std::move(field_result).get(field)) return Error(e, "an object");
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return Error(e, "an object");
+    if (absl::Status s = fn(key, field.value()); !s.ok()) return Prefix(key, s);
+  }
+  return absl::OkStatus();
+}
+
+// Calls fn(size_t index, value v) -> absl::Status for each element.
+template <typename Fn>
+absl::Status ForEachElement(value v, Fn&& fn) {
+  simdjson::ondemand::array array;
+  if (auto e = v.get_array().get(array)) return Error(e, "an array");
+  size_t index = 0;
+  for (auto element_result : array) {
+    value element;
+    if (auto e = std::move(element_result).get(element)) return Error(e, "an array");
+    if (absl::Status s = fn(index, element); !s.ok()) {
+      return Prefix(StrCat("[", index, "]"), s);
+    }
+    ++index;
+  }
+  return absl::OkStatus();
+}
+
+inline absl::Status ReadStringArray(value v, std::vector<std::string>* out) {
+  out->clear();
+  return ForEachElement(v, [&](size_t, value element) {
+    return ReadString(element, &out->emplace_back());
+  });
+}
+
+inline absl::Status ReadIntArray(value v, std::vector<int>* out) {
+  out->clear();
+  return ForEachElement(v, [&](size_t, value element) {
+    return ReadInt(element, &out->emplace_back());
+  });
+}
+
+}  // namespace vetrina::openrtb::json

@@ -1,0 +1,50 @@
+#include "adapters/openrtb/json_writer.h"
+
+#include "engine/strings.h"
+
+namespace vetrina::openrtb {
+
+void AppendJsonEscaped(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (u < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[u >> 4]);
+          out->push_back(kHex[u & 0xf]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+}
+
+void AppendDecimal(engine::Micros micros, std::string* out) {
+  if (micros < 0) {
+    out->push_back('-');
+    micros = -micros;
+  }
+  StrAppend(out, micros / engine::kMicrosPerUnit);
+  int64_t frac = micros % engine::kMicrosPerUnit;
+  if (frac == 0) return;
+  char digits[7] = "000000";
+  for (int i = 5; i >= 0; --i, frac /= 10) digits[i] = static_cast<char>('0' + frac % 10);
+  int len = 6;
+  while (digits[len - 1] == '0') --len;
+  out->push_back('.');
+  out->append(digits, len);
+}
+
+void JsonWriter::Int(int64_t value) {
+  Separate();
+  StrAppend(out_, value);
+}
+
+}  // namespace vetrina::openrtb

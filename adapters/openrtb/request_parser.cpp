@@ -1,0 +1,385 @@
+#include "adapters/openrtb/request_parser.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "adapters/openrtb/json_reader.h"
+
+namespace vetrina::openrtb {
+namespace {
+
+using json::value;
+using engine::Micros;
+
+absl::Status ReadPrice(value v, Micros* out) {
+  double units = 0;
+  VETRINA_RETURN_IF_ERROR(json::ReadDouble(v, &units));
+  std::optional<Micros> micros = engine::MicrosFromUnits(units);
+  if (!micros) return absl::InvalidArgumentError(": must be a non-negative price");
+  *out = *micros;
+  return absl::OkStatus();
+}
+
+absl::Status ParseFormat(value v, engine::Size* size) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "w") return json::ReadInt(f, &size->w);
+    if (key == "h") return json::ReadInt(f, &size->h);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseBanner(value v, engine::BannerSpec* banner) {
+  engine::Size primary;
+  std::vector<engine::Size> formats;
+  VETRINA_RETURN_IF_ERROR(json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "w") return json::ReadInt(f, &primary.w);
+    if (key == "h") return json::ReadInt(f, &primary.h);
+    if (key == "battr") return json::ReadIntArray(f, &banner->battr);
+    if (key == "format") {
+      return json::ForEachElement(f, [&](size_t, value e) {
+        return ParseFormat(e, &formats.emplace_back());
+      });
+    }
+    return absl::OkStatus();
+  }));
+  banner->sizes.clear();
+  if (primary.w > 0 && primary.h > 0) banner->sizes.push_back(primary);
+  for (const engine::Size& s : formats) {
+    if (s.w > 0 && s.h > 0 && s != primary) banner->sizes.push_back(s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseVideo(value v, engine::VideoSpec* video) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "w") return json::ReadInt(f, &video->size.w);
+    if (key == "h") return json::ReadInt(f, &video->size.h);
+    if (key == "minduration") return json::ReadInt(f, &video->min_duration);
+    if (key == "maxduration") return json::ReadInt(f, &video->max_duration);
+    if (key == "mimes") return json::ReadStringArray(f, &video->mimes);
+    if (key == "battr") return json::ReadIntArray(f, &video->battr);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseAudio(value v, engine::AudioSpec* audio) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "mimes") return json::ReadStringArray(f, &audio->mimes);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseDeal(value v, engine::Deal* deal) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "id") return json::ReadString(f, &deal->id);
+    if (key == "bidfloor") return ReadPrice(f, &deal->floor);
+    if (key == "bidfloorcur") return json::ReadString(f, &deal->floor_currency);
+    if (key == "at") return json::ReadInt(f, &deal->auction_type);
+    if (key == "wseat") return json::ReadStringArray(f, &deal->wseat);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParsePmp(value v, engine::Imp* imp) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "private_auction") return json::ReadFlag(f, &imp->private_auction);
+    if (key == "deals") {
+      return json::ForEachElement(f, [&](size_t, value e) {
+        return ParseDeal(e, &imp->deals.emplace_back());
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseImpExt(value v, engine::Imp* imp) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "prebid") {
+      simdjson::ondemand::json_type type;
+      if (f.type().get(type) == simdjson::SUCCESS &&
+          type == simdjson::ondemand::json_type::null) {
+        return absl::OkStatus();
+      }
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "is_rewarded_inventory") {
+          bool rewarded = false;
+          VETRINA_RETURN_IF_ERROR(json::ReadFlag(g, &rewarded));
+          imp->rewarded = imp->rewarded || rewarded;
+        }
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParsePublication(value v, engine::DistributionChannel channel,
+                              engine::Publication* pub) {
+  pub->channel = channel;
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "id") return json::ReadString(f, &pub->id);
+    if (key == "bundle" && channel == engine::DistributionChannel::kApp) {
+      return json::ReadString(f, &pub->bundle);
+    }
+    if (key == "domain") return json::ReadString(f, &pub->domain);
+    if (key == "cat") return json::ReadStringArray(f, &pub->categories);
+    if (key == "publisher") {
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "id") return json::ReadString(g, &pub->publisher_id);
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseGeo(value v, engine::Device* device) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "country") {
+      VETRINA_RETURN_IF_ERROR(json::ReadString(f, &device->country));
+      absl::AsciiStrToUpper(&device->country);
+      return absl::OkStatus();
+    }
+    if (key == "region") return json::ReadString(f, &device->region);
+    if (key == "city") return json::ReadString(f, &device->city);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseOptionalInt(value v, std::optional<int>* out) {
+  int n;
+  VETRINA_RETURN_IF_ERROR(json::ReadInt(v, &n));
+  *out = n;
+  return absl::OkStatus();
+}
+
+absl::Status ParseDevice(value v, engine::Device* device) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "ua") return json::ReadString(f, &device->ua);
+    if (key == "ip") return json::ReadString(f, &device->ip);
+    if (key == "ipv6") return json::ReadString(f, &device->ipv6);
+    if (key == "devicetype") return json::ReadInt(f, &device->device_type);
+    if (key == "connectiontype") return json::ReadInt(f, &device->connection_type);
+    if (key == "os") {
+      VETRINA_RETURN_IF_ERROR(json::ReadString(f, &device->os));
+      absl::AsciiStrToLower(&device->os);
+      return absl::OkStatus();
+    }
+    if (key == "osv") return json::ReadString(f, &device->os_version);
+    if (key == "make") return json::ReadString(f, &device->make);
+    if (key == "model") return json::ReadString(f, &device->model);
+    if (key == "language") {
+      VETRINA_RETURN_IF_ERROR(json::ReadString(f, &device->language));
+      absl::AsciiStrToLower(&device->language);
+      return absl::OkStatus();
+    }
+    if (key == "ifa") return json::ReadString(f, &device->ifa);
+    if (key == "lmt") return ParseOptionalInt(f, &device->lmt);
+    if (key == "dnt") return ParseOptionalInt(f, &device->dnt);
+    if (key == "geo") return ParseGeo(f, device);
+    if (key == "ext") {
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "ifv") return json::ReadString(g, &device->ifv);
+        if (inner == "atts") return ParseOptionalInt(g, &device->atts);
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseEids(value v, std::vector<engine::Eid>* eids) {
+  eids->clear();
+  return json::ForEachElement(v, [&](size_t, value e) {
+    engine::Eid& eid = eids->emplace_back();
+    return json::ForEachField(e, [&](std::string_view key, value f) {
+      if (key == "source") return json::ReadString(f, &eid.source);
+      if (key == "uids") {
+        return json::ForEachElement(f, [&](size_t, value uid) {
+          return json::ForEachField(uid, [&](std::string_view inner, value g) {
+            if (inner == "id") return json::ReadString(g, &eid.ids.emplace_back());
+            return absl::OkStatus();
+          });
+        });
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+absl::Status ParseUser(value v, engine::User* user) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "id") return json::ReadString(f, &user->id);
+    if (key == "buyeruid") return json::ReadString(f, &user->buyer_uid);
+    if (key == "consent") return json::ReadString(f, &user->consent);
+    if (key == "eids") return ParseEids(f, &user->eids);
+    if (key == "ext") {
+      // 2.5 locations; a 2.6 field seen earlier in the object wins.
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "consent" && user->consent.empty()) return json::ReadString(g, &user->consent);
+        if (inner == "eids" && user->eids.empty()) return ParseEids(g, &user->eids);
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseRegs(value v, engine::Regs* regs) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "coppa") return ParseOptionalInt(f, &regs->coppa);
+    if (key == "gdpr") return ParseOptionalInt(f, &regs->gdpr);
+    if (key == "us_privacy") return json::ReadString(f, &regs->us_privacy);
+    if (key == "gpp") return json::ReadString(f, &regs->gpp);
+    if (key == "gpp_sid") return json::ReadIntArray(f, &regs->gpp_sid);
+    if (key == "ext") {
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "gdpr" && !regs->gdpr) return ParseOptionalInt(g, &regs->gdpr);
+        if (inner == "us_privacy" && regs->us_privacy.empty()) {
+          return json::ReadString(g, &regs->us_privacy);
+        }
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ParseSource(value v, bool* has_schain) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "schain") *has_schain = true;
+    if (key == "ext") {
+      return json::ForEachField(f, [&](std::string_view inner, value) {
+        if (inner == "schain") *has_schain = true;
+        return absl::OkStatus();
+      });
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+BidRequestParser::BidRequestParser(size_t max_bytes) : max_bytes_(max_bytes), parser_(max_bytes) {}
+
+absl::Status BidRequestParser::ParseImp(value v, engine::Imp* imp) {
+  return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "id") return json::ReadString(f, &imp->id);
+    if (key == "banner") return ParseBanner(f, &imp->banner.emplace());
+    if (key == "video") return ParseVideo(f, &imp->video.emplace());
+    if (key == "audio") return ParseAudio(f, &imp->audio.emplace());
+    if (key == "native") {
+      engine::NativeSpec& native = imp->native.emplace();
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "battr") return json::ReadIntArray(g, &native.battr);
+        if (inner != "request") return absl::OkStatus();
+        simdjson::ondemand::json_type type;
+        if (auto e = g.type().get(type)) return json::Error(e, "a string");
+        if (type == simdjson::ondemand::json_type::object) {
+          return NativeRequestParser::ParseObject(g, &native.request);
+        }
+        std::string_view text;
+        if (auto e = g.get_string().get(text)) return json::Error(e, "a string");
+        return native_parser_.Parse(text, &native.request);
+      });
+    }
+    if (key == "instl") return json::ReadFlag(f, &imp->interstitial);
+    if (key == "rwdd") {
+      bool rewarded = false;
+      VETRINA_RETURN_IF_ERROR(json::ReadFlag(f, &rewarded));
+      imp->rewarded = imp->rewarded || rewarded;
+      return absl::OkStatus();
+    }
+    if (key == "bidfloor") return ReadPrice(f, &imp->bid_floor);
+    if (key == "bidfloorcur") return json::ReadString(f, &imp->bid_floor_currency);
+    if (key == "tagid") return json::ReadString(f, &imp->tag_id);
+    if (key == "pmp") return ParsePmp(f, imp);
+    if (key == "ext") return ParseImpExt(f, imp);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status BidRequestParser::ParseRoot(value root, engine::BidRequest* out) {
+  int distribution_channels = 0;
+  VETRINA_RETURN_IF_ERROR(json::ForEachField(root, [&](std::string_view key, value f) {
+    if (key == "id") return json::ReadString(f, &out->id);
+    if (key == "imp") {
+      return json::ForEachElement(f, [&](size_t, value e) {
+        return ParseImp(e, &out->imps.emplace_back());
+      });
+    }
+    if (key == "app" || key == "site" || key == "dooh") {
+      ++distribution_channels;
+      if (distribution_channels > 1) {
+        return absl::InvalidArgumentError(": only one of site, app and dooh may be present");
+      }
+      const auto channel = key == "app"    ? engine::DistributionChannel::kApp
+                           : key == "site" ? engine::DistributionChannel::kSite
+                                           : engine::DistributionChannel::kDooh;
+      return ParsePublication(f, channel, &out->publication);
+    }
+    if (key == "device") return ParseDevice(f, &out->device);
+    if (key == "user") return ParseUser(f, &out->user);
+    if (key == "regs") return ParseRegs(f, &out->regs);
+    if (key == "source") return ParseSource(f, &out->has_schain);
+    if (key == "at") return json::ReadInt(f, &out->auction_type);
+    if (key == "tmax") return json::ReadInt(f, &out->tmax_ms);
+    if (key == "test") return json::ReadFlag(f, &out->test);
+    if (key == "cur") return json::ReadStringArray(f, &out->currencies);
+    if (key == "wseat") return json::ReadStringArray(f, &out->wseat);
+    if (key == "bseat") return json::ReadStringArray(f, &out->bseat);
+    if (key == "bcat") return json::ReadStringArray(f, &out->bcat);
+    if (key == "cattax") return json::ReadInt(f, &out->cattax);
+    if (key == "badv") return json::ReadStringArray(f, &out->badv);
+    if (key == "bapp") return json::ReadStringArray(f, &out->bapp);
+    return absl::OkStatus();
+  }));
+  return ValidateBidRequest(*out);
+}
+
+absl::Status BidRequestParser::Parse(std::string_view json, engine::BidRequest* out) {
+  if (json.size() > max_bytes_) {
+    return absl::ResourceExhaustedError(StrCat("request body larger than ", max_bytes_));
+  }
+  *out = engine::BidRequest();
+  padded_.assign(json);
+  padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  simdjson::ondemand::document doc;
+  if (auto e = parser_.iterate(padded_.data(), json.size(), padded_.size()).get(doc)) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+  }
+  value root;
+  if (auto e = doc.get_value().get(root)) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+  }
+  if (absl::Status s = ParseRoot(root, out); !s.ok()) {
+    // Errors about the root itself read "request: must be an object".
+    if (!s.message().empty() && s.message().front() == ':') return json::Prefix("request", s);
+    return s;
+  }
+  if (doc.current_location().error() == simdjson::SUCCESS) return absl::InvalidArgumentError("request: trailing content after the object");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateBidRequest(const engine::BidRequest& request) {
+  if (request.id.empty()) return absl::InvalidArgumentError("id: required");
+  if (request.imps.empty()) return absl::InvalidArgumentError("imp: at least one imp is required");
+  absl::flat_hash_set<std::string_view> ids;
+  for (size_t i = 0; i < request.imps.size(); ++i) {
+    const engine::Imp& imp = request.imps[i];
+    if (imp.id.empty()) return absl::InvalidArgumentError(StrCat("imp[", i, "].id: required"));
+    if (!ids.insert(imp.id).second) {
+      return absl::InvalidArgumentError(StrCat("imp[", i, "].id: duplicate \"", imp.id, "\""));
+    }
+    if (!imp.banner && !imp.video && !imp.audio && !imp.native) {
+      return absl::InvalidArgumentError(
+          StrCat("imp[", i, "]: needs one of banner, video, audio, native"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vetrina::openrtb

@@ -1,0 +1,36 @@
+#include "adapters/service/admin_handler.h"
+
+#include "adapters/service/bid_handler.h"
+
+namespace vetrina::service {
+
+void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  Endpoint endpoint = Endpoint::kOther;
+  const bool read_method = request.method == http::Method::kGet || request.method == http::Method::kHead;
+  if (request.path == "/healthz") {
+    endpoint = Endpoint::kHealthz;
+    response->body = "{\"status\":\"ok\"}";
+  } else if (request.path == "/readyz") {
+    endpoint = Endpoint::kReadyz;
+    if (bidder_.ready()) {
+      response->body = "{\"status\":\"ready\"}";
+    } else {
+      response->status = 503;
+      response->body = "{\"status\":\"loading\"}";
+    }
+  } else if (request.path == "/metrics") {
+    endpoint = Endpoint::kMetrics;
+    response->content_type = "text/plain; version=0.0.4";
+    response->body = bidder_.metrics().Render(bidder_.listeners());
+  } else {
+    SetError(404, "not found", response);
+  }
+  if (endpoint != Endpoint::kOther && !read_method) {
+    response->Reset();
+    SetError(405, "use GET", response);
+    response->headers.emplace_back("Allow", "GET, HEAD");
+  }
+  bidder_.metrics().CountRequest(endpoint, response->status);
+}
+
+}  // namespace vetrina::service

@@ -1,0 +1,41 @@
+// The public listener's handler: POST /openrtb2/bid. A thin shell: parse -> RunAuction -> write.
+//
+//   http::HandlerFactory factory = [&](int worker) {
+//     return std::make_unique<BidHandler>(bidder, worker);
+//   };
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "adapters/http/http_types.h"
+#include "adapters/openrtb/request_parser.h"
+#include "adapters/service/bidder.h"
+#include "engine/bid_request.h"
+#include "engine/epoch.h"
+
+namespace vetrina::service {
+
+// Not thread-safe: one per worker thread (it owns that worker's parser and epoch slot).
+class BidHandler final : public http::Handler {
+ public:
+  BidHandler(Bidder& bidder, int worker);
+  void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
+
+ private:
+  void HandleBid(const http::HttpRequest& request, http::HttpResponse* response);
+  std::string NextResponseId();
+
+  Bidder& bidder_;
+  const int worker_;
+  engine::EpochDomain::Reader reader_;
+  openrtb::BidRequestParser parser_;
+  engine::BidRequest bid_request_;  // reused across requests
+  uint64_t sequence_ = 0;
+  const std::string id_prefix_;  // distinct per process start and worker
+};
+
+// Writes {"error": message} with status `status`.
+void SetError(int status, std::string_view message, http::HttpResponse* response);
+
+}  // namespace vetrina::service

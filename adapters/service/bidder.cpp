@@ -1,0 +1,24 @@
+#include "adapters/service/bidder.h"
+
+namespace vetrina::service {
+
+Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
+    : clock_(clock),
+      options_(std::move(options)),
+      campaigns_(epoch_, std::make_unique<engine::CampaignSnapshot>()) {}
+
+void Bidder::PublishCampaigns(std::vector<engine::Campaign> campaigns) {
+  campaigns_.Publish(std::make_unique<engine::CampaignSnapshot>(std::move(campaigns)));
+}
+
+void Bidder::AddListener(std::string name, const http::ServerStats* stats) {
+  absl::MutexLock lock(&listeners_mu_);
+  listeners_.emplace_back(std::move(name), stats);
+}
+
+std::vector<std::pair<std::string, const http::ServerStats*>> Bidder::listeners() const {
+  absl::MutexLock lock(&listeners_mu_);
+  return listeners_;
+}
+
+}  // namespace vetrina::service

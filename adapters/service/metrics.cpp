@@ -1,0 +1,130 @@
+#include "adapters/service/metrics.h"
+
+#include "engine/strings.h"
+
+namespace vetrina::service {
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+void AppendSeconds(int64_t micros, std::string* out) {
+  StrAppend(out, micros / 1'000'000, ".");
+  std::string frac = std::to_string(micros % 1'000'000);
+  out->append(6 - frac.size(), '0');
+  out->append(frac);
+}
+
+}  // namespace
+
+std::string_view EndpointName(Endpoint endpoint) {
+  switch (endpoint) {
+    case Endpoint::kBid: return "bid";
+    case Endpoint::kHealthz: return "healthz";
+    case Endpoint::kReadyz: return "readyz";
+    case Endpoint::kMetrics: return "metrics";
+    case Endpoint::kOther: return "other";
+    case Endpoint::kCount: break;
+  }
+  return "other";
+}
+
+size_t Metrics::StatusIndex(int status) {
+  for (size_t i = 0; i + 1 < kStatuses.size(); ++i) {
+    if (kStatuses[i] == status) return i;
+  }
+  return kStatuses.size() - 1;
+}
+
+void Metrics::CountRequest(Endpoint endpoint, int status) {
+  requests_[static_cast<size_t>(endpoint)][StatusIndex(status)].fetch_add(1, kRelaxed);
+}
+
+void Metrics::CountBid(int bids) { bids_.fetch_add(bids, kRelaxed); }
+
+void Metrics::CountNoBid(engine::NoBidReason reason) {
+  no_bids_[static_cast<size_t>(reason)].fetch_add(1, kRelaxed);
+}
+
+void Metrics::ObserveBidLatency(absl::Duration latency) {
+  const int64_t ns = absl::ToInt64Nanoseconds(latency);
+  size_t bucket = 0;
+  while (bucket < kLatencyBucketsUs.size() && ns > kLatencyBucketsUs[bucket] * 1000) ++bucket;
+  latency_buckets_[bucket].fetch_add(1, kRelaxed);
+  latency_count_.fetch_add(1, kRelaxed);
+  latency_sum_ns_.fetch_add(static_cast<uint64_t>(ns > 0 ? ns : 0), kRelaxed);
+}
+
+std::string Metrics::Render(
+    const std::vector<std::pair<std::string, const http::ServerStats*>>& servers) const {
+  std::string out;
+  out.append("# HELP vetrina_requests_total HTTP requests answered by a handler.\n");
+  out.append("# TYPE vetrina_requests_total counter\n");
+  for (size_t e = 0; e < requests_.size(); ++e) {
+    for (size_t s = 0; s < kStatuses.size(); ++s) {
+      const uint64_t n = requests_[e][s].load(kRelaxed);
+      if (n == 0) continue;
+      StrAppend(&out, "vetrina_requests_total{endpoint=\"", EndpointName(static_cast<Endpoint>(e)),
+                "\",status=\"");
+      if (kStatuses[s] == 0) out.append("other");
+      else StrAppend(&out, kStatuses[s]);
+      StrAppend(&out, "\"} ", n, "\n");
+    }
+  }
+  out.append("# HELP vetrina_bids_total Bids made (one per imp won).\n");
+  out.append("# TYPE vetrina_bids_total counter\n");
+  StrAppend(&out, "vetrina_bids_total ", bids_.load(kRelaxed), "\n");
+  out.append("# HELP vetrina_no_bids_total Bid requests answered 204, by the closest reason.\n");
+  out.append("# TYPE vetrina_no_bids_total counter\n");
+  for (size_t r = 1; r < no_bids_.size(); ++r) {
+    StrAppend(&out, "vetrina_no_bids_total{reason=\"",
+              engine::NoBidReasonName(static_cast<engine::NoBidReason>(r)), "\"} ",
+              no_bids_[r].load(kRelaxed), "\n");
+  }
+  out.append("# HELP vetrina_bid_latency_seconds Time from request read to response ready.\n");
+  out.append("# TYPE vetrina_bid_latency_seconds histogram\n");
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < latency_buckets_.size(); ++b) {
+    cumulative += latency_buckets_[b].load(kRelaxed);
+    out.append("vetrina_bid_latency_seconds_bucket{le=\"");
+    if (b < kLatencyBucketsUs.size()) AppendSeconds(kLatencyBucketsUs[b], &out);
+    else out.append("+Inf");
+    StrAppend(&out, "\"} ", cumulative, "\n");
+  }
+  out.append("vetrina_bid_latency_seconds_sum ");
+  AppendSeconds(static_cast<int64_t>(latency_sum_ns_.load(kRelaxed) / 1000), &out);
+  StrAppend(&out, "\nvetrina_bid_latency_seconds_count ", latency_count_.load(kRelaxed), "\n");
+
+  struct Gauge {
+    std::string_view name;
+    std::string_view help;
+    std::atomic<int64_t> http::ServerStats::*field;
+    bool counter;
+  };
+  static constexpr Gauge kServerCounters[] = {
+      {"vetrina_connections_accepted_total", "Connections accepted.",
+       &http::ServerStats::connections_accepted, true},
+      {"vetrina_connections_rejected_total", "Connections refused with 503 (over the limit).",
+       &http::ServerStats::connections_rejected, true},
+      {"vetrina_connections_open", "Connections open now.", &http::ServerStats::connections_open,
+       false},
+      {"vetrina_http_timeouts_total", "Connections closed by the read or idle timeout.",
+       &http::ServerStats::timeouts, true},
+      {"vetrina_http_bad_requests_total", "Malformed HTTP or gzip answered 400 by the server.",
+       &http::ServerStats::bad_requests, true},
+      {"vetrina_http_too_large_total", "Requests answered 413 or 431 by the server.",
+       &http::ServerStats::too_large, true},
+      {"vetrina_http_unsupported_encoding_total", "Requests answered 415 by the server.",
+       &http::ServerStats::unsupported_media, true},
+  };
+  for (const Gauge& g : kServerCounters) {
+    StrAppend(&out, "# HELP ", g.name, " ", g.help, "\n# TYPE ", g.name,
+              g.counter ? " counter\n" : " gauge\n");
+    for (const auto& [listener, stats] : servers) {
+      StrAppend(&out, g.name, "{listener=\"", listener, "\"} ", (stats->*g.field).load(kRelaxed),
+                "\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace vetrina::service

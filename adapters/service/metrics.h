@@ -1,0 +1,59 @@
+// The bidder's counters and latency histogram, rendered in the Prometheus text format for
+// /metrics. Thread-safe: every update is a relaxed atomic increment; rendering reads a
+// moment-in-time view that may mix updates in flight, as Prometheus scrapes expect.
+//
+//   metrics.CountRequest(Endpoint::kBid, 204);
+//   metrics.CountNoBid(engine::NoBidReason::kBelowFloor);
+//   metrics.ObserveBidLatency(absl::Microseconds(42));
+//   std::string page = metrics.Render({&public_server->stats()});
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "adapters/http/server.h"
+#include "engine/no_bid_reason.h"
+
+namespace vetrina::service {
+
+enum class Endpoint : uint8_t { kBid, kHealthz, kReadyz, kMetrics, kOther, kCount };
+std::string_view EndpointName(Endpoint endpoint);
+
+class Metrics {
+ public:
+  // Upper bounds of the latency histogram's buckets, in microseconds.
+  static constexpr std::array<int64_t, 12> kLatencyBucketsUs = {
+      10, 25, 50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 50'000, 100'000};
+
+  void CountRequest(Endpoint endpoint, int status);
+  void CountBid(int bids);
+  void CountNoBid(engine::NoBidReason reason);
+  void ObserveBidLatency(absl::Duration latency);
+
+  // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
+  std::string Render(
+      const std::vector<std::pair<std::string, const http::ServerStats*>>& servers) const;
+
+ private:
+  // Status codes we answer; anything else is counted as "other".
+  static constexpr std::array<int, 16> kStatuses = {200, 204, 302, 400, 401, 403, 404, 405,
+                                                    409, 413, 415, 429, 431, 500, 503, 0};
+  static size_t StatusIndex(int status);
+
+  std::array<std::array<std::atomic<uint64_t>, kStatuses.size()>,
+             static_cast<size_t>(Endpoint::kCount)>
+      requests_{};
+  std::atomic<uint64_t> bids_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(engine::NoBidReason::kCount)> no_bids_{};
+  std::array<std::atomic<uint64_t>, kLatencyBucketsUs.size() + 1> latency_buckets_{};
+  std::atomic<uint64_t> latency_count_{0};
+  std::atomic<uint64_t> latency_sum_ns_{0};
+};
+
+}  // namespace vetrina::service

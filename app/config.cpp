@@ -1,0 +1,68 @@
+#include "app/config.h"
+
+#include <charconv>
+
+#include "engine/strings.h"
+
+namespace vetrina::app {
+
+absl::StatusOr<HostPort> ParseHostPort(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(StrCat("expected HOST:PORT, got \"", text, "\""));
+  }
+  HostPort hp;
+  hp.host = text.substr(0, colon);
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  }
+  const std::string port = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value > 65535 || port.empty()) {
+    return absl::InvalidArgumentError(StrCat("bad port in \"", text, "\""));
+  }
+  hp.port = static_cast<uint16_t>(value);
+  return hp;
+}
+
+absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args) {
+  ServeConfig config;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    auto value = [&]() -> absl::StatusOr<std::string> {
+      if (i + 1 >= args.size()) return absl::InvalidArgumentError(StrCat(flag, " needs a value"));
+      return args[++i];
+    };
+    if (flag == "--print-demo-curl") {
+      config.print_demo_curl = true;
+      continue;
+    }
+    absl::StatusOr<std::string> v = value();
+    if (!v.ok()) return v.status();
+    if (flag == "--listen" || flag == "--admin-listen") {
+      absl::StatusOr<HostPort> hp = ParseHostPort(*v);
+      if (!hp.ok()) return absl::InvalidArgumentError(StrCat(flag, ": ", View(hp.status().message())));
+      (flag == "--listen" ? config.listen : config.admin_listen) = *hp;
+    } else if (flag == "--threads") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > 128) {
+        return absl::InvalidArgumentError("--threads must be an integer in [1, 128]");
+      }
+      config.threads = n;
+    } else if (flag == "--data-dir") {
+      config.data_dir = *v;
+    } else if (flag == "--campaigns") {
+      config.campaigns_dir = *v;
+    } else if (flag == "--public-url") {
+      config.public_url = *v;
+    } else {
+      return absl::InvalidArgumentError(StrCat("unknown flag ", flag));
+    }
+  }
+  if (config.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  return config;
+}
+
+}  // namespace vetrina::app

@@ -1,0 +1,34 @@
+// `vetrina serve` configuration: one typed struct, parsed from the command line and validated
+// before anything starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace vetrina::app {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct ServeConfig {
+  HostPort listen{"127.0.0.1", 8080};
+  HostPort admin_listen{"127.0.0.1", 9090};
+  int threads = 1;
+  std::string data_dir = "var/data";
+  std::string campaigns_dir;       // seed campaigns, read at start; empty = none
+  std::string public_url;          // base of notice URLs; default http://<bound listen address>
+  bool print_demo_curl = false;
+};
+
+// Parses "HOST:PORT" ("[::1]:8080" for IPv6).
+absl::StatusOr<HostPort> ParseHostPort(const std::string& text);
+
+// Parses the arguments after `serve`.
+absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args);
+
+}  // namespace vetrina::app

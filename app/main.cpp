@@ -1,0 +1,131 @@
+// The `vetrina` executable: parses the command line and wires the parts together.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "adapters/campaigns/campaign_json.h"
+#include "adapters/http/server.h"
+#include "adapters/service/admin_handler.h"
+#include "adapters/service/bid_handler.h"
+#include "adapters/service/bidder.h"
+#include "app/config.h"
+#include "engine/clock.h"
+#include "engine/strings.h"
+
+namespace vetrina::app {
+namespace {
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
+    "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n";
+
+int Fail(std::string_view message) {
+  std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());
+  return 2;
+}
+
+std::string HostForUrl(const std::string& host) {
+  return host.find(':') != std::string::npos ? StrCat("[", host, "]") : host;
+}
+
+int Serve(const ServeConfig& config) {
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Fail(StrCat("cannot create --data-dir ", config.data_dir, ": ", ec.message()));
+
+  engine::RealClock clock;
+  http::ServerOptions public_options;
+  public_options.name = "public";
+  public_options.host = config.listen.host;
+  public_options.port = config.listen.port;
+  public_options.threads = config.threads;
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> public_server =
+      http::HttpServer::Bind(public_options, clock);
+  if (!public_server.ok()) return Fail(View(public_server.status().message()));
+
+  http::ServerOptions admin_options;
+  admin_options.name = "admin";
+  admin_options.host = config.admin_listen.host;
+  admin_options.port = config.admin_listen.port;
+  admin_options.threads = 1;
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> admin_server =
+      http::HttpServer::Bind(admin_options, clock);
+  if (!admin_server.ok()) return Fail(View(admin_server.status().message()));
+
+  service::BidderOptions options;
+  options.max_body_bytes = public_options.max_body_bytes;
+  options.response.notice_base_url =
+      config.public_url.empty()
+          ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())
+          : config.public_url;
+  service::Bidder bidder(clock, options);
+  bidder.AddListener("public", &(*public_server)->stats());
+  bidder.AddListener("admin", &(*admin_server)->stats());
+
+  (*public_server)->Serve(
+      [&bidder](int worker) { return std::make_unique<service::BidHandler>(bidder, worker); });
+  (*admin_server)->Serve(
+      [&bidder](int) { return std::make_unique<service::AdminHandler>(bidder); });
+  std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
+  std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(),
+              (*admin_server)->port());
+  std::fflush(stdout);
+
+  if (!config.campaigns_dir.empty()) {
+    absl::StatusOr<std::vector<engine::Campaign>> campaigns =
+        campaigns::LoadCampaignDirectory(config.campaigns_dir);
+    if (!campaigns.ok()) return Fail(View(campaigns.status().message()));
+    std::printf("loaded %zu campaigns from %s\n", campaigns->size(), config.campaigns_dir.c_str());
+    bidder.PublishCampaigns(*std::move(campaigns));
+  }
+  bidder.SetReady();
+  if (config.print_demo_curl) {
+    std::printf(
+        "ready. try:\n  curl -s -H 'Content-Type: application/json' "
+        "--data-binary @docs/examples/bid-request.json http://%s:%u/openrtb2/bid\n",
+        config.listen.host.c_str(), (*public_server)->port());
+  }
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::printf("signal %d: draining\n", signal_number);
+  std::fflush(stdout);
+  // Stop both listeners together, then wait: in-flight requests finish, idle ones close.
+  (*public_server)->Shutdown(absl::Seconds(4));
+  (*admin_server)->Shutdown(absl::Milliseconds(500));
+  std::printf("stopped\n");
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "serve") {
+    absl::StatusOr<ServeConfig> config =
+        ParseServeArgs(std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!config.ok()) return Fail(StrCat(View(config.status().message()), "\n", kUsage));
+    return Serve(*config);
+  }
+  return Fail(StrCat("unknown command ", args[0], "\n", kUsage));
+}
+
+}  // namespace
+}  // namespace vetrina::app
+
+int main(int argc, char** argv) { return vetrina::app::Main(argc, argv); }

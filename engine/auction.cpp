@@ -1,0 +1,120 @@
+#include "engine/auction.h"
+
+#include <algorithm>
+#include <string_view>
+
+namespace vetrina::engine {
+namespace {
+
+constexpr std::string_view kUsd = "USD";
+
+bool AcceptsUsd(const BidRequest& request) {
+  return request.currencies.empty() ||
+         std::find(request.currencies.begin(), request.currencies.end(), kUsd) !=
+             request.currencies.end();
+}
+
+// Closer to bidding wins: reasons are declared in the order the checks run.
+NoBidReason Closer(NoBidReason a, NoBidReason b) { return a > b ? a : b; }
+
+struct Candidate {
+  const Campaign* campaign;
+  CreativeMatch match;
+  Micros ecpm;
+};
+
+// Higher eCPM first; ties go to the lower campaign id: deterministic. (A campaign offers one
+// creative per imp, so campaign id settles every tie.)
+bool Outranks(const Candidate& a, const Candidate& b) {
+  if (a.ecpm != b.ecpm) return a.ecpm > b.ecpm;
+  return a.campaign->id < b.campaign->id;
+}
+
+}  // namespace
+
+Micros ClearingPrice(int auction_type, Micros winner, Micros runner_up, Micros floor) {
+  if (auction_type != 2) return winner;
+  return std::min(winner, std::max(runner_up, floor) + kOneCent);
+}
+
+NoBidReason AuctionResult::RequestReason() const {
+  NoBidReason reason = NoBidReason::kNone;
+  for (NoBidReason r : imp_reasons) reason = Closer(reason, r);
+  return reason;
+}
+
+AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
+                         absl::Time now) {
+  AuctionResult result;
+  result.imp_reasons.assign(request.imps.size(), NoBidReason::kNoCampaigns);
+  if (campaigns.size() == 0) return result;
+  if (!AcceptsUsd(request)) {
+    std::fill(result.imp_reasons.begin(), result.imp_reasons.end(),
+              NoBidReason::kUnsupportedCurrency);
+    return result;
+  }
+
+  // Request-level eligibility once per campaign, not once per imp.
+  std::vector<const Campaign*> eligible;
+  NoBidReason closest = NoBidReason::kNoCampaigns;
+  for (const Campaign& campaign : campaigns.campaigns()) {
+    const NoBidReason reason = CheckCampaign(campaign, request, now);
+    if (reason == NoBidReason::kNone) {
+      eligible.push_back(&campaign);
+    } else {
+      closest = Closer(closest, reason);
+    }
+  }
+
+  for (size_t i = 0; i < request.imps.size(); ++i) {
+    const Imp& imp = request.imps[i];
+    NoBidReason imp_reason = closest;
+    if (imp.bid_floor_currency != kUsd) {
+      result.imp_reasons[i] = NoBidReason::kUnsupportedCurrency;
+      continue;
+    }
+    const Micros floor = imp.bid_floor;
+
+    const Candidate* best = nullptr;
+    Micros runner_up = 0;
+    Candidate current;
+    Candidate winner;
+    for (const Campaign* campaign : eligible) {
+      CreativeMatch match;
+      const NoBidReason reason = MatchCreative(*campaign, imp, &match);
+      if (reason != NoBidReason::kNone) {
+        imp_reason = Closer(imp_reason, reason);
+        continue;
+      }
+      if (campaign->max_bid_cpm < floor) {
+        imp_reason = Closer(imp_reason, NoBidReason::kBelowFloor);
+        continue;
+      }
+      current = Candidate{campaign, match, campaign->max_bid_cpm};
+      if (best == nullptr) {
+        winner = current;
+        best = &winner;
+      } else if (Outranks(current, winner)) {
+        runner_up = winner.ecpm;
+        winner = current;
+      } else {
+        runner_up = std::max(runner_up, current.ecpm);
+      }
+    }
+    if (best == nullptr) {
+      result.imp_reasons[i] = imp_reason;
+      continue;
+    }
+    result.imp_reasons[i] = NoBidReason::kNone;
+    result.bids.push_back(Bid{
+        .imp_index = i,
+        .campaign = winner.campaign,
+        .match = winner.match,
+        .max_price = winner.ecpm,
+        .clearing_price = ClearingPrice(request.auction_type, winner.ecpm, runner_up, floor),
+    });
+  }
+  return result;
+}
+
+}  // namespace vetrina::engine

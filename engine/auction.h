@@ -1,0 +1,46 @@
+// The auction: for each imp, rank the eligible campaigns by eCPM, apply the floor and the
+// auction type, and pick one winner. A plain function over immutable inputs, so it is tested
+// without a socket and called from any number of threads.
+//
+//   AuctionResult result = RunAuction(request, snapshot, clock.Now());
+//   if (result.bids.empty()) -> 204
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/bid_request.h"
+#include "engine/campaign.h"
+#include "engine/campaign_snapshot.h"
+#include "engine/eligibility.h"
+#include "engine/money.h"
+#include "engine/no_bid_reason.h"
+
+namespace vetrina::engine {
+
+struct Bid {
+  size_t imp_index = 0;
+  const Campaign* campaign = nullptr;  // points into the snapshot the auction ran on
+  CreativeMatch match;
+  Micros max_price = 0;       // the campaign's eCPM bid for this imp, USD micros
+  Micros clearing_price = 0;  // what we bid in the response: ≤ max_price, ≥ floor
+};
+
+struct AuctionResult {
+  std::vector<Bid> bids;  // at most one per imp, in imp order
+  // Per imp: kNone when it got a bid, else the reason of the campaign that came closest.
+  std::vector<NoBidReason> imp_reasons;
+
+  // The reason that stands for the whole request when it got no bid at all.
+  NoBidReason RequestReason() const;
+};
+
+AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
+                         absl::Time now);
+
+// The price a winner pays: its own bid in a first-price auction; in a second-price auction the
+// larger of the runner-up and the floor plus one cent, never above its own bid.
+Micros ClearingPrice(int auction_type, Micros winner, Micros runner_up, Micros floor);
+
+}  // namespace vetrina::engine

@@ -1,0 +1,30 @@
+// Why an imp, a campaign or a whole request got no bid. Each value has a stable name used in
+// metrics labels and in the explain endpoint.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace vetrina::engine {
+
+enum class NoBidReason : uint8_t {
+  kNone = 0,              // a bid was made
+  kNoCampaigns,           // nothing is loaded
+  kCampaignInactive,      // paused, archived, or outside its flight dates
+  kTargetingCountry,
+  kTargetingOs,
+  kTargetingDeviceType,
+  kTargetingAppBundle,
+  kBlockedCategory,       // `bcat`
+  kBlockedAdvertiser,     // `badv`
+  kBlockedApp,            // `bapp`
+  kNoMatchingCreative,    // no creative fits the imp's formats, sizes, durations or assets
+  kBlockedAttribute,      // every fitting creative carries a `battr` attribute
+  kBelowFloor,
+  kUnsupportedCurrency,   // `cur` or `bidfloorcur` we cannot price in
+  kCount,
+};
+
+std::string_view NoBidReasonName(NoBidReason reason);
+
+}  // namespace vetrina::engine
