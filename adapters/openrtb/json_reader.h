@@ -45,6 +45,11 @@ inline absl::Status ReadString(value v, std::string* out) {
 
 // Integers; also accepts a number with no fractional part (1.0), which some exchanges send.
 inline absl::Status ReadInt64(value v, int64_t* out) {
+  simdjson::ondemand::json_type json_type;
+  if (auto e = v.type().get(json_type)) return Error(e, "an integer");
+  if (json_type != simdjson::ondemand::json_type::number) {
+    return Error(simdjson::INCORRECT_TYPE, "an integer");
+  }
   simdjson::ondemand::number_type type;
   if (auto e = v.get_number_type().get(type)) return Error(e, "an integer");
   if (type == simdjson::ondemand::number_type::floating_point_number) {
@@ -77,6 +82,38 @@ inline absl::Status ReadFlag(value v, bool* out) {
   int n = 0;
   VETRINA_RETURN_IF_ERROR(ReadInt(v, &n));
   *out = n != 0;
+  return absl::OkStatus();
+}
+
+// Deepest nesting accepted inside a field the parsers do not read. simdjson On-Demand skips
+// unread values without a depth limit, so unknown subtrees are walked here, bounded, instead.
+inline constexpr int kMaxUnknownDepth = 32;
+
+// Consumes a value the caller does not use, failing if it nests deeper than `depth_left`.
+inline absl::Status Skip(value v, int depth_left = kMaxUnknownDepth) {
+  simdjson::ondemand::json_type type;
+  if (auto e = v.type().get(type)) return Error(e, "valid JSON");
+  if (type == simdjson::ondemand::json_type::object ||
+      type == simdjson::ondemand::json_type::array) {
+    if (depth_left == 0) return absl::InvalidArgumentError(": nesting too deep");
+  }
+  if (type == simdjson::ondemand::json_type::object) {
+    simdjson::ondemand::object object;
+    if (auto e = v.get_object().get(object)) return Error(e, "an object");
+    for (auto field_result : object) {
+      simdjson::ondemand::field field;
+      if (auto e = std::move(field_result).get(field)) return Error(e, "an object");
+      VETRINA_RETURN_IF_ERROR(Skip(field.value(), depth_left - 1));
+    }
+  } else if (type == simdjson::ondemand::json_type::array) {
+    simdjson::ondemand::array array;
+    if (auto e = v.get_array().get(array)) return Error(e, "an array");
+    for (auto element_result : array) {
+      value element;
+      if (auto e = std::move(element_result).get(element)) return Error(e, "an array");
+      VETRINA_RETURN_IF_ERROR(Skip(element, depth_left - 1));
+    }
+  }
   return absl::OkStatus();
 }
 

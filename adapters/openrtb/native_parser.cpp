@@ -18,14 +18,14 @@ absl::Status ParseAsset(value v, engine::NativeAsset* asset) {
       return json::ForEachField(field, [&](std::string_view inner, value f) {
         if (inner == "len") return json::ReadInt(f, &asset->max_len);
         if (inner == "type") return json::ReadInt(f, &asset->type);
-        return absl::OkStatus();
+        return json::Skip(f);
       });
     };
     if (key == "title") return kind(engine::NativeAssetKind::kTitle);
     if (key == "img") return kind(engine::NativeAssetKind::kImage);
     if (key == "video") return kind(engine::NativeAssetKind::kVideo);
     if (key == "data") return kind(engine::NativeAssetKind::kData);
-    return absl::OkStatus();
+    return json::Skip(field);
   }));
   if (!has_kind) {
     return absl::InvalidArgumentError(": must have one of title, img, video, data");
@@ -48,7 +48,7 @@ absl::Status NativeRequestParser::ParseObject(value object, engine::NativeReques
         return ParseAsset(asset, &out->assets.emplace_back());
       });
     }
-    return absl::OkStatus();
+    return json::Skip(field);
   });
 }
 
@@ -59,6 +59,11 @@ absl::Status NativeRequestParser::Parse(std::string_view json, engine::NativeReq
   simdjson::ondemand::document doc;
   if (auto e = parser_.iterate(padded_.data(), json.size(), padded_.size()).get(doc)) {
     return json::Error(e, "a JSON object");
+  }
+  simdjson::ondemand::json_type type;
+  if (auto e = doc.type().get(type)) return json::Error(e, "a JSON object");
+  if (type != simdjson::ondemand::json_type::object) {
+    return json::Error(simdjson::INCORRECT_TYPE, "a JSON object");
   }
   value root;
   if (auto e = doc.get_value().get(root)) return json::Error(e, "a JSON object");

@@ -25,7 +25,7 @@ absl::Status ParseFormat(value v, engine::Size* size) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
     if (key == "w") return json::ReadInt(f, &size->w);
     if (key == "h") return json::ReadInt(f, &size->h);
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -41,7 +41,7 @@ absl::Status ParseBanner(value v, engine::BannerSpec* banner) {
         return ParseFormat(e, &formats.emplace_back());
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   }));
   banner->sizes.clear();
   if (primary.w > 0 && primary.h > 0) banner->sizes.push_back(primary);
@@ -59,14 +59,14 @@ absl::Status ParseVideo(value v, engine::VideoSpec* video) {
     if (key == "maxduration") return json::ReadInt(f, &video->max_duration);
     if (key == "mimes") return json::ReadStringArray(f, &video->mimes);
     if (key == "battr") return json::ReadIntArray(f, &video->battr);
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
 absl::Status ParseAudio(value v, engine::AudioSpec* audio) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
     if (key == "mimes") return json::ReadStringArray(f, &audio->mimes);
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -77,7 +77,7 @@ absl::Status ParseDeal(value v, engine::Deal* deal) {
     if (key == "bidfloorcur") return json::ReadString(f, &deal->floor_currency);
     if (key == "at") return json::ReadInt(f, &deal->auction_type);
     if (key == "wseat") return json::ReadStringArray(f, &deal->wseat);
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -89,7 +89,7 @@ absl::Status ParsePmp(value v, engine::Imp* imp) {
         return ParseDeal(e, &imp->deals.emplace_back());
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -107,10 +107,10 @@ absl::Status ParseImpExt(value v, engine::Imp* imp) {
           VETRINA_RETURN_IF_ERROR(json::ReadFlag(g, &rewarded));
           imp->rewarded = imp->rewarded || rewarded;
         }
-        return absl::OkStatus();
+        return json::Skip(g);
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -127,10 +127,10 @@ absl::Status ParsePublication(value v, engine::DistributionChannel channel,
     if (key == "publisher") {
       return json::ForEachField(f, [&](std::string_view inner, value g) {
         if (inner == "id") return json::ReadString(g, &pub->publisher_id);
-        return absl::OkStatus();
+        return json::Skip(g);
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -143,7 +143,7 @@ absl::Status ParseGeo(value v, engine::Device* device) {
     }
     if (key == "region") return json::ReadString(f, &device->region);
     if (key == "city") return json::ReadString(f, &device->city);
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -182,10 +182,10 @@ absl::Status ParseDevice(value v, engine::Device* device) {
       return json::ForEachField(f, [&](std::string_view inner, value g) {
         if (inner == "ifv") return json::ReadString(g, &device->ifv);
         if (inner == "atts") return ParseOptionalInt(g, &device->atts);
-        return absl::OkStatus();
+        return json::Skip(g);
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -199,11 +199,11 @@ absl::Status ParseEids(value v, std::vector<engine::Eid>* eids) {
         return json::ForEachElement(f, [&](size_t, value uid) {
           return json::ForEachField(uid, [&](std::string_view inner, value g) {
             if (inner == "id") return json::ReadString(g, &eid.ids.emplace_back());
-            return absl::OkStatus();
+            return json::Skip(g);
           });
         });
       }
-      return absl::OkStatus();
+      return json::Skip(f);
     });
   });
 }
@@ -219,10 +219,10 @@ absl::Status ParseUser(value v, engine::User* user) {
       return json::ForEachField(f, [&](std::string_view inner, value g) {
         if (inner == "consent" && user->consent.empty()) return json::ReadString(g, &user->consent);
         if (inner == "eids" && user->eids.empty()) return ParseEids(g, &user->eids);
-        return absl::OkStatus();
+        return json::Skip(g);
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -239,10 +239,10 @@ absl::Status ParseRegs(value v, engine::Regs* regs) {
         if (inner == "us_privacy" && regs->us_privacy.empty()) {
           return json::ReadString(g, &regs->us_privacy);
         }
-        return absl::OkStatus();
+        return json::Skip(g);
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -250,12 +250,12 @@ absl::Status ParseSource(value v, bool* has_schain) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
     if (key == "schain") *has_schain = true;
     if (key == "ext") {
-      return json::ForEachField(f, [&](std::string_view inner, value) {
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
         if (inner == "schain") *has_schain = true;
-        return absl::OkStatus();
+        return json::Skip(g);
       });
     }
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -273,7 +273,7 @@ absl::Status BidRequestParser::ParseImp(value v, engine::Imp* imp) {
       engine::NativeSpec& native = imp->native.emplace();
       return json::ForEachField(f, [&](std::string_view inner, value g) {
         if (inner == "battr") return json::ReadIntArray(g, &native.battr);
-        if (inner != "request") return absl::OkStatus();
+        if (inner != "request") return json::Skip(g);
         simdjson::ondemand::json_type type;
         if (auto e = g.type().get(type)) return json::Error(e, "a string");
         if (type == simdjson::ondemand::json_type::object) {
@@ -296,7 +296,7 @@ absl::Status BidRequestParser::ParseImp(value v, engine::Imp* imp) {
     if (key == "tagid") return json::ReadString(f, &imp->tag_id);
     if (key == "pmp") return ParsePmp(f, imp);
     if (key == "ext") return ParseImpExt(f, imp);
-    return absl::OkStatus();
+    return json::Skip(f);
   });
 }
 
@@ -333,7 +333,7 @@ absl::Status BidRequestParser::ParseRoot(value root, engine::BidRequest* out) {
     if (key == "cattax") return json::ReadInt(f, &out->cattax);
     if (key == "badv") return json::ReadStringArray(f, &out->badv);
     if (key == "bapp") return json::ReadStringArray(f, &out->bapp);
-    return absl::OkStatus();
+    return json::Skip(f);
   }));
   return ValidateBidRequest(*out);
 }
@@ -349,6 +349,14 @@ absl::Status BidRequestParser::Parse(std::string_view json, engine::BidRequest* 
   if (auto e = parser_.iterate(padded_.data(), json.size(), padded_.size()).get(doc)) {
     return absl::InvalidArgumentError(
         StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+  }
+  simdjson::ondemand::json_type type;
+  if (auto e = doc.type().get(type)) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+  }
+  if (type != simdjson::ondemand::json_type::object) {
+    return absl::InvalidArgumentError("request: must be an object");
   }
   value root;
   if (auto e = doc.get_value().get(root)) {

@@ -1,0 +1,174 @@
+#include "adapters/openrtb/request_parser.h"
+
+#include <catch2/catch.hpp>
+
+#include "../../support/files.h"
+
+namespace vetrina::openrtb {
+namespace {
+
+using vetrina::testing::Fixture;
+
+engine::BidRequest MustParse(const std::string& json) {
+  BidRequestParser parser(256 * 1024);
+  engine::BidRequest request;
+  absl::Status status = parser.Parse(json, &request);
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return request;
+}
+
+TEST_CASE("parses the OpenRTB 2.6 mobile example") {
+  engine::BidRequest r = MustParse(Fixture("openrtb/iab/bid-request-2.6-mobile.json"));
+  CHECK(r.id == "IxexyLDIIk");
+  CHECK(r.auction_type == 2);
+  CHECK(r.bcat == std::vector<std::string>{"IAB25", "IAB7-39", "IAB8-18", "IAB8-5", "IAB9-9"});
+  CHECK(r.badv == std::vector<std::string>{"apple.com", "go-text.me", "heywire.com"});
+  REQUIRE(r.imps.size() == 1);
+  const engine::Imp& imp = r.imps[0];
+  CHECK(imp.id == "1");
+  CHECK(imp.bid_floor == 500'000);
+  CHECK(imp.bid_floor_currency == "USD");
+  REQUIRE(imp.banner.has_value());
+  CHECK(imp.banner->sizes == std::vector<engine::Size>{{728, 90}});
+  CHECK(imp.banner->battr == std::vector<int>{14});
+  CHECK(r.publication.channel == engine::DistributionChannel::kApp);
+  CHECK(r.publication.bundle == "12345");
+  CHECK(r.publication.publisher_id == "agltb3B1Yi1pbmNyDAsSA0FwcBiJkfTUCV");
+  CHECK(r.device.os == "ios");  // lower-cased once at the edge
+  CHECK(r.device.os_version == "6.1");
+  CHECK(r.device.device_type == 1);
+  CHECK(r.device.connection_type == 3);
+  CHECK(r.device.ifa == "AA000DFE74168477C70D291f574D344790E0BB11");
+  CHECK(r.device.dnt == 0);
+  CHECK(r.user.id == "ffffffd5135596709273b3a1a07e466ea2bf4fff");
+}
+
+TEST_CASE("folds 2.5 extension locations into their 2.6 homes") {
+  engine::BidRequest r = MustParse(R"({
+    "id": "r", "imp": [{"id": "1", "banner": {"w": 320, "h": 50},
+                        "ext": {"prebid": {"is_rewarded_inventory": 1}}}],
+    "regs": {"ext": {"gdpr": 1, "us_privacy": "1YNN"}},
+    "user": {"ext": {"consent": "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA",
+                     "eids": [{"source": "id5-sync.com", "uids": [{"id": "ID5*abc"}]}]}},
+    "source": {"ext": {"schain": {"complete": 1, "nodes": []}}}
+  })");
+  CHECK(r.regs.gdpr == 1);
+  CHECK(r.regs.us_privacy == "1YNN");
+  CHECK(r.user.consent == "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA");
+  REQUIRE(r.user.eids.size() == 1);
+  CHECK(r.user.eids[0].source == "id5-sync.com");
+  CHECK(r.user.eids[0].ids == std::vector<std::string>{"ID5*abc"});
+  CHECK(r.has_schain);
+  CHECK(r.imps[0].rewarded);
+}
+
+TEST_CASE("2.6 fields win over the 2.5 extension") {
+  engine::BidRequest r = MustParse(R"({
+    "id": "r", "imp": [{"id": "1", "banner": {"w": 1, "h": 1}}],
+    "regs": {"gdpr": 0, "us_privacy": "1---", "ext": {"gdpr": 1, "us_privacy": "1YYY"}},
+    "user": {"consent": "new", "ext": {"consent": "old"}}
+  })");
+  CHECK(r.regs.gdpr == 0);
+  CHECK(r.regs.us_privacy == "1---");
+  CHECK(r.user.consent == "new");
+}
+
+TEST_CASE("reads banner formats, interstitial, rewarded video, deals and device extensions") {
+  engine::BidRequest r = MustParse(R"({
+    "id": "r", "at": 1, "tmax": 150, "cur": ["USD", "EUR"], "test": 1,
+    "imp": [
+      {"id": "a", "instl": 1, "banner": {"format": [{"w": 320, "h": 480}, {"w": 480, "h": 320}]}},
+      {"id": "b", "rwdd": 1, "bidfloor": 2, "bidfloorcur": "EUR",
+       "video": {"w": 640, "h": 360, "minduration": 5, "maxduration": 30, "mimes": ["video/mp4"]},
+       "pmp": {"private_auction": 1, "deals": [{"id": "d1", "bidfloor": 3.5, "at": 3,
+                                               "wseat": ["s1"]}]}}
+    ],
+    "device": {"ifa": "x", "lmt": 1, "ext": {"ifv": "v", "atts": 2}, "language": "EN",
+               "geo": {"country": "usa", "region": "CA"}}
+  })");
+  CHECK(r.auction_type == 1);
+  CHECK(r.tmax_ms == 150);
+  CHECK(r.test);
+  CHECK(r.currencies == std::vector<std::string>{"USD", "EUR"});
+  CHECK(r.imps[0].interstitial);
+  CHECK(r.imps[0].banner->sizes == std::vector<engine::Size>{{320, 480}, {480, 320}});
+  CHECK(r.imps[1].rewarded);
+  CHECK(r.imps[1].bid_floor == 2'000'000);
+  CHECK(r.imps[1].bid_floor_currency == "EUR");
+  CHECK(r.imps[1].video->max_duration == 30);
+  CHECK(r.imps[1].private_auction);
+  REQUIRE(r.imps[1].deals.size() == 1);
+  CHECK(r.imps[1].deals[0].floor == 3'500'000);
+  CHECK(r.imps[1].deals[0].auction_type == 3);
+  CHECK(r.device.lmt == 1);
+  CHECK(r.device.ifv == "v");
+  CHECK(r.device.atts == 2);
+  CHECK(r.device.language == "en");
+  CHECK(r.device.country == "USA");
+}
+
+TEST_CASE("parses a native imp's request string, 1.2 and the 1.0/1.1 wrapper") {
+  engine::BidRequest r = MustParse(R"({"id": "r", "imp": [{"id": "1", "native": {"request":
+    "{\"ver\":\"1.2\",\"assets\":[{\"id\":1,\"required\":1,\"title\":{\"len\":90}},{\"id\":2,\"img\":{\"type\":3,\"wmin\":100}}]}"
+  }}]})");
+  const engine::NativeRequest& n = r.imps[0].native->request;
+  REQUIRE(n.assets.size() == 2);
+  CHECK(n.assets[0].kind == engine::NativeAssetKind::kTitle);
+  CHECK(n.assets[0].required);
+  CHECK(n.assets[0].max_len == 90);
+  CHECK(n.assets[1].kind == engine::NativeAssetKind::kImage);
+  CHECK(n.assets[1].type == 3);
+  CHECK_FALSE(n.assets[1].required);
+
+  engine::BidRequest wrapped = MustParse(R"({"id": "r", "imp": [{"id": "1", "native": {"request":
+    "{\"native\":{\"ver\":\"1.1\",\"assets\":[{\"id\":7,\"data\":{\"type\":2}}]}}"}}]})");
+  CHECK(wrapped.imps[0].native->request.version == "1.1");
+  REQUIRE(wrapped.imps[0].native->request.assets.size() == 1);
+  CHECK(wrapped.imps[0].native->request.assets[0].kind == engine::NativeAssetKind::kData);
+}
+
+TEST_CASE("ignores unknown fields and enum values, at any depth") {
+  engine::BidRequest r = MustParse(R"({
+    "id": "r", "future_field": {"deep": [1, 2, {"x": null}]}, "at": 777,
+    "imp": [{"id": "1", "banner": {"w": 1, "h": 1, "unknown": true}, "qty": {"multiplier": 1}}],
+    "device": {"devicetype": 99, "sua": {"browsers": []}}
+  })");
+  CHECK(r.id == "r");
+  CHECK(r.auction_type == 777);
+  CHECK(r.device.device_type == 99);
+}
+
+TEST_CASE("accepts integral numbers written as floats") {
+  engine::BidRequest r = MustParse(R"({"id": "r", "imp": [{"id": "1", "banner": {"w": 300.0, "h": 250}}]})");
+  CHECK(r.imps[0].banner->sizes[0] == engine::Size{300, 250});
+}
+
+TEST_CASE("parses every valid shared fixture request") {
+  // Each of these is a real request shape from the spec or Prebid Server's adapters.
+  for (const auto& path : vetrina::testing::JsonFilesUnder(vetrina::testing::FixturesDir() / "openrtb")) {
+    const std::string name = path.filename().string();
+    if (name.rfind("bid-response", 0) == 0 || name == "bid-request-2.5-native-ad.json") continue;
+    INFO(name);
+    BidRequestParser parser(256 * 1024);
+    engine::BidRequest request;
+    absl::Status status = parser.Parse(vetrina::testing::ReadFile(path), &request);
+    INFO(status.ToString());
+    CHECK(status.ok());
+    CHECK_FALSE(request.imps.empty());
+  }
+}
+
+TEST_CASE("one parser is reused: nothing of one request leaks into the next") {
+  BidRequestParser parser(256 * 1024);
+  engine::BidRequest request;
+  REQUIRE(parser.Parse(Fixture("openrtb/iab/bid-request-2.6-mobile.json"), &request).ok());
+  REQUIRE(parser.Parse(R"({"id":"x","imp":[{"id":"1","banner":{"w":1,"h":1}}]})", &request).ok());
+  CHECK(request.badv.empty());
+  CHECK(request.device.ifa.empty());
+  CHECK(request.imps.size() == 1);
+  CHECK(request.imps[0].bid_floor == 0);
+}
+
+}  // namespace
+}  // namespace vetrina::openrtb

@@ -1,0 +1,133 @@
+#include "adapters/openrtb/response_writer.h"
+
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+#include "adapters/openrtb/json_writer.h"
+
+namespace vetrina::openrtb {
+namespace {
+
+struct Fixture {
+  engine::Campaign campaign;
+  engine::BidRequest request;
+  engine::AuctionResult result;
+
+  Fixture() {
+    campaign.id = "camp \"1\"";
+    campaign.adomain = {"adv.example"};
+    campaign.categories = {"IAB17"};
+    engine::Creative creative;
+    creative.id = "cr/1";
+    creative.kind = engine::CreativeKind::kBanner;
+    creative.size = {320, 50};
+    creative.markup = "<a href=\"x\">\n\t\x01</a>";
+    campaign.creatives.push_back(creative);
+    request.id = "req&1";
+    engine::Imp imp;
+    imp.id = "imp-1";
+    imp.banner.emplace();
+    request.imps.push_back(imp);
+    result.bids.push_back(engine::Bid{
+        .imp_index = 0,
+        .campaign = &campaign,
+        .match = {&campaign.creatives[0], engine::MediaType::kBanner, {320, 50}},
+        .max_price = 2'000'000,
+        .clearing_price = 1'250'000,
+    });
+    result.imp_reasons = {engine::NoBidReason::kNone};
+  }
+};
+
+TEST_CASE("writes a bid response that parses and carries every required field") {
+  Fixture f;
+  std::string out;
+  WriteBidResponse(f.request, f.result, "resp-9", {.notice_base_url = "https://bid.example"}, &out);
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc["id"]) == "req&1");
+  CHECK(std::string_view(doc["bidid"]) == "resp-9");
+  CHECK(std::string_view(doc["cur"]) == "USD");
+  simdjson::dom::element seatbid = doc["seatbid"].at(0);
+  CHECK(std::string_view(seatbid["seat"]) == "vetrina");
+  simdjson::dom::element bid = seatbid["bid"].at(0);
+  CHECK(std::string_view(bid["id"]) == "resp-9-0");
+  CHECK(std::string_view(bid["impid"]) == "imp-1");
+  CHECK(double(bid["price"]) == 1.25);
+  CHECK(std::string_view(bid["adm"]) == "<a href=\"x\">\n\t\x01</a>");  // escaped, round-trips
+  CHECK(std::string_view(bid["adomain"].at(0)) == "adv.example");
+  CHECK(std::string_view(bid["crid"]) == "cr/1");
+  CHECK(std::string_view(bid["cid"]) == "camp \"1\"");
+  CHECK(std::string_view(bid["cat"].at(0)) == "IAB17");
+  CHECK(int64_t(bid["w"]) == 320);
+  CHECK(int64_t(bid["h"]) == 50);
+  CHECK(int64_t(bid["mtype"]) == 1);
+  const std::string_view nurl = bid["nurl"];
+  CHECK(nurl.rfind("https://bid.example/ev/win?", 0) == 0);
+  CHECK(nurl.find("a=req%261") != std::string_view::npos);      // URL-encoded
+  CHECK(nurl.find("c=camp%20%221%22") != std::string_view::npos);
+  CHECK(nurl.find("cr=cr%2F1") != std::string_view::npos);
+  CHECK(nurl.find("p=${AUCTION_PRICE}") != std::string_view::npos);
+  CHECK(std::string_view(bid["burl"]).find("/ev/bill?") != std::string_view::npos);
+  const std::string_view lurl = bid["lurl"];
+  CHECK(lurl.find("/ev/loss?") != std::string_view::npos);
+  CHECK(lurl.find("r=${AUCTION_LOSS}") != std::string_view::npos);
+}
+
+TEST_CASE("native markup answers the requested assets the creative can fill") {
+  engine::Creative c;
+  c.kind = engine::CreativeKind::kNative;
+  c.title = "Lisbon";
+  c.image_url = "https://img/main.jpg";
+  c.image_size = {1200, 627};
+  c.icon_url = "https://img/icon.png";
+  c.sponsor = "Wander";
+  c.landing_url = "https://wander.example/lisbon";
+  engine::NativeRequest native;
+  native.version = "1.2";
+  native.assets = {
+      {.id = 1, .required = true, .kind = engine::NativeAssetKind::kTitle},
+      {.id = 2, .required = true, .kind = engine::NativeAssetKind::kImage, .type = 3},
+      {.id = 3, .kind = engine::NativeAssetKind::kImage, .type = 1},
+      {.id = 4, .kind = engine::NativeAssetKind::kData, .type = 1},
+      {.id = 5, .kind = engine::NativeAssetKind::kData, .type = 12},  // no CTA: left out
+  };
+  const std::string markup = NativeMarkup(native, c);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(markup).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc["ver"]) == "1.2");
+  simdjson::dom::array assets = doc["assets"];
+  CHECK(assets.size() == 4);
+  CHECK(std::string_view(assets.at(0)["title"]["text"]) == "Lisbon");
+  CHECK(std::string_view(assets.at(1)["img"]["url"]) == "https://img/main.jpg");
+  CHECK(int64_t(assets.at(1)["img"]["w"]) == 1200);
+  CHECK(std::string_view(assets.at(2)["img"]["url"]) == "https://img/icon.png");
+  CHECK(std::string_view(assets.at(3)["data"]["value"]) == "Wander");
+  CHECK(std::string_view(doc["link"]["url"]) == "https://wander.example/lisbon");
+
+  native.version = "1.1";
+  simdjson::dom::element wrapped;
+  const std::string old_markup = NativeMarkup(native, c);
+  REQUIRE(parser.parse(old_markup).get(wrapped) == simdjson::SUCCESS);
+  CHECK(std::string_view(wrapped["native"]["ver"]) == "1.1");
+}
+
+TEST_CASE("decimal prices have no float noise and no trailing zeros") {
+  auto decimal = [](engine::Micros m) {
+    std::string s;
+    AppendDecimal(m, &s);
+    return s;
+  };
+  CHECK(decimal(0) == "0");
+  CHECK(decimal(1'000'000) == "1");
+  CHECK(decimal(1'250'000) == "1.25");
+  CHECK(decimal(10'000) == "0.01");
+  CHECK(decimal(1) == "0.000001");
+  CHECK(decimal(123'456'789) == "123.456789");
+}
+
+}  // namespace
+}  // namespace vetrina::openrtb
