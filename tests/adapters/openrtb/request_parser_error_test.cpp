@@ -107,7 +107,7 @@ TEST_CASE("deep nesting is rejected, not recursed into") {
   // Inside every object the parser reads, not only at the root.
   const std::pair<const char*, const char*> kPlaces[] = {
       {R"({"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1,"ext":)", "}}]}"},
-      {R"({"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1},"ext":)", "}]}"},
+      {R"({"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1},"ext":{"x":)", "}}]}"},
       {R"({"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1}}],"device":{"geo":{"x":)", "}}}"},
   };
   for (const auto& [prefix, suffix] : kPlaces) {
