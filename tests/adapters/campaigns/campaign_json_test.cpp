@@ -1,0 +1,113 @@
+#include "adapters/campaigns/campaign_json.h"
+
+#include <catch2/catch.hpp>
+
+#include "../../support/files.h"
+#include "engine/strings.h"
+
+namespace vetrina::campaigns {
+namespace {
+
+constexpr char kValid[] = R"({
+  "id": "c1", "advertiser": "adv", "status": "active",
+  "start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z",
+  "bid": {"strategy": "cpm", "max_bid": 2.5, "currency": "USD"},
+  "adomain": ["adv.example"], "cat": ["IAB17"],
+  "creatives": [{"id": "b1", "kind": "banner", "w": 320, "h": 50, "markup": "<img>"}],
+  "targeting": {"country": {"include": ["usa", "CAN"]}, "os": {"exclude": ["Android"]},
+                "device_type": {"include": [4, 1]}}
+})";
+
+std::vector<std::string> Problems(const std::string& json) {
+  std::vector<Problem> problems;
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(json, &problems);
+  std::vector<std::string> lines;
+  for (const Problem& p : problems) lines.push_back(p.pointer + ": " + p.message);
+  if (!c.ok()) REQUIRE_FALSE(lines.empty());
+  return lines;
+}
+
+TEST_CASE("a valid campaign is read and normalised") {
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(kValid);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->id == "c1");
+  CHECK(c->advertiser == "adv");
+  CHECK(c->max_bid_cpm == 2'500'000);
+  CHECK(c->start == absl::FromUnixSeconds(1767225600));
+  CHECK(c->targeting.country.include == std::vector<std::string>{"CAN", "USA"});
+  CHECK(c->targeting.os.exclude == std::vector<std::string>{"android"});
+  CHECK(c->targeting.device_type.include == std::vector<int>{1, 4});
+  REQUIRE(c->creatives.size() == 1);
+  CHECK(c->creatives[0].size == engine::Size{320, 50});
+}
+
+TEST_CASE("every problem is reported with its JSON pointer") {
+  std::string bad = kValid;
+  bad.replace(bad.find("\"w\": 320"), 8, "\"w\": 0");
+  bad.replace(bad.find("\"max_bid\": 2.5"), 14, "\"max_bid\": -1");
+  bad.replace(bad.find("\"status\": \"active\""), 18, "\"status\": \"running\"");
+  bad.replace(bad.find("\"country\""), 9, "\"contry\"");
+  std::vector<std::string> problems = Problems(bad);
+  CHECK(problems == std::vector<std::string>{
+                        "/status: must be one of active, paused, archived",
+                        "/bid/max_bid: must be > 0",
+                        "/creatives/0/w: must be >= 1",
+                        "/targeting/contry: unknown field",
+                    });
+}
+
+TEST_CASE("ids are checked: no path tricks, bounded length") {
+  for (const char* id : {"../etc", "a/b", "", ".hidden", "a b", "é"}) {
+    INFO(id);
+    CHECK_FALSE(IsValidId(id));
+  }
+  CHECK(IsValidId("camp-2026_q1.v2"));
+  CHECK(IsValidId(std::string(64, 'a')));
+  CHECK_FALSE(IsValidId(std::string(65, 'a')));
+  std::string bad = kValid;
+  bad.replace(bad.find("\"id\": \"c1\""), 10, "\"id\": \"../c1\"");
+  CHECK(Problems(bad) ==
+        std::vector<std::string>{"/id: must match ^[A-Za-z0-9][A-Za-z0-9._-]*$"});
+}
+
+TEST_CASE("required fields, wrong types and malformed JSON") {
+  CHECK(Problems("{}") == std::vector<std::string>{"/id: required", "/advertiser: required",
+                                                   "/status: required", "/bid: required",
+                                                   "/creatives: required"});
+  CHECK(Problems("[]") == std::vector<std::string>{": must be an object"});
+  CHECK(Problems("{\"id\":").size() == 1);
+  std::string no_creatives = kValid;
+  no_creatives.replace(no_creatives.find("\"creatives\": ["), 14, "\"creatives\": [], \"x\": [");
+  CHECK(Problems(no_creatives) == std::vector<std::string>{"/x: unknown field",
+                                                           "/creatives: must have at least 1 item"});
+}
+
+TEST_CASE("flight dates must be RFC 3339 and in order") {
+  std::string bad = kValid;
+  bad.replace(bad.find("2027-01-01T00:00:00Z"), 20, "2025-01-01T00:00:00Z");
+  CHECK(Problems(bad) == std::vector<std::string>{"/end: must be after /start"});
+  bad = kValid;
+  bad.replace(bad.find("2027-01-01T00:00:00Z"), 20, "next year");
+  CHECK(Problems(bad) == std::vector<std::string>{"/end: must be an RFC 3339 date-time"});
+}
+
+TEST_CASE("every demo campaign in schemas/examples is valid") {
+  absl::StatusOr<std::vector<engine::Campaign>> campaigns =
+      LoadCampaignDirectory((vetrina::testing::SourceDir() / "schemas/examples").string());
+  INFO(campaigns.status().ToString());
+  REQUIRE(campaigns.ok());
+  CHECK(campaigns->size() >= 5);
+  std::vector<engine::CreativeKind> kinds;
+  for (const engine::Campaign& c : *campaigns) {
+    for (const engine::Creative& cr : c.creatives) kinds.push_back(cr.kind);
+  }
+  for (auto kind : {engine::CreativeKind::kBanner, engine::CreativeKind::kVideo,
+                    engine::CreativeKind::kNative, engine::CreativeKind::kProduct,
+                    engine::CreativeKind::kChallenge}) {
+    CHECK(std::find(kinds.begin(), kinds.end(), kind) != kinds.end());
+  }
+}
+
+}  // namespace
+}  // namespace vetrina::campaigns

@@ -1,0 +1,306 @@
+#include "adapters/http/server.h"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "../../support/raw_http.h"
+#include "adapters/http/gzip.h"
+
+namespace vetrina::http {
+namespace {
+
+using vetrina::testing::Get;
+using vetrina::testing::Post;
+using vetrina::testing::RawConnection;
+
+// Echoes the request back; /slow blocks until released, to test shutdown with work in flight.
+class EchoHandler final : public Handler {
+ public:
+  EchoHandler(std::atomic<bool>* release, std::atomic<bool>* entered)
+      : release_(release), entered_(entered) {}
+  void Handle(const HttpRequest& request, HttpResponse* response) override {
+    if (request.path == "/slow") {
+      entered_->store(true);
+      while (!release_->load()) std::this_thread::yield();
+    }
+    if (request.path == "/big") {
+      response->body.assign(4096, 'x');
+      return;
+    }
+    response->body = std::string(request.body);
+    response->headers.emplace_back("x-path", std::string(request.path));
+    response->headers.emplace_back("x-query", std::string(request.query));
+    response->headers.emplace_back("x-auth", std::string(request.authorization));
+    if (request.path == "/close") response->close = true;
+    if (request.path == "/nobody") response->status = 204;
+  }
+
+ private:
+  std::atomic<bool>* release_;
+  std::atomic<bool>* entered_;
+};
+
+// The server counts after it closes, so a client may see the close first: wait (bounded).
+template <typename Predicate>
+bool Eventually(Predicate predicate) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!predicate()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+struct TestServer {
+  engine::RealClock clock;
+  std::atomic<bool> release{true};
+  std::atomic<bool> entered{false};
+  std::unique_ptr<HttpServer> server;
+
+  explicit TestServer(ServerOptions options = {}) {
+    auto bound = HttpServer::Bind(options, clock);
+    REQUIRE(bound.ok());
+    server = *std::move(bound);
+    server->Serve([this](int) { return std::make_unique<EchoHandler>(&release, &entered); });
+  }
+  uint16_t port() const { return server->port(); }
+};
+
+TEST_CASE("serves keep-alive requests on one connection, with path, query and headers") {
+  TestServer t;
+  RawConnection c(t.port());
+  REQUIRE(c.connected());
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(c.Send(Post("/echo?x=1", "body-" + std::to_string(i), "Authorization: Bearer t\r\n")));
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 200);
+    CHECK(r->body == "body-" + std::to_string(i));
+    CHECK(r->headers["x-path"] == "/echo");
+    CHECK(r->headers["x-query"] == "x=1");
+    CHECK(r->headers["x-auth"] == "Bearer t");
+  }
+}
+
+TEST_CASE("pipelined requests are answered in order") {
+  TestServer t;
+  RawConnection c(t.port());
+  REQUIRE(c.Send(Post("/a", "1") + Post("/b", "2") + Post("/c", "3")));
+  for (const char* expected : {"1", "2", "3"}) {
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->body == expected);
+  }
+}
+
+TEST_CASE("a client that floods pipelined requests is cut off at the cap") {
+  ServerOptions options;
+  options.max_pipelined = 4;
+  TestServer t(options);
+  RawConnection c(t.port());
+  std::string flood;
+  for (int i = 0; i < 20; ++i) flood += Post("/p", "x");
+  REQUIRE(c.Send(flood));
+  int answered = 0;
+  while (c.Read().has_value()) ++answered;
+  CHECK(answered >= 1);
+  CHECK(answered <= 5);
+}
+
+TEST_CASE("the handler can close the connection") {
+  TestServer t;
+  RawConnection c(t.port());
+  REQUIRE(c.Send(Post("/close", "x")));
+  auto r = c.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->headers["connection"] == "close");
+  CHECK(c.ClosedByPeer());
+}
+
+TEST_CASE("a body over the limit gets 413; a header over the limit gets 431") {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  TestServer t(options);
+  {
+    RawConnection c(t.port());
+    REQUIRE(c.Send(Post("/echo", std::string(2048, 'a'))));
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 413);
+  }
+  {
+    RawConnection c(t.port());
+    c.Send("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 431);
+  }
+  CHECK(Eventually([&] { return t.server->stats().too_large == 2; }));
+  // The server still serves others.
+  RawConnection c(t.port());
+  REQUIRE(c.Send(Post("/echo", "ok")));
+  CHECK(c.Read()->body == "ok");
+}
+
+TEST_CASE("gzip request bodies are inflated; bad gzip is 400; a bomb is 413") {
+  ServerOptions options;
+  options.max_body_bytes = 64 * 1024;
+  TestServer t(options);
+  std::string compressed;
+  GzipDeflate("{\"hello\":1}", &compressed);
+  {
+    RawConnection c(t.port());
+    REQUIRE(c.Send(Post("/echo", compressed, "Content-Encoding: gzip\r\n")));
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 200);
+    CHECK(r->body == "{\"hello\":1}");
+  }
+  {
+    RawConnection c(t.port());
+    REQUIRE(c.Send(Post("/echo", "not gzip at all", "Content-Encoding: gzip\r\n")));
+    CHECK(c.Read()->status == 400);
+  }
+  {
+    std::string bomb;
+    GzipDeflate(std::string(8 * 1024 * 1024, ' '), &bomb);
+    RawConnection c(t.port());
+    REQUIRE(c.Send(Post("/echo", bomb, "Content-Encoding: gzip\r\n")));
+    CHECK(c.Read()->status == 413);
+  }
+  {
+    RawConnection c(t.port());
+    REQUIRE(c.Send(Post("/echo", "x", "Content-Encoding: br\r\n")));
+    CHECK(c.Read()->status == 415);
+  }
+}
+
+TEST_CASE("large responses are gzipped when the client accepts gzip") {
+  TestServer t;
+  RawConnection c(t.port());
+  REQUIRE(c.Send(Get("/big", "Accept-Encoding: gzip\r\n")));
+  auto r = c.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->headers["content-encoding"] == "gzip");
+  std::string inflated;
+  REQUIRE(GzipInflate(r->body, 1 << 20, &inflated).ok());
+  CHECK(inflated == std::string(4096, 'x'));
+  REQUIRE(c.Send(Get("/big")));
+  auto plain = c.Read();
+  REQUIRE(plain.has_value());
+  CHECK(plain->headers.count("content-encoding") == 0);
+  CHECK(plain->body.size() == 4096);
+  // Small bodies are never compressed.
+  REQUIRE(c.Send(Post("/echo", "tiny", "Accept-Encoding: gzip\r\n")));
+  CHECK(c.Read()->headers.count("content-encoding") == 0);
+}
+
+TEST_CASE("malformed HTTP gets 400 and a closed connection") {
+  TestServer t;
+  for (const std::string& bad :
+       {std::string("NONSENSE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+        std::string("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
+        std::string("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"),
+        std::string("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
+    INFO(bad);
+    RawConnection c(t.port());
+    REQUIRE(c.Send(bad));
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 400);
+    CHECK(c.ClosedByPeer());
+  }
+}
+
+TEST_CASE("a slow client is closed by the read timeout; others are served meanwhile") {
+  ServerOptions options;
+  options.read_timeout = absl::Milliseconds(300);
+  TestServer t(options);
+  RawConnection slow(t.port());
+  REQUIRE(slow.Send("POST /echo HTTP/1.1\r\nHost: t\r\n"));  // and never finishes
+  RawConnection other(t.port());
+  REQUIRE(other.Send(Post("/echo", "fine")));
+  CHECK(other.Read()->body == "fine");
+  CHECK(slow.ClosedByPeer());
+  CHECK(Eventually([&] { return t.server->stats().timeouts >= 1; }));
+}
+
+TEST_CASE("an idle keep-alive connection is closed by the idle timeout") {
+  ServerOptions options;
+  options.idle_timeout = absl::Milliseconds(200);
+  TestServer t(options);
+  RawConnection c(t.port());
+  REQUIRE(c.Send(Post("/echo", "x")));
+  REQUIRE(c.Read().has_value());
+  CHECK(c.ClosedByPeer());
+}
+
+TEST_CASE("connections over the limit get 503 and existing ones keep working") {
+  ServerOptions options;
+  options.max_connections = 2;
+  TestServer t(options);
+  RawConnection a(t.port()), b(t.port());
+  REQUIRE(a.Send(Post("/echo", "a")));
+  REQUIRE(a.Read().has_value());
+  REQUIRE(b.Send(Post("/echo", "b")));
+  REQUIRE(b.Read().has_value());
+  RawConnection extra(t.port());
+  auto r = extra.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->status == 503);
+  REQUIRE(a.Send(Post("/echo", "still")));
+  CHECK(a.Read()->body == "still");
+  CHECK(t.server->stats().connections_rejected == 1);
+}
+
+TEST_CASE("Expect: 100-continue is honoured") {
+  TestServer t;
+  RawConnection c(t.port());
+  REQUIRE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+  REQUIRE(c.Send("data"));
+  auto r = c.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->status == 200);
+  CHECK(r->body == "data");
+}
+
+TEST_CASE("several worker threads share one port") {
+  ServerOptions options;
+  options.threads = 3;
+  TestServer t(options);
+  std::vector<std::unique_ptr<RawConnection>> connections;
+  for (int i = 0; i < 12; ++i) {
+    connections.push_back(std::make_unique<RawConnection>(t.port()));
+    REQUIRE(connections.back()->Send(Post("/echo", std::to_string(i))));
+  }
+  for (int i = 0; i < 12; ++i) CHECK(connections[i]->Read()->body == std::to_string(i));
+}
+
+TEST_CASE("shutdown finishes the request in flight, closes idle connections, and stops accepting") {
+  TestServer t;
+  t.release = false;
+  RawConnection idle(t.port());
+  REQUIRE(idle.Send(Post("/echo", "x")));
+  REQUIRE(idle.Read().has_value());
+  RawConnection busy(t.port());
+  REQUIRE(busy.Send(Post("/slow", "in-flight")));
+  while (!t.entered) std::this_thread::yield();
+  // Shutdown begins while the request is inside the handler.
+  std::thread stopper([&] { t.server->Shutdown(absl::Seconds(5)); });
+  t.release = true;
+  auto r = busy.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->body == "in-flight");
+  CHECK(busy.ClosedByPeer());
+  CHECK(idle.ClosedByPeer());  // closed without an answer
+  stopper.join();
+  RawConnection late(t.port(), 500);
+  CHECK_FALSE(late.connected());
+}
+
+}  // namespace
+}  // namespace vetrina::http

@@ -1,0 +1,138 @@
+#include "adapters/service/bid_handler.h"
+
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+#include "../../support/files.h"
+#include "adapters/campaigns/campaign_json.h"
+#include "adapters/service/admin_handler.h"
+
+namespace vetrina::service {
+namespace {
+
+struct Harness {
+  engine::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
+  Bidder bidder{clock, BidderOptions{}};
+  std::unique_ptr<BidHandler> handler;
+
+  Harness() {
+    auto campaigns = campaigns::LoadCampaignDirectory(
+        (vetrina::testing::SourceDir() / "schemas/examples").string());
+    REQUIRE(campaigns.ok());
+    bidder.PublishCampaigns(*std::move(campaigns));
+    handler = std::make_unique<BidHandler>(bidder, 0);
+  }
+
+  http::HttpResponse Call(http::Method method, std::string_view path, std::string_view body) {
+    http::HttpRequest request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    request.received_at = clock.Now();
+    http::HttpResponse response;
+    handler->Handle(request, &response);
+    return response;
+  }
+};
+
+std::string Header(const http::HttpResponse& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST_CASE("the demo request gets a 200 bid from the demo campaigns") {
+  Harness h;
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+  REQUIRE(r.status == 200);
+  CHECK(Header(r, "x-openrtb-version") == "2.6");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(r.body).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc["id"]) == "demo-request-1");
+  simdjson::dom::element bid = doc["seatbid"].at(0)["bid"].at(0);
+  CHECK(std::string_view(bid["impid"]) == "1");
+  CHECK(double(bid["price"]) >= 0.8);  // the request's floor
+}
+
+TEST_CASE("each response has a distinct bidid") {
+  Harness h;
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  http::HttpResponse a = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+  http::HttpResponse b = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+  simdjson::dom::parser pa, pb;
+  CHECK(std::string_view(pa.parse(a.body)["bidid"]) != std::string_view(pb.parse(b.body)["bidid"]));
+}
+
+TEST_CASE("no eligible campaign is a 204 with an empty body, counted by reason") {
+  Harness h;
+  http::HttpResponse r = h.Call(
+      http::Method::kPost, "/openrtb2/bid",
+      R"({"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1}}],"device":{"os":"ios","devicetype":4}})");
+  CHECK(r.status == 204);
+  CHECK(r.body.empty());
+  const std::string metrics = h.bidder.metrics().Render({});
+  CHECK(metrics.find("vetrina_no_bids_total{reason=\"no_matching_creative\"} 1") !=
+        std::string::npos);
+  CHECK(metrics.find("vetrina_requests_total{endpoint=\"bid\",status=\"204\"} 1") !=
+        std::string::npos);
+}
+
+TEST_CASE("invalid requests are 400 with a JSON error naming the field") {
+  Harness h;
+  http::HttpResponse r =
+      h.Call(http::Method::kPost, "/openrtb2/bid", R"({"id":"r","imp":[{"id":"1"}]})");
+  CHECK(r.status == 400);
+  CHECK(r.body == R"({"error":"imp[0]: needs one of banner, video, audio, native"})");
+  r = h.Call(http::Method::kPost, "/openrtb2/bid", "{\"id\":\"\\\"\"");
+  CHECK(r.status == 400);
+  simdjson::dom::parser parser;
+  CHECK(parser.parse(r.body).error() == simdjson::SUCCESS);  // the error body is valid JSON
+}
+
+TEST_CASE("wrong method and unknown paths") {
+  Harness h;
+  http::HttpResponse r = h.Call(http::Method::kGet, "/openrtb2/bid", "");
+  CHECK(r.status == 405);
+  CHECK(Header(r, "Allow") == "POST");
+  CHECK(h.Call(http::Method::kPost, "/nope", "").status == 404);
+}
+
+TEST_CASE("a campaign change reaches the next request") {
+  Harness h;
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  REQUIRE(h.Call(http::Method::kPost, "/openrtb2/bid", body).status == 200);
+  h.bidder.PublishCampaigns({});
+  CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body).status == 204);
+}
+
+TEST_CASE("admin: health, readiness and metrics") {
+  Harness h;
+  AdminHandler admin(h.bidder);
+  auto call = [&](http::Method method, std::string_view path) {
+    http::HttpRequest request;
+    request.method = method;
+    request.path = path;
+    http::HttpResponse response;
+    admin.Handle(request, &response);
+    return response;
+  };
+  CHECK(call(http::Method::kGet, "/healthz").status == 200);
+  CHECK(call(http::Method::kGet, "/readyz").status == 503);
+  h.bidder.SetReady();
+  CHECK(call(http::Method::kGet, "/readyz").status == 200);
+  http::HttpResponse metrics = call(http::Method::kGet, "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.content_type.rfind("text/plain", 0) == 0);
+  CHECK(metrics.body.find("# TYPE vetrina_bid_latency_seconds histogram") != std::string::npos);
+  CHECK(call(http::Method::kPost, "/metrics").status == 405);
+  CHECK(call(http::Method::kGet, "/nope").status == 404);
+}
+
+}  // namespace
+}  // namespace vetrina::service

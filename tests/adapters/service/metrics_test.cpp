@@ -1,0 +1,44 @@
+#include "adapters/service/metrics.h"
+
+#include <catch2/catch.hpp>
+
+namespace vetrina::service {
+namespace {
+
+bool Has(const std::string& page, const std::string& line) {
+  return page.find(line + "\n") != std::string::npos;
+}
+
+TEST_CASE("counters render in the Prometheus text format") {
+  Metrics m;
+  m.CountRequest(Endpoint::kBid, 200);
+  m.CountRequest(Endpoint::kBid, 200);
+  m.CountRequest(Endpoint::kBid, 418);  // unusual codes are "other"
+  m.CountBid(3);
+  m.CountNoBid(engine::NoBidReason::kBelowFloor);
+  http::ServerStats stats;
+  stats.connections_open = 7;
+  const std::string page = m.Render({{"public", &stats}});
+  CHECK(Has(page, R"(vetrina_requests_total{endpoint="bid",status="200"} 2)"));
+  CHECK(Has(page, R"(vetrina_requests_total{endpoint="bid",status="other"} 1)"));
+  CHECK(Has(page, "vetrina_bids_total 3"));
+  CHECK(Has(page, R"(vetrina_no_bids_total{reason="below_floor"} 1)"));
+  CHECK(Has(page, R"(vetrina_connections_open{listener="public"} 7)"));
+}
+
+TEST_CASE("the latency histogram is cumulative with a +Inf bucket") {
+  Metrics m;
+  m.ObserveBidLatency(absl::Microseconds(5));
+  m.ObserveBidLatency(absl::Microseconds(40));
+  m.ObserveBidLatency(absl::Seconds(2));
+  const std::string page = m.Render({});
+  CHECK(Has(page, R"(vetrina_bid_latency_seconds_bucket{le="0.000010"} 1)"));
+  CHECK(Has(page, R"(vetrina_bid_latency_seconds_bucket{le="0.000050"} 2)"));
+  CHECK(Has(page, R"(vetrina_bid_latency_seconds_bucket{le="0.100000"} 2)"));
+  CHECK(Has(page, R"(vetrina_bid_latency_seconds_bucket{le="+Inf"} 3)"));
+  CHECK(Has(page, "vetrina_bid_latency_seconds_count 3"));
+  CHECK(Has(page, "vetrina_bid_latency_seconds_sum 2.000045"));
+}
+
+}  // namespace
+}  // namespace vetrina::service
