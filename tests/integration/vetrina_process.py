@@ -1,0 +1,47 @@
+"""Starts `vetrina serve` on free ports for a test and stops it."""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+
+class VetrinaProcess:
+    def __init__(self, binary, campaigns_dir, extra_args=()):
+        self.data_dir = tempfile.mkdtemp(prefix="vetrina-test-")
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+             "--threads", "2", "--data-dir", self.data_dir, "--campaigns", campaigns_dir,
+             *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.public_port = self.admin_port = None
+        self.output = []
+        deadline = time.monotonic() + 30
+        while self.public_port is None or self.admin_port is None:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("vetrina exited early:\n" + "".join(self.output))
+            self.output.append(line)
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "listening":
+                port = int(parts[2].rsplit(":", 1)[1])
+                if parts[1] == "public":
+                    self.public_port = port
+                elif parts[1] == "admin":
+                    self.admin_port = port
+            if time.monotonic() > deadline:
+                raise RuntimeError("vetrina did not start:\n" + "".join(self.output))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc.stdout.close()
