@@ -83,7 +83,12 @@ TEST_CASE("concurrent readers and a publishing writer never see a freed snapshot
       }
     });
   }
-  for (int i = 1; i <= 300; ++i) cell.Publish(std::make_unique<Tracked>(i));
+  // Publish only once readers run, and keep publishing until they have read across many swaps.
+  while (reads < 100) std::this_thread::yield();
+  const int64_t reads_before = reads;
+  for (int i = 1; i <= 300 || reads < reads_before + 10'000; ++i) {
+    cell.Publish(std::make_unique<Tracked>(i));
+  }
   stop = true;
   for (auto& r : readers) r.join();
   CHECK(reads > 0);
