@@ -43,8 +43,36 @@ NoBidReason AuctionResult::RequestReason() const {
   return reason;
 }
 
+std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
+                                               const CampaignSnapshot& campaigns,
+                                               const RequestFacts& facts,
+                                               const AuctionContext& context,
+                                               NoBidReason* closest) {
+  std::vector<const Campaign*> eligible;
+  NoBidReason best = campaigns.size() == 0 ? NoBidReason::kNoCampaigns : NoBidReason::kTargeting;
+  auto check = [&](const Campaign& campaign) {
+    const NoBidReason reason = CheckCampaign(campaign, request, facts, context.now);
+    if (reason == NoBidReason::kNone) {
+      eligible.push_back(&campaign);
+    } else {
+      best = Closer(best, reason);
+    }
+  };
+  if (context.use_index) {
+    TargetingIndex::Scratch local_scratch;
+    TargetingIndex::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
+    std::vector<uint32_t> ids;
+    campaigns.Candidates(facts, scratch, &ids);
+    for (uint32_t id : ids) check(campaigns.campaign(id));
+  } else {
+    for (const CampaignPtr& campaign : campaigns.campaigns()) check(*campaign);
+  }
+  if (closest != nullptr) *closest = best;
+  return eligible;
+}
+
 AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
-                         absl::Time now) {
+                         const AuctionContext& context) {
   AuctionResult result;
   result.imp_reasons.assign(request.imps.size(), NoBidReason::kNoCampaigns);
   if (campaigns.size() == 0) return result;
@@ -55,16 +83,10 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
   }
 
   // Request-level eligibility once per campaign, not once per imp.
-  std::vector<const Campaign*> eligible;
-  NoBidReason closest = NoBidReason::kNoCampaigns;
-  for (const Campaign& campaign : campaigns.campaigns()) {
-    const NoBidReason reason = CheckCampaign(campaign, request, now);
-    if (reason == NoBidReason::kNone) {
-      eligible.push_back(&campaign);
-    } else {
-      closest = Closer(closest, reason);
-    }
-  }
+  const RequestFacts facts = MakeRequestFacts(request, context.now, context.segments);
+  NoBidReason closest = NoBidReason::kNone;
+  const std::vector<const Campaign*> eligible =
+      EligibleCampaigns(request, campaigns, facts, context, &closest);
 
   for (size_t i = 0; i < request.imps.size(); ++i) {
     const Imp& imp = request.imps[i];
@@ -75,13 +97,12 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
     }
     const Micros floor = imp.bid_floor;
 
-    const Candidate* best = nullptr;
+    bool have_winner = false;
+    Candidate winner{};
     Micros runner_up = 0;
-    Candidate current;
-    Candidate winner;
     for (const Campaign* campaign : eligible) {
       CreativeMatch match;
-      const NoBidReason reason = MatchCreative(*campaign, imp, &match);
+      const NoBidReason reason = CheckImp(*campaign, imp, &match);
       if (reason != NoBidReason::kNone) {
         imp_reason = Closer(imp_reason, reason);
         continue;
@@ -90,10 +111,10 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
         imp_reason = Closer(imp_reason, NoBidReason::kBelowFloor);
         continue;
       }
-      current = Candidate{campaign, match, campaign->max_bid_cpm};
-      if (best == nullptr) {
+      const Candidate current{campaign, match, campaign->max_bid_cpm};
+      if (!have_winner) {
         winner = current;
-        best = &winner;
+        have_winner = true;
       } else if (Outranks(current, winner)) {
         runner_up = winner.ecpm;
         winner = current;
@@ -101,7 +122,7 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
         runner_up = std::max(runner_up, current.ecpm);
       }
     }
-    if (best == nullptr) {
+    if (!have_winner) {
       result.imp_reasons[i] = imp_reason;
       continue;
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -16,6 +17,8 @@
 #include "engine/eligibility.h"
 #include "engine/money.h"
 #include "engine/no_bid_reason.h"
+#include "engine/targeting.h"
+#include "engine/targeting_index.h"
 
 namespace vetrina::engine {
 
@@ -36,8 +39,33 @@ struct AuctionResult {
   NoBidReason RequestReason() const;
 };
 
+struct AuctionContext {
+  absl::Time now;
+  // The user's audience segments, sorted; nullptr when the user is unknown or may not be
+  // targeted.
+  const std::vector<std::string>* segments = nullptr;
+  // false scans every campaign instead of asking the index: the reference the index is tested
+  // against.
+  bool use_index = true;
+  // Reusable buffers; a fresh one is used when null. Not shared between threads.
+  TargetingIndex::Scratch* scratch = nullptr;
+};
+
 AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
-                         absl::Time now);
+                         const AuctionContext& context);
+inline AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
+                                absl::Time now) {
+  return RunAuction(request, campaigns, AuctionContext{.now = now});
+}
+
+// The campaigns eligible for `request` at request level (targeting, status, blocks), in
+// snapshot order, found through the index or by scanning. `closest` receives the reason of the
+// campaign that came closest when it is not null.
+std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
+                                               const CampaignSnapshot& campaigns,
+                                               const RequestFacts& facts,
+                                               const AuctionContext& context,
+                                               NoBidReason* closest);
 
 // The price a winner pays: its own bid in a first-price auction; in a second-price auction the
 // larger of the runner-up and the floor plus one cent, never above its own bid.

@@ -99,6 +99,7 @@ struct Device {
   std::string country;      // `geo.country`, ISO-3166-1 alpha-3, upper-cased
   std::string region;
   std::string city;
+  int utc_offset_minutes = 0;  // `geo.utcoffset`
 };
 
 struct Eid {

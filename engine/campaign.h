@@ -2,7 +2,6 @@
 // published in a CampaignSnapshot.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "absl/time/time.h"
 #include "engine/bid_request.h"
 #include "engine/money.h"
+#include "engine/targeting.h"
 
 namespace vetrina::engine {
 
@@ -40,29 +40,6 @@ struct Creative {
   Size image_size;
   std::string icon_url;
   std::string price_text;  // product ads: "19.99 USD"
-};
-
-// An include/exclude list over one request attribute. Both lists are sorted. An empty include list
-// means "any value"; a value must not be in the exclude list.
-template <typename T>
-struct Dimension {
-  std::vector<T> include;
-  std::vector<T> exclude;
-
-  bool Allows(const T& value) const {
-    if (!include.empty() && !std::binary_search(include.begin(), include.end(), value)) {
-      return false;
-    }
-    return !std::binary_search(exclude.begin(), exclude.end(), value);
-  }
-  bool IsAny() const { return include.empty() && exclude.empty(); }
-};
-
-struct Targeting {
-  Dimension<std::string> country;  // ISO-3166-1 alpha-3, upper case
-  Dimension<std::string> os;       // lower case
-  Dimension<int> device_type;
-  Dimension<std::string> app_bundle;
 };
 
 enum class CampaignStatus : uint8_t { kActive, kPaused, kArchived };

@@ -55,15 +55,12 @@ bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset) {
   return false;
 }
 
-NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request, absl::Time now) {
+NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
+                          const RequestFacts& facts, absl::Time now) {
   if (campaign.status != CampaignStatus::kActive || now < campaign.start || now >= campaign.end) {
     return NoBidReason::kCampaignInactive;
   }
-  const Targeting& t = campaign.targeting;
-  if (!t.country.Allows(request.device.country)) return NoBidReason::kTargetingCountry;
-  if (!t.os.Allows(request.device.os)) return NoBidReason::kTargetingOs;
-  if (!t.device_type.Allows(request.device.device_type)) return NoBidReason::kTargetingDeviceType;
-  if (!t.app_bundle.Allows(request.publication.bundle)) return NoBidReason::kTargetingAppBundle;
+  if (NoBidReason r = CheckTargeting(campaign.targeting, facts); r != NoBidReason::kNone) return r;
 
   for (const std::string& category : campaign.categories) {
     for (const std::string& blocked : request.bcat) {
@@ -77,6 +74,13 @@ NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request, a
     return NoBidReason::kBlockedApp;
   }
   return NoBidReason::kNone;
+}
+
+NoBidReason CheckImp(const Campaign& campaign, const Imp& imp, CreativeMatch* match) {
+  if (NoBidReason r = CheckImpTargeting(campaign.targeting, imp); r != NoBidReason::kNone) {
+    return r;
+  }
+  return MatchCreative(campaign, imp, match);
 }
 
 NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatch* match) {

@@ -6,12 +6,15 @@
 #include "engine/bid_request.h"
 #include "engine/campaign.h"
 #include "engine/no_bid_reason.h"
+#include "engine/targeting.h"
 
 namespace vetrina::engine {
 
 // Request-level rules: status and flight dates, targeting, and the request's block lists.
-// kNone when the campaign may bid on some imp of `request`.
-NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request, absl::Time now);
+// kNone when the campaign may bid on some imp of `request`. `facts` are `request`'s.
+NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
+                          const RequestFacts& facts, absl::Time now);
+
 
 struct CreativeMatch {
   const Creative* creative = nullptr;
@@ -22,6 +25,10 @@ struct CreativeMatch {
 // The campaign's first creative (in upload order) that fits `imp`: format, size, duration,
 // rewarded, native assets and blocked attributes. kNone and `*match` set on success.
 NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
+
+// Imp-level rules, in the order the auction applies them: imp targeting (placement, size,
+// deals), then a fitting creative. kNone and `*match` set on success.
+NoBidReason CheckImp(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
 
 // Whether `creative` can fill `asset` of a native request.
 bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset);

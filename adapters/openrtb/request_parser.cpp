@@ -141,8 +141,19 @@ absl::Status ParseGeo(value v, engine::Device* device) {
       absl::AsciiStrToUpper(&device->country);
       return absl::OkStatus();
     }
-    if (key == "region") return json::ReadString(f, &device->region);
+    if (key == "region") {
+      VETRINA_RETURN_IF_ERROR(json::ReadString(f, &device->region));
+      absl::AsciiStrToUpper(&device->region);
+      return absl::OkStatus();
+    }
     if (key == "city") return json::ReadString(f, &device->city);
+    if (key == "utcoffset") {
+      VETRINA_RETURN_IF_ERROR(json::ReadInt(f, &device->utc_offset_minutes));
+      if (device->utc_offset_minutes < -24 * 60 || device->utc_offset_minutes > 24 * 60) {
+        return absl::InvalidArgumentError(": must be within [-1440, 1440] minutes");
+      }
+      return absl::OkStatus();
+    }
     return json::Skip(f);
   });
 }

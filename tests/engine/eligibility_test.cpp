@@ -13,6 +13,10 @@ using testing::kDollar;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
+NoBidReason Check(const Campaign& c, const BidRequest& request) {
+  return CheckCampaign(c, request, MakeRequestFacts(request, kNow, nullptr), kNow);
+}
+
 Campaign VideoCampaign(int duration, bool rewarded_ok) {
   Campaign c = BannerCampaign("video", kDollar);
   c.creatives.clear();
@@ -42,45 +46,45 @@ Imp VideoImp(int min_duration, int max_duration, bool rewarded) {
 TEST_CASE("flight dates and status gate a campaign") {
   Campaign c = BannerCampaign("a", kDollar);
   BidRequest request = BannerRequest();
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kNone);
+  CHECK(Check(c, request) == NoBidReason::kNone);
   c.status = CampaignStatus::kPaused;
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kCampaignInactive);
+  CHECK(Check(c, request) == NoBidReason::kCampaignInactive);
   c.status = CampaignStatus::kActive;
   c.start = kNow + absl::Seconds(1);
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kCampaignInactive);
+  CHECK(Check(c, request) == NoBidReason::kCampaignInactive);
   c.start = kNow - absl::Hours(1);
   c.end = kNow;  // the end is exclusive
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kCampaignInactive);
+  CHECK(Check(c, request) == NoBidReason::kCampaignInactive);
 }
 
 TEST_CASE("targeting includes and excludes, one dimension at a time") {
   Campaign c = BannerCampaign("a", kDollar);
   BidRequest request = BannerRequest();
   c.targeting.country.include = {"CAN", "USA"};
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kNone);
+  CHECK(Check(c, request) == NoBidReason::kNone);
   request.device.country = "FRA";
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kTargetingCountry);
+  CHECK(Check(c, request) == NoBidReason::kTargetingCountry);
   request.device.country = "";  // unknown country never matches an include list
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kTargetingCountry);
+  CHECK(Check(c, request) == NoBidReason::kTargetingCountry);
 
   request = BannerRequest();
   c = BannerCampaign("a", kDollar);
   c.targeting.os.exclude = {"android"};
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kNone);
+  CHECK(Check(c, request) == NoBidReason::kNone);
   request.device.os = "android";
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kTargetingOs);
+  CHECK(Check(c, request) == NoBidReason::kTargetingOs);
 
   request = BannerRequest();
   c = BannerCampaign("a", kDollar);
   c.targeting.device_type.include = {1, 4};
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kNone);
+  CHECK(Check(c, request) == NoBidReason::kNone);
   request.device.device_type = 3;
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kTargetingDeviceType);
+  CHECK(Check(c, request) == NoBidReason::kTargetingDeviceType);
 
   request = BannerRequest();
   c = BannerCampaign("a", kDollar);
   c.targeting.app_bundle.exclude = {"com.example.app"};
-  CHECK(CheckCampaign(c, request, kNow) == NoBidReason::kTargetingAppBundle);
+  CHECK(Check(c, request) == NoBidReason::kTargetingAppBundle);
 }
 
 TEST_CASE("category blocking covers sub-categories but not look-alike prefixes") {
