@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +20,59 @@ namespace {
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
+
+// JSON Schema counts string length in code points, not bytes.
+size_t CodePoints(std::string_view s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// ^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]
+// (\.[0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$ — the schema's date-time pattern.
+bool MatchesDateTime(std::string_view s) {
+  auto two = [&](size_t at, int max) {
+    return at + 2 <= s.size() && IsDigit(s[at]) && IsDigit(s[at + 1]) &&
+           (s[at] - '0') * 10 + (s[at + 1] - '0') <= max;
+  };
+  if (s.size() < 20) return false;
+  for (int i = 0; i < 4; ++i) {
+    if (!IsDigit(s[i])) return false;
+  }
+  if (s[4] != '-' || !two(5, 12) || s.substr(5, 2) == "00" || s[7] != '-' || !two(8, 31) ||
+      s.substr(8, 2) == "00" || s[10] != 'T' || !two(11, 23) || s[13] != ':' || !two(14, 59) ||
+      s[16] != ':' || !two(17, 59)) {
+    return false;
+  }
+  size_t i = 19;
+  if (s[i] == '.') {
+    size_t digits = 0;
+    for (++i; i < s.size() && IsDigit(s[i]); ++i) ++digits;
+    if (digits < 1 || digits > 9) return false;
+  }
+  if (i < s.size() && s[i] == 'Z') return i + 1 == s.size();
+  return i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && two(i + 1, 23) && s[i + 3] == ':' &&
+         two(i + 4, 59);
+}
+
+// JSON Schema's "integer" includes numbers like 3.0.
+bool GetInteger(element e, int64_t* out) {
+  if (e.get_int64().get(*out) == simdjson::SUCCESS) return true;
+  double d;
+  if (e.get_double().get(d) != simdjson::SUCCESS) return false;
+  if (!(d >= -9.2e18 && d <= 9.2e18) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+// A string pattern from the schema, checked by hand (no regex engine on this path).
+struct Pattern {
+  bool (*matches)(std::string_view);
+  const char* text;  // the schema's regular expression, for the message
+};
 
 // Collects problems while walking the document; every check names its JSON pointer.
 class Checker {
@@ -61,7 +115,7 @@ class Checker {
       Add(here, "must be a string");
       return false;
     }
-    if (s.size() < min_len || s.size() > max_len) {
+    if (CodePoints(s) < min_len || CodePoints(s) > max_len) {
       Add(here, StrCat("length must be within [", min_len, ", ", max_len, "]"));
       return false;
     }
@@ -78,7 +132,7 @@ class Checker {
     }
     const std::string here = StrCat(at, "/", key);
     int64_t n;
-    if (e.get_int64().get(n) != simdjson::SUCCESS) {
+    if (!GetInteger(e, &n)) {
       Add(here, "must be an integer");
       return false;
     }
@@ -132,7 +186,8 @@ class Checker {
   }
 
   bool StringArray(object obj, std::string_view key, const std::string& at,
-                   std::vector<std::string>* out, size_t max_len = 256) {
+                   std::vector<std::string>* out, size_t max_len = 256,
+                   const Pattern* pattern = nullptr) {
     element e;
     if (obj[key].get(e) != simdjson::SUCCESS) return false;
     const std::string here = StrCat(at, "/", key);
@@ -148,7 +203,10 @@ class Checker {
       if (item.get_string().get(s) != simdjson::SUCCESS) {
         Add(StrCat(here, "/", i), "must be a string");
         ok = false;
-      } else if (s.empty() || s.size() > max_len) {
+      } else if (pattern != nullptr && !pattern->matches(s)) {
+        Add(StrCat(here, "/", i), StrCat("must match ", pattern->text));
+        ok = false;
+      } else if (pattern == nullptr && (s.empty() || CodePoints(s) > max_len)) {
         Add(StrCat(here, "/", i), StrCat("length must be within [1, ", max_len, "]"));
         ok = false;
       } else {
@@ -173,7 +231,7 @@ class Checker {
     bool ok = true;
     for (element item : arr) {
       int64_t n;
-      if (item.get_int64().get(n) != simdjson::SUCCESS) {
+      if (!GetInteger(item, &n)) {
         Add(StrCat(here, "/", i), "must be an integer");
         ok = false;
       } else if (n < min || n > max) {
@@ -202,21 +260,61 @@ void SortUnique(std::vector<T>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
+bool IsAlpha3(std::string_view s) {
+  return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isalpha(static_cast<unsigned char>(c));
+         });
+}
+
+// ^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$
+bool IsSize(std::string_view s) {
+  const size_t x = s.find('x');
+  if (x == std::string_view::npos) return false;
+  auto number = [](std::string_view n) {
+    return !n.empty() && n.size() <= 5 && n[0] != '0' && std::all_of(n.begin(), n.end(), IsDigit);
+  };
+  return number(s.substr(0, x)) && number(s.substr(x + 1));
+}
+
+// ^[0-9]{1,6}(\.[0-9]{1,6}){0,3}$
+bool IsVersion(std::string_view s) {
+  int components = 0;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    std::string_view part = s.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (part.empty() || part.size() > 6 || !std::all_of(part.begin(), part.end(), IsDigit)) {
+      return false;
+    }
+    if (++components > 4) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+bool IsValidIdPattern(std::string_view s) { return IsValidId(s); }
+
+constexpr Pattern kAlpha3{IsAlpha3, "^[A-Za-z]{3}$"};
+constexpr Pattern kSizePattern{IsSize, "^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$"};
+constexpr Pattern kIdPattern{IsValidIdPattern, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"};
+
+enum class Case { kKeep, kUpper, kLower };
+
 void ParseStringDimension(Checker& check, object targeting, std::string_view key,
                           const std::string& at, engine::Dimension<std::string>* dim,
-                          bool upper, bool lower) {
+                          Case letter_case, const Pattern* pattern = nullptr) {
   element e;
   if (targeting[key].get(e) != simdjson::SUCCESS) return;
   const std::string here = StrCat(at, "/", key);
   object obj;
   if (!check.GetObject(e, here, &obj)) return;
   check.NoUnknownFields(obj, here, {"include", "exclude"});
-  check.StringArray(obj, "include", here, &dim->include);
-  check.StringArray(obj, "exclude", here, &dim->exclude);
+  check.StringArray(obj, "include", here, &dim->include, 256, pattern);
+  check.StringArray(obj, "exclude", here, &dim->exclude, 256, pattern);
   for (auto* list : {&dim->include, &dim->exclude}) {
     for (std::string& s : *list) {
-      if (upper) absl::AsciiStrToUpper(&s);
-      if (lower) absl::AsciiStrToLower(&s);
+      if (letter_case == Case::kUpper) absl::AsciiStrToUpper(&s);
+      if (letter_case == Case::kLower) absl::AsciiStrToLower(&s);
     }
     SortUnique(list);
   }
@@ -236,15 +334,100 @@ void ParseIntDimension(Checker& check, object targeting, std::string_view key,
   SortUnique(&dim->exclude);
 }
 
-void ParseTargeting(Checker& check, element e, engine::Targeting* t) {
+bool ParsePlacementName(std::string_view name, engine::Placement* out) {
+  for (auto p : {engine::Placement::kBanner, engine::Placement::kInterstitial,
+                 engine::Placement::kRewarded, engine::Placement::kNative,
+                 engine::Placement::kVideo}) {
+    if (engine::PlacementName(p) == name) {
+      *out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+void ParsePlacements(Checker& check, object targeting, const std::string& at,
+                     engine::Dimension<engine::Placement>* dim) {
+  engine::Dimension<std::string> names;
+  element e;
+  if (targeting["placement"].get(e) != simdjson::SUCCESS) return;
+  const std::string here = at + "/placement";
+  object obj;
+  if (!check.GetObject(e, here, &obj)) return;
+  check.NoUnknownFields(obj, here, {"include", "exclude"});
+  for (auto [list_name, names_out, placements] :
+       {std::tuple{"include", &names.include, &dim->include},
+        std::tuple{"exclude", &names.exclude, &dim->exclude}}) {
+    check.StringArray(obj, list_name, here, names_out);
+    for (size_t i = 0; i < names_out->size(); ++i) {
+      engine::Placement p;
+      if (ParsePlacementName((*names_out)[i], &p)) {
+        placements->push_back(p);
+      } else {
+        check.Add(StrCat(here, "/", list_name, "/", i),
+                  "must be one of banner, interstitial, rewarded, native, video");
+      }
+    }
+    SortUnique(placements);
+  }
+}
+
+void ParseTargeting(Checker& check, element e, const std::string& advertiser,
+                    engine::Targeting* t) {
   const std::string at = "/targeting";
   object obj;
   if (!check.GetObject(e, at, &obj)) return;
-  check.NoUnknownFields(obj, at, {"country", "os", "device_type", "app_bundle"});
-  ParseStringDimension(check, obj, "country", at, &t->country, /*upper=*/true, /*lower=*/false);
-  ParseStringDimension(check, obj, "os", at, &t->os, false, /*lower=*/true);
+  check.NoUnknownFields(obj, at,
+                        {"country", "region", "os", "os_version", "device_type",
+                         "connection_type", "app_bundle", "app_category", "publisher",
+                         "placement", "size", "language", "hour_of_week", "audiences", "deals"});
+  ParseStringDimension(check, obj, "country", at, &t->country, Case::kUpper, &kAlpha3);
+  ParseStringDimension(check, obj, "region", at, &t->region, Case::kUpper);
+  ParseStringDimension(check, obj, "os", at, &t->os, Case::kLower);
   ParseIntDimension(check, obj, "device_type", at, &t->device_type, 1, 7);
-  ParseStringDimension(check, obj, "app_bundle", at, &t->app_bundle, false, false);
+  ParseIntDimension(check, obj, "connection_type", at, &t->connection_type, 0, 7);
+  ParseStringDimension(check, obj, "app_bundle", at, &t->app_bundle, Case::kKeep);
+  ParseStringDimension(check, obj, "app_category", at, &t->app_category, Case::kKeep);
+  ParseStringDimension(check, obj, "publisher", at, &t->publisher, Case::kKeep);
+  ParseStringDimension(check, obj, "language", at, &t->language, Case::kLower);
+  ParseIntDimension(check, obj, "hour_of_week", at, &t->hour_of_week, 0, 167);
+  ParsePlacements(check, obj, at, &t->placement);
+  ParseStringDimension(check, obj, "size", at, &t->size, Case::kKeep, &kSizePattern);
+  ParseStringDimension(check, obj, "deals", at, &t->deal, Case::kKeep);
+
+  element v;
+  if (obj["os_version"].get(v) == simdjson::SUCCESS) {
+    const std::string here = at + "/os_version";
+    object range;
+    if (check.GetObject(v, here, &range)) {
+      check.NoUnknownFields(range, here, {"min", "max"});
+      for (auto [name, out] : {std::pair{"min", &t->os_version.min},
+                               std::pair{"max", &t->os_version.max}}) {
+        std::string text;
+        if (!check.String(range, name, here, false, &text)) continue;
+        if (!IsVersion(text)) {
+          check.Add(StrCat(here, "/", name), "must match ^[0-9]{1,6}(\\.[0-9]{1,6}){0,3}$");
+        } else {
+          *out = engine::ParseVersion(text);
+        }
+      }
+    }
+  }
+  if (obj["audiences"].get(v) == simdjson::SUCCESS) {
+    const std::string here = at + "/audiences";
+    object rule;
+    if (check.GetObject(v, here, &rule)) {
+      check.NoUnknownFields(rule, here, {"any_of", "all_of", "exclude"});
+      engine::AudienceRule& a = t->audiences;
+      for (auto [name, out] : {std::pair{"any_of", &a.any_of}, std::pair{"all_of", &a.all_of},
+                               std::pair{"exclude", &a.exclude}}) {
+        check.StringArray(rule, name, here, out, 64, &kIdPattern);
+        // Audiences are the advertiser's own: qualify them so no other advertiser's match.
+        for (std::string& id : *out) id = StrCat(advertiser, "/", id);
+        SortUnique(out);
+      }
+    }
+  }
 }
 
 void ParseImage(Checker& check, object creative, std::string_view key, const std::string& at,
@@ -311,9 +494,13 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     engine::Micros price = 0;
     std::string currency;
     const bool has_price = check.Money(obj, "price", at, true, &price, /*positive=*/false);
-    const bool has_currency = check.String(obj, "currency", at, true, &currency, 3, 3);
-    if (has_currency && !std::all_of(currency.begin(), currency.end(), absl::ascii_isupper)) {
-      check.Add(at + "/currency", "must be an ISO-4217 code like USD");
+    bool has_currency = check.String(obj, "currency", at, true, &currency, 0, 4096);
+    if (has_currency && (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(),
+                                                              [](char ch) {
+                                                                return ch >= 'A' && ch <= 'Z';
+                                                              }))) {
+      check.Add(at + "/currency", "must match ^[A-Z]{3}$");
+      has_currency = false;
     }
     if (has_price && has_currency) {
       std::string text;
@@ -335,11 +522,12 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     check.NoUnknownFields(obj, at, {"id", "kind", "landing", "attr", "hashtag", "title",
                                     "sample_video", "image", "sponsor"});
     std::string hashtag;
-    if (check.String(obj, "hashtag", at, true, &hashtag, 2, 100) &&
-        (hashtag[0] != '#' || !std::all_of(hashtag.begin() + 1, hashtag.end(), [](char ch) {
-          return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '_';
-        }))) {
-      check.Add(at + "/hashtag", "must match ^#[A-Za-z0-9_]+$");
+    if (check.String(obj, "hashtag", at, true, &hashtag, 0, 4096) &&
+        (hashtag.size() < 2 || hashtag.size() > 100 || hashtag[0] != '#' ||
+         !std::all_of(hashtag.begin() + 1, hashtag.end(), [](char ch) {
+           return absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+         }))) {
+      check.Add(at + "/hashtag", "must match ^#[A-Za-z0-9_]{1,99}$");
     }
     check.String(obj, "title", at, true, &c->title, 1, 256);
     check.String(obj, "sample_video", at, true, &c->markup, 1, 64 * 1024);
@@ -393,11 +581,11 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
       else check.Add("/status", "must be one of active, paused, archived");
     }
     std::string time_text;
-    if (check.String(obj, "start", "", false, &time_text) && !ParseTime(time_text, &c.start)) {
-      check.Add("/start", "must be an RFC 3339 date-time");
-    }
-    if (check.String(obj, "end", "", false, &time_text) && !ParseTime(time_text, &c.end)) {
-      check.Add("/end", "must be an RFC 3339 date-time");
+    for (auto [name, out] : {std::pair{"start", &c.start}, std::pair{"end", &c.end}}) {
+      if (check.String(obj, name, "", false, &time_text) &&
+          (!MatchesDateTime(time_text) || !ParseTime(time_text, out))) {
+        check.Add(StrCat("/", name), "must be an RFC 3339 date-time");
+      }
     }
     if (c.start != absl::InfinitePast() && c.end != absl::InfiniteFuture() && c.end <= c.start) {
       check.Add("/end", "must be after /start");
@@ -478,7 +666,9 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
         if (ids.size() != c.creatives.size()) check.Add("/creatives", "creative ids must be unique");
       }
     }
-    if (obj["targeting"].get(e) == simdjson::SUCCESS) ParseTargeting(check, e, &c.targeting);
+    if (obj["targeting"].get(e) == simdjson::SUCCESS) {
+      ParseTargeting(check, e, c.advertiser, &c.targeting);
+    }
   }
   if (check.problems().empty()) return c;
   std::vector<std::string> lines;

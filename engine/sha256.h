@@ -1,0 +1,43 @@
+// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for hashed tokens, hashed device ids and
+// signed notice URLs. Written here because the approved Debian packages carry no crypto library.
+//
+//   std::array<uint8_t, 32> digest = Sha256("abc");
+//   std::string hex = ToHex(digest);
+//   bool same = ConstantTimeEquals(a, b);
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vetrina::engine {
+
+using Digest = std::array<uint8_t, 32>;
+
+// Incremental SHA-256. Not thread-safe.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  void Update(std::string_view data);
+  Digest Finish();  // the hasher must not be used afterwards
+
+ private:
+  void Block(const uint8_t* block);
+
+  std::array<uint32_t, 8> state_;
+  std::array<uint8_t, 64> buffer_{};
+  size_t buffered_ = 0;
+  uint64_t total_bytes_ = 0;
+};
+
+Digest Sha256(std::string_view data);
+Digest HmacSha256(std::string_view key, std::string_view message);
+
+std::string ToHex(const Digest& digest);
+
+// Compares without an early exit, so timing does not tell how much of a secret matched.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+bool ConstantTimeEquals(const Digest& a, const Digest& b);
+
+}  // namespace vetrina::engine
