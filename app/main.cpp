@@ -6,11 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "adapters/admin/admin_api.h"
+#include "adapters/admin/catalog.h"
+#include "adapters/admin/publisher.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/http/server.h"
 #include "adapters/service/admin_handler.h"
 #include "adapters/service/bid_handler.h"
 #include "adapters/service/bidder.h"
+#include "app/campaigns_cli.h"
 #include "app/config.h"
 #include "engine/clock.h"
 #include "engine/strings.h"
@@ -21,7 +25,9 @@ namespace {
 constexpr char kUsage[] =
     "usage:\n"
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
-    "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n";
+    "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
+    "  vetrina campaigns validate FILE...\n"
+    "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n";
 
 int Fail(std::string_view message) {
   std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -45,6 +51,31 @@ int Serve(const ServeConfig& config) {
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Fail(StrCat("cannot create --data-dir ", config.data_dir, ": ", ec.message()));
 
+  std::string new_admin_token;
+  absl::StatusOr<admin::CatalogPtr> catalog = admin::Catalog::Open(config.data_dir, &new_admin_token);
+  if (!catalog.ok()) return Fail(View(catalog.status().message()));
+  if (!new_admin_token.empty()) {
+    std::printf("admin token (shown once; kept in %s/admin.token): %s\n", config.data_dir.c_str(),
+                new_admin_token.c_str());
+  }
+  // A fresh data dir is seeded from --campaigns; later starts keep what the API changed.
+  if ((*catalog)->fresh() && !config.campaigns_dir.empty()) {
+    absl::StatusOr<std::vector<campaigns::CampaignFile>> seed =
+        campaigns::LoadCampaignFiles(config.campaigns_dir);
+    if (!seed.ok()) return Fail(View(seed.status().message()));
+    std::vector<admin::CampaignEntry> entries;
+    for (campaigns::CampaignFile& f : *seed) {
+      entries.push_back({std::make_shared<const engine::Campaign>(std::move(f.campaign)),
+                         std::move(f.json)});
+    }
+    if (absl::Status s = (*catalog)->PutCampaigns(admin::Principal{.admin = true}, std::move(entries));
+        !s.ok()) {
+      return Fail(View(s.message()));
+    }
+    std::printf("seeded %zu campaigns from %s\n", (*catalog)->campaign_count(),
+                config.campaigns_dir.c_str());
+  }
+
   engine::RealClock clock;
   http::ServerOptions public_options;
   public_options.name = "public";
@@ -60,6 +91,7 @@ int Serve(const ServeConfig& config) {
   admin_options.host = config.admin_listen.host;
   admin_options.port = config.admin_listen.port;
   admin_options.threads = 1;
+  admin_options.max_body_bytes = 16 * 1024 * 1024;  // campaign batches
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin_server =
       http::HttpServer::Bind(admin_options, clock);
   if (!admin_server.ok()) return Fail(View(admin_server.status().message()));
@@ -74,22 +106,25 @@ int Serve(const ServeConfig& config) {
   bidder.AddListener("public", &(*public_server)->stats());
   bidder.AddListener("admin", &(*admin_server)->stats());
 
+  admin::CampaignPublisher publisher(**catalog, [&bidder](std::vector<engine::CampaignPtr> all) {
+    bidder.PublishCampaigns(std::move(all));
+  });
+  publisher.PublishNow();
+
   (*public_server)->Serve(
       [&bidder](int worker) { return std::make_unique<service::BidHandler>(bidder, worker); });
-  (*admin_server)->Serve(
-      [&bidder](int) { return std::make_unique<service::AdminHandler>(bidder); });
+  admin::Catalog& catalog_ref = **catalog;
+  (*admin_server)->Serve([&bidder, &catalog_ref](int) {
+    return std::make_unique<service::AdminHandler>(
+        bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder));
+  });
   std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
   std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(),
               (*admin_server)->port());
   std::fflush(stdout);
 
-  if (!config.campaigns_dir.empty()) {
-    absl::StatusOr<std::vector<engine::Campaign>> campaigns =
-        campaigns::LoadCampaignDirectory(config.campaigns_dir);
-    if (!campaigns.ok()) return Fail(View(campaigns.status().message()));
-    std::printf("loaded %zu campaigns from %s\n", campaigns->size(), config.campaigns_dir.c_str());
-    bidder.PublishCampaigns(*std::move(campaigns));
-  }
+  std::printf("serving %zu campaigns\n", (*catalog)->campaign_count());
+  publisher.Start();
   bidder.SetReady();
   if (config.print_demo_curl) {
     std::printf(
@@ -115,6 +150,9 @@ int Main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "campaigns") {
+    return RunCampaignsCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "serve") {
     absl::StatusOr<ServeConfig> config =

@@ -37,6 +37,33 @@ Micros ClearingPrice(int auction_type, Micros winner, Micros runner_up, Micros f
   return std::min(winner, std::max(runner_up, floor) + kOneCent);
 }
 
+bool CampaignExplanation::eligible() const {
+  return reason == NoBidReason::kNone &&
+         std::any_of(imp_reasons.begin(), imp_reasons.end(),
+                     [](NoBidReason r) { return r == NoBidReason::kNone; });
+}
+
+CampaignExplanation ExplainCampaign(const Campaign& campaign, const BidRequest& request,
+                                    const RequestFacts& facts, absl::Time now) {
+  CampaignExplanation e;
+  e.campaign = &campaign;
+  e.reason = AcceptsUsd(request) ? CheckCampaign(campaign, request, facts, now)
+                                 : NoBidReason::kUnsupportedCurrency;
+  if (e.reason != NoBidReason::kNone) return e;
+  for (const Imp& imp : request.imps) {
+    NoBidReason r = NoBidReason::kNone;
+    CreativeMatch match;
+    if (imp.bid_floor_currency != kUsd) {
+      r = NoBidReason::kUnsupportedCurrency;
+    } else if (r = CheckImp(campaign, imp, &match); r == NoBidReason::kNone &&
+                                                    campaign.max_bid_cpm < imp.bid_floor) {
+      r = NoBidReason::kBelowFloor;
+    }
+    e.imp_reasons.push_back(r);
+  }
+  return e;
+}
+
 NoBidReason AuctionResult::RequestReason() const {
   NoBidReason reason = NoBidReason::kNone;
   for (NoBidReason r : imp_reasons) reason = Closer(reason, r);

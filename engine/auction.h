@@ -67,6 +67,19 @@ std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
                                                const AuctionContext& context,
                                                NoBidReason* closest);
 
+// Why a campaign would or would not bid on a request: the answer to "why isn't my campaign
+// delivering?". `reason` is the first request-level rule that excludes it; when it passes those,
+// each imp says kNone (it would bid) or its first excluding rule.
+struct CampaignExplanation {
+  const Campaign* campaign = nullptr;
+  NoBidReason reason = NoBidReason::kNone;
+  std::vector<NoBidReason> imp_reasons;  // one per request imp, when `reason` is kNone
+  bool eligible() const;
+};
+
+CampaignExplanation ExplainCampaign(const Campaign& campaign, const BidRequest& request,
+                                    const RequestFacts& facts, absl::Time now);
+
 // The price a winner pays: its own bid in a first-price auction; in a second-price auction the
 // larger of the runner-up and the floor plus one cent, never above its own bid.
 Micros ClearingPrice(int auction_type, Micros winner, Micros runner_up, Micros floor);

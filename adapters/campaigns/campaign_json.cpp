@@ -677,16 +677,16 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 
-absl::StatusOr<std::vector<engine::Campaign>> LoadCampaignDirectory(const std::string& dir) {
+absl::StatusOr<std::vector<CampaignFile>> LoadCampaignFiles(const std::string& dir) {
   std::error_code ec;
-  std::vector<std::filesystem::path> files;
+  std::vector<std::filesystem::path> paths;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".json") paths.push_back(entry.path());
   }
   if (ec) return absl::NotFoundError(StrCat(dir, ": ", ec.message()));
-  std::sort(files.begin(), files.end());
-  std::vector<engine::Campaign> campaigns;
-  for (const auto& path : files) {
+  std::sort(paths.begin(), paths.end());
+  std::vector<CampaignFile> files;
+  for (const auto& path : paths) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
@@ -694,10 +694,18 @@ absl::StatusOr<std::vector<engine::Campaign>> LoadCampaignDirectory(const std::s
     absl::StatusOr<engine::Campaign> campaign = ParseCampaign(text.str());
     if (!campaign.ok()) {
       return absl::InvalidArgumentError(
-          StrCat(path.string(), ":\n", campaign.status().message()));
+          StrCat(path.string(), ":\n", View(campaign.status().message())));
     }
-    campaigns.push_back(*std::move(campaign));
+    files.push_back(CampaignFile{path.string(), text.str(), *std::move(campaign)});
   }
+  return files;
+}
+
+absl::StatusOr<std::vector<engine::Campaign>> LoadCampaignDirectory(const std::string& dir) {
+  absl::StatusOr<std::vector<CampaignFile>> files = LoadCampaignFiles(dir);
+  if (!files.ok()) return files.status();
+  std::vector<engine::Campaign> campaigns;
+  for (CampaignFile& f : *files) campaigns.push_back(std::move(f.campaign));
   return campaigns;
 }
 

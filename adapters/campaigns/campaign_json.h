@@ -31,8 +31,16 @@ struct Problem {
 absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
                                                std::vector<Problem>* problems = nullptr);
 
+struct CampaignFile {
+  std::string path;
+  std::string json;  // the file's text
+  engine::Campaign campaign;
+};
+
 // Reads every `*.json` file in `dir` (sorted by name) as a campaign. Fails on the first bad file,
-// naming it.
+// naming it and its problems.
+absl::StatusOr<std::vector<CampaignFile>> LoadCampaignFiles(const std::string& dir);
+// The same, keeping only the campaigns.
 absl::StatusOr<std::vector<engine::Campaign>> LoadCampaignDirectory(const std::string& dir);
 
 }  // namespace vetrina::campaigns

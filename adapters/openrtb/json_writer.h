@@ -45,6 +45,10 @@ class JsonWriter {
     out_->push_back('"');
   }
   void Int(int64_t value);
+  void Bool(bool value) {
+    Separate();
+    out_->append(value ? "true" : "false");
+  }
   void Price(engine::Micros micros) { Separate(); AppendDecimal(micros, out_); }
 
  private:

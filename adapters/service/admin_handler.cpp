@@ -5,6 +5,11 @@
 namespace vetrina::service {
 
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  if (api_ != nullptr && request.path.substr(0, 4) == "/v1/") {
+    api_->Handle(request, response);
+    bidder_.metrics().CountRequest(Endpoint::kAdminApi, response->status);
+    return;
+  }
   Endpoint endpoint = Endpoint::kOther;
   const bool read_method = request.method == http::Method::kGet || request.method == http::Method::kHead;
   if (request.path == "/healthz") {

@@ -1,4 +1,4 @@
-// The admin listener's handler: /healthz, /readyz and /metrics (later the admin API).
+// The admin listener's handler: /healthz, /readyz and /metrics; /v1/... goes to the admin API.
 #pragma once
 
 #include "adapters/http/http_types.h"
@@ -9,11 +9,14 @@ namespace vetrina::service {
 // Not thread-safe: one per admin worker thread.
 class AdminHandler final : public http::Handler {
  public:
-  explicit AdminHandler(Bidder& bidder) : bidder_(bidder) {}
+  // `api`, when given, serves every path under /v1/; it is owned by this handler.
+  explicit AdminHandler(Bidder& bidder, http::HandlerPtr api = nullptr)
+      : bidder_(bidder), api_(std::move(api)) {}
   void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
 
  private:
   Bidder& bidder_;
+  http::HandlerPtr api_;
 };
 
 }  // namespace vetrina::service

@@ -7,6 +7,10 @@ Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
       options_(std::move(options)),
       campaigns_(epoch_, std::make_unique<engine::CampaignSnapshot>()) {}
 
+void Bidder::PublishCampaigns(std::vector<engine::CampaignPtr> campaigns) {
+  campaigns_.Publish(std::make_unique<engine::CampaignSnapshot>(std::move(campaigns)));
+}
+
 void Bidder::PublishCampaigns(std::vector<engine::Campaign> campaigns) {
   campaigns_.Publish(std::make_unique<engine::CampaignSnapshot>(std::move(campaigns)));
 }

@@ -34,7 +34,9 @@ class Bidder {
  public:
   Bidder(const engine::Clock& clock, BidderOptions options);
 
-  // Replaces the campaigns the bid path sees. Returns once the previous snapshot is freed.
+  // Replaces the campaigns the bid path sees: builds the snapshot and its index on the calling
+  // thread, swaps it in, and returns once the previous snapshot is freed.
+  void PublishCampaigns(std::vector<engine::CampaignPtr> campaigns);
   void PublishCampaigns(std::vector<engine::Campaign> campaigns);
 
   void SetReady() { ready_.store(true); }

@@ -22,6 +22,7 @@ std::string_view EndpointName(Endpoint endpoint) {
     case Endpoint::kHealthz: return "healthz";
     case Endpoint::kReadyz: return "readyz";
     case Endpoint::kMetrics: return "metrics";
+    case Endpoint::kAdminApi: return "admin_api";
     case Endpoint::kOther: return "other";
     case Endpoint::kCount: break;
   }

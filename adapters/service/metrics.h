@@ -22,7 +22,7 @@
 
 namespace vetrina::service {
 
-enum class Endpoint : uint8_t { kBid, kHealthz, kReadyz, kMetrics, kOther, kCount };
+enum class Endpoint : uint8_t { kBid, kHealthz, kReadyz, kMetrics, kAdminApi, kOther, kCount };
 std::string_view EndpointName(Endpoint endpoint);
 
 class Metrics {

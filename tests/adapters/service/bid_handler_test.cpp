@@ -107,7 +107,7 @@ TEST_CASE("a campaign change reaches the next request") {
   const std::string body =
       vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
   REQUIRE(h.Call(http::Method::kPost, "/openrtb2/bid", body).status == 200);
-  h.bidder.PublishCampaigns({});
+  h.bidder.PublishCampaigns(std::vector<engine::Campaign>{});
   CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body).status == 204);
 }
 

@@ -1,0 +1,347 @@
+#include "adapters/admin/admin_api.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "adapters/campaigns/campaign_json.h"
+#include "adapters/openrtb/json_writer.h"
+#include "adapters/service/bid_handler.h"
+#include "engine/auction.h"
+#include "engine/strings.h"
+
+namespace vetrina::admin {
+namespace {
+
+constexpr std::string_view kCampaignsPrefix = "/v1/campaigns/";
+
+int HttpStatusFor(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument: return 400;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists: return 409;
+    case absl::StatusCode::kResourceExhausted: return 413;
+    default: return 500;
+  }
+}
+
+void SetStatusError(const absl::Status& s, http::HttpResponse* response) {
+  service::SetError(HttpStatusFor(s), View(s.message()), response);
+}
+
+// 400 with every problem: {"error": "...", "problems": ["/creatives/0/w: must be >= 1", ...]}.
+void SetProblems(std::string_view error, const std::vector<std::string>& problems,
+                 http::HttpResponse* response) {
+  response->status = 400;
+  response->body.clear();
+  openrtb::JsonWriter w(&response->body);
+  w.BeginObject();
+  w.Key("error");
+  w.String(error);
+  w.Key("problems");
+  w.BeginArray();
+  for (const std::string& p : problems) w.String(p);
+  w.EndArray();
+  w.EndObject();
+}
+
+void SetJsonBody(int status, std::string body, http::HttpResponse* response) {
+  response->status = status;
+  response->content_type = "application/json";
+  response->body = std::move(body);
+}
+
+// Parses one campaign; on failure appends its problems, each prefixed by `pointer_prefix`.
+std::optional<CampaignEntry> ParseEntry(std::string json, const std::string& pointer_prefix,
+                                        std::vector<std::string>* problems) {
+  std::vector<campaigns::Problem> found;
+  absl::StatusOr<engine::Campaign> campaign = campaigns::ParseCampaign(json, &found);
+  if (!campaign.ok()) {
+    for (const campaigns::Problem& p : found) {
+      problems->push_back(StrCat(pointer_prefix, p.pointer, ": ", p.message));
+    }
+    return std::nullopt;
+  }
+  return CampaignEntry{std::make_shared<const engine::Campaign>(*std::move(campaign)),
+                       std::move(json)};
+}
+
+bool IsDryRun(const http::HttpRequest& request) {
+  const std::string_view v = QueryParam(request.query, "dry_run");
+  return v == "1" || v == "true";
+}
+
+}  // namespace
+
+std::string_view QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return "";
+}
+
+AdminApi::AdminApi(Catalog& catalog, service::Bidder& bidder)
+    : catalog_(catalog),
+      bidder_(bidder),
+      reader_(bidder.epoch()),
+      parser_(bidder.options().max_body_bytes) {}
+
+void AdminApi::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  if (!Serve(request, response)) service::SetError(404, "not found", response);
+}
+
+bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* response) {
+  const std::string_view path = request.path;
+  if (path.substr(0, 4) != "/v1/") return false;
+
+  const std::optional<Principal> who = catalog_.Authenticate(request.authorization);
+  if (!who) {
+    service::SetError(401, "missing or invalid bearer token", response);
+    response->headers.emplace_back("WWW-Authenticate", "Bearer");
+    return true;
+  }
+  auto method_not_allowed = [&](std::string_view allow) {
+    service::SetError(405, "method not allowed", response);
+    response->headers.emplace_back("Allow", std::string(allow));
+  };
+  const http::Method m = request.method;
+
+  if (path == "/v1/advertisers") {
+    if (m != http::Method::kPost) return method_not_allowed("POST"), true;
+    CreateAdvertiser(*who, request, response);
+  } else if (path == "/v1/campaigns") {
+    if (m != http::Method::kGet) return method_not_allowed("GET"), true;
+    ListCampaigns(*who, request, response);
+  } else if (path == "/v1/campaigns:batch") {
+    if (m != http::Method::kPost) return method_not_allowed("POST"), true;
+    Batch(*who, request, response);
+  } else if (path == "/v1/debug/explain") {
+    if (m != http::Method::kPost) return method_not_allowed("POST"), true;
+    Explain(*who, request, response);
+  } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
+    const std::string id(path.substr(kCampaignsPrefix.size()));
+    if (!campaigns::IsValidId(id)) {
+      service::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                        response);
+      return true;
+    }
+    switch (m) {
+      case http::Method::kPut: PutCampaign(*who, id, request, response); break;
+      case http::Method::kGet: GetCampaign(*who, id, response); break;
+      case http::Method::kDelete: DeleteCampaign(*who, id, response); break;
+      default: method_not_allowed("GET, PUT, DELETE");
+    }
+  } else {
+    service::SetError(404, "not found", response);
+  }
+  return true;
+}
+
+void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
+                                http::HttpResponse* response) {
+  if (!who.admin) return service::SetError(403, "only the admin token creates advertisers", response);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view id;
+  if (parser.parse(request.body.data(), request.body.size()).get(doc) ||
+      doc["id"].get(id)) {
+    return service::SetError(400, "body must be {\"id\": \"<advertiser id>\"}", response);
+  }
+  absl::StatusOr<std::string> token = catalog_.CreateAdvertiser(std::string(id));
+  if (!token.ok()) return SetStatusError(token.status(), response);
+  std::string body;
+  openrtb::JsonWriter w(&body);
+  w.BeginObject();
+  w.Key("id");
+  w.String(id);
+  w.Key("token");
+  w.String(*token);
+  w.EndObject();
+  SetJsonBody(201, std::move(body), response);
+}
+
+void AdminApi::PutCampaign(const Principal& who, const std::string& id,
+                           const http::HttpRequest& request, http::HttpResponse* response) {
+  std::vector<std::string> problems;
+  std::optional<CampaignEntry> entry = ParseEntry(std::string(request.body), "", &problems);
+  if (!entry) return SetProblems("invalid campaign", problems, response);
+  if (entry->campaign->id != id) {
+    return SetProblems("invalid campaign", {StrCat("/id: must equal the id in the URL (", id, ")")},
+                       response);
+  }
+  std::vector<CampaignEntry> entries{*std::move(entry)};
+  if (IsDryRun(request)) {
+    if (absl::Status s = catalog_.CheckPut(who, entries); !s.ok()) {
+      return SetStatusError(s, response);
+    }
+    return SetJsonBody(200, StrCat("{\"id\":\"", id, "\",\"valid\":true,\"dry_run\":true}"),
+                       response);
+  }
+  size_t created = 0;
+  if (absl::Status s = catalog_.PutCampaigns(who, std::move(entries), &created); !s.ok()) {
+    return SetStatusError(s, response);
+  }
+  SetJsonBody(created ? 201 : 200,
+              StrCat("{\"id\":\"", id, "\",\"stored\":true,\"version\":", catalog_.version(), "}"),
+              response);
+}
+
+void AdminApi::GetCampaign(const Principal& who, const std::string& id,
+                           http::HttpResponse* response) {
+  std::optional<CampaignEntry> entry = catalog_.GetCampaign(who, id);
+  if (!entry) return service::SetError(404, StrCat("campaign ", id, " not found"), response);
+  SetJsonBody(200, entry->json, response);
+}
+
+void AdminApi::ListCampaigns(const Principal& who, const http::HttpRequest& request,
+                             http::HttpResponse* response) {
+  size_t limit = kDefaultListLimit;
+  if (std::string_view text = QueryParam(request.query, "limit"); !text.empty()) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (ec != std::errc() || end != text.data() + text.size() || limit == 0 ||
+        limit > kMaxListLimit) {
+      return service::SetError(400, StrCat("limit must be within [1, ", kMaxListLimit, "]"),
+                               response);
+    }
+  }
+  const std::string after(QueryParam(request.query, "after"));
+  const std::vector<CampaignEntry> entries = catalog_.ListCampaigns(who, after, limit);
+  std::string body = "{\"campaigns\":[";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) body.push_back(',');
+    body.append(entries[i].json);
+  }
+  body.append("]");
+  if (entries.size() == limit) {
+    body.append(",\"next_after\":\"");
+    openrtb::AppendJsonEscaped(entries.back().campaign->id, &body);
+    body.append("\"");
+  }
+  body.append("}");
+  SetJsonBody(200, std::move(body), response);
+}
+
+void AdminApi::DeleteCampaign(const Principal& who, const std::string& id,
+                              http::HttpResponse* response) {
+  if (absl::Status s = catalog_.DeleteCampaign(who, id); !s.ok()) {
+    return SetStatusError(s, response);
+  }
+  SetJsonBody(200, StrCat("{\"id\":\"", id, "\",\"deleted\":true}"), response);
+}
+
+void AdminApi::Batch(const Principal& who, const http::HttpRequest& request,
+                     http::HttpResponse* response) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array array;
+  if (parser.parse(request.body.data(), request.body.size()).get(doc) || doc.get(array)) {
+    return SetProblems("invalid batch", {": must be a JSON array of campaigns"}, response);
+  }
+  if (array.size() > kMaxBatch) {
+    return SetProblems("invalid batch", {StrCat(": at most ", kMaxBatch, " campaigns")}, response);
+  }
+  std::vector<std::string> problems;
+  std::vector<CampaignEntry> entries;
+  std::vector<std::string> ids;
+  size_t index = 0;
+  for (simdjson::dom::element element : array) {
+    std::optional<CampaignEntry> entry =
+        ParseEntry(simdjson::minify(element), StrCat("/", index), &problems);
+    if (entry) {
+      ids.push_back(entry->campaign->id);
+      entries.push_back(*std::move(entry));
+    }
+    ++index;
+  }
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+    problems.push_back(": campaign ids must be unique within a batch");
+  }
+  if (!problems.empty()) return SetProblems("invalid batch; nothing was applied", problems, response);
+  if (IsDryRun(request)) {
+    if (absl::Status s = catalog_.CheckPut(who, entries); !s.ok()) {
+      return SetStatusError(s, response);
+    }
+    return SetJsonBody(200, StrCat("{\"valid\":", entries.size(), ",\"dry_run\":true}"), response);
+  }
+  size_t created = 0;
+  const size_t count = entries.size();
+  if (absl::Status s = catalog_.PutCampaigns(who, std::move(entries), &created); !s.ok()) {
+    return SetStatusError(s, response);
+  }
+  SetJsonBody(200,
+              StrCat("{\"stored\":", count, ",\"created\":", created,
+                     ",\"version\":", catalog_.version(), "}"),
+              response);
+}
+
+void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
+                       http::HttpResponse* response) {
+  engine::BidRequest bid_request;
+  if (absl::Status s = parser_.Parse(request.body, &bid_request); !s.ok()) {
+    return service::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
+                             View(s.message()), response);
+  }
+  const absl::Time now = bidder_.clock().Now();
+  const engine::RequestFacts facts = engine::MakeRequestFacts(bid_request, now, nullptr);
+  engine::EpochDomain::ReadGuard guard(reader_);
+  const engine::CampaignSnapshot& snapshot = bidder_.campaigns().Get(guard);
+
+  std::string body;
+  openrtb::JsonWriter w(&body);
+  w.BeginObject();
+  w.Key("request_id");
+  w.String(bid_request.id);
+  w.Key("campaigns");
+  w.BeginArray();
+  size_t shown = 0;
+  bool truncated = false;
+  for (const engine::CampaignPtr& campaign : snapshot.campaigns()) {
+    if (!who.Owns(campaign->advertiser)) continue;
+    if (shown == kMaxExplained) {
+      truncated = true;
+      break;
+    }
+    ++shown;
+    const engine::CampaignExplanation e = engine::ExplainCampaign(*campaign, bid_request, facts, now);
+    w.BeginObject();
+    w.Key("id");
+    w.String(campaign->id);
+    w.Key("eligible");
+    w.Bool(e.eligible());
+    if (e.reason != engine::NoBidReason::kNone) {
+      w.Key("reason");
+      w.String(engine::NoBidReasonName(e.reason));
+    } else {
+      w.Key("imps");
+      w.BeginArray();
+      for (size_t i = 0; i < e.imp_reasons.size(); ++i) {
+        w.BeginObject();
+        w.Key("imp");
+        w.String(bid_request.imps[i].id);
+        w.Key("eligible");
+        w.Bool(e.imp_reasons[i] == engine::NoBidReason::kNone);
+        if (e.imp_reasons[i] != engine::NoBidReason::kNone) {
+          w.Key("reason");
+          w.String(engine::NoBidReasonName(e.imp_reasons[i]));
+        }
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("truncated");
+  w.Bool(truncated);
+  w.EndObject();
+  SetJsonBody(200, std::move(body), response);
+}
+
+}  // namespace vetrina::admin

@@ -1,0 +1,59 @@
+// The authenticated admin API on the admin listener (/v1/...): advertisers, campaigns and the
+// explain endpoint. Each call authenticates with "Authorization: Bearer <token>"; an advertiser's
+// token sees and changes only that advertiser's campaigns (another's are 404), the admin token
+// sees all.
+//
+//   POST   /v1/advertisers                 {"id": "acme"} -> {"id", "token"}   (admin only)
+//   PUT    /v1/campaigns/{id}[?dry_run=1]  create or replace
+//   GET    /v1/campaigns/{id}              the campaign as uploaded
+//   GET    /v1/campaigns[?after=ID&limit=N]
+//   DELETE /v1/campaigns/{id}
+//   POST   /v1/campaigns:batch[?dry_run=1] a JSON array, all or nothing
+//   POST   /v1/debug/explain               a bid request -> why each campaign would (not) bid
+#pragma once
+
+#include "adapters/admin/catalog.h"
+#include "adapters/http/http_types.h"
+#include "adapters/openrtb/request_parser.h"
+#include "adapters/service/bidder.h"
+#include "engine/epoch.h"
+
+namespace vetrina::admin {
+
+// Not thread-safe: one per admin worker thread.
+class AdminApi final : public http::Handler {
+ public:
+  static constexpr size_t kMaxBatch = 10'000;
+  static constexpr size_t kDefaultListLimit = 100;
+  static constexpr size_t kMaxListLimit = 10'000;
+  static constexpr size_t kMaxExplained = 1'000;
+
+  AdminApi(Catalog& catalog, service::Bidder& bidder);
+
+  // Serves paths under /v1/; returns false (leaving `response` alone) for any other path.
+  bool Serve(const http::HttpRequest& request, http::HttpResponse* response);
+  void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
+
+ private:
+  void CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
+                        http::HttpResponse* response);
+  void PutCampaign(const Principal& who, const std::string& id, const http::HttpRequest& request,
+                   http::HttpResponse* response);
+  void GetCampaign(const Principal& who, const std::string& id, http::HttpResponse* response);
+  void ListCampaigns(const Principal& who, const http::HttpRequest& request,
+                     http::HttpResponse* response);
+  void DeleteCampaign(const Principal& who, const std::string& id, http::HttpResponse* response);
+  void Batch(const Principal& who, const http::HttpRequest& request, http::HttpResponse* response);
+  void Explain(const Principal& who, const http::HttpRequest& request,
+               http::HttpResponse* response);
+
+  Catalog& catalog_;
+  service::Bidder& bidder_;
+  engine::EpochDomain::Reader reader_;
+  openrtb::BidRequestParser parser_;
+};
+
+// The value of `name` in a URL query string ("a=1&dry_run=1"), undecoded; "" when absent.
+std::string_view QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace vetrina::admin

@@ -1,0 +1,336 @@
+#include "adapters/admin/catalog.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <simdjson.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "adapters/campaigns/campaign_json.h"
+#include "adapters/openrtb/json_writer.h"
+#include "engine/status_macros.h"
+#include "engine/strings.h"
+
+namespace vetrina::admin {
+namespace {
+
+constexpr char kJournalFile[] = "catalog.journal";
+constexpr char kAdminTokenFile[] = "admin.token";
+constexpr size_t kCampaignsPerCompactedRecord = 1000;
+
+std::string HexBytes(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    hex.push_back(kDigits[u >> 4]);
+    hex.push_back(kDigits[u & 0xf]);
+  }
+  return hex;
+}
+
+std::string NewToken(const RandomBytes& random) { return "vt_" + HexBytes(random(32)); }
+
+std::string TokenHash(std::string_view token) { return engine::ToHex(engine::Sha256(token)); }
+
+std::string AdvertiserRecord(std::string_view id, std::string_view token_hash) {
+  std::string r = "{\"op\":\"advertiser\",\"id\":\"";
+  openrtb::AppendJsonEscaped(id, &r);
+  StrAppend(&r, "\",\"token_sha256\":\"", token_hash, "\"}");
+  return r;
+}
+
+std::string PutRecord(const std::vector<const CampaignEntry*>& entries) {
+  std::string r = "{\"op\":\"put\",\"campaigns\":[";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) r.push_back(',');
+    r.append(entries[i]->json);  // validated JSON, spliced in as a value
+  }
+  r.append("]}");
+  return r;
+}
+
+std::string DeleteRecord(std::string_view id) {
+  std::string r = "{\"op\":\"delete\",\"id\":\"";
+  openrtb::AppendJsonEscaped(id, &r);
+  r.append("\"}");
+  return r;
+}
+
+absl::StatusOr<std::string> ReadOrCreateAdminToken(const std::string& path,
+                                                   const RandomBytes& random, bool* created) {
+  *created = false;
+  std::ifstream in(path);
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string token(absl::StripAsciiWhitespace(text.str()));
+    if (token.empty()) return absl::FailedPreconditionError(StrCat(path, " is empty"));
+    return token;
+  }
+  const std::string token = NewToken(random);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(StrCat("create ", path, ": ", std::strerror(errno)));
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::InternalError(StrCat("write ", path, ": ", std::strerror(errno)));
+  VETRINA_RETURN_IF_ERROR(storage::SyncParentDirectory(path));
+  *created = true;
+  return token;
+}
+
+}  // namespace
+
+std::string SystemRandomBytes(size_t n) {
+  std::string bytes(n, '\0');
+  size_t filled = 0;
+  while (filled < n) {
+    ssize_t got = ::getrandom(bytes.data() + filled, n - filled, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      std::abort();  // no entropy source: never hand out a guessable token
+    }
+    filled += static_cast<size_t>(got);
+  }
+  return bytes;
+}
+
+absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir,
+                                         std::string* new_admin_token, RandomBytes random) {
+  CatalogPtr catalog(new Catalog(std::move(random)));
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return absl::InternalError(StrCat("create ", data_dir, ": ", ec.message()));
+
+  bool created = false;
+  VETRINA_ASSIGN_OR_RETURN(const std::string admin_token,
+                           ReadOrCreateAdminToken(data_dir + "/" + kAdminTokenFile,
+                                                  catalog->random_, &created));
+  catalog->admin_token_hash_ = engine::Sha256(admin_token);
+  *new_admin_token = created ? admin_token : "";
+
+  const std::string journal_path = data_dir + "/" + kJournalFile;
+  catalog->fresh_ = !std::filesystem::exists(journal_path);
+  absl::MutexLock lock(&catalog->mu_);
+  storage::JournalStats stats;
+  Catalog* raw = catalog.get();
+  VETRINA_ASSIGN_OR_RETURN(
+      catalog->journal_,
+      storage::Journal::Open(
+          journal_path,
+          [raw](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return raw->Replay(record);
+          },
+          &stats));
+  // Compact when the journal holds far more records than live state.
+  const size_t live = catalog->campaigns_.size() / kCampaignsPerCompactedRecord + 1 +
+                      catalog->token_hash_by_advertiser_.size();
+  if (stats.records > 2 * live + 64) VETRINA_RETURN_IF_ERROR(catalog->Compact());
+  return catalog;
+}
+
+absl::Status Catalog::Replay(std::string_view record) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto e = parser.parse(record.data(), record.size()).get(doc)) {
+    return absl::DataLossError(StrCat("unreadable record: ", simdjson::error_message(e)));
+  }
+  std::string_view op;
+  if (doc["op"].get(op) != simdjson::SUCCESS) return absl::DataLossError("record without op");
+  if (op == "advertiser") {
+    std::string_view id, hash;
+    if (doc["id"].get(id) || doc["token_sha256"].get(hash)) {
+      return absl::DataLossError("bad advertiser record");
+    }
+    advertiser_by_token_hash_[std::string(hash)] = std::string(id);
+    token_hash_by_advertiser_[std::string(id)] = std::string(hash);
+  } else if (op == "put") {
+    simdjson::dom::array array;
+    if (doc["campaigns"].get(array)) return absl::DataLossError("bad put record");
+    for (simdjson::dom::element element : array) {
+      std::string json = simdjson::minify(element);
+      absl::StatusOr<engine::Campaign> campaign = campaigns::ParseCampaign(json);
+      if (!campaign.ok()) {
+        return absl::DataLossError(
+            StrCat("stored campaign no longer valid: ", View(campaign.status().message())));
+      }
+      const std::string id = campaign->id;
+      campaigns_[id] = CampaignEntry{std::make_shared<const engine::Campaign>(*std::move(campaign)),
+                                     std::move(json)};
+    }
+  } else if (op == "delete") {
+    std::string_view id;
+    if (doc["id"].get(id)) return absl::DataLossError("bad delete record");
+    campaigns_.erase(std::string(id));
+  } else {
+    return absl::DataLossError(StrCat("unknown op ", op));
+  }
+  ++version_;
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::Compact() {
+  std::vector<std::string> records;
+  for (const auto& [id, hash] : token_hash_by_advertiser_) {
+    records.push_back(AdvertiserRecord(id, hash));
+  }
+  std::vector<const CampaignEntry*> chunk;
+  for (const auto& [id, entry] : campaigns_) {
+    chunk.push_back(&entry);
+    if (chunk.size() == kCampaignsPerCompactedRecord) {
+      records.push_back(PutRecord(chunk));
+      chunk.clear();
+    }
+  }
+  if (!chunk.empty()) records.push_back(PutRecord(chunk));
+  return journal_->Rewrite(records);
+}
+
+std::optional<Principal> Catalog::Authenticate(std::string_view authorization) const {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(absl::string_view(authorization.data(), kScheme.size()),
+                              absl::string_view(kScheme.data(), kScheme.size()))) {
+    return std::nullopt;
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  if (token.empty()) return std::nullopt;
+  const engine::Digest digest = engine::Sha256(token);
+  if (engine::ConstantTimeEquals(digest, admin_token_hash_)) return Principal{.admin = true};
+  const std::string hash = engine::ToHex(digest);
+  absl::MutexLock lock(&mu_);
+  auto it = advertiser_by_token_hash_.find(hash);
+  if (it == advertiser_by_token_hash_.end()) return std::nullopt;
+  // The lookup is keyed by the token's hash, which tells an attacker nothing about the token.
+  return Principal{.admin = false, .advertiser = it->second};
+}
+
+absl::StatusOr<std::string> Catalog::CreateAdvertiser(const std::string& id) {
+  if (!campaigns::IsValidId(id)) {
+    return absl::InvalidArgumentError("id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  }
+  const std::string token = NewToken(random_);
+  const std::string hash = TokenHash(token);
+  absl::MutexLock lock(&mu_);
+  if (token_hash_by_advertiser_.contains(id)) {
+    return absl::AlreadyExistsError(StrCat("advertiser ", id, " exists"));
+  }
+  VETRINA_RETURN_IF_ERROR(journal_->Append(AdvertiserRecord(id, hash)));
+  advertiser_by_token_hash_[hash] = id;
+  token_hash_by_advertiser_[id] = hash;
+  ++version_;
+  return token;
+}
+
+absl::Status Catalog::CheckPutLocked(const Principal& principal,
+                                     const std::vector<CampaignEntry>& entries) const {
+  for (const CampaignEntry& entry : entries) {
+    const engine::Campaign& c = *entry.campaign;
+    if (!principal.Owns(c.advertiser)) {
+      return absl::PermissionDeniedError(
+          StrCat("campaign ", c.id, " names advertiser ", c.advertiser, ", not yours"));
+    }
+    auto existing = campaigns_.find(c.id);
+    if (existing != campaigns_.end() && !principal.Owns(existing->second.campaign->advertiser)) {
+      // Another advertiser's campaign: indistinguishable from one that does not exist.
+      return absl::NotFoundError(StrCat("campaign ", c.id, " not found"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::CheckPut(const Principal& principal,
+                               const std::vector<CampaignEntry>& entries) const {
+  absl::MutexLock lock(&mu_);
+  return CheckPutLocked(principal, entries);
+}
+
+absl::Status Catalog::PutCampaigns(const Principal& principal, std::vector<CampaignEntry> entries,
+                                   size_t* created) {
+  std::vector<const CampaignEntry*> pointers;
+  for (const CampaignEntry& e : entries) pointers.push_back(&e);
+  const std::string record = PutRecord(pointers);
+  absl::MutexLock lock(&mu_);
+  VETRINA_RETURN_IF_ERROR(CheckPutLocked(principal, entries));
+  VETRINA_RETURN_IF_ERROR(journal_->Append(record));
+  size_t new_ones = 0;
+  for (CampaignEntry& entry : entries) {
+    const std::string id = entry.campaign->id;
+    auto [it, inserted] = campaigns_.insert_or_assign(id, std::move(entry));
+    new_ones += inserted ? 1 : 0;
+  }
+  if (created != nullptr) *created = new_ones;
+  ++version_;
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::DeleteCampaign(const Principal& principal, const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = campaigns_.find(id);
+  if (it == campaigns_.end() || !principal.Owns(it->second.campaign->advertiser)) {
+    return absl::NotFoundError(StrCat("campaign ", id, " not found"));
+  }
+  VETRINA_RETURN_IF_ERROR(journal_->Append(DeleteRecord(id)));
+  campaigns_.erase(it);
+  ++version_;
+  return absl::OkStatus();
+}
+
+std::optional<CampaignEntry> Catalog::GetCampaign(const Principal& principal,
+                                                  const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = campaigns_.find(id);
+  if (it == campaigns_.end() || !principal.Owns(it->second.campaign->advertiser)) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::vector<CampaignEntry> Catalog::ListCampaigns(const Principal& principal,
+                                                  const std::string& after, size_t limit) const {
+  std::vector<CampaignEntry> out;
+  absl::MutexLock lock(&mu_);
+  for (auto it = campaigns_.upper_bound(after); it != campaigns_.end() && out.size() < limit;
+       ++it) {
+    if (principal.Owns(it->second.campaign->advertiser)) out.push_back(it->second);
+  }
+  return out;
+}
+
+std::vector<engine::CampaignPtr> Catalog::AllCampaigns() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<engine::CampaignPtr> all;
+  all.reserve(campaigns_.size());
+  for (const auto& [id, entry] : campaigns_) all.push_back(entry.campaign);
+  return all;
+}
+
+size_t Catalog::campaign_count() const {
+  absl::MutexLock lock(&mu_);
+  return campaigns_.size();
+}
+
+uint64_t Catalog::version() const {
+  absl::MutexLock lock(&mu_);
+  return version_;
+}
+
+uint64_t Catalog::WaitForChange(uint64_t seen, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return version_ != seen; };
+  mu_.AwaitWithTimeout(absl::Condition(&changed), timeout);
+  return version_;
+}
+
+}  // namespace vetrina::admin

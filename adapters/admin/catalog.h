@@ -1,0 +1,118 @@
+// The authoritative, durable store of advertisers and their campaigns. Every change is written
+// to a journal in the data dir and fsynced before it is acknowledged; on open the journal is
+// replayed (a torn tail from a crash is cut off, so a half-written batch never appears).
+// Readers of the bid path never touch this: the publisher turns it into CampaignSnapshots.
+//
+//   std::string new_token;
+//   absl::StatusOr<CatalogPtr> catalog = Catalog::Open("/var/lib/vetrina", &new_token);
+//   absl::Status s = (*catalog)->PutCampaigns(principal, {entry});   // durable when OK
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "adapters/storage/journal.h"
+#include "engine/campaign_snapshot.h"
+#include "engine/sha256.h"
+
+namespace vetrina::admin {
+
+// Who is calling: the network's admin, or one advertiser.
+struct Principal {
+  bool admin = false;
+  std::string advertiser;  // empty for the admin
+
+  // Whether this principal may see and change campaigns of `advertiser`.
+  bool Owns(std::string_view campaign_advertiser) const {
+    return admin || advertiser == campaign_advertiser;
+  }
+};
+
+struct CampaignEntry {
+  engine::CampaignPtr campaign;
+  std::string json;  // as uploaded (minified after a restart)
+};
+
+// Returns `n` cryptographically random bytes.
+using RandomBytes = std::function<std::string(size_t n)>;
+std::string SystemRandomBytes(size_t n);
+
+class Catalog;
+using CatalogPtr = std::unique_ptr<Catalog>;
+
+// Thread-safe.
+class Catalog {
+ public:
+  // Opens (or creates) the catalog in `data_dir`. On first start an admin token is generated
+  // and written to <data_dir>/admin.token (mode 0600); it is returned in `*new_admin_token` that
+  // once, and "" on later starts.
+  static absl::StatusOr<CatalogPtr> Open(const std::string& data_dir,
+                                         std::string* new_admin_token,
+                                         RandomBytes random = SystemRandomBytes);
+
+  // The caller behind an "Authorization: Bearer <token>" header value; nullopt if none matches.
+  std::optional<Principal> Authenticate(std::string_view authorization) const;
+
+  // Registers an advertiser and returns its token (shown once; only its hash is stored).
+  // AlreadyExists, InvalidArgument for a bad id.
+  absl::StatusOr<std::string> CreateAdvertiser(const std::string& id);
+
+  // Creates or replaces campaigns, all or nothing. NotFound when a campaign id belongs to an
+  // advertiser `principal` does not own; PermissionDenied when a campaign names such an
+  // advertiser. On OK the change is durable. `created`, when given, receives how many were new.
+  absl::Status PutCampaigns(const Principal& principal, std::vector<CampaignEntry> entries,
+                            size_t* created = nullptr);
+  // Checks PutCampaigns' ownership rules without applying anything (dry runs).
+  absl::Status CheckPut(const Principal& principal, const std::vector<CampaignEntry>& entries) const;
+
+  // NotFound when absent or not the principal's.
+  absl::Status DeleteCampaign(const Principal& principal, const std::string& id);
+  std::optional<CampaignEntry> GetCampaign(const Principal& principal, const std::string& id) const;
+  // The principal's campaigns with ids after `after`, in id order, at most `limit`.
+  std::vector<CampaignEntry> ListCampaigns(const Principal& principal, const std::string& after,
+                                           size_t limit) const;
+
+  // Every campaign, for publishing.
+  std::vector<engine::CampaignPtr> AllCampaigns() const;
+  size_t campaign_count() const;
+
+  // Increases with every change.
+  uint64_t version() const;
+  // Returns the version once it differs from `seen`, or after `timeout`.
+  uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;
+
+  // True when the catalog was created by this Open (a fresh data dir).
+  bool fresh() const { return fresh_; }
+
+ private:
+  explicit Catalog(RandomBytes random) : random_(std::move(random)) {}
+
+  absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckPutLocked(const Principal& principal,
+                              const std::vector<CampaignEntry>& entries) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  RandomBytes random_;
+  bool fresh_ = false;
+  engine::Digest admin_token_hash_{};
+  mutable absl::Mutex mu_;
+  storage::JournalPtr journal_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, CampaignEntry> campaigns_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> advertiser_by_token_hash_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> token_hash_by_advertiser_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace vetrina::admin
