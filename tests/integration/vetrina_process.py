@@ -7,8 +7,8 @@ import time
 
 
 class VetrinaProcess:
-    def __init__(self, binary, campaigns_dir, extra_args=()):
-        self.data_dir = tempfile.mkdtemp(prefix="vetrina-test-")
+    def __init__(self, binary, campaigns_dir, extra_args=(), data_dir=None):
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="vetrina-test-")
         self.proc = subprocess.Popen(
             [binary, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
              "--threads", "2", "--data-dir", self.data_dir, "--campaigns", campaigns_dir,
@@ -31,6 +31,10 @@ class VetrinaProcess:
                     self.admin_port = port
             if time.monotonic() > deadline:
                 raise RuntimeError("vetrina did not start:\n" + "".join(self.output))
+
+    def admin_token(self):
+        with open(os.path.join(self.data_dir, "admin.token")) as f:
+            return f.read().strip()
 
     def alive(self):
         return self.proc.poll() is None
