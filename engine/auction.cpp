@@ -23,12 +23,6 @@ struct Candidate {
   Micros ecpm;
 };
 
-// Higher eCPM first; ties go to the lower campaign id: deterministic. (A campaign offers one
-// creative per imp, so campaign id settles every tie.)
-bool Outranks(const Candidate& a, const Candidate& b) {
-  if (a.ecpm != b.ecpm) return a.ecpm > b.ecpm;
-  return a.campaign->id < b.campaign->id;
-}
 
 }  // namespace
 
@@ -77,26 +71,79 @@ std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
                                                NoBidReason* closest) {
   std::vector<const Campaign*> eligible;
   NoBidReason best = campaigns.size() == 0 ? NoBidReason::kNoCampaigns : NoBidReason::kTargeting;
-  auto check = [&](const Campaign& campaign) {
-    const NoBidReason reason = CheckCampaign(campaign, request, facts, context.now);
-    if (reason == NoBidReason::kNone) {
-      eligible.push_back(&campaign);
-    } else {
-      best = Closer(best, reason);
-    }
-  };
   if (context.use_index) {
-    TargetingIndex::Scratch local_scratch;
-    TargetingIndex::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
-    std::vector<uint32_t> ids;
-    campaigns.Candidates(facts, scratch, &ids);
-    for (uint32_t id : ids) check(campaigns.campaign(id));
+    CampaignSnapshot::Scratch local_scratch;
+    CampaignSnapshot::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
+    campaigns.Match(facts, scratch);
+    const uint64_t signature = CampaignSnapshot::BlockSignature(request);
+    scratch->matches.ForEach([&](uint32_t rank) {
+      const NoBidReason reason =
+          campaigns.CheckResidual(rank, request, facts, context.now, signature);
+      if (reason == NoBidReason::kNone) {
+        eligible.push_back(&campaigns.campaign(rank));
+      } else {
+        best = Closer(best, reason);
+      }
+      return true;
+    });
   } else {
-    for (const CampaignPtr& campaign : campaigns.campaigns()) check(*campaign);
+    for (const CampaignPtr& campaign : campaigns.campaigns()) {
+      const NoBidReason reason = CheckCampaign(*campaign, request, facts, context.now);
+      if (reason == NoBidReason::kNone) {
+        eligible.push_back(campaign.get());
+      } else {
+        best = Closer(best, reason);
+      }
+    }
   }
   if (closest != nullptr) *closest = best;
   return eligible;
 }
+
+namespace {
+
+// One imp's auction over campaigns in rank order (highest bid first): the first campaign that
+// fits wins, the next one that fits sets the second price, and nothing below the floor can do
+// either, so the walk stops early.
+class ImpAuction {
+ public:
+  ImpAuction(const Imp& imp, NoBidReason closest) : imp_(imp), reason_(closest) {}
+
+  // Offers the next campaign in rank order; false once the auction is decided.
+  bool Offer(const Campaign& campaign) {
+    if (campaign.max_bid_cpm < imp_.bid_floor) {
+      reason_ = Closer(reason_, NoBidReason::kBelowFloor);
+      return false;  // everything after it bids less
+    }
+    CreativeMatch match;
+    const NoBidReason reason = CheckImp(campaign, imp_, &match);
+    if (reason != NoBidReason::kNone) {
+      reason_ = Closer(reason_, reason);
+      return true;
+    }
+    if (!have_winner_) {
+      winner_ = Candidate{&campaign, match, campaign.max_bid_cpm};
+      have_winner_ = true;
+      return true;
+    }
+    runner_up_ = campaign.max_bid_cpm;
+    return false;
+  }
+
+  bool have_winner() const { return have_winner_; }
+  const Candidate& winner() const { return winner_; }
+  Micros runner_up() const { return runner_up_; }
+  NoBidReason reason() const { return reason_; }
+
+ private:
+  const Imp& imp_;
+  NoBidReason reason_;
+  bool have_winner_ = false;
+  Candidate winner_{};
+  Micros runner_up_ = 0;
+};
+
+}  // namespace
 
 AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
                          const AuctionContext& context) {
@@ -109,57 +156,58 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
     return result;
   }
 
-  // Request-level eligibility once per campaign, not once per imp.
   const RequestFacts facts = MakeRequestFacts(request, context.now, context.segments);
-  NoBidReason closest = NoBidReason::kNone;
-  const std::vector<const Campaign*> eligible =
-      EligibleCampaigns(request, campaigns, facts, context, &closest);
+  CampaignSnapshot::Scratch local_scratch;
+  CampaignSnapshot::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
+  const uint64_t signature = CampaignSnapshot::BlockSignature(request);
+  std::vector<const Campaign*> scanned;  // the reference path's eligible list
+  NoBidReason closest = NoBidReason::kTargeting;
+  if (context.use_index) {
+    campaigns.Match(facts, scratch);
+  } else {
+    scanned = EligibleCampaigns(request, campaigns, facts, context, &closest);
+  }
 
   for (size_t i = 0; i < request.imps.size(); ++i) {
     const Imp& imp = request.imps[i];
-    NoBidReason imp_reason = closest;
     if (imp.bid_floor_currency != kUsd) {
       result.imp_reasons[i] = NoBidReason::kUnsupportedCurrency;
       continue;
     }
-    const Micros floor = imp.bid_floor;
-
-    bool have_winner = false;
-    Candidate winner{};
-    Micros runner_up = 0;
-    for (const Campaign* campaign : eligible) {
-      CreativeMatch match;
-      const NoBidReason reason = CheckImp(*campaign, imp, &match);
-      if (reason != NoBidReason::kNone) {
-        imp_reason = Closer(imp_reason, reason);
+    ImpAuction auction(imp, closest);
+    if (context.use_index) {
+      NoBidReason residual_reason = NoBidReason::kTargeting;
+      scratch->matches.ForEach([&](uint32_t rank) {
+        const NoBidReason r =
+            campaigns.CheckResidual(rank, request, facts, context.now, signature);
+        if (r != NoBidReason::kNone) {
+          residual_reason = Closer(residual_reason, r);
+          return true;
+        }
+        return auction.Offer(campaigns.campaign(rank));
+      });
+      if (!auction.have_winner()) {
+        result.imp_reasons[i] = Closer(auction.reason(), residual_reason);
         continue;
       }
-      if (campaign->max_bid_cpm < floor) {
-        imp_reason = Closer(imp_reason, NoBidReason::kBelowFloor);
+    } else {
+      for (const Campaign* campaign : scanned) {
+        if (!auction.Offer(*campaign)) break;
+      }
+      if (!auction.have_winner()) {
+        result.imp_reasons[i] = auction.reason();
         continue;
       }
-      const Candidate current{campaign, match, campaign->max_bid_cpm};
-      if (!have_winner) {
-        winner = current;
-        have_winner = true;
-      } else if (Outranks(current, winner)) {
-        runner_up = winner.ecpm;
-        winner = current;
-      } else {
-        runner_up = std::max(runner_up, current.ecpm);
-      }
     }
-    if (!have_winner) {
-      result.imp_reasons[i] = imp_reason;
-      continue;
-    }
+    const Candidate& winner = auction.winner();
     result.imp_reasons[i] = NoBidReason::kNone;
     result.bids.push_back(Bid{
         .imp_index = i,
         .campaign = winner.campaign,
         .match = winner.match,
         .max_price = winner.ecpm,
-        .clearing_price = ClearingPrice(request.auction_type, winner.ecpm, runner_up, floor),
+        .clearing_price =
+            ClearingPrice(request.auction_type, winner.ecpm, auction.runner_up(), imp.bid_floor),
     });
   }
   return result;

@@ -18,7 +18,6 @@
 #include "engine/money.h"
 #include "engine/no_bid_reason.h"
 #include "engine/targeting.h"
-#include "engine/targeting_index.h"
 
 namespace vetrina::engine {
 
@@ -48,7 +47,7 @@ struct AuctionContext {
   // against.
   bool use_index = true;
   // Reusable buffers; a fresh one is used when null. Not shared between threads.
-  TargetingIndex::Scratch* scratch = nullptr;
+  CampaignSnapshot::Scratch* scratch = nullptr;
 };
 
 AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
@@ -58,8 +57,8 @@ inline AuctionResult RunAuction(const BidRequest& request, const CampaignSnapsho
   return RunAuction(request, campaigns, AuctionContext{.now = now});
 }
 
-// The campaigns eligible for `request` at request level (targeting, status, blocks), in
-// snapshot order, found through the index or by scanning. `closest` receives the reason of the
+// The campaigns eligible for `request` at request level (targeting, status, blocks), in rank
+// order, found through the index or by scanning. `closest` receives the reason of the
 // campaign that came closest when it is not null.
 std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
                                                const CampaignSnapshot& campaigns,

@@ -1,6 +1,10 @@
 #include "engine/campaign_snapshot.h"
 
 #include <algorithm>
+#include <functional>
+
+#include "absl/strings/string_view.h"
+#include "engine/eligibility.h"
 
 namespace vetrina::engine {
 namespace {
@@ -12,6 +16,20 @@ std::vector<CampaignPtr> Share(std::vector<Campaign> campaigns) {
   return shared;
 }
 
+// Two bits per entry in a 64-bit Bloom signature.
+uint64_t SignatureBits(std::string_view value) {
+  const size_t h = std::hash<std::string_view>{}(value);
+  return (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63));
+}
+
+// Unix nanoseconds, saturating: far past and future times (and the infinities) stay outside
+// any request's time.
+int64_t ToNanos(absl::Time t) {
+  if (t <= absl::FromUnixNanos(INT64_MIN)) return INT64_MIN;
+  if (t >= absl::FromUnixNanos(INT64_MAX)) return INT64_MAX;
+  return absl::ToUnixNanos(t);
+}
+
 }  // namespace
 
 CampaignSnapshot::CampaignSnapshot(std::vector<Campaign> campaigns)
@@ -19,20 +37,89 @@ CampaignSnapshot::CampaignSnapshot(std::vector<Campaign> campaigns)
 
 CampaignSnapshot::CampaignSnapshot(std::vector<CampaignPtr> campaigns)
     : campaigns_(std::move(campaigns)) {
-  std::sort(campaigns_.begin(), campaigns_.end(),
-            [](const CampaignPtr& a, const CampaignPtr& b) { return a->id < b->id; });
+  std::sort(campaigns_.begin(), campaigns_.end(), [](const CampaignPtr& a, const CampaignPtr& b) {
+    if (a->max_bid_cpm != b->max_bid_cpm) return a->max_bid_cpm > b->max_bid_cpm;
+    return a->id < b->id;
+  });
   std::vector<const Targeting*> targetings;
   targetings.reserve(campaigns_.size());
-  for (const CampaignPtr& c : campaigns_) {
-    targetings.push_back(c->status == CampaignStatus::kActive ? &c->targeting : nullptr);
+  residuals_.reserve(campaigns_.size());
+  rank_by_id_.reserve(campaigns_.size());
+  for (uint32_t rank = 0; rank < campaigns_.size(); ++rank) {
+    const Campaign& c = *campaigns_[rank];
+    rank_by_id_[c.id] = rank;
+    targetings.push_back(c.status == CampaignStatus::kActive ? &c.targeting : nullptr);
+    Residual r;
+    r.start_ns = ToNanos(c.start);
+    r.end_ns = ToNanos(c.end);
+    for (const std::string& category : c.categories) {
+      r.block_signature |= SignatureBits(category);
+      for (size_t dash = category.find('-'); dash != std::string::npos;
+           dash = category.find('-', dash + 1)) {
+        r.block_signature |= SignatureBits(std::string_view(category).substr(0, dash));
+      }
+    }
+    for (const std::string& domain : c.adomain) r.block_signature |= SignatureBits(domain);
+    if (!c.app_bundle.empty()) r.block_signature |= SignatureBits(c.app_bundle);
+    r.check_targeting = !c.targeting.audiences.all_of.empty();
+    if (!c.targeting.os_version.IsAny()) {
+      const std::optional<uint64_t> min = PackVersion(c.targeting.os_version.min);
+      const std::optional<uint64_t> max = PackVersion(c.targeting.os_version.max);
+      if (min && max) {
+        r.has_version_range = true;
+        r.min_version = *min;
+        r.max_version = c.targeting.os_version.max.empty() ? UINT64_MAX : *max;
+      } else {
+        r.check_targeting = true;
+      }
+    }
+    residuals_.push_back(r);
   }
-  index_ = TargetingIndex(targetings);
+  index_ = BitmapIndex(targetings);
 }
 
 const Campaign* CampaignSnapshot::Find(std::string_view id) const {
-  auto it = std::lower_bound(campaigns_.begin(), campaigns_.end(), id,
-                             [](const CampaignPtr& c, std::string_view v) { return c->id < v; });
-  return it != campaigns_.end() && (*it)->id == id ? it->get() : nullptr;
+  auto it = rank_by_id_.find(absl::string_view(id.data(), id.size()));
+  return it == rank_by_id_.end() ? nullptr : campaigns_[it->second].get();
+}
+
+void CampaignSnapshot::Match(const RequestFacts& facts, Scratch* scratch) const {
+  index_.Match(facts, &scratch->index, &scratch->matches);
+}
+
+uint64_t CampaignSnapshot::BlockSignature(const BidRequest& request) {
+  uint64_t signature = 0;
+  for (const std::string& v : request.bcat) signature |= SignatureBits(v);
+  for (const std::string& v : request.badv) signature |= SignatureBits(v);
+  for (const std::string& v : request.bapp) signature |= SignatureBits(v);
+  return signature;
+}
+
+NoBidReason CampaignSnapshot::CheckResidual(uint32_t rank, const BidRequest& request,
+                                            const RequestFacts& facts, absl::Time now,
+                                            uint64_t request_block_signature) const {
+  const Residual& r = residuals_[rank];
+  // Exact: saturation only moves times beyond the year 2262 to its edge.
+  const int64_t now_ns = ToNanos(now);
+  if (now_ns < r.start_ns || now_ns >= r.end_ns) return NoBidReason::kCampaignInactive;
+  if (r.check_targeting) {
+    const NoBidReason t = CheckTargeting(campaigns_[rank]->targeting, facts);
+    if (t != NoBidReason::kNone) return t;
+  } else if (r.has_version_range) {
+    if (facts.os_version.empty()) return NoBidReason::kTargetingOsVersion;
+    if (facts.packed_os_version) {
+      if (*facts.packed_os_version < r.min_version || *facts.packed_os_version > r.max_version) {
+        return NoBidReason::kTargetingOsVersion;
+      }
+    } else if (const NoBidReason t = CheckTargeting(campaigns_[rank]->targeting, facts);
+               t != NoBidReason::kNone) {
+      return t;  // a request version that does not pack: compare it the long way
+    }
+  }
+  if ((r.block_signature & request_block_signature) != 0) {
+    return CheckBlocks(*campaigns_[rank], request);
+  }
+  return NoBidReason::kNone;
 }
 
 }  // namespace vetrina::engine

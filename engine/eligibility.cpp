@@ -61,7 +61,10 @@ NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
     return NoBidReason::kCampaignInactive;
   }
   if (NoBidReason r = CheckTargeting(campaign.targeting, facts); r != NoBidReason::kNone) return r;
+  return CheckBlocks(campaign, request);
+}
 
+NoBidReason CheckBlocks(const Campaign& campaign, const BidRequest& request) {
   for (const std::string& category : campaign.categories) {
     for (const std::string& blocked : request.bcat) {
       if (CategoryBlocked(category, blocked)) return NoBidReason::kBlockedCategory;

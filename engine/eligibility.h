@@ -26,6 +26,9 @@ struct CreativeMatch {
 // rewarded, native assets and blocked attributes. kNone and `*match` set on success.
 NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
 
+// The request's block lists (`bcat`, `badv`, `bapp`) against the campaign. kNone when clear.
+NoBidReason CheckBlocks(const Campaign& campaign, const BidRequest& request);
+
 // Imp-level rules, in the order the auction applies them: imp targeting (placement, size,
 // deals), then a fitting creative. kNone and `*match` set on success.
 NoBidReason CheckImp(const Campaign& campaign, const Imp& imp, CreativeMatch* match);

@@ -52,6 +52,13 @@ Campaign SyntheticWorld::MakeCampaign(size_t index) {
   c.max_bid_cpm = Uniform(10, 2000) * 10'000;
   c.adomain = {StrCat("brand", index % 997, ".example")};
   c.categories = {StrCat("IAB", 1 + Zipf(kCategories))};
+  if (Chance(0.05)) c.status = CampaignStatus::kPaused;
+  if (Chance(0.15)) {
+    // Flight windows around 2027-01-15 (1.8e9 s), to sub-second precision.
+    c.start = absl::FromUnixMillis(1'800'000'000'000 + Uniform(-5, 60) * 86'400'000LL +
+                                   Uniform(0, 86'399'999));
+    c.end = c.start + absl::Hours(Uniform(1, 60 * 24)) + absl::Milliseconds(Uniform(0, 999));
+  }
   Targeting& t = c.targeting;
   if (Chance(0.85)) {
     for (int i = Uniform(1, 3); i > 0; --i) t.country.include.push_back(kCountries[Zipf(kNumCountries)]);

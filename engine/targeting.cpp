@@ -30,6 +30,17 @@ int CompareVersions(const Version& a, const Version& b) {
   return 0;
 }
 
+std::optional<uint64_t> PackVersion(const Version& version) {
+  if (version.size() > 4) return std::nullopt;
+  uint64_t packed = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    const int component = i < version.size() ? version[i] : 0;
+    if (component < 0 || component > 0xffff) return std::nullopt;
+    packed = (packed << 16) | static_cast<uint64_t>(component);
+  }
+  return packed;
+}
+
 std::string_view PlacementName(Placement p) {
   switch (p) {
     case Placement::kBanner: return "banner";
@@ -48,6 +59,7 @@ RequestFacts MakeRequestFacts(const BidRequest& request, absl::Time now,
   f.region = request.device.region;
   f.os = request.device.os;
   f.os_version = ParseVersion(request.device.os_version);
+  f.packed_os_version = PackVersion(f.os_version);
   f.device_type = request.device.device_type;
   f.connection_type = request.device.connection_type;
   f.app_bundle = request.publication.bundle;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,6 +59,9 @@ struct Dimension {
 using Version = std::vector<int>;
 Version ParseVersion(std::string_view text);  // stops at the first non-numeric component
 int CompareVersions(const Version& a, const Version& b);
+// A version as one integer, 16 bits per component for the first four, so that the integers
+// compare like CompareVersions; nullopt when it has more components or larger ones.
+std::optional<uint64_t> PackVersion(const Version& version);
 
 struct VersionRange {
   Version min;  // empty: unbounded
@@ -103,6 +107,7 @@ struct RequestFacts {
   std::string_view region;
   std::string_view os;
   Version os_version;
+  std::optional<uint64_t> packed_os_version;  // PackVersion(os_version)
   int device_type = 0;
   int connection_type = 0;
   std::string_view app_bundle;
