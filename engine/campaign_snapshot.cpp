@@ -44,6 +44,8 @@ CampaignSnapshot::CampaignSnapshot(std::vector<CampaignPtr> campaigns)
   std::vector<const Targeting*> targetings;
   targetings.reserve(campaigns_.size());
   residuals_.reserve(campaigns_.size());
+  block_signatures_.reserve(campaigns_.size());
+  has_residual_ = Bitset(campaigns_.size());
   rank_by_id_.reserve(campaigns_.size());
   for (uint32_t rank = 0; rank < campaigns_.size(); ++rank) {
     const Campaign& c = *campaigns_[rank];
@@ -52,15 +54,17 @@ CampaignSnapshot::CampaignSnapshot(std::vector<CampaignPtr> campaigns)
     Residual r;
     r.start_ns = ToNanos(c.start);
     r.end_ns = ToNanos(c.end);
+    uint64_t signature = 0;
     for (const std::string& category : c.categories) {
-      r.block_signature |= SignatureBits(category);
+      signature |= SignatureBits(category);
       for (size_t dash = category.find('-'); dash != std::string::npos;
            dash = category.find('-', dash + 1)) {
-        r.block_signature |= SignatureBits(std::string_view(category).substr(0, dash));
+        signature |= SignatureBits(std::string_view(category).substr(0, dash));
       }
     }
-    for (const std::string& domain : c.adomain) r.block_signature |= SignatureBits(domain);
-    if (!c.app_bundle.empty()) r.block_signature |= SignatureBits(c.app_bundle);
+    for (const std::string& domain : c.adomain) signature |= SignatureBits(domain);
+    if (!c.app_bundle.empty()) signature |= SignatureBits(c.app_bundle);
+    block_signatures_.push_back(signature);
     r.check_targeting = !c.targeting.audiences.all_of.empty();
     if (!c.targeting.os_version.IsAny()) {
       const std::optional<uint64_t> min = PackVersion(c.targeting.os_version.min);
@@ -72,6 +76,10 @@ CampaignSnapshot::CampaignSnapshot(std::vector<CampaignPtr> campaigns)
       } else {
         r.check_targeting = true;
       }
+    }
+    if (r.start_ns != INT64_MIN || r.end_ns != INT64_MAX || r.has_version_range ||
+        r.check_targeting) {
+      has_residual_.Set(rank);
     }
     residuals_.push_back(r);
   }
@@ -98,6 +106,12 @@ uint64_t CampaignSnapshot::BlockSignature(const BidRequest& request) {
 NoBidReason CampaignSnapshot::CheckResidual(uint32_t rank, const BidRequest& request,
                                             const RequestFacts& facts, absl::Time now,
                                             uint64_t request_block_signature) const {
+  if ((block_signatures_[rank] & request_block_signature) != 0) {
+    if (const NoBidReason b = CheckBlocks(*campaigns_[rank], request); b != NoBidReason::kNone) {
+      return b;
+    }
+  }
+  if (!has_residual_.Test(rank)) return NoBidReason::kNone;
   const Residual& r = residuals_[rank];
   // Exact: saturation only moves times beyond the year 2262 to its edge.
   const int64_t now_ns = ToNanos(now);
@@ -115,9 +129,6 @@ NoBidReason CampaignSnapshot::CheckResidual(uint32_t rank, const BidRequest& req
                t != NoBidReason::kNone) {
       return t;  // a request version that does not pack: compare it the long way
     }
-  }
-  if ((r.block_signature & request_block_signature) != 0) {
-    return CheckBlocks(*campaigns_[rank], request);
   }
   return NoBidReason::kNone;
 }

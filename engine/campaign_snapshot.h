@@ -62,10 +62,11 @@ class CampaignSnapshot {
   const BitmapIndex& index() const { return index_; }
 
  private:
+  // What the index leaves to check, for the few campaigns that need more than the index and the
+  // block signature: flight dates, OS version ranges, all-of audiences.
   struct Residual {
     int64_t start_ns = INT64_MIN;  // flight window [start, end) in Unix nanoseconds
     int64_t end_ns = INT64_MAX;
-    uint64_t block_signature = 0;   // categories (and their parents), adomain, app bundle
     uint64_t min_version = 0;       // OS version range, packed (PackVersion)
     uint64_t max_version = UINT64_MAX;
     bool has_version_range = false;
@@ -73,6 +74,10 @@ class CampaignSnapshot {
   };
 
   std::vector<CampaignPtr> campaigns_;
+  // Per rank, hot data first: whether Residual applies, and the Bloom signature of the
+  // campaign's categories (with their parents), adomain and app bundle.
+  Bitset has_residual_;
+  std::vector<uint64_t> block_signatures_;
   std::vector<Residual> residuals_;
   absl::flat_hash_map<std::string, uint32_t> rank_by_id_;
   BitmapIndex index_;
