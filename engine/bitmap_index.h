@@ -66,10 +66,11 @@ class Bitset {
 class BitmapIndex {
  public:
   // Reusable per-thread buffers. Not thread-safe.
+  struct Posting;
   struct Scratch {
     Bitset dimension;
     std::vector<uint32_t> saved;
-    std::string key;
+    std::vector<const Posting*> sparse_excludes;
   };
 
   BitmapIndex() = default;
@@ -83,11 +84,14 @@ class BitmapIndex {
 
  private:
   // A value's campaigns: a sorted id list, or a bitset once the value is common.
+ public:
   struct Posting {
     std::vector<uint32_t> ids;
     Bitset bits;
     bool dense = false;
   };
+
+ private:
   struct DimensionIndex {
     bool targeted = false;  // some campaign includes or excludes on it
     Bitset any;             // campaigns without an include list here
