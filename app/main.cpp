@@ -106,9 +106,10 @@ int Serve(const ServeConfig& config) {
   bidder.AddListener("public", &(*public_server)->stats());
   bidder.AddListener("admin", &(*admin_server)->stats());
 
-  admin::CampaignPublisher publisher(**catalog, [&bidder](std::vector<engine::CampaignPtr> all) {
-    bidder.PublishCampaigns(std::move(all));
-  });
+  admin::CampaignPublisher publisher(
+      **catalog, [&bidder](std::unique_ptr<const engine::CampaignSet> campaigns) {
+        bidder.Publish(std::move(campaigns));
+      });
   publisher.PublishNow();
 
   (*public_server)->Serve(

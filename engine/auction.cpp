@@ -65,36 +65,33 @@ NoBidReason AuctionResult::RequestReason() const {
 }
 
 std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
-                                               const CampaignSnapshot& campaigns,
+                                               const CampaignSet& campaigns,
                                                const RequestFacts& facts,
                                                const AuctionContext& context,
                                                NoBidReason* closest) {
   std::vector<const Campaign*> eligible;
   NoBidReason best = campaigns.size() == 0 ? NoBidReason::kNoCampaigns : NoBidReason::kTargeting;
   if (context.use_index) {
-    CampaignSnapshot::Scratch local_scratch;
-    CampaignSnapshot::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
+    CampaignSet::Scratch local_scratch;
+    CampaignSet::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
     campaigns.Match(facts, scratch);
-    const uint64_t signature = CampaignSnapshot::BlockSignature(request);
-    scratch->matches.ForEach([&](uint32_t rank) {
-      const NoBidReason reason =
-          campaigns.CheckResidual(rank, request, facts, context.now, signature);
+    campaigns.ForEachEligible(
+        *scratch, request, facts, context.now,
+        [&](const Campaign& c) {
+          eligible.push_back(&c);
+          return true;
+        },
+        &best);
+  } else {
+    campaigns.ForEachCampaign([&](const Campaign& campaign) {
+      const NoBidReason reason = CheckCampaign(campaign, request, facts, context.now);
       if (reason == NoBidReason::kNone) {
-        eligible.push_back(&campaigns.campaign(rank));
+        eligible.push_back(&campaign);
       } else {
         best = Closer(best, reason);
       }
       return true;
     });
-  } else {
-    for (const CampaignPtr& campaign : campaigns.campaigns()) {
-      const NoBidReason reason = CheckCampaign(*campaign, request, facts, context.now);
-      if (reason == NoBidReason::kNone) {
-        eligible.push_back(campaign.get());
-      } else {
-        best = Closer(best, reason);
-      }
-    }
   }
   if (closest != nullptr) *closest = best;
   return eligible;
@@ -145,7 +142,7 @@ class ImpAuction {
 
 }  // namespace
 
-AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
+AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns,
                          const AuctionContext& context) {
   AuctionResult result;
   result.imp_reasons.assign(request.imps.size(), NoBidReason::kNoCampaigns);
@@ -157,9 +154,8 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
   }
 
   const RequestFacts facts = MakeRequestFacts(request, context.now, context.segments);
-  CampaignSnapshot::Scratch local_scratch;
-  CampaignSnapshot::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
-  const uint64_t signature = CampaignSnapshot::BlockSignature(request);
+  CampaignSet::Scratch local_scratch;
+  CampaignSet::Scratch* scratch = context.scratch ? context.scratch : &local_scratch;
   std::vector<const Campaign*> scanned;  // the reference path's eligible list
   NoBidReason closest = NoBidReason::kTargeting;
   if (context.use_index) {
@@ -177,15 +173,9 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& camp
     ImpAuction auction(imp, closest);
     if (context.use_index) {
       NoBidReason residual_reason = NoBidReason::kTargeting;
-      scratch->matches.ForEach([&](uint32_t rank) {
-        const NoBidReason r =
-            campaigns.CheckResidual(rank, request, facts, context.now, signature);
-        if (r != NoBidReason::kNone) {
-          residual_reason = Closer(residual_reason, r);
-          return true;
-        }
-        return auction.Offer(campaigns.campaign(rank));
-      });
+      campaigns.ForEachEligible(
+          *scratch, request, facts, context.now,
+          [&](const Campaign& campaign) { return auction.Offer(campaign); }, &residual_reason);
       if (!auction.have_winner()) {
         result.imp_reasons[i] = Closer(auction.reason(), residual_reason);
         continue;

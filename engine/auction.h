@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "engine/bid_request.h"
 #include "engine/campaign.h"
-#include "engine/campaign_snapshot.h"
+#include "engine/campaign_set.h"
 #include "engine/eligibility.h"
 #include "engine/money.h"
 #include "engine/no_bid_reason.h"
@@ -47,12 +47,12 @@ struct AuctionContext {
   // against.
   bool use_index = true;
   // Reusable buffers; a fresh one is used when null. Not shared between threads.
-  CampaignSnapshot::Scratch* scratch = nullptr;
+  CampaignSet::Scratch* scratch = nullptr;
 };
 
-AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
+AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns,
                          const AuctionContext& context);
-inline AuctionResult RunAuction(const BidRequest& request, const CampaignSnapshot& campaigns,
+inline AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns,
                                 absl::Time now) {
   return RunAuction(request, campaigns, AuctionContext{.now = now});
 }
@@ -61,7 +61,7 @@ inline AuctionResult RunAuction(const BidRequest& request, const CampaignSnapsho
 // order, found through the index or by scanning. `closest` receives the reason of the
 // campaign that came closest when it is not null.
 std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
-                                               const CampaignSnapshot& campaigns,
+                                               const CampaignSet& campaigns,
                                                const RequestFacts& facts,
                                                const AuctionContext& context,
                                                NoBidReason* closest);

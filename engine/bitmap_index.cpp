@@ -24,6 +24,12 @@ void Bitset::Or(const Bitset& other) {
   for (size_t i = 0, n = words_.size(); i < n; ++i) a[i] |= b[i];
 }
 
+void Bitset::AndNot(const Bitset& other) {
+  uint64_t* a = words_.data();
+  const uint64_t* b = other.words_.data();
+  for (size_t i = 0, n = words_.size(); i < n; ++i) a[i] &= ~b[i];
+}
+
 size_t Bitset::Count() const {
   size_t count = 0;
   for (uint64_t w : words_) count += static_cast<size_t>(__builtin_popcountll(w));

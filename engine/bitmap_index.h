@@ -44,6 +44,20 @@ class Bitset {
   std::vector<uint64_t>& words() { return words_; }
   size_t MemoryBytes() const { return words_.capacity() * sizeof(uint64_t); }
 
+  // The smallest member >= `from`, or size() when there is none.
+  uint32_t NextSet(uint32_t from) const {
+    size_t w = from >> 6;
+    if (w >= words_.size()) return static_cast<uint32_t>(n_);
+    uint64_t bits = words_[w] & (~uint64_t{0} << (from & 63));
+    while (bits == 0) {
+      if (++w == words_.size()) return static_cast<uint32_t>(n_);
+      bits = words_[w];
+    }
+    return static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
+  }
+  // Removes every member of `other`.
+  void AndNot(const Bitset& other);
+
   // Calls fn(id) for each member in increasing order while fn returns true.
   template <typename Fn>
   void ForEach(Fn&& fn) const {

@@ -37,10 +37,8 @@ CampaignSnapshot::CampaignSnapshot(std::vector<Campaign> campaigns)
 
 CampaignSnapshot::CampaignSnapshot(std::vector<CampaignPtr> campaigns)
     : campaigns_(std::move(campaigns)) {
-  std::sort(campaigns_.begin(), campaigns_.end(), [](const CampaignPtr& a, const CampaignPtr& b) {
-    if (a->max_bid_cpm != b->max_bid_cpm) return a->max_bid_cpm > b->max_bid_cpm;
-    return a->id < b->id;
-  });
+  std::sort(campaigns_.begin(), campaigns_.end(),
+            [](const CampaignPtr& a, const CampaignPtr& b) { return RanksBefore(*a, *b); });
   std::vector<const Targeting*> targetings;
   targetings.reserve(campaigns_.size());
   residuals_.reserve(campaigns_.size());
@@ -89,6 +87,12 @@ CampaignSnapshot::CampaignSnapshot(std::vector<CampaignPtr> campaigns)
 const Campaign* CampaignSnapshot::Find(std::string_view id) const {
   auto it = rank_by_id_.find(absl::string_view(id.data(), id.size()));
   return it == rank_by_id_.end() ? nullptr : campaigns_[it->second].get();
+}
+
+std::optional<uint32_t> CampaignSnapshot::RankOf(std::string_view id) const {
+  auto it = rank_by_id_.find(absl::string_view(id.data(), id.size()));
+  if (it == rank_by_id_.end()) return std::nullopt;
+  return it->second;
 }
 
 void CampaignSnapshot::Match(const RequestFacts& facts, Scratch* scratch) const {

@@ -25,6 +25,12 @@ namespace vetrina::engine {
 
 using CampaignPtr = std::shared_ptr<const Campaign>;
 
+// Rank order: higher CPM bid first, ties by lower campaign id (the auction's tie-break).
+inline bool RanksBefore(const Campaign& a, const Campaign& b) {
+  if (a.max_bid_cpm != b.max_bid_cpm) return a.max_bid_cpm > b.max_bid_cpm;
+  return a.id < b.id;
+}
+
 // Thread-safe (immutable).
 class CampaignSnapshot {
  public:
@@ -44,6 +50,8 @@ class CampaignSnapshot {
   const std::vector<CampaignPtr>& campaigns() const { return campaigns_; }
   // nullptr when absent.
   const Campaign* Find(std::string_view id) const;
+  // The rank of campaign `id`, or nullopt.
+  std::optional<uint32_t> RankOf(std::string_view id) const;
 
   // Sets scratch->matches to the ranks of the active campaigns whose indexed targeting `facts`
   // satisfy (exact for every indexed dimension).

@@ -28,11 +28,11 @@ const std::string& MobileFixture() {
   return text;
 }
 
-const engine::CampaignSnapshot& DemoCampaigns() {
-  static const engine::CampaignSnapshot snapshot = [] {
+const engine::CampaignSet& DemoCampaigns() {
+  static const engine::CampaignSet snapshot = [] {
     auto campaigns =
         campaigns::LoadCampaignDirectory(std::string(VETRINA_SOURCE_DIR) + "/schemas/examples");
-    return engine::CampaignSnapshot(campaigns.ok() ? *std::move(campaigns)
+    return engine::CampaignSet(campaigns.ok() ? *std::move(campaigns)
                                                    : std::vector<engine::Campaign>{});
   }();
   return snapshot;

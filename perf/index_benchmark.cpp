@@ -26,8 +26,9 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 struct World {
   std::vector<CampaignPtr> campaigns;
-  std::unique_ptr<CampaignSnapshot> snapshot;
-  std::unique_ptr<TargetingIndex> whang;  // over the snapshot's ranks
+  std::unique_ptr<CampaignSet> snapshot;
+  std::unique_ptr<TargetingIndex> whang;  // over the campaigns in rank order
+  std::vector<const Campaign*> by_rank;
   std::vector<BidRequest> requests;
   std::vector<std::vector<std::string>> segments;
 };
@@ -42,9 +43,13 @@ const World& GetWorld(size_t n) {
     for (size_t i = 0; i < n; ++i) {
       w->campaigns.push_back(std::make_shared<const Campaign>(gen.MakeCampaign(i)));
     }
-    w->snapshot = std::make_unique<CampaignSnapshot>(w->campaigns);
+    w->snapshot = std::make_unique<CampaignSet>(w->campaigns);
     std::vector<const Targeting*> targetings;
-    for (const CampaignPtr& c : w->snapshot->campaigns()) targetings.push_back(&c->targeting);
+    w->snapshot->ForEachCampaign([&](const Campaign& c) {
+      targetings.push_back(&c.targeting);
+      w->by_rank.push_back(&c);
+      return true;
+    });
     w->whang = std::make_unique<TargetingIndex>(targetings);
     for (int i = 0; i < 2000; ++i) {
       w->requests.push_back(gen.Request());
@@ -58,7 +63,7 @@ enum class Method { kBitmap, kWhang, kScan };
 
 void Match(benchmark::State& state, Method method) {
   const World& w = GetWorld(static_cast<size_t>(state.range(0)));
-  CampaignSnapshot::Scratch scratch;
+  CampaignSet::Scratch scratch;
   TargetingIndex::Scratch whang_scratch;
   std::vector<uint32_t> ids;
   std::vector<double> latencies_us;
@@ -72,7 +77,7 @@ void Match(benchmark::State& state, Method method) {
       // Candidates from the index, each confirmed by the exact check.
       w.whang->Candidates(facts, &whang_scratch, &ids);
       for (uint32_t id : ids) {
-        const Campaign& c = w.snapshot->campaign(id);
+        const Campaign& c = *w.by_rank[id];
         if (CheckCampaign(c, w.requests[r], facts, kNow) == NoBidReason::kNone) found.push_back(&c);
       }
     } else {
@@ -99,7 +104,7 @@ void Match(benchmark::State& state, Method method) {
 // A whole auction (match, residual checks, creative fit, ranking) per request.
 void BM_Auction(benchmark::State& state) {
   const World& w = GetWorld(static_cast<size_t>(state.range(0)));
-  CampaignSnapshot::Scratch scratch;
+  CampaignSet::Scratch scratch;
   std::vector<double> latencies_us;
   size_t i = 0, bids = 0;
   for (auto _ : state) {
@@ -122,7 +127,7 @@ void BM_Auction(benchmark::State& state) {
 // The index alone: the bitset of campaigns whose indexed targeting the request satisfies.
 void BM_IndexOnly(benchmark::State& state) {
   const World& w = GetWorld(static_cast<size_t>(state.range(0)));
-  CampaignSnapshot::Scratch scratch;
+  CampaignSet::Scratch scratch;
   std::vector<double> latencies_us;
   size_t i = 0, matches = 0;
   for (auto _ : state) {
@@ -131,8 +136,8 @@ void BM_IndexOnly(benchmark::State& state) {
     const RequestFacts facts = MakeRequestFacts(w.requests[r], kNow, &w.segments[r]);
     w.snapshot->Match(facts, &scratch);
     const auto end = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(scratch.matches);
-    if (latencies_us.size() < 2000) matches += scratch.matches.Count();
+    benchmark::DoNotOptimize(scratch.base.matches);
+    if (latencies_us.size() < 2000) matches += scratch.base.matches.Count();
     latencies_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
   }
   std::sort(latencies_us.begin(), latencies_us.end());

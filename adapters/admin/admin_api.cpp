@@ -291,7 +291,7 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   const absl::Time now = bidder_.clock().Now();
   const engine::RequestFacts facts = engine::MakeRequestFacts(bid_request, now, nullptr);
   engine::EpochDomain::ReadGuard guard(reader_);
-  const engine::CampaignSnapshot& snapshot = bidder_.campaigns().Get(guard);
+  const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
 
   std::string body;
   openrtb::JsonWriter w(&body);
@@ -302,17 +302,17 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   w.BeginArray();
   size_t shown = 0;
   bool truncated = false;
-  for (const engine::CampaignPtr& campaign : snapshot.campaigns()) {
-    if (!who.Owns(campaign->advertiser)) continue;
+  campaigns.ForEachCampaign([&](const engine::Campaign& campaign) {
+    if (!who.Owns(campaign.advertiser)) return true;
     if (shown == kMaxExplained) {
       truncated = true;
-      break;
+      return false;
     }
     ++shown;
-    const engine::CampaignExplanation e = engine::ExplainCampaign(*campaign, bid_request, facts, now);
+    const engine::CampaignExplanation e = engine::ExplainCampaign(campaign, bid_request, facts, now);
     w.BeginObject();
     w.Key("id");
-    w.String(campaign->id);
+    w.String(campaign.id);
     w.Key("eligible");
     w.Bool(e.eligible());
     if (e.reason != engine::NoBidReason::kNone) {
@@ -336,7 +336,8 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
       w.EndArray();
     }
     w.EndObject();
-  }
+    return true;
+  });
   w.EndArray();
   w.Key("truncated");
   w.Bool(truncated);

@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +26,7 @@ namespace {
 constexpr char kJournalFile[] = "catalog.journal";
 constexpr char kAdminTokenFile[] = "admin.token";
 constexpr size_t kCampaignsPerCompactedRecord = 1000;
+constexpr size_t kMaxChangeLog = 100'000;
 
 std::string HexBytes(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -132,6 +134,7 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir,
             return raw->Replay(record);
           },
           &stats));
+  catalog->changes_from_ = catalog->version_;  // the change log starts after the replay
   // Compact when the journal holds far more records than live state.
   const size_t live = catalog->campaigns_.size() / kCampaignsPerCompactedRecord + 1 +
                       catalog->token_hash_by_advertiser_.size();
@@ -265,13 +268,14 @@ absl::Status Catalog::PutCampaigns(const Principal& principal, std::vector<Campa
   VETRINA_RETURN_IF_ERROR(CheckPutLocked(principal, entries));
   VETRINA_RETURN_IF_ERROR(journal_->Append(record));
   size_t new_ones = 0;
+  ++version_;
   for (CampaignEntry& entry : entries) {
     const std::string id = entry.campaign->id;
     auto [it, inserted] = campaigns_.insert_or_assign(id, std::move(entry));
     new_ones += inserted ? 1 : 0;
+    RecordChange(id);
   }
   if (created != nullptr) *created = new_ones;
-  ++version_;
   return absl::OkStatus();
 }
 
@@ -284,6 +288,7 @@ absl::Status Catalog::DeleteCampaign(const Principal& principal, const std::stri
   VETRINA_RETURN_IF_ERROR(journal_->Append(DeleteRecord(id)));
   campaigns_.erase(it);
   ++version_;
+  RecordChange(id);
   return absl::OkStatus();
 }
 
@@ -308,8 +313,41 @@ std::vector<CampaignEntry> Catalog::ListCampaigns(const Principal& principal,
   return out;
 }
 
-std::vector<engine::CampaignPtr> Catalog::AllCampaigns() const {
+void Catalog::RecordChange(const std::string& id) {
+  changes_.emplace_back(version_, id);
+  if (changes_.size() > kMaxChangeLog) {
+    changes_from_ = changes_.front().first;
+    // Drop whole versions only, so a version is either fully in the log or not at all.
+    while (!changes_.empty() && changes_.front().first <= changes_from_) changes_.pop_front();
+  }
+}
+
+bool Catalog::ChangesSince(uint64_t version, std::vector<std::string>* ids,
+                           uint64_t* current) const {
   absl::MutexLock lock(&mu_);
+  *current = version_;
+  ids->clear();
+  if (version < changes_from_) return false;
+  auto it = std::upper_bound(changes_.begin(), changes_.end(), version,
+                             [](uint64_t v, const auto& change) { return v < change.first; });
+  for (; it != changes_.end(); ++it) ids->push_back(it->second);
+  return true;
+}
+
+std::vector<engine::CampaignPtr> Catalog::Lookup(const std::vector<std::string>& ids) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<engine::CampaignPtr> found;
+  found.reserve(ids.size());
+  for (const std::string& id : ids) {
+    auto it = campaigns_.find(id);
+    found.push_back(it == campaigns_.end() ? nullptr : it->second.campaign);
+  }
+  return found;
+}
+
+std::vector<engine::CampaignPtr> Catalog::AllCampaigns(uint64_t* version) const {
+  absl::MutexLock lock(&mu_);
+  if (version != nullptr) *version = version_;
   std::vector<engine::CampaignPtr> all;
   all.reserve(campaigns_.size());
   for (const auto& [id, entry] : campaigns_) all.push_back(entry.campaign);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,8 +84,15 @@ class Catalog {
   std::vector<CampaignEntry> ListCampaigns(const Principal& principal, const std::string& after,
                                            size_t limit) const;
 
-  // Every campaign, for publishing.
-  std::vector<engine::CampaignPtr> AllCampaigns() const;
+  // Every campaign, in id order, for publishing.
+  std::vector<engine::CampaignPtr> AllCampaigns(uint64_t* version = nullptr) const;
+
+  // The ids of campaigns created, replaced or deleted after `version`, oldest first, and the
+  // current version in `*current`. False when the change log no longer reaches back that far
+  // (the caller then reads everything).
+  bool ChangesSince(uint64_t version, std::vector<std::string>* ids, uint64_t* current) const;
+  // The current campaign of each id; nullptr for ids that do not exist (deleted).
+  std::vector<engine::CampaignPtr> Lookup(const std::vector<std::string>& ids) const;
   size_t campaign_count() const;
 
   // Increases with every change.
@@ -113,6 +121,11 @@ class Catalog {
   absl::flat_hash_map<std::string, std::string> advertiser_by_token_hash_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> token_hash_by_advertiser_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  // (version, campaign id) of recent campaign changes; bounded, oldest dropped first.
+  std::deque<std::pair<uint64_t, std::string>> changes_ ABSL_GUARDED_BY(mu_);
+  uint64_t changes_from_ ABSL_GUARDED_BY(mu_) = 0;  // changes after this version are all kept
+
+  void RecordChange(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace vetrina::admin

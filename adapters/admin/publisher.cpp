@@ -1,9 +1,12 @@
 #include "adapters/admin/publisher.h"
 
+#include <algorithm>
+
 namespace vetrina::admin {
 
-CampaignPublisher::CampaignPublisher(const Catalog& catalog, PublishFn publish)
-    : catalog_(catalog), publish_(std::move(publish)) {}
+CampaignPublisher::CampaignPublisher(const Catalog& catalog, PublishFn publish,
+                                     PublisherOptions options)
+    : catalog_(catalog), publish_(std::move(publish)), options_(options) {}
 
 CampaignPublisher::~CampaignPublisher() {
   stop_ = true;
@@ -11,9 +14,34 @@ CampaignPublisher::~CampaignPublisher() {
 }
 
 void CampaignPublisher::PublishNow() {
-  // Read the version first: a change racing with the copy is published again next round.
-  const uint64_t version = catalog_.version();
-  publish_(catalog_.AllCampaigns());
+  // Fold the changes since the last publish into the delta: O(changes), not O(catalog).
+  std::vector<std::string> ids;
+  uint64_t version = 0;
+  const bool have_log = base_ != nullptr && catalog_.ChangesSince(published_, &ids, &version);
+  if (have_log) {
+    const std::vector<engine::CampaignPtr> current = catalog_.Lookup(ids);
+    for (size_t i = 0; i < ids.size(); ++i) delta_[ids[i]] = current[i];
+  }
+  const bool rebase =
+      !have_log || absl::Now() - base_built_ > options_.rebase_after ||
+      (delta_.size() > options_.min_rebase_delta && delta_.size() * 50 > base_->size());
+  if (rebase) {
+    std::vector<engine::CampaignPtr> all = catalog_.AllCampaigns(&version);
+    base_ = std::make_shared<const engine::CampaignSnapshot>(std::move(all));
+    base_built_ = absl::Now();
+    delta_.clear();
+    publish_(std::make_unique<const engine::CampaignSet>(base_, std::vector<engine::CampaignPtr>{},
+                                                         std::vector<std::string>{}));
+    ++rebases_;
+  } else {
+    std::vector<engine::CampaignPtr> changed;
+    std::vector<std::string> hidden;  // base entries the delta replaces or deletes
+    for (const auto& [id, campaign] : delta_) {
+      hidden.push_back(id);
+      if (campaign != nullptr) changed.push_back(campaign);
+    }
+    publish_(std::make_unique<const engine::CampaignSet>(base_, std::move(changed), hidden));
+  }
   published_ = version;
 }
 
@@ -24,7 +52,16 @@ void CampaignPublisher::Start() {
 void CampaignPublisher::Run() {
   while (!stop_) {
     const uint64_t version = catalog_.WaitForChange(published_, absl::Milliseconds(200));
-    if (version != published_) PublishNow();
+    if (stop_) return;
+    if (version != published_) {
+      const absl::Time started = absl::Now();
+      PublishNow();
+      // Coalesce: whatever arrives meanwhile goes into one later publish.
+      const absl::Duration rest = options_.min_interval - (absl::Now() - started);
+      if (rest > absl::ZeroDuration()) catalog_.WaitForChange(UINT64_MAX, rest);
+    } else if (!delta_.empty() && absl::Now() - base_built_ > options_.rebase_after) {
+      PublishNow();  // fold an old delta into a new base while idle
+    }
   }
 }
 

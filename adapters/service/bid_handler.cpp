@@ -65,9 +65,10 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
   bid_request_.received_at = request.received_at;
 
   engine::EpochDomain::ReadGuard guard(reader_);
-  const engine::CampaignSnapshot& campaigns = bidder_.campaigns().Get(guard);
-  const engine::AuctionResult result =
-      engine::RunAuction(bid_request_, campaigns, bidder_.clock().Now());
+  const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
+  const engine::AuctionResult result = engine::RunAuction(
+      bid_request_, campaigns,
+      engine::AuctionContext{.now = bidder_.clock().Now(), .scratch = &scratch_});
   if (result.bids.empty()) {
     response->status = 204;
     bidder_.metrics().CountNoBid(result.RequestReason());

@@ -31,6 +31,7 @@ class BidHandler final : public http::Handler {
   engine::EpochDomain::Reader reader_;
   openrtb::BidRequestParser parser_;
   engine::BidRequest bid_request_;  // reused across requests
+  engine::CampaignSet::Scratch scratch_;
   uint64_t sequence_ = 0;
   const std::string id_prefix_;  // distinct per process start and worker
 };

@@ -5,14 +5,14 @@ namespace vetrina::service {
 Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
     : clock_(clock),
       options_(std::move(options)),
-      campaigns_(epoch_, std::make_unique<engine::CampaignSnapshot>()) {}
+      campaigns_(epoch_, std::make_unique<engine::CampaignSet>()) {}
 
-void Bidder::PublishCampaigns(std::vector<engine::CampaignPtr> campaigns) {
-  campaigns_.Publish(std::make_unique<engine::CampaignSnapshot>(std::move(campaigns)));
+void Bidder::Publish(std::unique_ptr<const engine::CampaignSet> campaigns) {
+  campaigns_.Publish(std::move(campaigns));
 }
 
 void Bidder::PublishCampaigns(std::vector<engine::Campaign> campaigns) {
-  campaigns_.Publish(std::make_unique<engine::CampaignSnapshot>(std::move(campaigns)));
+  Publish(std::make_unique<engine::CampaignSet>(std::move(campaigns)));
 }
 
 void Bidder::AddListener(std::string name, const http::ServerStats* stats) {

@@ -18,7 +18,7 @@
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/metrics.h"
 #include "engine/campaign.h"
-#include "engine/campaign_snapshot.h"
+#include "engine/campaign_set.h"
 #include "engine/clock.h"
 #include "engine/epoch.h"
 
@@ -34,9 +34,9 @@ class Bidder {
  public:
   Bidder(const engine::Clock& clock, BidderOptions options);
 
-  // Replaces the campaigns the bid path sees: builds the snapshot and its index on the calling
-  // thread, swaps it in, and returns once the previous snapshot is freed.
-  void PublishCampaigns(std::vector<engine::CampaignPtr> campaigns);
+  // Replaces the campaigns the bid path sees and returns once the previous set is freed.
+  void Publish(std::unique_ptr<const engine::CampaignSet> campaigns);
+  // Builds a set of exactly `campaigns` (index included) on the calling thread and publishes it.
   void PublishCampaigns(std::vector<engine::Campaign> campaigns);
 
   void SetReady() { ready_.store(true); }
@@ -50,14 +50,14 @@ class Bidder {
   const BidderOptions& options() const { return options_; }
   Metrics& metrics() { return metrics_; }
   engine::EpochDomain& epoch() { return epoch_; }
-  const engine::SnapshotCell<engine::CampaignSnapshot>& campaigns() const { return campaigns_; }
+  const engine::SnapshotCell<engine::CampaignSet>& campaigns() const { return campaigns_; }
 
  private:
   const engine::Clock& clock_;
   const BidderOptions options_;
   Metrics metrics_;
   engine::EpochDomain epoch_;
-  engine::SnapshotCell<engine::CampaignSnapshot> campaigns_;
+  engine::SnapshotCell<engine::CampaignSet> campaigns_;
   std::atomic<bool> ready_{false};
   mutable absl::Mutex listeners_mu_;
   std::vector<std::pair<std::string, const http::ServerStats*>> listeners_

@@ -14,7 +14,7 @@ using testing::kDollar;
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 TEST_CASE("the highest eCPM wins and a second-price auction charges the runner-up plus a cent") {
-  CampaignSnapshot snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar),
+  CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar),
                              BannerCampaign("c", kDollar)});
   BidRequest request = BannerRequest({320, 50}, kDollar / 2);
   request.auction_type = 2;
@@ -27,7 +27,7 @@ TEST_CASE("the highest eCPM wins and a second-price auction charges the runner-u
 }
 
 TEST_CASE("a first-price auction charges the winner's bid") {
-  CampaignSnapshot snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar)});
+  CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar)});
   BidRequest request = BannerRequest();
   request.auction_type = 1;
   AuctionResult result = RunAuction(request, snapshot, kNow);
@@ -36,7 +36,7 @@ TEST_CASE("a first-price auction charges the winner's bid") {
 }
 
 TEST_CASE("second price with a lone bidder clears at the floor plus a cent") {
-  CampaignSnapshot snapshot({BannerCampaign("a", 2 * kDollar)});
+  CampaignSet snapshot({BannerCampaign("a", 2 * kDollar)});
   AuctionResult result = RunAuction(BannerRequest({320, 50}, kDollar), snapshot, kNow);
   REQUIRE(result.bids.size() == 1);
   CHECK(result.bids[0].clearing_price == kDollar + kOneCent);
@@ -50,7 +50,7 @@ TEST_CASE("the clearing price never exceeds the winner's bid") {
 }
 
 TEST_CASE("a campaign below the floor does not bid, and the reason says so") {
-  CampaignSnapshot snapshot({BannerCampaign("a", kDollar)});
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
   AuctionResult result = RunAuction(BannerRequest({320, 50}, 2 * kDollar), snapshot, kNow);
   CHECK(result.bids.empty());
   CHECK(result.imp_reasons[0] == NoBidReason::kBelowFloor);
@@ -58,14 +58,14 @@ TEST_CASE("a campaign below the floor does not bid, and the reason says so") {
 }
 
 TEST_CASE("a bid exactly at the floor is allowed") {
-  CampaignSnapshot snapshot({BannerCampaign("a", kDollar)});
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
   AuctionResult result = RunAuction(BannerRequest({320, 50}, kDollar), snapshot, kNow);
   REQUIRE(result.bids.size() == 1);
   CHECK(result.bids[0].clearing_price == kDollar);
 }
 
 TEST_CASE("ties go to the lowest campaign id, whatever the input order") {
-  CampaignSnapshot snapshot({BannerCampaign("zeta", kDollar), BannerCampaign("alpha", kDollar),
+  CampaignSet snapshot({BannerCampaign("zeta", kDollar), BannerCampaign("alpha", kDollar),
                              BannerCampaign("mid", kDollar)});
   for (int i = 0; i < 3; ++i) {
     AuctionResult result = RunAuction(BannerRequest(), snapshot, kNow);
@@ -76,7 +76,7 @@ TEST_CASE("ties go to the lowest campaign id, whatever the input order") {
 }
 
 TEST_CASE("each imp gets its own winner; imps nobody fits report why") {
-  CampaignSnapshot snapshot(
+  CampaignSet snapshot(
       {BannerCampaign("small", kDollar, {320, 50}), BannerCampaign("big", 2 * kDollar, {300, 250})});
   BidRequest request = BannerRequest({320, 50});
   Imp mrec = request.imps[0];
@@ -97,7 +97,7 @@ TEST_CASE("each imp gets its own winner; imps nobody fits report why") {
 }
 
 TEST_CASE("a request that accepts no USD gets no bid") {
-  CampaignSnapshot snapshot({BannerCampaign("a", kDollar)});
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
   BidRequest request = BannerRequest();
   request.currencies = {"EUR"};
   AuctionResult result = RunAuction(request, snapshot, kNow);
@@ -108,7 +108,7 @@ TEST_CASE("a request that accepts no USD gets no bid") {
 }
 
 TEST_CASE("a floor in another currency means no bid on that imp only") {
-  CampaignSnapshot snapshot({BannerCampaign("a", kDollar)});
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
   BidRequest request = BannerRequest();
   request.imps.push_back(request.imps[0]);
   request.imps[1].id = "2";
@@ -120,7 +120,7 @@ TEST_CASE("a floor in another currency means no bid on that imp only") {
 }
 
 TEST_CASE("no campaigns at all is its own reason") {
-  CampaignSnapshot empty;
+  CampaignSet empty;
   AuctionResult result = RunAuction(BannerRequest(), empty, kNow);
   CHECK(result.bids.empty());
   CHECK(result.RequestReason() == NoBidReason::kNoCampaigns);
@@ -130,7 +130,7 @@ TEST_CASE("blocked categories, advertisers and apps keep a campaign out") {
   Campaign c = BannerCampaign("a", kDollar);
   c.categories = {"IAB25-3"};
   c.app_bundle = "com.adv.game";
-  CampaignSnapshot snapshot({c});
+  CampaignSet snapshot({c});
 
   BidRequest request = BannerRequest();
   request.bcat = {"IAB25"};
@@ -150,7 +150,7 @@ TEST_CASE("blocked categories, advertisers and apps keep a campaign out") {
 TEST_CASE("a blocked winner lets the next campaign win") {
   Campaign rich = BannerCampaign("rich", 5 * kDollar);
   rich.adomain = {"blocked.example"};
-  CampaignSnapshot snapshot({rich, BannerCampaign("modest", kDollar)});
+  CampaignSet snapshot({rich, BannerCampaign("modest", kDollar)});
   BidRequest request = BannerRequest();
   request.badv = {"blocked.example"};
   AuctionResult result = RunAuction(request, snapshot, kNow);

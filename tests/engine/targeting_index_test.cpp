@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/auction.h"
-#include "engine/campaign_snapshot.h"
+#include "engine/campaign_set.h"
 #include "engine/synthetic.h"
 
 namespace vetrina::engine {
@@ -59,12 +59,30 @@ TEST_CASE("audience any-of, all-of and exclude") {
 TEST_CASE("randomized: both indexes agree with the brute-force scan") {
   for (uint64_t seed : {1u, 2u, 3u, 4u}) {
     SyntheticWorld world(seed);
-    CampaignSnapshot snapshot(world.Campaigns(3000));
+    std::vector<Campaign> campaigns = world.Campaigns(3000);
+    // A base with a delta on top: the last 200 campaigns replaced or new, 50 deleted.
+    std::vector<CampaignPtr> base_campaigns, changed;
+    std::vector<std::string> removed;
+    for (size_t k = 0; k < campaigns.size(); ++k) {
+      auto c = std::make_shared<const Campaign>(campaigns[k]);
+      if (k < 2800 || seed % 2 == 0) base_campaigns.push_back(c);
+      if (k >= 2750 && seed % 2 == 1) {
+        if (k < 2800) removed.push_back(c->id);
+        else changed.push_back(c);
+      }
+    }
+    auto base = std::make_shared<const CampaignSnapshot>(base_campaigns);
+    CampaignSet snapshot(base, changed, removed);
     std::vector<const Targeting*> targetings;
-    for (const CampaignPtr& c : snapshot.campaigns()) targetings.push_back(&c->targeting);
+    std::vector<const Campaign*> by_id;
+    snapshot.ForEachCampaign([&](const Campaign& c) {
+      targetings.push_back(&c.targeting);
+      by_id.push_back(&c);
+      return true;
+    });
     TargetingIndex whang(targetings);
     size_t whang_candidates = 0, matches = 0;
-    CampaignSnapshot::Scratch scratch;
+    CampaignSet::Scratch scratch;
     TargetingIndex::Scratch whang_scratch;
     for (int i = 0; i < 400; ++i) {
       BidRequest request = world.Request();
@@ -88,8 +106,8 @@ TEST_CASE("randomized: both indexes agree with the brute-force scan") {
       whang.Candidates(facts, &whang_scratch, &ids);
       std::vector<const Campaign*> from_whang;
       for (uint32_t id : ids) {
-        if (CheckCampaign(snapshot.campaign(id), request, facts, now) == NoBidReason::kNone) {
-          from_whang.push_back(&snapshot.campaign(id));
+        if (CheckCampaign(*by_id[id], request, facts, now) == NoBidReason::kNone) {
+          from_whang.push_back(by_id[id]);
         }
       }
       REQUIRE(from_whang == expected);
