@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run test test-asan clean format
+.PHONY: deps build run test test-asan bench clean format
 
 deps:
 	@scripts/install-deps
@@ -36,3 +36,10 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
+
+# Benchmarks behind docs/benchmarks.md (Release build; wrk for the churn test).
+bench: build
+	@scripts/install-deps --bench
+	$(BUILD_DIR)/perf/bid_path_benchmark
+	$(BUILD_DIR)/perf/index_benchmark
+	python3 perf/churn_bench.py --campaigns 100000 --rate 100 --duration 10
