@@ -78,11 +78,9 @@ int RunCampaignsCommand(const std::vector<std::string>& args) {
       continue;
     }
     if (!push) continue;
-    absl::StatusOr<http::ClientResponse> r =
-        http::HttpCall("PUT", StrCat(admin, "/v1/campaigns/", *id),
-                       {{"Authorization", "Bearer " + token},
-                        {"Content-Type", "application/json"}},
-                       json);
+    absl::StatusOr<http::ClientResponse> r = http::HttpCall(
+        "PUT", StrCat(admin, "/v1/campaigns/", *id),
+        {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}, json);
     if (!r.ok()) {
       std::printf("FAILED %s\n  %s\n", file.c_str(), r.status().ToString().c_str());
       ++failures;

@@ -42,7 +42,8 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args)
     if (!v.ok()) return v.status();
     if (flag == "--listen" || flag == "--admin-listen") {
       absl::StatusOr<HostPort> hp = ParseHostPort(*v);
-      if (!hp.ok()) return absl::InvalidArgumentError(StrCat(flag, ": ", View(hp.status().message())));
+      if (!hp.ok())
+        return absl::InvalidArgumentError(StrCat(flag, ": ", View(hp.status().message())));
       (flag == "--listen" ? config.listen : config.admin_listen) = *hp;
     } else if (flag == "--threads") {
       int n = 0;

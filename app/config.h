@@ -20,8 +20,8 @@ struct ServeConfig {
   HostPort admin_listen{"127.0.0.1", 9090};
   int threads = 1;
   std::string data_dir = "var/data";
-  std::string campaigns_dir;       // seed campaigns, read at start; empty = none
-  std::string public_url;          // base of notice URLs; default http://<bound listen address>
+  std::string campaigns_dir;  // seed campaigns, read at start; empty = none
+  std::string public_url;     // base of notice URLs; default http://<bound listen address>
   bool print_demo_curl = false;
 };
 

@@ -52,7 +52,8 @@ int Serve(const ServeConfig& config) {
   if (ec) return Fail(StrCat("cannot create --data-dir ", config.data_dir, ": ", ec.message()));
 
   std::string new_admin_token;
-  absl::StatusOr<admin::CatalogPtr> catalog = admin::Catalog::Open(config.data_dir, &new_admin_token);
+  absl::StatusOr<admin::CatalogPtr> catalog =
+      admin::Catalog::Open(config.data_dir, &new_admin_token);
   if (!catalog.ok()) return Fail(View(catalog.status().message()));
   if (!new_admin_token.empty()) {
     std::printf("admin token (shown once; kept in %s/admin.token): %s\n", config.data_dir.c_str(),
@@ -65,10 +66,11 @@ int Serve(const ServeConfig& config) {
     if (!seed.ok()) return Fail(View(seed.status().message()));
     std::vector<admin::CampaignEntry> entries;
     for (campaigns::CampaignFile& f : *seed) {
-      entries.push_back({std::make_shared<const engine::Campaign>(std::move(f.campaign)),
-                         std::move(f.json)});
+      entries.push_back(
+          {std::make_shared<const engine::Campaign>(std::move(f.campaign)), std::move(f.json)});
     }
-    if (absl::Status s = (*catalog)->PutCampaigns(admin::Principal{.admin = true}, std::move(entries));
+    if (absl::Status s =
+            (*catalog)->PutCampaigns(admin::Principal{.admin = true}, std::move(entries));
         !s.ok()) {
       return Fail(View(s.message()));
     }
@@ -112,16 +114,16 @@ int Serve(const ServeConfig& config) {
       });
   publisher.PublishNow();
 
-  (*public_server)->Serve(
-      [&bidder](int worker) { return std::make_unique<service::BidHandler>(bidder, worker); });
+  (*public_server)->Serve([&bidder](int worker) {
+    return std::make_unique<service::BidHandler>(bidder, worker);
+  });
   admin::Catalog& catalog_ref = **catalog;
   (*admin_server)->Serve([&bidder, &catalog_ref](int) {
     return std::make_unique<service::AdminHandler>(
         bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder));
   });
   std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
-  std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(),
-              (*admin_server)->port());
+  std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(), (*admin_server)->port());
   std::fflush(stdout);
 
   std::printf("serving %zu campaigns\n", (*catalog)->campaign_count());

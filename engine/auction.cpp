@@ -23,7 +23,6 @@ struct Candidate {
   Micros ecpm;
 };
 
-
 }  // namespace
 
 Micros ClearingPrice(int auction_type, Micros winner, Micros runner_up, Micros floor) {
@@ -49,8 +48,8 @@ CampaignExplanation ExplainCampaign(const Campaign& campaign, const BidRequest& 
     CreativeMatch match;
     if (imp.bid_floor_currency != kUsd) {
       r = NoBidReason::kUnsupportedCurrency;
-    } else if (r = CheckImp(campaign, imp, &match); r == NoBidReason::kNone &&
-                                                    campaign.max_bid_cpm < imp.bid_floor) {
+    } else if (r = CheckImp(campaign, imp, &match);
+               r == NoBidReason::kNone && campaign.max_bid_cpm < imp.bid_floor) {
       r = NoBidReason::kBelowFloor;
     }
     e.imp_reasons.push_back(r);

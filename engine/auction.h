@@ -63,8 +63,7 @@ inline AuctionResult RunAuction(const BidRequest& request, const CampaignSet& ca
 std::vector<const Campaign*> EligibleCampaigns(const BidRequest& request,
                                                const CampaignSet& campaigns,
                                                const RequestFacts& facts,
-                                               const AuctionContext& context,
-                                               NoBidReason* closest);
+                                               const AuctionContext& context, NoBidReason* closest);
 
 // Why a campaign would or would not bid on a request: the answer to "why isn't my campaign
 // delivering?". `reason` is the first request-level rule that excludes it; when it passes those,

@@ -112,8 +112,20 @@ class BitmapIndex {
     absl::flat_hash_map<std::string, Posting> include;
     absl::flat_hash_map<std::string, Posting> exclude;
   };
-  enum Dim { kCountry, kRegion, kOs, kDeviceType, kConnectionType, kBundle, kCategory,
-             kPublisher, kLanguage, kHour, kSegment, kNumDims };
+  enum Dim {
+    kCountry,
+    kRegion,
+    kOs,
+    kDeviceType,
+    kConnectionType,
+    kBundle,
+    kCategory,
+    kPublisher,
+    kLanguage,
+    kHour,
+    kSegment,
+    kNumDims
+  };
 
   const Posting* Find(const absl::flat_hash_map<std::string, Posting>& map,
                       std::string_view value) const;

@@ -24,11 +24,11 @@ enum class CreativeKind : uint8_t {
 struct Creative {
   std::string id;
   CreativeKind kind = CreativeKind::kBanner;
-  Size size;              // banner size; video/native image size when known
-  std::string markup;     // banner HTML or VAST XML
-  int duration_s = 0;     // video
+  Size size;           // banner size; video/native image size when known
+  std::string markup;  // banner HTML or VAST XML
+  int duration_s = 0;  // video
   bool rewarded_ok = false;
-  std::string mime;       // video
+  std::string mime;             // video
   std::vector<int> attributes;  // list 5.3 creative attributes, checked against `battr`
   std::string landing_url;
   // Native-served kinds.

@@ -6,7 +6,8 @@
 //   CampaignSet all(std::move(campaigns));                        // base only
 //   CampaignSet next(base, changed_campaigns, replaced_or_deleted_ids);
 //   next.Match(facts, &scratch);
-//   next.ForEachEligible(scratch, request, facts, now, [&](const Campaign& c) { ...; return true; });
+//   next.ForEachEligible(scratch, request, facts, now, [&](const Campaign& c) { ...; return true;
+//   });
 #pragma once
 
 #include <cstdint>
@@ -52,9 +53,8 @@ class CampaignSet {
   // Calls fn for each matched campaign that passes the residual checks, in rank order, while fn
   // returns true. `*closest` (when given) is raised to the reason of each campaign the residual
   // checks exclude.
-  void ForEachEligible(const Scratch& scratch, const BidRequest& request,
-                       const RequestFacts& facts, absl::Time now,
-                       absl::FunctionRef<bool(const Campaign&)> fn,
+  void ForEachEligible(const Scratch& scratch, const BidRequest& request, const RequestFacts& facts,
+                       absl::Time now, absl::FunctionRef<bool(const Campaign&)> fn,
                        NoBidReason* closest = nullptr) const;
 
  private:

@@ -66,7 +66,6 @@ class CampaignSnapshot {
   // A Bloom signature of the request's bcat/badv/bapp entries for CheckResidual.
   static uint64_t BlockSignature(const BidRequest& request);
 
-
   const BitmapIndex& index() const { return index_; }
 
  private:
@@ -75,10 +74,10 @@ class CampaignSnapshot {
   struct Residual {
     int64_t start_ns = INT64_MIN;  // flight window [start, end) in Unix nanoseconds
     int64_t end_ns = INT64_MAX;
-    uint64_t min_version = 0;       // OS version range, packed (PackVersion)
+    uint64_t min_version = 0;  // OS version range, packed (PackVersion)
     uint64_t max_version = UINT64_MAX;
     bool has_version_range = false;
-    bool check_targeting = false;   // all-of audiences, or a version that does not pack
+    bool check_targeting = false;  // all-of audiences, or a version that does not pack
   };
 
   std::vector<CampaignPtr> campaigns_;

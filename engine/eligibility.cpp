@@ -45,11 +45,16 @@ bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset) {
       return creative.kind == CreativeKind::kChallenge && !creative.markup.empty();
     case NativeAssetKind::kData:
       switch (asset.type) {
-        case kNativeDataSponsored: return FitsLength(creative.sponsor, asset.max_len);
-        case kNativeDataDesc: return FitsLength(creative.body, asset.max_len);
-        case kNativeDataPrice: return FitsLength(creative.price_text, asset.max_len);
-        case kNativeDataCtaText: return FitsLength(creative.cta, asset.max_len);
-        default: return false;
+        case kNativeDataSponsored:
+          return FitsLength(creative.sponsor, asset.max_len);
+        case kNativeDataDesc:
+          return FitsLength(creative.body, asset.max_len);
+        case kNativeDataPrice:
+          return FitsLength(creative.price_text, asset.max_len);
+        case kNativeDataCtaText:
+          return FitsLength(creative.cta, asset.max_len);
+        default:
+          return false;
       }
   }
   return false;

@@ -15,7 +15,6 @@ namespace vetrina::engine {
 NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
                           const RequestFacts& facts, absl::Time now);
 
-
 struct CreativeMatch {
   const Creative* creative = nullptr;
   MediaType media_type = MediaType::kBanner;

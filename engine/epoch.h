@@ -20,8 +20,8 @@
 #include <atomic>
 #include <cassert>
 #include <cstdint>
-#include <memory>
 #include <cstdlib>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"

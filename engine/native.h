@@ -22,8 +22,8 @@ struct NativeAsset {
   int64_t id = 0;
   bool required = false;
   NativeAssetKind kind = NativeAssetKind::kTitle;
-  int type = 0;      // image or data type; 0 when not given
-  int max_len = 0;   // title/data length limit; 0 = no limit
+  int type = 0;     // image or data type; 0 when not given
+  int max_len = 0;  // title/data length limit; 0 = no limit
 };
 
 struct NativeRequest {

@@ -8,10 +8,10 @@
 namespace vetrina::engine {
 
 enum class NoBidReason : uint8_t {
-  kNone = 0,              // a bid was made
-  kNoCampaigns,           // nothing is loaded
-  kCampaignInactive,      // paused, archived, or outside its flight dates
-  kTargeting,             // the targeting index found no campaign for the request
+  kNone = 0,          // a bid was made
+  kNoCampaigns,       // nothing is loaded
+  kCampaignInactive,  // paused, archived, or outside its flight dates
+  kTargeting,         // the targeting index found no campaign for the request
   kTargetingCountry,
   kTargetingRegion,
   kTargetingOs,
@@ -24,16 +24,16 @@ enum class NoBidReason : uint8_t {
   kTargetingLanguage,
   kTargetingHourOfWeek,
   kTargetingAudience,
-  kBlockedCategory,       // `bcat`
-  kBlockedAdvertiser,     // `badv`
-  kBlockedApp,            // `bapp`
-  kTargetingPlacement,    // imp level from here on
+  kBlockedCategory,     // `bcat`
+  kBlockedAdvertiser,   // `badv`
+  kBlockedApp,          // `bapp`
+  kTargetingPlacement,  // imp level from here on
   kTargetingSize,
   kTargetingDeal,
-  kNoMatchingCreative,    // no creative fits the imp's formats, sizes, durations or assets
-  kBlockedAttribute,      // every fitting creative carries a `battr` attribute
+  kNoMatchingCreative,  // no creative fits the imp's formats, sizes, durations or assets
+  kBlockedAttribute,    // every fitting creative carries a `battr` attribute
   kBelowFloor,
-  kUnsupportedCurrency,   // `cur` or `bidfloorcur` we cannot price in
+  kUnsupportedCurrency,  // `cur` or `bidfloorcur` we cannot price in
   kCount,
 };
 

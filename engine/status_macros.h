@@ -11,12 +11,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define VETRINA_RETURN_IF_ERROR(expr)               \
-  do {                                              \
-    if (::absl::Status vetrina_status_ = (expr);    \
-        !vetrina_status_.ok()) {                    \
-      return vetrina_status_;                       \
-    }                                               \
+#define VETRINA_RETURN_IF_ERROR(expr)                                     \
+  do {                                                                    \
+    if (::absl::Status vetrina_status_ = (expr); !vetrina_status_.ok()) { \
+      return vetrina_status_;                                             \
+    }                                                                     \
   } while (false)
 
 #define VETRINA_STATUS_CONCAT_INNER(a, b) a##b

@@ -27,8 +27,7 @@ inline void AppendPiece(std::string* out, absl::string_view piece) {
 }
 inline void AppendPiece(std::string* out, char c) { out->push_back(c); }
 template <std::integral T>
-  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
-void AppendPiece(std::string* out, T n) {
+requires(!std::same_as<T, char> && !std::same_as<T, bool>) void AppendPiece(std::string* out, T n) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
   out->append(buf, end);

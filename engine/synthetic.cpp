@@ -61,7 +61,8 @@ Campaign SyntheticWorld::MakeCampaign(size_t index) {
   }
   Targeting& t = c.targeting;
   if (Chance(0.85)) {
-    for (int i = Uniform(1, 3); i > 0; --i) t.country.include.push_back(kCountries[Zipf(kNumCountries)]);
+    for (int i = Uniform(1, 3); i > 0; --i)
+      t.country.include.push_back(kCountries[Zipf(kNumCountries)]);
   }
   if (Chance(0.05)) t.region.include.push_back(kRegions[Uniform(0, 9)]);
   if (Chance(0.5)) t.os.include.push_back(Chance(0.45) ? "ios" : "android");
@@ -69,12 +70,15 @@ Campaign SyntheticWorld::MakeCampaign(size_t index) {
   if (Chance(0.3)) t.device_type.include = {4, 5};
   if (Chance(0.1)) t.connection_type.include = {2};
   if (Chance(0.12)) {
-    for (int i = Uniform(1, 20); i > 0; --i) t.app_bundle.include.push_back(StrCat("com.app", Zipf(kBundles)));
+    for (int i = Uniform(1, 20); i > 0; --i)
+      t.app_bundle.include.push_back(StrCat("com.app", Zipf(kBundles)));
   } else if (Chance(0.1)) {
-    for (int i = Uniform(1, 50); i > 0; --i) t.app_bundle.exclude.push_back(StrCat("com.app", Zipf(kBundles)));
+    for (int i = Uniform(1, 50); i > 0; --i)
+      t.app_bundle.exclude.push_back(StrCat("com.app", Zipf(kBundles)));
   }
   if (Chance(0.25)) {
-    for (int i = Uniform(1, 3); i > 0; --i) t.app_category.include.push_back(StrCat("IAB", 1 + Zipf(kCategories)));
+    for (int i = Uniform(1, 3); i > 0; --i)
+      t.app_category.include.push_back(StrCat("IAB", 1 + Zipf(kCategories)));
   }
   if (Chance(0.05)) t.publisher.exclude.push_back(StrCat("pub", Zipf(kPublishers)));
   if (Chance(0.3)) t.language.include.push_back(kLanguages[Zipf(10)]);
@@ -83,13 +87,14 @@ Campaign SyntheticWorld::MakeCampaign(size_t index) {
     for (int h = start; h < start + 12; ++h) t.hour_of_week.include.push_back(h);
   }
   if (Chance(0.2)) {
-    for (int i = Uniform(1, 4); i > 0; --i) t.audiences.any_of.push_back(SegmentName(Zipf(kSegments)));
+    for (int i = Uniform(1, 4); i > 0; --i)
+      t.audiences.any_of.push_back(SegmentName(Zipf(kSegments)));
   }
   if (Chance(0.04)) t.audiences.all_of.push_back(SegmentName(Zipf(kSegments)));
   if (Chance(0.05)) t.audiences.exclude.push_back(SegmentName(Zipf(kSegments)));
   if (Chance(0.05)) t.placement.include.push_back(Placement::kRewarded);
-  for (auto* d : {&t.country, &t.region, &t.os, &t.app_bundle, &t.app_category, &t.publisher,
-                  &t.language}) {
+  for (auto* d :
+       {&t.country, &t.region, &t.os, &t.app_bundle, &t.app_category, &t.publisher, &t.language}) {
     SortUnique(&d->include);
     SortUnique(&d->exclude);
   }
@@ -170,7 +175,10 @@ BidRequest SyntheticWorld::Request() {
       imp.native->request.assets = {
           {.id = 1, .required = true, .kind = NativeAssetKind::kTitle, .max_len = 90},
           {.id = 2, .required = true, .kind = NativeAssetKind::kImage, .type = kNativeImageMain},
-          {.id = 3, .required = false, .kind = NativeAssetKind::kData, .type = kNativeDataSponsored},
+          {.id = 3,
+           .required = false,
+           .kind = NativeAssetKind::kData,
+           .type = kNativeDataSponsored},
       };
   }
   r.imps.push_back(std::move(imp));
@@ -184,7 +192,8 @@ BidRequest SyntheticWorld::Request() {
   r.device.device_type = Chance(0.85) ? 4 : 5;
   r.device.connection_type = Uniform(1, 6);
   r.device.country = kCountries[Zipf(kNumCountries)];
-  if (r.device.country == "USA" || r.device.country == "CAN") r.device.region = kRegions[Uniform(0, 7)];
+  if (r.device.country == "USA" || r.device.country == "CAN")
+    r.device.region = kRegions[Uniform(0, 7)];
   r.device.language = kLanguages[Zipf(10)];
   r.device.ifa = StrCat("00000000-0000-4000-8000-", 100000000000ull + rng_() % 900000000000ull);
   r.device.utc_offset_minutes = Uniform(-8, 9) * 60;

@@ -43,11 +43,16 @@ std::optional<uint64_t> PackVersion(const Version& version) {
 
 std::string_view PlacementName(Placement p) {
   switch (p) {
-    case Placement::kBanner: return "banner";
-    case Placement::kInterstitial: return "interstitial";
-    case Placement::kRewarded: return "rewarded";
-    case Placement::kNative: return "native";
-    case Placement::kVideo: return "video";
+    case Placement::kBanner:
+      return "banner";
+    case Placement::kInterstitial:
+      return "interstitial";
+    case Placement::kRewarded:
+      return "rewarded";
+    case Placement::kNative:
+      return "native";
+    case Placement::kVideo:
+      return "video";
   }
   return "banner";
 }

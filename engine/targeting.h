@@ -7,9 +7,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <optional>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,7 +91,7 @@ struct Targeting {
   Dimension<std::string> app_category;  // any of the app's/site's categories
   Dimension<std::string> publisher;
   Dimension<std::string> language;  // lower case
-  Dimension<int> hour_of_week;       // 0 = Monday 00:00-00:59 in the user's local time
+  Dimension<int> hour_of_week;      // 0 = Monday 00:00-00:59 in the user's local time
   AudienceRule audiences;
   // Request level (checked, not indexed).
   VersionRange os_version;

@@ -55,8 +55,8 @@ class TargetingIndex {
   void CollectLists(int k, const RequestFacts& facts, Scratch* scratch) const;
   void AddList(int k, Scratch* scratch) const;
 
-  absl::flat_hash_map<std::string, uint32_t> key_ids_;      // "c\0USA" -> key id
-  absl::flat_hash_map<uint64_t, ListRef> lists_;            // (k << 32 | key id) -> entries
+  absl::flat_hash_map<std::string, uint32_t> key_ids_;  // "c\0USA" -> key id
+  absl::flat_hash_map<uint64_t, ListRef> lists_;        // (k << 32 | key id) -> entries
   std::vector<uint32_t> entries_;
   std::vector<bool> partition_present_;  // by k
   int max_k_ = -1;

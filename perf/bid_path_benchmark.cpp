@@ -33,7 +33,7 @@ const engine::CampaignSet& DemoCampaigns() {
     auto campaigns =
         campaigns::LoadCampaignDirectory(std::string(VETRINA_SOURCE_DIR) + "/schemas/examples");
     return engine::CampaignSet(campaigns.ok() ? *std::move(campaigns)
-                                                   : std::vector<engine::Campaign>{});
+                                              : std::vector<engine::Campaign>{});
   }();
   return snapshot;
 }

@@ -81,8 +81,10 @@ void Match(benchmark::State& state, Method method) {
         if (CheckCampaign(c, w.requests[r], facts, kNow) == NoBidReason::kNone) found.push_back(&c);
       }
     } else {
-      AuctionContext context{.now = kNow, .segments = &w.segments[r],
-                             .use_index = method == Method::kBitmap, .scratch = &scratch};
+      AuctionContext context{.now = kNow,
+                             .segments = &w.segments[r],
+                             .use_index = method == Method::kBitmap,
+                             .scratch = &scratch};
       found = EligibleCampaigns(w.requests[r], *w.snapshot, facts, context, nullptr);
     }
     const auto end = std::chrono::steady_clock::now();
@@ -110,9 +112,9 @@ void BM_Auction(benchmark::State& state) {
   for (auto _ : state) {
     const size_t r = i++ % w.requests.size();
     const auto start = std::chrono::steady_clock::now();
-    AuctionResult result = RunAuction(
-        w.requests[r], *w.snapshot,
-        AuctionContext{.now = kNow, .segments = &w.segments[r], .scratch = &scratch});
+    AuctionResult result =
+        RunAuction(w.requests[r], *w.snapshot,
+                   AuctionContext{.now = kNow, .segments = &w.segments[r], .scratch = &scratch});
     const auto end = std::chrono::steady_clock::now();
     bids += result.bids.size();
     benchmark::DoNotOptimize(result);

@@ -17,12 +17,18 @@ constexpr std::string_view kCampaignsPrefix = "/v1/campaigns/";
 
 int HttpStatusFor(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kAlreadyExists: return 409;
-    case absl::StatusCode::kResourceExhausted: return 413;
-    default: return 500;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 413;
+    default:
+      return 500;
   }
 }
 
@@ -127,15 +133,21 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
   } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
     const std::string id(path.substr(kCampaignsPrefix.size()));
     if (!campaigns::IsValidId(id)) {
-      service::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-                        response);
+      service::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
       return true;
     }
     switch (m) {
-      case http::Method::kPut: PutCampaign(*who, id, request, response); break;
-      case http::Method::kGet: GetCampaign(*who, id, response); break;
-      case http::Method::kDelete: DeleteCampaign(*who, id, response); break;
-      default: method_not_allowed("GET, PUT, DELETE");
+      case http::Method::kPut:
+        PutCampaign(*who, id, request, response);
+        break;
+      case http::Method::kGet:
+        GetCampaign(*who, id, response);
+        break;
+      case http::Method::kDelete:
+        DeleteCampaign(*who, id, response);
+        break;
+      default:
+        method_not_allowed("GET, PUT, DELETE");
     }
   } else {
     service::SetError(404, "not found", response);
@@ -145,12 +157,12 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
 
 void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
                                 http::HttpResponse* response) {
-  if (!who.admin) return service::SetError(403, "only the admin token creates advertisers", response);
+  if (!who.admin)
+    return service::SetError(403, "only the admin token creates advertisers", response);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view id;
-  if (parser.parse(request.body.data(), request.body.size()).get(doc) ||
-      doc["id"].get(id)) {
+  if (parser.parse(request.body.data(), request.body.size()).get(doc) || doc["id"].get(id)) {
     return service::SetError(400, "body must be {\"id\": \"<advertiser id>\"}", response);
   }
   absl::StatusOr<std::string> token = catalog_.CreateAdvertiser(std::string(id));
@@ -263,7 +275,8 @@ void AdminApi::Batch(const Principal& who, const http::HttpRequest& request,
   if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
     problems.push_back(": campaign ids must be unique within a batch");
   }
-  if (!problems.empty()) return SetProblems("invalid batch; nothing was applied", problems, response);
+  if (!problems.empty())
+    return SetProblems("invalid batch; nothing was applied", problems, response);
   if (IsDryRun(request)) {
     if (absl::Status s = catalog_.CheckPut(who, entries); !s.ok()) {
       return SetStatusError(s, response);
@@ -309,7 +322,8 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
       return false;
     }
     ++shown;
-    const engine::CampaignExplanation e = engine::ExplainCampaign(campaign, bid_request, facts, now);
+    const engine::CampaignExplanation e =
+        engine::ExplainCampaign(campaign, bid_request, facts, now);
     w.BeginObject();
     w.Key("id");
     w.String(campaign.id);

@@ -1,10 +1,9 @@
 #include "adapters/admin/catalog.h"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-#include <simdjson.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -107,17 +106,17 @@ std::string SystemRandomBytes(size_t n) {
   return bytes;
 }
 
-absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir,
-                                         std::string* new_admin_token, RandomBytes random) {
+absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::string* new_admin_token,
+                                         RandomBytes random) {
   CatalogPtr catalog(new Catalog(std::move(random)));
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return absl::InternalError(StrCat("create ", data_dir, ": ", ec.message()));
 
   bool created = false;
-  VETRINA_ASSIGN_OR_RETURN(const std::string admin_token,
-                           ReadOrCreateAdminToken(data_dir + "/" + kAdminTokenFile,
-                                                  catalog->random_, &created));
+  VETRINA_ASSIGN_OR_RETURN(
+      const std::string admin_token,
+      ReadOrCreateAdminToken(data_dir + "/" + kAdminTokenFile, catalog->random_, &created));
   catalog->admin_token_hash_ = engine::Sha256(admin_token);
   *new_admin_token = created ? admin_token : "";
 
@@ -126,14 +125,12 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir,
   absl::MutexLock lock(&catalog->mu_);
   storage::JournalStats stats;
   Catalog* raw = catalog.get();
-  VETRINA_ASSIGN_OR_RETURN(
-      catalog->journal_,
-      storage::Journal::Open(
-          journal_path,
-          [raw](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return raw->Replay(record);
-          },
-          &stats));
+  VETRINA_ASSIGN_OR_RETURN(catalog->journal_,
+                           storage::Journal::Open(
+                               journal_path,
+                               [raw](std::string_view record)
+                                   ABSL_NO_THREAD_SAFETY_ANALYSIS { return raw->Replay(record); },
+                               &stats));
   catalog->changes_from_ = catalog->version_;  // the change log starts after the replay
   // Compact when the journal holds far more records than live state.
   const size_t live = catalog->campaigns_.size() / kCampaignsPerCompactedRecord + 1 +

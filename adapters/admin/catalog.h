@@ -58,8 +58,7 @@ class Catalog {
   // Opens (or creates) the catalog in `data_dir`. On first start an admin token is generated
   // and written to <data_dir>/admin.token (mode 0600); it is returned in `*new_admin_token` that
   // once, and "" on later starts.
-  static absl::StatusOr<CatalogPtr> Open(const std::string& data_dir,
-                                         std::string* new_admin_token,
+  static absl::StatusOr<CatalogPtr> Open(const std::string& data_dir, std::string* new_admin_token,
                                          RandomBytes random = SystemRandomBytes);
 
   // The caller behind an "Authorization: Bearer <token>" header value; nullopt if none matches.
@@ -75,7 +74,8 @@ class Catalog {
   absl::Status PutCampaigns(const Principal& principal, std::vector<CampaignEntry> entries,
                             size_t* created = nullptr);
   // Checks PutCampaigns' ownership rules without applying anything (dry runs).
-  absl::Status CheckPut(const Principal& principal, const std::vector<CampaignEntry>& entries) const;
+  absl::Status CheckPut(const Principal& principal,
+                        const std::vector<CampaignEntry>& entries) const;
 
   // NotFound when absent or not the principal's.
   absl::Status DeleteCampaign(const Principal& principal, const std::string& id);

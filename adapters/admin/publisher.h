@@ -23,7 +23,7 @@ namespace vetrina::admin {
 
 struct PublisherOptions {
   absl::Duration min_interval = absl::Milliseconds(250);  // between publishes
-  absl::Duration rebase_after = absl::Seconds(60);         // a delta older than this: rebuild
+  absl::Duration rebase_after = absl::Seconds(60);        // a delta older than this: rebuild
   size_t min_rebase_delta = 1000;  // a delta larger than this and 2% of the base: rebuild
 };
 

@@ -3,16 +3,16 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
-#include "engine/strings.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "engine/money.h"
+#include "engine/strings.h"
 
 namespace vetrina::campaigns {
 namespace {
@@ -251,7 +251,8 @@ class Checker {
 
 bool ParseTime(std::string_view text, absl::Time* out) {
   std::string err;
-  return absl::ParseTime(absl::RFC3339_full, absl::string_view(text.data(), text.size()), out, &err);
+  return absl::ParseTime(absl::RFC3339_full, absl::string_view(text.data(), text.size()), out,
+                         &err);
 }
 
 template <typename T>
@@ -335,9 +336,9 @@ void ParseIntDimension(Checker& check, object targeting, std::string_view key,
 }
 
 bool ParsePlacementName(std::string_view name, engine::Placement* out) {
-  for (auto p : {engine::Placement::kBanner, engine::Placement::kInterstitial,
-                 engine::Placement::kRewarded, engine::Placement::kNative,
-                 engine::Placement::kVideo}) {
+  for (auto p :
+       {engine::Placement::kBanner, engine::Placement::kInterstitial, engine::Placement::kRewarded,
+        engine::Placement::kNative, engine::Placement::kVideo}) {
     if (engine::PlacementName(p) == name) {
       *out = p;
       return true;
@@ -378,9 +379,9 @@ void ParseTargeting(Checker& check, element e, const std::string& advertiser,
   object obj;
   if (!check.GetObject(e, at, &obj)) return;
   check.NoUnknownFields(obj, at,
-                        {"country", "region", "os", "os_version", "device_type",
-                         "connection_type", "app_bundle", "app_category", "publisher",
-                         "placement", "size", "language", "hour_of_week", "audiences", "deals"});
+                        {"country", "region", "os", "os_version", "device_type", "connection_type",
+                         "app_bundle", "app_category", "publisher", "placement", "size", "language",
+                         "hour_of_week", "audiences", "deals"});
   ParseStringDimension(check, obj, "country", at, &t->country, Case::kUpper, &kAlpha3);
   ParseStringDimension(check, obj, "region", at, &t->region, Case::kUpper);
   ParseStringDimension(check, obj, "os", at, &t->os, Case::kLower);
@@ -401,8 +402,8 @@ void ParseTargeting(Checker& check, element e, const std::string& advertiser,
     object range;
     if (check.GetObject(v, here, &range)) {
       check.NoUnknownFields(range, here, {"min", "max"});
-      for (auto [name, out] : {std::pair{"min", &t->os_version.min},
-                               std::pair{"max", &t->os_version.max}}) {
+      for (auto [name, out] :
+           {std::pair{"min", &t->os_version.min}, std::pair{"max", &t->os_version.max}}) {
         std::string text;
         if (!check.String(range, name, here, false, &text)) continue;
         if (!IsVersion(text)) {
@@ -466,8 +467,9 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     check.String(obj, "markup", at, true, &c->markup, 1, 64 * 1024);
   } else if (kind == "video") {
     c->kind = engine::CreativeKind::kVideo;
-    check.NoUnknownFields(obj, at, {"id", "kind", "landing", "attr", "duration", "vast", "mime",
-                                    "rewarded", "w", "h"});
+    check.NoUnknownFields(
+        obj, at,
+        {"id", "kind", "landing", "attr", "duration", "vast", "mime", "rewarded", "w", "h"});
     check.Int(obj, "duration", at, true, &c->duration_s, 1, 3600);
     check.String(obj, "vast", at, true, &c->markup, 1, 64 * 1024);
     check.String(obj, "mime", at, false, &c->mime);
@@ -476,8 +478,9 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     check.Int(obj, "h", at, false, &c->size.h, 1, 10000);
   } else if (kind == "native") {
     c->kind = engine::CreativeKind::kNative;
-    check.NoUnknownFields(obj, at, {"id", "kind", "landing", "attr", "title", "body", "cta",
-                                    "sponsor", "image", "icon"});
+    check.NoUnknownFields(
+        obj, at,
+        {"id", "kind", "landing", "attr", "title", "body", "cta", "sponsor", "image", "icon"});
     check.String(obj, "title", at, true, &c->title, 1, 256);
     check.String(obj, "body", at, false, &c->body, 1, 1024);
     check.String(obj, "cta", at, false, &c->cta, 1, 64);
@@ -487,18 +490,17 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     ParseImage(check, obj, "icon", at, false, &c->icon_url, &icon_size);
   } else if (kind == "product") {
     c->kind = engine::CreativeKind::kProduct;
-    check.NoUnknownFields(obj, at, {"id", "kind", "landing", "attr", "title", "price",
-                                    "currency", "image", "deep_link", "store_url", "sponsor",
-                                    "cta"});
+    check.NoUnknownFields(obj, at,
+                          {"id", "kind", "landing", "attr", "title", "price", "currency", "image",
+                           "deep_link", "store_url", "sponsor", "cta"});
     check.String(obj, "title", at, true, &c->title, 1, 256);
     engine::Micros price = 0;
     std::string currency;
     const bool has_price = check.Money(obj, "price", at, true, &price, /*positive=*/false);
     bool has_currency = check.String(obj, "currency", at, true, &currency, 0, 4096);
-    if (has_currency && (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(),
-                                                              [](char ch) {
-                                                                return ch >= 'A' && ch <= 'Z';
-                                                              }))) {
+    if (has_currency &&
+        (currency.size() != 3 || !std::all_of(currency.begin(), currency.end(),
+                                              [](char ch) { return ch >= 'A' && ch <= 'Z'; }))) {
       check.Add(at + "/currency", "must match ^[A-Z]{3}$");
       has_currency = false;
     }
@@ -519,8 +521,9 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     c->body = c->price_text;
   } else if (kind == "challenge") {
     c->kind = engine::CreativeKind::kChallenge;
-    check.NoUnknownFields(obj, at, {"id", "kind", "landing", "attr", "hashtag", "title",
-                                    "sample_video", "image", "sponsor"});
+    check.NoUnknownFields(
+        obj, at,
+        {"id", "kind", "landing", "attr", "hashtag", "title", "sample_video", "image", "sponsor"});
     std::string hashtag;
     if (check.String(obj, "hashtag", at, true, &hashtag, 0, 4096) &&
         (hashtag.size() < 2 || hashtag.size() > 100 || hashtag[0] != '#' ||
@@ -543,7 +546,8 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
 }  // namespace
 
 bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength || !absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) {
+  if (id.empty() || id.size() > kMaxIdLength ||
+      !absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) {
     return false;
   }
   return std::all_of(id.begin(), id.end(), [](char c) {
@@ -563,9 +567,10 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   engine::Campaign c;
   object obj;
   if (check.GetObject(root, "", &obj)) {
-    check.NoUnknownFields(obj, "", {"id", "advertiser", "status", "start", "end", "budget", "bid",
-                                    "pacing", "frequency_caps", "adomain", "cat", "app_bundle",
-                                    "child_directed", "creatives", "targeting"});
+    check.NoUnknownFields(
+        obj, "",
+        {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
+         "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }
@@ -575,10 +580,14 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
     }
     std::string status;
     if (check.String(obj, "status", "", true, &status)) {
-      if (status == "active") c.status = engine::CampaignStatus::kActive;
-      else if (status == "paused") c.status = engine::CampaignStatus::kPaused;
-      else if (status == "archived") c.status = engine::CampaignStatus::kArchived;
-      else check.Add("/status", "must be one of active, paused, archived");
+      if (status == "active")
+        c.status = engine::CampaignStatus::kActive;
+      else if (status == "paused")
+        c.status = engine::CampaignStatus::kPaused;
+      else if (status == "archived")
+        c.status = engine::CampaignStatus::kArchived;
+      else
+        check.Add("/status", "must be one of active, paused, archived");
     }
     std::string time_text;
     for (auto [name, out] : {std::pair{"start", &c.start}, std::pair{"end", &c.end}}) {
@@ -612,7 +621,8 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
           check.Add("/bid/strategy", "must be cpm");
         }
         check.Money(bid, "max_bid", "/bid", true, &c.max_bid_cpm, /*positive=*/true);
-        if (check.String(bid, "currency", "/bid", false, &c.currency, 3, 3) && c.currency != "USD") {
+        if (check.String(bid, "currency", "/bid", false, &c.currency, 3, 3) &&
+            c.currency != "USD") {
           check.Add("/bid/currency", "must be USD");
         }
       }
@@ -656,14 +666,14 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
       } else {
         size_t i = 0;
         for (element creative : creatives) {
-          ParseCreative(check, creative, StrCat("/creatives/", i++),
-                        &c.creatives.emplace_back());
+          ParseCreative(check, creative, StrCat("/creatives/", i++), &c.creatives.emplace_back());
         }
         if (i == 0) check.Add("/creatives", "must have at least 1 item");
         std::vector<std::string> ids;
         for (const engine::Creative& creative : c.creatives) ids.push_back(creative.id);
         SortUnique(&ids);
-        if (ids.size() != c.creatives.size()) check.Add("/creatives", "creative ids must be unique");
+        if (ids.size() != c.creatives.size())
+          check.Add("/creatives", "creative ids must be unique");
       }
     }
     if (obj["targeting"].get(e) == simdjson::SUCCESS) {
@@ -681,7 +691,8 @@ absl::StatusOr<std::vector<CampaignFile>> LoadCampaignFiles(const std::string& d
   std::error_code ec;
   std::vector<std::filesystem::path> paths;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".json") paths.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      paths.push_back(entry.path());
   }
   if (ec) return absl::NotFoundError(StrCat(dir, ": ", ec.message()));
   std::sort(paths.begin(), paths.end());

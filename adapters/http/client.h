@@ -21,9 +21,9 @@ struct ClientResponse {
 
 // InvalidArgument for a URL that is not http://host:port/path; Unavailable when the server
 // cannot be reached or the exchange fails; DeadlineExceeded after `timeout`.
-absl::StatusOr<ClientResponse> HttpCall(const std::string& method, const std::string& url,
-                                        const std::vector<std::pair<std::string, std::string>>& headers,
-                                        const std::string& body,
-                                        absl::Duration timeout = absl::Seconds(30));
+absl::StatusOr<ClientResponse> HttpCall(
+    const std::string& method, const std::string& url,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+    absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace vetrina::http

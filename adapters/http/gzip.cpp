@@ -73,7 +73,8 @@ bool AcceptsGzip(std::string_view accept_encoding) {
     std::string_view coding = item.substr(0, semi);
     while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
     while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
-    if (coding.size() != 4 || !absl::EqualsIgnoreCase(absl::string_view(coding.data(), 4), "gzip")) {
+    if (coding.size() != 4 ||
+        !absl::EqualsIgnoreCase(absl::string_view(coding.data(), 4), "gzip")) {
       continue;
     }
     if (semi == std::string_view::npos) return true;

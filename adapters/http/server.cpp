@@ -12,7 +12,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-
 #include <cassert>
 #include <chrono>
 #include <thread>
@@ -46,12 +45,18 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
 
 Method ToMethod(bhttp::verb verb) {
   switch (verb) {
-    case bhttp::verb::get: return Method::kGet;
-    case bhttp::verb::head: return Method::kHead;
-    case bhttp::verb::post: return Method::kPost;
-    case bhttp::verb::put: return Method::kPut;
-    case bhttp::verb::delete_: return Method::kDelete;
-    default: return Method::kOther;
+    case bhttp::verb::get:
+      return Method::kGet;
+    case bhttp::verb::head:
+      return Method::kHead;
+    case bhttp::verb::post:
+      return Method::kPost;
+    case bhttp::verb::put:
+      return Method::kPut;
+    case bhttp::verb::delete_:
+      return Method::kDelete;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -175,7 +180,8 @@ asio::awaitable<void> Worker::AcceptLoop() {
       co_await backoff.async_wait(kNoThrow);
       continue;
     }
-    if (stats.connections_open.load(std::memory_order_relaxed) >= server_.options().max_connections) {
+    if (stats.connections_open.load(std::memory_order_relaxed) >=
+        server_.options().max_connections) {
       stats.connections_rejected.fetch_add(1, std::memory_order_relaxed);
       asio::co_spawn(io_, Reject(std::move(socket)), asio::detached);
       continue;
@@ -299,7 +305,8 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
     request.body = req.body();
 
     const std::string_view encoding = View(req[bhttp::field::content_encoding]);
-    if (!encoding.empty() && !absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "identity")) {
+    if (!encoding.empty() &&
+        !absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "identity")) {
       if (!absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "gzip")) {
         stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
         co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "engine/strings.h"
 #include "engine/status_macros.h"
+#include "engine/strings.h"
 
 namespace vetrina::openrtb::json {
 
@@ -32,8 +32,8 @@ inline absl::Status Error(simdjson::error_code error, std::string_view expected)
   if (error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_OUT_OF_RANGE) {
     return absl::InvalidArgumentError(StrCat(": must be ", expected));
   }
-  return absl::InvalidArgumentError(StrCat(": invalid JSON (", simdjson::error_message(error),
-                                                 ")"));
+  return absl::InvalidArgumentError(
+      StrCat(": invalid JSON (", simdjson::error_message(error), ")"));
 }
 
 inline absl::Status ReadString(value v, std::string* out) {
@@ -55,7 +55,8 @@ inline absl::Status ReadInt64(value v, int64_t* out) {
   if (type == simdjson::ondemand::number_type::floating_point_number) {
     double d;
     if (auto e = v.get_double().get(d)) return Error(e, "an integer");
-    if (d != static_cast<double>(static_cast<int64_t>(d))) return Error(simdjson::INCORRECT_TYPE, "an integer");
+    if (d != static_cast<double>(static_cast<int64_t>(d)))
+      return Error(simdjson::INCORRECT_TYPE, "an integer");
     *out = static_cast<int64_t>(d);
     return absl::OkStatus();
   }
@@ -66,7 +67,8 @@ inline absl::Status ReadInt64(value v, int64_t* out) {
 inline absl::Status ReadInt(value v, int* out) {
   int64_t wide = 0;
   VETRINA_RETURN_IF_ERROR(ReadInt64(v, &wide));
-  if (wide < INT32_MIN || wide > INT32_MAX) return Error(simdjson::NUMBER_OUT_OF_RANGE, "a 32-bit integer");
+  if (wide < INT32_MIN || wide > INT32_MAX)
+    return Error(simdjson::NUMBER_OUT_OF_RANGE, "a 32-bit integer");
   *out = static_cast<int>(wide);
   return absl::OkStatus();
 }
@@ -156,16 +158,14 @@ absl::Status ForEachElement(value v, Fn&& fn) {
 
 inline absl::Status ReadStringArray(value v, std::vector<std::string>* out) {
   out->clear();
-  return ForEachElement(v, [&](size_t, value element) {
-    return ReadString(element, &out->emplace_back());
-  });
+  return ForEachElement(
+      v, [&](size_t, value element) { return ReadString(element, &out->emplace_back()); });
 }
 
 inline absl::Status ReadIntArray(value v, std::vector<int>* out) {
   out->clear();
-  return ForEachElement(v, [&](size_t, value element) {
-    return ReadInt(element, &out->emplace_back());
-  });
+  return ForEachElement(
+      v, [&](size_t, value element) { return ReadInt(element, &out->emplace_back()); });
 }
 
 }  // namespace vetrina::openrtb::json

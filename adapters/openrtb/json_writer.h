@@ -27,10 +27,24 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string* out) : out_(out) {}
 
-  void BeginObject() { Separate(); out_->push_back('{'); first_ = true; }
-  void EndObject() { out_->push_back('}'); first_ = false; }
-  void BeginArray() { Separate(); out_->push_back('['); first_ = true; }
-  void EndArray() { out_->push_back(']'); first_ = false; }
+  void BeginObject() {
+    Separate();
+    out_->push_back('{');
+    first_ = true;
+  }
+  void EndObject() {
+    out_->push_back('}');
+    first_ = false;
+  }
+  void BeginArray() {
+    Separate();
+    out_->push_back('[');
+    first_ = true;
+  }
+  void EndArray() {
+    out_->push_back(']');
+    first_ = false;
+  }
   void Key(std::string_view key) {
     Separate();
     out_->push_back('"');
@@ -49,7 +63,10 @@ class JsonWriter {
     Separate();
     out_->append(value ? "true" : "false");
   }
-  void Price(engine::Micros micros) { Separate(); AppendDecimal(micros, out_); }
+  void Price(engine::Micros micros) {
+    Separate();
+    AppendDecimal(micros, out_);
+  }
 
  private:
   void Separate() {

@@ -68,7 +68,8 @@ absl::Status NativeRequestParser::Parse(std::string_view json, engine::NativeReq
   value root;
   if (auto e = doc.get_value().get(root)) return json::Error(e, "a JSON object");
   VETRINA_RETURN_IF_ERROR(ParseObject(root, out));
-  if (doc.current_location().error() == simdjson::SUCCESS) return absl::InvalidArgumentError(": trailing content after the object");
+  if (doc.current_location().error() == simdjson::SUCCESS)
+    return absl::InvalidArgumentError(": trailing content after the object");
   return absl::OkStatus();
 }
 

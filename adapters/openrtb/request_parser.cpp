@@ -9,8 +9,8 @@
 namespace vetrina::openrtb {
 namespace {
 
-using json::value;
 using engine::Micros;
+using json::value;
 
 absl::Status ReadPrice(value v, Micros* out) {
   double units = 0;
@@ -37,9 +37,8 @@ absl::Status ParseBanner(value v, engine::BannerSpec* banner) {
     if (key == "h") return json::ReadInt(f, &primary.h);
     if (key == "battr") return json::ReadIntArray(f, &banner->battr);
     if (key == "format") {
-      return json::ForEachElement(f, [&](size_t, value e) {
-        return ParseFormat(e, &formats.emplace_back());
-      });
+      return json::ForEachElement(
+          f, [&](size_t, value e) { return ParseFormat(e, &formats.emplace_back()); });
     }
     return json::Skip(f);
   }));
@@ -85,9 +84,8 @@ absl::Status ParsePmp(value v, engine::Imp* imp) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
     if (key == "private_auction") return json::ReadFlag(f, &imp->private_auction);
     if (key == "deals") {
-      return json::ForEachElement(f, [&](size_t, value e) {
-        return ParseDeal(e, &imp->deals.emplace_back());
-      });
+      return json::ForEachElement(
+          f, [&](size_t, value e) { return ParseDeal(e, &imp->deals.emplace_back()); });
     }
     return json::Skip(f);
   });
@@ -97,8 +95,7 @@ absl::Status ParseImpExt(value v, engine::Imp* imp) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
     if (key == "prebid") {
       simdjson::ondemand::json_type type;
-      if (f.type().get(type) == simdjson::SUCCESS &&
-          type == simdjson::ondemand::json_type::null) {
+      if (f.type().get(type) == simdjson::SUCCESS && type == simdjson::ondemand::json_type::null) {
         return absl::OkStatus();
       }
       return json::ForEachField(f, [&](std::string_view inner, value g) {
@@ -316,9 +313,8 @@ absl::Status BidRequestParser::ParseRoot(value root, engine::BidRequest* out) {
   VETRINA_RETURN_IF_ERROR(json::ForEachField(root, [&](std::string_view key, value f) {
     if (key == "id") return json::ReadString(f, &out->id);
     if (key == "imp") {
-      return json::ForEachElement(f, [&](size_t, value e) {
-        return ParseImp(e, &out->imps.emplace_back());
-      });
+      return json::ForEachElement(
+          f, [&](size_t, value e) { return ParseImp(e, &out->imps.emplace_back()); });
     }
     if (key == "app" || key == "site" || key == "dooh") {
       ++distribution_channels;
@@ -358,28 +354,26 @@ absl::Status BidRequestParser::Parse(std::string_view json, engine::BidRequest* 
   padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
   simdjson::ondemand::document doc;
   if (auto e = parser_.iterate(padded_.data(), json.size(), padded_.size()).get(doc)) {
-    return absl::InvalidArgumentError(
-        StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+    return absl::InvalidArgumentError(StrCat("invalid JSON (", simdjson::error_message(e), ")"));
   }
   simdjson::ondemand::json_type type;
   if (auto e = doc.type().get(type)) {
-    return absl::InvalidArgumentError(
-        StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+    return absl::InvalidArgumentError(StrCat("invalid JSON (", simdjson::error_message(e), ")"));
   }
   if (type != simdjson::ondemand::json_type::object) {
     return absl::InvalidArgumentError("request: must be an object");
   }
   value root;
   if (auto e = doc.get_value().get(root)) {
-    return absl::InvalidArgumentError(
-        StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+    return absl::InvalidArgumentError(StrCat("invalid JSON (", simdjson::error_message(e), ")"));
   }
   if (absl::Status s = ParseRoot(root, out); !s.ok()) {
     // Errors about the root itself read "request: must be an object".
     if (!s.message().empty() && s.message().front() == ':') return json::Prefix("request", s);
     return s;
   }
-  if (doc.current_location().error() == simdjson::SUCCESS) return absl::InvalidArgumentError("request: trailing content after the object");
+  if (doc.current_location().error() == simdjson::SUCCESS)
+    return absl::InvalidArgumentError("request: trailing content after the object");
   return absl::OkStatus();
 }
 

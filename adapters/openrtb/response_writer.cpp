@@ -3,9 +3,9 @@
 #include <cassert>
 
 #include "absl/strings/ascii.h"
-#include "engine/strings.h"
 #include "adapters/openrtb/json_writer.h"
 #include "engine/eligibility.h"
+#include "engine/strings.h"
 
 namespace vetrina::openrtb {
 namespace {
@@ -77,10 +77,18 @@ void WriteNativeAsset(const engine::NativeAsset& asset, const engine::Creative& 
     case engine::NativeAssetKind::kData: {
       std::string_view value;
       switch (asset.type) {
-        case engine::kNativeDataSponsored: value = c.sponsor; break;
-        case engine::kNativeDataDesc: value = c.body; break;
-        case engine::kNativeDataPrice: value = c.price_text; break;
-        case engine::kNativeDataCtaText: value = c.cta; break;
+        case engine::kNativeDataSponsored:
+          value = c.sponsor;
+          break;
+        case engine::kNativeDataDesc:
+          value = c.body;
+          break;
+        case engine::kNativeDataPrice:
+          value = c.price_text;
+          break;
+        case engine::kNativeDataCtaText:
+          value = c.cta;
+          break;
       }
       w.Key("data");
       w.BeginObject();

@@ -11,7 +11,8 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     return;
   }
   Endpoint endpoint = Endpoint::kOther;
-  const bool read_method = request.method == http::Method::kGet || request.method == http::Method::kHead;
+  const bool read_method =
+      request.method == http::Method::kGet || request.method == http::Method::kHead;
   if (request.path == "/healthz") {
     endpoint = Endpoint::kHealthz;
     response->body = "{\"status\":\"ok\"}";

@@ -54,8 +54,9 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
     response->headers.emplace_back("Allow", "POST");
     return;
   }
-  response->headers.emplace_back(
-      "x-openrtb-version", request.openrtb_version.empty() ? "2.6" : std::string(request.openrtb_version));
+  response->headers.emplace_back("x-openrtb-version", request.openrtb_version.empty()
+                                                          ? "2.6"
+                                                          : std::string(request.openrtb_version));
 
   if (absl::Status s = parser_.Parse(request.body, &bid_request_); !s.ok()) {
     SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, View(s.message()),

@@ -18,13 +18,20 @@ void AppendSeconds(int64_t micros, std::string* out) {
 
 std::string_view EndpointName(Endpoint endpoint) {
   switch (endpoint) {
-    case Endpoint::kBid: return "bid";
-    case Endpoint::kHealthz: return "healthz";
-    case Endpoint::kReadyz: return "readyz";
-    case Endpoint::kMetrics: return "metrics";
-    case Endpoint::kAdminApi: return "admin_api";
-    case Endpoint::kOther: return "other";
-    case Endpoint::kCount: break;
+    case Endpoint::kBid:
+      return "bid";
+    case Endpoint::kHealthz:
+      return "healthz";
+    case Endpoint::kReadyz:
+      return "readyz";
+    case Endpoint::kMetrics:
+      return "metrics";
+    case Endpoint::kAdminApi:
+      return "admin_api";
+    case Endpoint::kOther:
+      return "other";
+    case Endpoint::kCount:
+      break;
   }
   return "other";
 }
@@ -66,8 +73,10 @@ std::string Metrics::Render(
       if (n == 0) continue;
       StrAppend(&out, "vetrina_requests_total{endpoint=\"", EndpointName(static_cast<Endpoint>(e)),
                 "\",status=\"");
-      if (kStatuses[s] == 0) out.append("other");
-      else StrAppend(&out, kStatuses[s]);
+      if (kStatuses[s] == 0)
+        out.append("other");
+      else
+        StrAppend(&out, kStatuses[s]);
       StrAppend(&out, "\"} ", n, "\n");
     }
   }
@@ -87,8 +96,10 @@ std::string Metrics::Render(
   for (size_t b = 0; b < latency_buckets_.size(); ++b) {
     cumulative += latency_buckets_[b].load(kRelaxed);
     out.append("vetrina_bid_latency_seconds_bucket{le=\"");
-    if (b < kLatencyBucketsUs.size()) AppendSeconds(kLatencyBucketsUs[b], &out);
-    else out.append("+Inf");
+    if (b < kLatencyBucketsUs.size())
+      AppendSeconds(kLatencyBucketsUs[b], &out);
+    else
+      out.append("+Inf");
     StrAppend(&out, "\"} ", cumulative, "\n");
   }
   out.append("vetrina_bid_latency_seconds_sum ");

@@ -28,7 +28,8 @@ void PutU32(uint32_t v, char* out) {
 
 uint32_t GetU32(const char* in) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
   return v;
 }
 
@@ -142,9 +143,9 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
     if (!intact) {
       // Only the last append can be torn, and it is at most one frame long.
       if (remaining > kFrameHeader + kMaxRecordBytes) {
-        return fail(absl::DataLossError(
-            StrCat(path, ": damaged record at offset ", offset, " with ", remaining,
-                   " bytes after it; refusing to drop them")));
+        return fail(
+            absl::DataLossError(StrCat(path, ": damaged record at offset ", offset, " with ",
+                                       remaining, " bytes after it; refusing to drop them")));
       }
       st.torn_tail_bytes = remaining;
       if (::ftruncate(fd, static_cast<off_t>(offset)) != 0) return fail(Errno("truncate", path));
@@ -153,8 +154,8 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
     }
     if (absl::Status s = replay(std::string_view(*data).substr(offset + kFrameHeader, length));
         !s.ok()) {
-      return fail(absl::Status(s.code(), StrCat(path, ": record at offset ", offset, ": ",
-                                                View(s.message()))));
+      return fail(absl::Status(
+          s.code(), StrCat(path, ": record at offset ", offset, ": ", View(s.message()))));
     }
     ++st.records;
     offset += kFrameHeader + length;

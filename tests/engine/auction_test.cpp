@@ -15,7 +15,7 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 TEST_CASE("the highest eCPM wins and a second-price auction charges the runner-up plus a cent") {
   CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar),
-                             BannerCampaign("c", kDollar)});
+                        BannerCampaign("c", kDollar)});
   BidRequest request = BannerRequest({320, 50}, kDollar / 2);
   request.auction_type = 2;
   AuctionResult result = RunAuction(request, snapshot, kNow);
@@ -66,7 +66,7 @@ TEST_CASE("a bid exactly at the floor is allowed") {
 
 TEST_CASE("ties go to the lowest campaign id, whatever the input order") {
   CampaignSet snapshot({BannerCampaign("zeta", kDollar), BannerCampaign("alpha", kDollar),
-                             BannerCampaign("mid", kDollar)});
+                        BannerCampaign("mid", kDollar)});
   for (int i = 0; i < 3; ++i) {
     AuctionResult result = RunAuction(BannerRequest(), snapshot, kNow);
     REQUIRE(result.bids.size() == 1);
@@ -76,8 +76,8 @@ TEST_CASE("ties go to the lowest campaign id, whatever the input order") {
 }
 
 TEST_CASE("each imp gets its own winner; imps nobody fits report why") {
-  CampaignSet snapshot(
-      {BannerCampaign("small", kDollar, {320, 50}), BannerCampaign("big", 2 * kDollar, {300, 250})});
+  CampaignSet snapshot({BannerCampaign("small", kDollar, {320, 50}),
+                        BannerCampaign("big", 2 * kDollar, {300, 250})});
   BidRequest request = BannerRequest({320, 50});
   Imp mrec = request.imps[0];
   mrec.id = "2";

@@ -20,9 +20,9 @@ std::vector<std::string> Ids(const CampaignSet& set) {
 }
 
 TEST_CASE("a delta replaces, adds and hides base campaigns, in rank order") {
-  auto base = std::make_shared<const CampaignSnapshot>(std::vector<Campaign>{
-      BannerCampaign("a", 3 * kDollar), BannerCampaign("b", 2 * kDollar),
-      BannerCampaign("c", kDollar)});
+  auto base = std::make_shared<const CampaignSnapshot>(
+      std::vector<Campaign>{BannerCampaign("a", 3 * kDollar), BannerCampaign("b", 2 * kDollar),
+                            BannerCampaign("c", kDollar)});
   CHECK(Ids(CampaignSet(base, {}, {})) == std::vector<std::string>{"a", "b", "c"});
 
   // "c" now bids 4 (replaced), "d" is new, "b" is deleted.

@@ -67,8 +67,10 @@ TEST_CASE("randomized: both indexes agree with the brute-force scan") {
       auto c = std::make_shared<const Campaign>(campaigns[k]);
       if (k < 2800 || seed % 2 == 0) base_campaigns.push_back(c);
       if (k >= 2750 && seed % 2 == 1) {
-        if (k < 2800) removed.push_back(c->id);
-        else changed.push_back(c);
+        if (k < 2800)
+          removed.push_back(c->id);
+        else
+          changed.push_back(c);
       }
     }
     auto base = std::make_shared<const CampaignSnapshot>(base_campaigns);
@@ -90,8 +92,8 @@ TEST_CASE("randomized: both indexes agree with the brute-force scan") {
       std::vector<std::string> segments = world.UserSegments();
       // Spread requests over the flight windows and hours of the week.
       const absl::Time now = kNow + absl::Hours(i * 7);
-      AuctionContext indexed{.now = now, .segments = &segments, .use_index = true,
-                             .scratch = &scratch};
+      AuctionContext indexed{
+          .now = now, .segments = &segments, .use_index = true, .scratch = &scratch};
       AuctionContext scan = indexed;
       scan.use_index = false;
       const RequestFacts facts = MakeRequestFacts(request, now, &segments);

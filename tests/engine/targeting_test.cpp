@@ -49,8 +49,9 @@ TEST_CASE("each dimension excludes with its own reason") {
   };
   CHECK(reason([](Targeting& t) { t.region.include = {"NY"}; }) == NoBidReason::kTargetingRegion);
   CHECK(reason([](Targeting& t) { t.os_version.min = {17}; }) == NoBidReason::kTargetingOsVersion);
-  CHECK(reason([](Targeting& t) { t.os_version.max = {16, 1}; }) ==
-        NoBidReason::kTargetingOsVersion);
+  CHECK(reason([](Targeting& t) {
+          t.os_version.max = {16, 1};
+        }) == NoBidReason::kTargetingOsVersion);
   CHECK(reason([](Targeting& t) { t.os_version = {{16}, {16, 9}}; }) == NoBidReason::kNone);
   CHECK(reason([](Targeting& t) { t.connection_type.exclude = {2}; }) ==
         NoBidReason::kTargetingConnectionType);
@@ -61,12 +62,15 @@ TEST_CASE("each dimension excludes with its own reason") {
         NoBidReason::kTargetingPublisher);
   CHECK(reason([](Targeting& t) { t.language.include = {"de"}; }) ==
         NoBidReason::kTargetingLanguage);
-  CHECK(reason([](Targeting& t) { t.hour_of_week.include = {1, 2}; }) ==
-        NoBidReason::kTargetingHourOfWeek);
-  CHECK(reason([](Targeting& t) { t.audiences.any_of = {"adv/buyers", "adv/x"}; }) ==
-        NoBidReason::kNone);
-  CHECK(reason([](Targeting& t) { t.audiences.all_of = {"adv/buyers", "adv/x"}; }) ==
-        NoBidReason::kTargetingAudience);
+  CHECK(reason([](Targeting& t) {
+          t.hour_of_week.include = {1, 2};
+        }) == NoBidReason::kTargetingHourOfWeek);
+  CHECK(reason([](Targeting& t) {
+          t.audiences.any_of = {"adv/buyers", "adv/x"};
+        }) == NoBidReason::kNone);
+  CHECK(reason([](Targeting& t) {
+          t.audiences.all_of = {"adv/buyers", "adv/x"};
+        }) == NoBidReason::kTargetingAudience);
   CHECK(reason([](Targeting& t) { t.audiences.exclude = {"adv/buyers"}; }) ==
         NoBidReason::kTargetingAudience);
   // Without user data, audience targeting never matches.

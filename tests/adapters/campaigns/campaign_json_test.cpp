@@ -67,8 +67,7 @@ TEST_CASE("ids are checked: no path tricks, bounded length") {
   CHECK_FALSE(IsValidId(std::string(65, 'a')));
   std::string bad = kValid;
   bad.replace(bad.find("\"id\": \"c1\""), 10, "\"id\": \"../c1\"");
-  CHECK(Problems(bad) ==
-        std::vector<std::string>{"/id: must match ^[A-Za-z0-9][A-Za-z0-9._-]*$"});
+  CHECK(Problems(bad) == std::vector<std::string>{"/id: must match ^[A-Za-z0-9][A-Za-z0-9._-]*$"});
 }
 
 TEST_CASE("required fields, wrong types and malformed JSON") {
@@ -79,8 +78,8 @@ TEST_CASE("required fields, wrong types and malformed JSON") {
   CHECK(Problems("{\"id\":").size() == 1);
   std::string no_creatives = kValid;
   no_creatives.replace(no_creatives.find("\"creatives\": ["), 14, "\"creatives\": [], \"x\": [");
-  CHECK(Problems(no_creatives) == std::vector<std::string>{"/x: unknown field",
-                                                           "/creatives: must have at least 1 item"});
+  CHECK(Problems(no_creatives) ==
+        std::vector<std::string>{"/x: unknown field", "/creatives: must have at least 1 item"});
 }
 
 TEST_CASE("flight dates must be RFC 3339 and in order") {
@@ -102,9 +101,9 @@ TEST_CASE("every demo campaign in schemas/examples is valid") {
   for (const engine::Campaign& c : *campaigns) {
     for (const engine::Creative& cr : c.creatives) kinds.push_back(cr.kind);
   }
-  for (auto kind : {engine::CreativeKind::kBanner, engine::CreativeKind::kVideo,
-                    engine::CreativeKind::kNative, engine::CreativeKind::kProduct,
-                    engine::CreativeKind::kChallenge}) {
+  for (auto kind :
+       {engine::CreativeKind::kBanner, engine::CreativeKind::kVideo, engine::CreativeKind::kNative,
+        engine::CreativeKind::kProduct, engine::CreativeKind::kChallenge}) {
     CHECK(std::find(kinds.begin(), kinds.end(), kind) != kinds.end());
   }
 }

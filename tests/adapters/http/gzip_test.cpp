@@ -1,7 +1,6 @@
 #include "adapters/http/gzip.h"
 
 #include <catch2/catch.hpp>
-
 #include <random>
 
 namespace vetrina::http {

@@ -1,8 +1,7 @@
 #include "adapters/http/server.h"
 
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -260,7 +259,8 @@ TEST_CASE("connections over the limit get 503 and existing ones keep working") {
 TEST_CASE("Expect: 100-continue is honoured") {
   TestServer t;
   RawConnection c(t.port());
-  REQUIRE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
+  REQUIRE(c.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
   REQUIRE(c.Send("data"));
   auto r = c.Read();
   REQUIRE(r.has_value());

@@ -1,11 +1,9 @@
 // The parser's error paths: every malformed input becomes InvalidArgument naming the field (or
 // ResourceExhausted for size), never a crash.
-#include "adapters/openrtb/request_parser.h"
-
 #include <catch2/catch.hpp>
-
 #include <string>
 
+#include "adapters/openrtb/request_parser.h"
 #include "engine/strings.h"
 
 namespace vetrina::openrtb {
@@ -68,7 +66,8 @@ TEST_CASE("a broken native request string is reported inside the imp") {
   absl::Status s = ParseStatus(R"({"id":"r","imp":[{"id":"1","native":{"request":"{not json"}}]})");
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK(Message(s).rfind("imp[0].native.request", 0) == 0);
-  s = ParseStatus(R"({"id":"r","imp":[{"id":"1","native":{"request":"{\"assets\":[{\"id\":1}]}"}}]})");
+  s = ParseStatus(
+      R"({"id":"r","imp":[{"id":"1","native":{"request":"{\"assets\":[{\"id\":1}]}"}}]})");
   CHECK(Message(s) == "imp[0].native.request.assets[0]: must have one of title, img, video, data");
 }
 
@@ -79,10 +78,10 @@ TEST_CASE("malformed JSON of every kind is rejected, never a crash") {
     INFO(len);
     CHECK(ParseStatus(valid.substr(0, len)).code() == absl::StatusCode::kInvalidArgument);
   }
-  for (const std::string& bad : {std::string(""), std::string("{"), std::string("}"),
-                                std::string("nul"), std::string("{\"id\":\"r\",}"),
-                                valid + "garbage", valid + "{}", std::string("{\"id\":\"\\x\"}"),
-                                std::string("{\"id\":\"r\" \"imp\":[]}")}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("{"), std::string("}"), std::string("nul"),
+        std::string("{\"id\":\"r\",}"), valid + "garbage", valid + "{}",
+        std::string("{\"id\":\"\\x\"}"), std::string("{\"id\":\"r\" \"imp\":[]}")}) {
     INFO(bad);
     CHECK(ParseStatus(bad).code() == absl::StatusCode::kInvalidArgument);
   }

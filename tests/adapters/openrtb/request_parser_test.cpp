@@ -140,13 +140,15 @@ TEST_CASE("ignores unknown fields and enum values, at any depth") {
 }
 
 TEST_CASE("accepts integral numbers written as floats") {
-  engine::BidRequest r = MustParse(R"({"id": "r", "imp": [{"id": "1", "banner": {"w": 300.0, "h": 250}}]})");
+  engine::BidRequest r =
+      MustParse(R"({"id": "r", "imp": [{"id": "1", "banner": {"w": 300.0, "h": 250}}]})");
   CHECK(r.imps[0].banner->sizes[0] == engine::Size{300, 250});
 }
 
 TEST_CASE("parses every valid shared fixture request") {
   // Each of these is a real request shape from the spec or Prebid Server's adapters.
-  for (const auto& path : vetrina::testing::JsonFilesUnder(vetrina::testing::FixturesDir() / "openrtb")) {
+  for (const auto& path :
+       vetrina::testing::JsonFilesUnder(vetrina::testing::FixturesDir() / "openrtb")) {
     const std::string name = path.filename().string();
     if (name.rfind("bid-response", 0) == 0 || name == "bid-request-2.5-native-ad.json") continue;
     INFO(name);

@@ -1,7 +1,8 @@
 #include "adapters/openrtb/response_writer.h"
 
-#include <catch2/catch.hpp>
 #include <simdjson.h>
+
+#include <catch2/catch.hpp>
 
 #include "adapters/openrtb/json_writer.h"
 
@@ -66,7 +67,7 @@ TEST_CASE("writes a bid response that parses and carries every required field") 
   CHECK(int64_t(bid["mtype"]) == 1);
   const std::string_view nurl = bid["nurl"];
   CHECK(nurl.rfind("https://bid.example/ev/win?", 0) == 0);
-  CHECK(nurl.find("a=req%261") != std::string_view::npos);      // URL-encoded
+  CHECK(nurl.find("a=req%261") != std::string_view::npos);  // URL-encoded
   CHECK(nurl.find("c=camp%20%221%22") != std::string_view::npos);
   CHECK(nurl.find("cr=cr%2F1") != std::string_view::npos);
   CHECK(nurl.find("p=${AUCTION_PRICE}") != std::string_view::npos);

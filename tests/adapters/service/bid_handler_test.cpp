@@ -1,7 +1,8 @@
 #include "adapters/service/bid_handler.h"
 
-#include <catch2/catch.hpp>
 #include <simdjson.h>
+
+#include <catch2/catch.hpp>
 
 #include "../../support/files.h"
 #include "adapters/campaigns/campaign_json.h"

@@ -1,10 +1,9 @@
 #include "adapters/storage/journal.h"
 
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -22,10 +21,13 @@ struct TempDir {
 
 std::vector<std::string> ReplayAll(const std::string& path, JournalStats* stats = nullptr) {
   std::vector<std::string> records;
-  auto journal = Journal::Open(path, [&](std::string_view r) {
-    records.emplace_back(r);
-    return absl::OkStatus();
-  }, stats);
+  auto journal = Journal::Open(
+      path,
+      [&](std::string_view r) {
+        records.emplace_back(r);
+        return absl::OkStatus();
+      },
+      stats);
   REQUIRE(journal.ok());
   return records;
 }
@@ -40,8 +42,7 @@ TEST_CASE("appended records come back in order after reopening") {
     REQUIRE((*journal)->Append(std::string("two\0with nul", 12)).ok());
     REQUIRE((*journal)->Append("").ok());
   }
-  CHECK(ReplayAll(path) ==
-        std::vector<std::string>{"one", std::string("two\0with nul", 12), ""});
+  CHECK(ReplayAll(path) == std::vector<std::string>{"one", std::string("two\0with nul", 12), ""});
   // And appending after a reopen continues the same file.
   {
     auto journal = Journal::Open(path, [](std::string_view) { return absl::OkStatus(); });
@@ -63,14 +64,16 @@ TEST_CASE("a torn final append is cut off and the rest survives") {
   // Every possible crash point inside the last frame.
   for (uintmax_t cut = 1; cut < 8 + 11; ++cut) {
     INFO(cut);
-    std::filesystem::copy_file(path, path + ".cut", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(path, path + ".cut",
+                               std::filesystem::copy_options::overwrite_existing);
     std::filesystem::resize_file(path + ".cut", full - cut);
     JournalStats stats;
     CHECK(ReplayAll(path + ".cut", &stats) == std::vector<std::string>{"kept-1", "kept-2"});
     CHECK(stats.torn_tail_bytes == 8 + 11 - cut);
     // The file is repaired: a new append lands after the last intact record.
     {
-      auto journal = Journal::Open(path + ".cut", [](std::string_view) { return absl::OkStatus(); });
+      auto journal =
+          Journal::Open(path + ".cut", [](std::string_view) { return absl::OkStatus(); });
       REQUIRE((*journal)->Append("after").ok());
     }
     CHECK(ReplayAll(path + ".cut") == std::vector<std::string>{"kept-1", "kept-2", "after"});
