@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run test test-asan bench clean format
+.PHONY: deps build run test test-asan test-tsan bench clean format
 
 deps:
 	@scripts/install-deps
@@ -26,16 +26,25 @@ test: build
 
 # The unit and integration suites built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
-	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_SANITIZE=ON
+	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_SANITIZE=ON \
+	  -DVETRINA_BUILD_PERF=OFF
 	cmake --build $(SAN_BUILD_DIR) -j $(JOBS)
 	cd $(SAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
+
+# The concurrency tests (lock-free snapshots, the audience store) under ThreadSanitizer.
+TSAN_BUILD_DIR ?= build-tsan
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_TSAN=ON \
+	  -DVETRINA_BUILD_PERF=OFF
+	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target engine_test
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD_DIR)/tests/engine/engine_test "[concurrency]"
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)
 
 # Benchmarks behind docs/benchmarks.md (Release build; wrk for the churn test).
 bench: build

@@ -63,7 +63,8 @@ TEST_CASE("a writer waits for a reader inside its section, and only for it") {
   CHECK(cell.Get(guard).value == 2);
 }
 
-TEST_CASE("concurrent readers and a publishing writer never see a freed snapshot") {
+TEST_CASE("concurrent readers and a publishing writer never see a freed snapshot",
+          "[concurrency]") {
   EpochDomain domain;
   SnapshotCell<Tracked> cell(domain, std::make_unique<Tracked>(0));
   std::atomic<bool> stop{false};
