@@ -1,197 +1,266 @@
 #include "engine/audience_store.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
+#include <new>
 
 namespace vetrina::engine {
 
-struct AudienceStore::Shard {
+// One user's memberships, immutable once published: (segment << 8) | (expires - base_day).
+struct AudienceStore::Members {
+  Day base_day;
+  uint32_t count;
+  uint32_t items[];  // `count` of them, sorted by segment
+
+  static Members* Make(Day base_day, uint32_t count) {
+    void* raw = std::malloc(sizeof(Members) + count * sizeof(uint32_t));
+    if (raw == nullptr) throw std::bad_alloc();
+    Members* m = static_cast<Members*>(raw);
+    m->base_day = base_day;
+    m->count = count;
+    return m;
+  }
+  static void Free(const Members* m) { std::free(const_cast<Members*>(m)); }
+};
+
+struct AudienceStore::Table {
+  // A slot is empty while hi == 0 (keys never have hi == 0; see Normalize). A writer fills lo and
+  // members before it publishes hi with release order; readers load hi with acquire order.
   struct Slot {
-    uint64_t hi = 0;
-    uint64_t lo = 0;
-    uint32_t offset = 0;  // into memberships
-    uint16_t count = 0;
-    uint16_t used = 0;
+    std::atomic<uint64_t> hi{0};
+    std::atomic<uint64_t> lo{0};
+    std::atomic<const Members*> members{nullptr};
   };
   static_assert(sizeof(Slot) == 24);
 
-  Day base_day = 0;
-  uint64_t mask = 0;  // slots.size() - 1
-  std::vector<Slot> slots;
-  std::vector<uint32_t> memberships;  // (segment << 8) | (expires - base_day)
-  size_t users = 0;
+  explicit Table(size_t capacity) : mask(capacity - 1), slots(new Slot[capacity]) {}
+  size_t capacity() const { return mask + 1; }
 
-  const Slot* Find(const AudienceKey& key) const {
-    if (slots.empty()) return nullptr;
-    for (uint64_t i = key.lo & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots[i];
-      if (!s.used) return nullptr;
-      if (s.hi == key.hi && s.lo == key.lo) return &s;
-    }
-  }
-
-  size_t MemoryBytes() const {
-    return sizeof(Shard) + slots.capacity() * sizeof(Slot) +
-           memberships.capacity() * sizeof(uint32_t);
-  }
+  uint64_t mask;
+  size_t used = 0;  // writer only
+  std::unique_ptr<Slot[]> slots;
 };
 
 namespace {
 
-constexpr uint32_t Pack(SegmentId segment, Day expires, Day base_day) {
-  const Day offset = std::clamp<Day>(expires - base_day, 0, kMaxTtlDays);
-  return (segment << 8) | static_cast<uint32_t>(offset);
-}
+constexpr size_t kInitialCapacity = 16;
 
-struct Membership {
-  SegmentId segment;
-  Day expires;
-};
+AudienceKey Normalize(AudienceKey key) {
+  if (key.hi == 0) key.hi = 1;  // hi == 0 marks an empty slot
+  return key;
+}
 
 }  // namespace
 
 AudienceStore::AudienceStore(EpochDomain& domain) : domain_(domain) {
-  for (auto& shard : shards_) shard.store(new Shard());
+  for (auto& shard : shards_) shard.store(new Table(kInitialCapacity));
 }
 
 AudienceStore::~AudienceStore() {
-  for (auto& shard : shards_) delete shard.load();
+  for (auto& shard : shards_) {
+    const Table* table = shard.load();
+    for (size_t i = 0; i < table->capacity(); ++i) {
+      if (const Members* m = table->slots[i].members.load()) Members::Free(m);
+    }
+    delete table;
+  }
 }
 
-void AudienceStore::Lookup(const EpochDomain::ReadGuard&, const AudienceKey& key, Day today,
+void AudienceStore::Lookup(const EpochDomain::ReadGuard&, const AudienceKey& raw_key, Day today,
                            std::vector<SegmentId>* out) const {
-  const Shard* shard = shards_[ShardOf(key)].load(std::memory_order_seq_cst);
-  const Shard::Slot* slot = shard->Find(key);
-  if (slot == nullptr) return;
-  const uint32_t* m = shard->memberships.data() + slot->offset;
-  for (uint16_t i = 0; i < slot->count; ++i) {
-    if (shard->base_day + static_cast<Day>(m[i] & 0xff) >= today) out->push_back(m[i] >> 8);
+  const AudienceKey key = Normalize(raw_key);
+  const Table* table = shards_[ShardOf(key)].load(std::memory_order_seq_cst);
+  for (uint64_t i = key.lo & table->mask;; i = (i + 1) & table->mask) {
+    const Table::Slot& slot = table->slots[i];
+    const uint64_t hi = slot.hi.load(std::memory_order_acquire);
+    if (hi == 0) return;
+    if (hi != key.hi || slot.lo.load(std::memory_order_relaxed) != key.lo) continue;
+    const Members* m = slot.members.load(std::memory_order_acquire);
+    if (m == nullptr) return;
+    for (uint32_t k = 0; k < m->count; ++k) {
+      if (m->base_day + static_cast<Day>(m->items[k] & 0xff) >= today) {
+        out->push_back(m->items[k] >> 8);
+      }
+    }
+    return;
   }
 }
 
-std::unique_ptr<AudienceStore::Shard> AudienceStore::Rebuild(const Shard* old,
-                                                             const AudienceUpdate* begin,
-                                                             const AudienceUpdate* end,
-                                                             Day today) const {
-  // Every user of the old shard and of the batch, with their live memberships.
-  std::vector<std::pair<AudienceKey, std::vector<Membership>>> users;
-  users.reserve(old->users + static_cast<size_t>(end - begin));
-  for (const Shard::Slot& s : old->slots) {
-    if (!s.used) continue;
-    std::vector<Membership> m;
-    for (uint16_t i = 0; i < s.count; ++i) {
-      const uint32_t packed = old->memberships[s.offset + i];
-      const Day expires = old->base_day + static_cast<Day>(packed & 0xff);
-      if (expires >= today) m.push_back({packed >> 8, expires});
+void AudienceStore::LookupBatch(const EpochDomain::ReadGuard& guard, const AudienceKey* keys,
+                                size_t count, Day today, std::vector<SegmentId>* out) const {
+  constexpr size_t kWindow = 16;
+  const Table* tables[kWindow];
+  const Members* members[kWindow];
+  for (size_t base = 0; base < count; base += kWindow) {
+    const size_t n = std::min(kWindow, count - base);
+    // 1: fetch every key's home slot.
+    for (size_t i = 0; i < n; ++i) {
+      const AudienceKey key = Normalize(keys[base + i]);
+      tables[i] = shards_[ShardOf(key)].load(std::memory_order_seq_cst);
+      __builtin_prefetch(&tables[i]->slots[key.lo & tables[i]->mask]);
     }
-    users.emplace_back(AudienceKey{s.hi, s.lo}, std::move(m));
-  }
-  std::sort(users.begin(), users.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  // Merge the batch in: updates arrive sorted by key, stably, so later updates to a
-  // membership come later and win.
-  std::vector<std::pair<AudienceKey, std::vector<Membership>>> merged;
-  merged.reserve(users.size() + static_cast<size_t>(end - begin));
-  size_t next_old = 0;
-  for (const AudienceUpdate* u = begin; u != end;) {
-    const AudienceKey key = u->key;
-    while (next_old < users.size() && users[next_old].first < key) {
-      merged.push_back(std::move(users[next_old++]));
-    }
-    std::vector<Membership> m;
-    if (next_old < users.size() && users[next_old].first == key) {
-      m = std::move(users[next_old++].second);
-    }
-    for (; u != end && u->key == key; ++u) {
-      auto existing = std::find_if(m.begin(), m.end(),
-                                   [&](const Membership& x) { return x.segment == u->segment; });
-      if (u->remove) {
-        if (existing != m.end()) m.erase(existing);
-      } else if (u->expires >= today) {
-        if (existing != m.end()) {
-          existing->expires = u->expires;
-        } else {
-          m.push_back({u->segment, u->expires});
+    // 2: probe, and fetch the membership lists found.
+    for (size_t i = 0; i < n; ++i) {
+      const AudienceKey key = Normalize(keys[base + i]);
+      members[i] = nullptr;
+      for (uint64_t s = key.lo & tables[i]->mask;; s = (s + 1) & tables[i]->mask) {
+        const Table::Slot& slot = tables[i]->slots[s];
+        const uint64_t hi = slot.hi.load(std::memory_order_acquire);
+        if (hi == 0) break;
+        if (hi == key.hi && slot.lo.load(std::memory_order_relaxed) == key.lo) {
+          members[i] = slot.members.load(std::memory_order_acquire);
+          if (members[i] != nullptr) __builtin_prefetch(members[i]);
+          break;
         }
       }
     }
-    merged.emplace_back(key, std::move(m));
-  }
-  while (next_old < users.size()) merged.push_back(std::move(users[next_old++]));
-  users = std::move(merged);
-
-  auto shard = std::make_unique<Shard>();
-  shard->base_day = today;
-  size_t live_users = 0, total = 0;
-  for (const auto& [key, m] : users) {
-    if (!m.empty()) {
-      ++live_users;
-      total += std::min<size_t>(m.size(), UINT16_MAX);
+    // 3: copy out the live ones.
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<SegmentId>& segments = out[base + i];
+      segments.clear();
+      const Members* m = members[i];
+      if (m == nullptr) continue;
+      for (uint32_t k = 0; k < m->count; ++k) {
+        if (m->base_day + static_cast<Day>(m->items[k] & 0xff) >= today) {
+          segments.push_back(m->items[k] >> 8);
+        }
+      }
     }
   }
-  if (live_users == 0) return shard;
-  const size_t capacity = std::bit_ceil(live_users + live_users / 3 + 1);
-  shard->slots.assign(capacity, Shard::Slot{});
-  shard->mask = capacity - 1;
-  shard->memberships.reserve(total);
-  shard->users = live_users;
-  for (auto& [key, m] : users) {
-    if (m.empty()) continue;
-    std::sort(m.begin(), m.end(),
-              [](const Membership& a, const Membership& b) { return a.segment < b.segment; });
-    if (m.size() > UINT16_MAX) m.resize(UINT16_MAX);
-    uint64_t i = key.lo & shard->mask;
-    while (shard->slots[i].used) i = (i + 1) & shard->mask;
-    Shard::Slot& slot = shard->slots[i];
-    slot.hi = key.hi;
-    slot.lo = key.lo;
-    slot.used = 1;
-    slot.offset = static_cast<uint32_t>(shard->memberships.size());
-    slot.count = static_cast<uint16_t>(m.size());
-    for (const Membership& x : m) shard->memberships.push_back(Pack(x.segment, x.expires, today));
+  (void)guard;
+}
+
+const AudienceStore::Members* AudienceStore::ApplyUser(size_t shard, const AudienceKey& key,
+                                                       const AudienceUpdate* begin,
+                                                       const AudienceUpdate* end, Day today,
+                                                       std::vector<const Table*>* retired_tables) {
+  const Table* table = shards_[shard].load();
+  // Find the key's slot, or the empty slot where it goes.
+  uint64_t i = key.lo & table->mask;
+  for (;; i = (i + 1) & table->mask) {
+    const uint64_t hi = table->slots[i].hi.load(std::memory_order_relaxed);
+    if (hi == 0 || (hi == key.hi && table->slots[i].lo.load(std::memory_order_relaxed) == key.lo)) {
+      break;
+    }
   }
-  return shard;
+  const Members* old = table->slots[i].members.load(std::memory_order_relaxed);
+
+  // The user's live memberships, then the updates in order (later ones win).
+  struct Item {
+    SegmentId segment;
+    Day expires;
+  };
+  std::vector<Item> items;
+  if (old != nullptr) {
+    for (uint32_t k = 0; k < old->count; ++k) {
+      const Day expires = old->base_day + static_cast<Day>(old->items[k] & 0xff);
+      if (expires >= today) items.push_back({old->items[k] >> 8, expires});
+    }
+  }
+  for (const AudienceUpdate* u = begin; u != end; ++u) {
+    auto it = std::find_if(items.begin(), items.end(),
+                           [&](const Item& x) { return x.segment == u->segment; });
+    if (u->remove) {
+      if (it != items.end()) items.erase(it);
+    } else if (u->expires >= today) {
+      if (it != items.end()) {
+        it->expires = u->expires;
+      } else {
+        items.push_back({u->segment, u->expires});
+      }
+    }
+  }
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.segment < b.segment; });
+  Members* next = nullptr;
+  if (!items.empty()) {
+    next = Members::Make(today, static_cast<uint32_t>(items.size()));
+    for (size_t k = 0; k < items.size(); ++k) {
+      const Day offset = std::clamp<Day>(items[k].expires - today, 0, kMaxTtlDays);
+      next->items[k] = (items[k].segment << 8) | static_cast<uint32_t>(offset);
+    }
+  }
+  users_ += (next != nullptr) - (old != nullptr);
+  memberships_ += (next ? next->count : 0);
+  memberships_ -= (old ? old->count : 0);
+
+  Table* writable = const_cast<Table*>(table);
+  const bool is_new = writable->slots[i].hi.load(std::memory_order_relaxed) == 0;
+  if (!is_new) {
+    writable->slots[i].members.store(next, std::memory_order_release);
+    return old;
+  }
+  if (next == nullptr) return nullptr;  // nothing to add for an unknown user
+  if ((writable->used + 1) * 4 > writable->capacity() * 3) {
+    // Grow: copy the occupied slots (lists are shared, not copied) into a table twice as large,
+    // publish it, and retire the old table once readers are done with it.
+    auto* grown = new Table(writable->capacity() * 2);
+    for (size_t s = 0; s < writable->capacity(); ++s) {
+      const Table::Slot& from = writable->slots[s];
+      const uint64_t hi = from.hi.load(std::memory_order_relaxed);
+      if (hi == 0) continue;
+      const uint64_t lo = from.lo.load(std::memory_order_relaxed);
+      uint64_t j = lo & grown->mask;
+      while (grown->slots[j].hi.load(std::memory_order_relaxed) != 0) j = (j + 1) & grown->mask;
+      grown->slots[j].lo.store(lo, std::memory_order_relaxed);
+      grown->slots[j].members.store(from.members.load(std::memory_order_relaxed),
+                                    std::memory_order_relaxed);
+      grown->slots[j].hi.store(hi, std::memory_order_relaxed);
+      ++grown->used;
+    }
+    retired_tables->push_back(writable);
+    shards_[shard].store(grown, std::memory_order_seq_cst);
+    writable = grown;
+    i = key.lo & writable->mask;
+    while (writable->slots[i].hi.load(std::memory_order_relaxed) != 0) i = (i + 1) & writable->mask;
+  }
+  Table::Slot& slot = writable->slots[i];
+  slot.lo.store(key.lo, std::memory_order_relaxed);
+  slot.members.store(next, std::memory_order_relaxed);
+  slot.hi.store(key.hi, std::memory_order_release);  // publishes the slot
+  ++writable->used;
+  return nullptr;
 }
 
 void AudienceStore::Apply(std::vector<AudienceUpdate> updates, Day today) {
   absl::MutexLock lock(&writer_mu_);
+  for (AudienceUpdate& u : updates) u.key = Normalize(u.key);
   std::stable_sort(updates.begin(), updates.end(),
-                   [](const AudienceUpdate& a, const AudienceUpdate& b) {
-                     const size_t sa = ShardOf(a.key), sb = ShardOf(b.key);
-                     if (sa != sb) return sa < sb;
-                     return a.key < b.key;
-                   });
-  std::vector<const Shard*> retired;
+                   [](const AudienceUpdate& a, const AudienceUpdate& b) { return a.key < b.key; });
+  std::vector<const Members*> retired;
+  std::vector<const Table*> retired_tables;
   for (size_t i = 0; i < updates.size();) {
-    const size_t shard_index = ShardOf(updates[i].key);
     size_t j = i;
-    while (j < updates.size() && ShardOf(updates[j].key) == shard_index) ++j;
-    const Shard* old = shards_[shard_index].load();
-    std::unique_ptr<Shard> next = Rebuild(old, updates.data() + i, updates.data() + j, today);
-    users_ += next->users;
-    users_ -= old->users;
-    memberships_ += next->memberships.size();
-    memberships_ -= old->memberships.size();
-    shards_[shard_index].store(next.release(), std::memory_order_seq_cst);
-    retired.push_back(old);
+    while (j < updates.size() && updates[j].key == updates[i].key) ++j;
+    const AudienceKey key = updates[i].key;
+    if (const Members* old = ApplyUser(ShardOf(key), key, updates.data() + i, updates.data() + j,
+                                       today, &retired_tables)) {
+      retired.push_back(old);
+    }
     i = j;
   }
-  if (retired.empty()) return;
+  if (retired.empty() && retired_tables.empty()) return;
   domain_.Synchronize();
-  for (const Shard* s : retired) delete s;
+  for (const Members* m : retired) Members::Free(m);
+  for (const Table* t : retired_tables) delete t;
 }
 
 void AudienceStore::ForEachMembership(
     Day today, const std::function<void(const AudienceKey&, SegmentId, Day)>& fn) const {
-  absl::MutexLock lock(&writer_mu_);  // shards cannot be freed while we walk them
-  for (const auto& cell : shards_) {
-    const Shard* shard = cell.load();
-    for (const Shard::Slot& s : shard->slots) {
-      if (!s.used) continue;
-      for (uint16_t i = 0; i < s.count; ++i) {
-        const uint32_t packed = shard->memberships[s.offset + i];
-        const Day expires = shard->base_day + static_cast<Day>(packed & 0xff);
-        if (expires >= today) fn(AudienceKey{s.hi, s.lo}, packed >> 8, expires);
+  absl::MutexLock lock(&writer_mu_);  // nothing is retired while we walk
+  for (const auto& shard : shards_) {
+    const Table* table = shard.load();
+    for (size_t s = 0; s < table->capacity(); ++s) {
+      const Table::Slot& slot = table->slots[s];
+      const Members* m = slot.members.load();
+      if (slot.hi.load() == 0 || m == nullptr) continue;
+      const AudienceKey key{slot.hi.load(), slot.lo.load()};
+      for (uint32_t k = 0; k < m->count; ++k) {
+        const Day expires = m->base_day + static_cast<Day>(m->items[k] & 0xff);
+        if (expires >= today) fn(key, m->items[k] >> 8, expires);
       }
     }
   }
@@ -200,7 +269,16 @@ void AudienceStore::ForEachMembership(
 size_t AudienceStore::MemoryBytes() const {
   absl::MutexLock lock(&writer_mu_);
   size_t bytes = sizeof(*this);
-  for (const auto& cell : shards_) bytes += cell.load()->MemoryBytes();
+  for (const auto& shard : shards_) {
+    const Table* table = shard.load();
+    bytes += sizeof(Table) + table->capacity() * sizeof(Table::Slot);
+    for (size_t s = 0; s < table->capacity(); ++s) {
+      if (const Members* m = table->slots[s].members.load()) {
+        // What the allocator really holds: the usable size plus its chunk header.
+        bytes += malloc_usable_size(const_cast<Members*>(m)) + sizeof(size_t);
+      }
+    }
+  }
   return bytes;
 }
 

@@ -1,10 +1,13 @@
 // The in-memory audience store: user key -> audience segments, each with an expiry day.
 //
-// Reads never block and never wait: the store is 4096 immutable shards, each an open-addressing
-// table of 24-byte slots pointing into a packed array of 4-byte memberships (24-bit segment id,
-// 8-bit expiry as days after the shard's base day). A writer applies a batch by building new
-// copies of the shards it touches, swapping them in, and freeing the old ones once no reader can
-// hold them (EpochDomain). About 32 bytes per user (at most 3/4 full) plus 4 per membership.
+// Reads never block and never wait. The store is 4096 shards, each an open-addressing table of
+// 24-byte slots (a 128-bit key and an atomic pointer to the user's immutable membership list:
+// 4 bytes per membership, a 24-bit segment id and an 8-bit expiry in days after the list's base
+// day). Keys are written once and never move; a writer changes a user by publishing a new list
+// and retiring the old one, and grows a shard by publishing a larger table. Retired lists and
+// tables are freed once no reader can hold them (EpochDomain), once per batch. About 32 bytes
+// per user for the slot (tables stay at most 3/4 full), plus the list: 8 bytes of header, 4 per
+// membership, and the allocator's overhead.
 //
 //   AudienceStore store(domain);
 //   store.Apply({{key, segment, expires_day, /*remove=*/false}}, today);   // one writer
@@ -56,6 +59,12 @@ class AudienceStore {
   void Lookup(const EpochDomain::ReadGuard& guard, const AudienceKey& key, Day today,
               std::vector<SegmentId>* out) const;
 
+  // Looks up many keys at once: `(*out)[i]` receives the live segments of `keys[i]`. Memory
+  // fetches for all keys are issued before any is waited on, so a batch costs little more
+  // than one lookup's cache misses.
+  void LookupBatch(const EpochDomain::ReadGuard& guard, const AudienceKey* keys, size_t count,
+                   Day today, std::vector<SegmentId>* out) const;
+
   // Applies a batch (later updates to the same membership win), drops memberships that
   // expired before `today`, publishes, and returns once the replaced shards are freed.
   void Apply(std::vector<AudienceUpdate> updates, Day today);
@@ -65,18 +74,23 @@ class AudienceStore {
   void ForEachMembership(Day today,
                          const std::function<void(const AudienceKey&, SegmentId, Day)>& fn) const;
 
+  // Users with at least one membership (live or not yet swept), and their memberships.
   size_t users() const { return users_.load(); }
   size_t memberships() const { return memberships_.load(); }
   size_t MemoryBytes() const;
 
  private:
-  struct Shard;
+  struct Members;
+  struct Table;
   static size_t ShardOf(const AudienceKey& key) { return key.hi >> (64 - kShardBits); }
-  std::unique_ptr<Shard> Rebuild(const Shard* old, const AudienceUpdate* begin,
-                                 const AudienceUpdate* end, Day today) const;
+  // Applies one user's updates; returns the list it replaced (to retire) or nullptr.
+  const Members* ApplyUser(size_t shard, const AudienceKey& key, const AudienceUpdate* begin,
+                           const AudienceUpdate* end, Day today,
+                           std::vector<const Table*>* retired_tables)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
 
   EpochDomain& domain_;
-  std::array<std::atomic<const Shard*>, kShards> shards_;
+  std::array<std::atomic<const Table*>, kShards> shards_;
   mutable absl::Mutex writer_mu_;
   std::atomic<size_t> users_{0};
   std::atomic<size_t> memberships_{0};
