@@ -135,7 +135,8 @@ void BM_LookupUnderWrites(benchmark::State& state) {
       p.store->Lookup(guard, key, kToday, &out);
     }
     const auto t1 = std::chrono::steady_clock::now();
-    if (ns.size() < ns.capacity()) ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+    if (ns.size() < ns.capacity())
+      ns.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

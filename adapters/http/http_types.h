@@ -44,12 +44,27 @@ struct HttpResponse {
   }
 };
 
+// A request body taken piece by piece as it arrives, for uploads too large to buffer.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // The next piece of the body. False refuses the rest: Finish is called at once and the
+  // connection closes after the response.
+  virtual bool Append(std::string_view chunk) = 0;
+  // Writes the response, once the body has ended or was refused.
+  virtual void Finish(HttpResponse* response) = 0;
+};
+
 // Serves requests on one worker thread. Not thread-safe: the server creates one per worker and
 // calls it only from that worker's thread.
 class Handler {
  public:
   virtual ~Handler() = default;
   virtual void Handle(const HttpRequest& request, HttpResponse* response) = 0;
+  // Called with the header (no body yet) of each request that has a body: a handler that wants
+  // to take this body as a stream returns one; nullptr (the default) buffers the body and calls
+  // Handle.
+  virtual std::unique_ptr<BodyStream> OpenStream(const HttpRequest& head) { return nullptr; }
 };
 using HandlerPtr = std::unique_ptr<Handler>;
 

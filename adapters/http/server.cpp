@@ -89,6 +89,8 @@ class Worker {
   asio::awaitable<void> AcceptLoop();
   asio::awaitable<void> Reject(tcp::socket socket);
   asio::awaitable<void> Session(tcp::socket socket);
+  // Answers a read error with its 4xx where one applies (413, 431, 400), then the caller closes.
+  asio::awaitable<void> FailRead(beast::tcp_stream& stream, boost::system::error_code ec);
   // Answers a request the handler never sees (malformed, too large) and closes.
   asio::awaitable<void> RespondAndClose(beast::tcp_stream& stream, bhttp::status status,
                                         std::string_view message);
@@ -219,6 +221,24 @@ asio::awaitable<void> Worker::RespondAndClose(beast::tcp_stream& stream, bhttp::
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+asio::awaitable<void> Worker::FailRead(beast::tcp_stream& stream, boost::system::error_code ec) {
+  ServerStats& stats = server_.mutable_stats();
+  if (ec == beast::error::timeout) {
+    stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+  } else if (ec == bhttp::error::body_limit) {
+    stats.too_large.fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(stream, bhttp::status::payload_too_large, "body too large");
+  } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    stats.too_large.fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(stream, bhttp::status::request_header_fields_too_large,
+                             "header too large");
+  } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(stream, bhttp::status::bad_request, "malformed HTTP request");
+  }
+}
+
 asio::awaitable<void> Worker::Session(tcp::socket socket) {
   const ServerOptions& options = server_.options();
   ServerStats& stats = server_.mutable_stats();
@@ -261,88 +281,149 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
     state.idle = false;
     stream.expires_after(ToChrono(options.read_timeout));
 
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_body_bytes);
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
-    if (!ec && parser.get()[bhttp::field::expect] == "100-continue" && !parser.is_done()) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      std::tie(ec, n) = co_await asio::async_write(
-          stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
-    }
-    if (!ec && !parser.is_done()) {
-      std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-    }
+    // The header first, into a parser without a body: the handler may then take the body as a
+    // stream (bulk uploads) instead of in one buffer.
+    bhttp::request_parser<bhttp::empty_body> header_parser;
+    header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    // Which limit applies depends on how the handler takes the body: checked below.
+    header_parser.body_limit(boost::none);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
     if (ec) {
-      if (ec == beast::error::timeout) {
-        stats.timeouts.fetch_add(1, std::memory_order_relaxed);
-      } else if (ec == bhttp::error::body_limit) {
-        stats.too_large.fetch_add(1, std::memory_order_relaxed);
-        co_await RespondAndClose(stream, bhttp::status::payload_too_large, "body too large");
-      } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-        stats.too_large.fetch_add(1, std::memory_order_relaxed);
-        co_await RespondAndClose(stream, bhttp::status::request_header_fields_too_large,
-                                 "header too large");
-      } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-        stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
-        co_await RespondAndClose(stream, bhttp::status::bad_request, "malformed HTTP request");
-      }
+      co_await FailRead(stream, ec);
       co_return;
     }
-
-    bhttp::request<bhttp::string_body>& req = parser.get();
+    // Views into a parser's header; taken again after the body parser takes the header over.
     HttpRequest request;
-    request.method = ToMethod(req.method());
-    std::string_view target = View(req.target());
-    const size_t question = target.find('?');
-    request.path = target.substr(0, question);
-    if (question != std::string_view::npos) request.query = target.substr(question + 1);
-    request.authorization = View(req[bhttp::field::authorization]);
-    request.content_type = View(req[bhttp::field::content_type]);
-    request.openrtb_version = View(req["x-openrtb-version"]);
-    request.worker = index_;
-    request.body = req.body();
-
-    const std::string_view encoding = View(req[bhttp::field::content_encoding]);
-    if (!encoding.empty() &&
-        !absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "identity")) {
-      if (!absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "gzip")) {
-        stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
-        co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,
-                                 "unsupported Content-Encoding");
-        co_return;
-      }
-      if (absl::Status s = GzipInflate(req.body(), options.max_body_bytes, &inflated); !s.ok()) {
-        const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
-        (too_large ? stats.too_large : stats.bad_requests).fetch_add(1, std::memory_order_relaxed);
-        co_await RespondAndClose(
-            stream, too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request,
-            vetrina::View(s.message()));
-        co_return;
-      }
-      request.body = inflated;
+    auto view_head = [&](const auto& message) {
+      request.method = ToMethod(message.method());
+      std::string_view target = View(message.target());
+      const size_t question = target.find('?');
+      request.path = target.substr(0, question);
+      request.query =
+          question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+      request.authorization = View(message[bhttp::field::authorization]);
+      request.content_type = View(message[bhttp::field::content_type]);
+      request.openrtb_version = View(message["x-openrtb-version"]);
+      request.worker = index_;
+    };
+    const auto& head = header_parser.get();
+    view_head(head);
+    const std::string_view encoding = View(head[bhttp::field::content_encoding]);
+    const bool identity =
+        encoding.empty() ||
+        absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "identity");
+    const bool gzip =
+        absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "gzip");
+    if (!identity && !gzip) {
+      stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
+      co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,
+                               "unsupported Content-Encoding");
+      co_return;
     }
-    request.received_at = server_.clock().Now();
+    const bool wants_continue = head[bhttp::field::expect] == "100-continue";
+    const unsigned version = head.version();
+    const bool client_keep_alive = head.keep_alive();
+    const std::string accept_encoding(View(head[bhttp::field::accept_encoding]));
+    std::unique_ptr<BodyStream> body_stream =
+        header_parser.is_done() ? nullptr : handler_->OpenStream(request);
+
+    auto send_continue = [&]() -> asio::awaitable<boost::system::error_code> {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [write_ec, written] = co_await asio::async_write(
+          stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
+      co_return write_ec;
+    };
 
     response.Reset();
-    handler_->Handle(request, &response);
+    bool close_after = false;
+    if (body_stream != nullptr) {
+      if (!identity) {
+        stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
+        co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,
+                                 "send uploads uncompressed");
+        co_return;
+      }
+      const auto length = header_parser.content_length();
+      if (length && *length > options.max_stream_bytes) {
+        co_await FailRead(stream, bhttp::error::body_limit);
+        co_return;
+      }
+      bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
+      view_head(parser.get());
+      parser.body_limit(options.max_stream_bytes);
+      if (wants_continue) {
+        if (auto write_ec = co_await send_continue(); write_ec) co_return;
+      }
+      std::vector<char> chunk(64 * 1024);
+      bool accepted = true;
+      while (!parser.is_done() && accepted) {
+        // Each chunk must arrive within the read timeout; the whole upload may take longer.
+        stream.expires_after(ToChrono(options.read_timeout));
+        parser.get().body().data = chunk.data();
+        parser.get().body().size = chunk.size();
+        auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+        if (read_ec == bhttp::error::need_buffer) read_ec = {};
+        if (read_ec) {
+          co_await FailRead(stream, read_ec);
+          co_return;
+        }
+        const size_t got = chunk.size() - parser.get().body().size;
+        accepted = body_stream->Append(std::string_view(chunk.data(), got));
+      }
+      request.received_at = server_.clock().Now();
+      body_stream->Finish(&response);
+      close_after = !accepted;  // the rest of a refused body was not read
+    } else {
+      const auto length = header_parser.content_length();
+      if (length && *length > options.max_body_bytes) {
+        co_await FailRead(stream, bhttp::error::body_limit);
+        co_return;
+      }
+      bhttp::request_parser<bhttp::string_body> parser(std::move(header_parser));
+      parser.body_limit(options.max_body_bytes);  // chunked bodies: checked as they arrive
+      if (wants_continue && !parser.is_done()) {
+        if (auto write_ec = co_await send_continue(); write_ec) co_return;
+      }
+      if (!parser.is_done()) {
+        auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+        if (read_ec) {
+          co_await FailRead(stream, read_ec);
+          co_return;
+        }
+      }
+      bhttp::request<bhttp::string_body> message = parser.release();
+      view_head(message);
+      request.body = message.body();
+      if (gzip) {
+        if (absl::Status s = GzipInflate(message.body(), options.max_body_bytes, &inflated);
+            !s.ok()) {
+          const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
+          (too_large ? stats.too_large : stats.bad_requests)
+              .fetch_add(1, std::memory_order_relaxed);
+          co_await RespondAndClose(
+              stream, too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request,
+              vetrina::View(s.message()));
+          co_return;
+        }
+        request.body = inflated;
+      }
+      request.received_at = server_.clock().Now();
+      handler_->Handle(request, &response);
+    }
 
-    bhttp::response<bhttp::string_body> res(static_cast<bhttp::status>(response.status),
-                                            req.version());
+    bhttp::response<bhttp::string_body> res(static_cast<bhttp::status>(response.status), version);
     res.set(bhttp::field::server, "vetrina");
     if (!response.body.empty() || response.status != 204) {
       res.set(bhttp::field::content_type, response.content_type);
     }
     for (const auto& [name, value] : response.headers) res.set(name, value);
-    if (response.body.size() >= options.gzip_min_bytes &&
-        AcceptsGzip(View(req[bhttp::field::accept_encoding]))) {
+    if (response.body.size() >= options.gzip_min_bytes && AcceptsGzip(accept_encoding)) {
       GzipDeflate(response.body, &compressed);
       std::swap(response.body, compressed);
       res.set(bhttp::field::content_encoding, "gzip");
       res.set(bhttp::field::vary, "Accept-Encoding");
     }
-    const bool keep_alive = req.keep_alive() && !response.close && !draining_;
+    const bool keep_alive = client_keep_alive && !response.close && !close_after && !draining_;
     res.body() = std::move(response.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();

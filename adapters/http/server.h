@@ -30,6 +30,7 @@ struct ServerOptions {
   int threads = 1;
   size_t max_header_bytes = 8 * 1024;               // larger -> 431
   size_t max_body_bytes = 256 * 1024;               // larger, before or after gzip inflation -> 413
+  uint64_t max_stream_bytes = uint64_t{4} << 30;    // bodies a handler takes as a stream
   absl::Duration idle_timeout = absl::Seconds(30);  // keep-alive wait for the next request
   absl::Duration read_timeout = absl::Seconds(5);   // first byte to last byte of a request
   int max_connections = 10'000;                     // more -> 503 and close

@@ -16,11 +16,35 @@ using vetrina::testing::Get;
 using vetrina::testing::Post;
 using vetrina::testing::RawConnection;
 
+// Counts a streamed body; refuses it past `limit` bytes.
+class CountingStream final : public BodyStream {
+ public:
+  explicit CountingStream(size_t limit) : limit_(limit) {}
+  bool Append(std::string_view chunk) override {
+    bytes_ += chunk.size();
+    ++chunks_;
+    return bytes_ <= limit_;
+  }
+  void Finish(HttpResponse* response) override {
+    response->status = bytes_ <= limit_ ? 200 : 413;
+    response->body = std::to_string(bytes_) + " " + std::to_string(chunks_);
+  }
+
+ private:
+  size_t limit_;
+  size_t bytes_ = 0;
+  size_t chunks_ = 0;
+};
+
 // Echoes the request back; /slow blocks until released, to test shutdown with work in flight.
 class EchoHandler final : public Handler {
  public:
   EchoHandler(std::atomic<bool>* release, std::atomic<bool>* entered)
       : release_(release), entered_(entered) {}
+  std::unique_ptr<BodyStream> OpenStream(const HttpRequest& head) override {
+    if (head.path != "/stream") return nullptr;
+    return std::make_unique<CountingStream>(head.query == "small" ? 1000 : SIZE_MAX);
+  }
   void Handle(const HttpRequest& request, HttpResponse* response) override {
     if (request.path == "/slow") {
       entered_->store(true);
@@ -132,13 +156,22 @@ TEST_CASE("a body over the limit gets 413; a header over the limit gets 431") {
     CHECK(r->status == 413);
   }
   {
+    // A chunked body has no length up front: it is cut off as it grows past the limit.
+    RawConnection c(t.port());
+    REQUIRE(c.Send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+                   std::string(2048, 'a') + "\r\n0\r\n\r\n"));
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 413);
+  }
+  {
     RawConnection c(t.port());
     c.Send("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
     auto r = c.Read();
     REQUIRE(r.has_value());
     CHECK(r->status == 431);
   }
-  CHECK(Eventually([&] { return t.server->stats().too_large == 2; }));
+  CHECK(Eventually([&] { return t.server->stats().too_large == 3; }));
   // The server still serves others.
   RawConnection c(t.port());
   REQUIRE(c.Send(Post("/echo", "ok")));
@@ -254,6 +287,33 @@ TEST_CASE("connections over the limit get 503 and existing ones keep working") {
   REQUIRE(a.Send(Post("/echo", "still")));
   CHECK(a.Read()->body == "still");
   CHECK(t.server->stats().connections_rejected == 1);
+}
+
+TEST_CASE("a handler can take a body larger than the buffer limit as a stream") {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  TestServer t(options);
+  RawConnection c(t.port());
+  const std::string big(5 * 1024 * 1024, 'x');
+  REQUIRE(c.Send(Post("/stream", big)));
+  auto r = c.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->status == 200);
+  CHECK(r->body.substr(0, r->body.find(' ')) == std::to_string(big.size()));
+  CHECK(std::stoul(r->body.substr(r->body.find(' ') + 1)) > 1);  // arrived in pieces
+  // The connection stays usable.
+  REQUIRE(c.Send(Post("/echo", "after")));
+  CHECK(c.Read()->body == "after");
+  // A refused stream answers and closes; gzip uploads are refused outright.
+  RawConnection refused(t.port());
+  REQUIRE(refused.Send(Post("/stream?small", std::string(100'000, 'y'))));
+  auto no = refused.Read();
+  REQUIRE(no.has_value());
+  CHECK(no->status == 413);
+  CHECK(refused.ClosedByPeer());
+  RawConnection zipped(t.port());
+  REQUIRE(zipped.Send(Post("/stream", "abc", "Content-Encoding: gzip\r\n")));
+  CHECK(zipped.Read()->status == 415);
 }
 
 TEST_CASE("Expect: 100-continue is honoured") {
