@@ -9,6 +9,7 @@
 #include "adapters/admin/admin_api.h"
 #include "adapters/admin/catalog.h"
 #include "adapters/admin/publisher.h"
+#include "adapters/audiences/membership_writer.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/http/server.h"
 #include "adapters/service/admin_handler.h"
@@ -16,6 +17,7 @@
 #include "adapters/service/bidder.h"
 #include "app/campaigns_cli.h"
 #include "app/config.h"
+#include "engine/audience_store.h"
 #include "engine/clock.h"
 #include "engine/strings.h"
 
@@ -108,8 +110,22 @@ int Serve(const ServeConfig& config) {
   bidder.AddListener("public", &(*public_server)->stats());
   bidder.AddListener("admin", &(*admin_server)->stats());
 
+  engine::AudienceStore audience_store(bidder.epoch());
+  const absl::Time audiences_started = clock.Now();
+  absl::StatusOr<audiences::MembershipWriterPtr> membership_writer =
+      audiences::MembershipWriter::Open(config.data_dir, audience_store, clock);
+  if (!membership_writer.ok()) return Fail(View(membership_writer.status().message()));
+  std::printf("restored %zu users in audiences (%zu memberships) in %.2f s\n",
+              audience_store.users(), audience_store.memberships(),
+              absl::ToDoubleSeconds(clock.Now() - audiences_started));
+  (*membership_writer)->Start();
+  bidder.SetAudiences(&audience_store, membership_writer->get());
+
+  admin::Catalog& catalog_for_publish = **catalog;
   admin::CampaignPublisher publisher(
-      **catalog, [&bidder](std::unique_ptr<const engine::CampaignSet> campaigns) {
+      **catalog,
+      [&bidder, &catalog_for_publish](std::unique_ptr<const engine::CampaignSet> campaigns) {
+        bidder.PublishAudienceRegistry(catalog_for_publish.registry());
         bidder.Publish(std::move(campaigns));
       });
   publisher.PublishNow();

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "adapters/audiences/members_upload.h"
+#include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/openrtb/json_writer.h"
 #include "adapters/service/bid_handler.h"
@@ -14,6 +16,39 @@ namespace vetrina::admin {
 namespace {
 
 constexpr std::string_view kCampaignsPrefix = "/v1/campaigns/";
+constexpr std::string_view kAudiencesPrefix = "/v1/audiences/";
+constexpr std::string_view kMembersSuffix = "/members";
+
+void WriteAudience(const engine::Audience& a, openrtb::JsonWriter& w) {
+  w.BeginObject();
+  w.Key("id");
+  w.String(a.id);
+  w.Key("advertiser");
+  w.String(a.advertiser);
+  w.Key("name");
+  w.String(a.name);
+  w.Key("kind");
+  w.String(a.kind == engine::AudienceKind::kPixel ? "pixel" : "custom");
+  w.Key("ttl_days");
+  w.Int(a.ttl_days);
+  w.Key("segment");
+  w.Int(a.segment);
+  w.EndObject();
+}
+
+// Answers a membership upload that may not proceed, without reading its body.
+class RefusedUpload final : public http::BodyStream {
+ public:
+  RefusedUpload(int status, std::string message) : status_(status), message_(std::move(message)) {}
+  bool Append(std::string_view) override { return false; }
+  void Finish(http::HttpResponse* response) override {
+    service::SetError(status_, message_, response);
+  }
+
+ private:
+  int status_;
+  std::string message_;
+};
 
 int HttpStatusFor(const absl::Status& s) {
   switch (s.code()) {
@@ -130,6 +165,27 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
   } else if (path == "/v1/debug/explain") {
     if (m != http::Method::kPost) return method_not_allowed("POST"), true;
     Explain(*who, request, response);
+  } else if (path == "/v1/audiences") {
+    if (m != http::Method::kGet) return method_not_allowed("GET"), true;
+    ListAudiences(*who, response);
+  } else if (path.substr(0, kAudiencesPrefix.size()) == kAudiencesPrefix) {
+    std::string id(path.substr(kAudiencesPrefix.size()));
+    if (id.size() > kMembersSuffix.size() &&
+        id.compare(id.size() - kMembersSuffix.size(), kMembersSuffix.size(), kMembersSuffix) == 0) {
+      // Membership uploads with a body are streamed (OpenStream); an empty one lands here.
+      service::SetError(400, "send the ids in the body, one per line", response);
+      return true;
+    }
+    if (!campaigns::IsValidId(id)) {
+      service::SetError(400, "audience id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+                        response);
+      return true;
+    }
+    switch (m) {
+      case http::Method::kPut: PutAudience(*who, id, request, response); break;
+      case http::Method::kGet: GetAudience(*who, id, response); break;
+      default: method_not_allowed("GET, PUT");
+    }
   } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
     const std::string id(path.substr(kCampaignsPrefix.size()));
     if (!campaigns::IsValidId(id)) {
@@ -187,6 +243,8 @@ void AdminApi::PutCampaign(const Principal& who, const std::string& id,
     return SetProblems("invalid campaign", {StrCat("/id: must equal the id in the URL (", id, ")")},
                        response);
   }
+  CheckAudiences(*entry->campaign, "", &problems);
+  if (!problems.empty()) return SetProblems("invalid campaign", problems, response);
   std::vector<CampaignEntry> entries{*std::move(entry)};
   if (IsDryRun(request)) {
     if (absl::Status s = catalog_.CheckPut(who, entries); !s.ok()) {
@@ -266,6 +324,7 @@ void AdminApi::Batch(const Principal& who, const http::HttpRequest& request,
     std::optional<CampaignEntry> entry =
         ParseEntry(simdjson::minify(element), StrCat("/", index), &problems);
     if (entry) {
+      CheckAudiences(*entry->campaign, StrCat("/", index), &problems);
       ids.push_back(entry->campaign->id);
       entries.push_back(*std::move(entry));
     }
@@ -292,6 +351,89 @@ void AdminApi::Batch(const Principal& who, const http::HttpRequest& request,
               StrCat("{\"stored\":", count, ",\"created\":", created,
                      ",\"version\":", catalog_.version(), "}"),
               response);
+}
+
+void AdminApi::CheckAudiences(const engine::Campaign& campaign, const std::string& prefix,
+                              std::vector<std::string>* problems) const {
+  const engine::AudienceRule& rule = campaign.targeting.audiences;
+  for (const auto& [list_name, list] : {std::pair{"any_of", &rule.any_of},
+                                        std::pair{"all_of", &rule.all_of},
+                                        std::pair{"exclude", &rule.exclude}}) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (!catalog_.AudienceExists((*list)[i])) {
+        problems->push_back(StrCat(prefix, "/targeting/audiences/", list_name, "/", i,
+                                   ": no such audience of advertiser ", campaign.advertiser));
+      }
+    }
+  }
+}
+
+void AdminApi::PutAudience(const Principal& who, const std::string& id,
+                           const http::HttpRequest& request, http::HttpResponse* response) {
+  if (who.admin) {
+    return service::SetError(403, "audiences belong to advertisers: use their token", response);
+  }
+  std::vector<campaigns::Problem> found;
+  absl::StatusOr<engine::Audience> audience =
+      campaigns::ParseAudience(request.body, id, who.advertiser, &found);
+  if (!audience.ok()) {
+    std::vector<std::string> problems;
+    for (const campaigns::Problem& p : found) problems.push_back(StrCat(p.pointer, ": ", p.message));
+    return SetProblems("invalid audience", problems, response);
+  }
+  const bool existed = catalog_.GetAudience(who, id).has_value();
+  absl::StatusOr<engine::Audience> stored =
+      catalog_.PutAudience(who, *std::move(audience), std::string(request.body));
+  if (!stored.ok()) return SetStatusError(stored.status(), response);
+  std::string body;
+  openrtb::JsonWriter w(&body);
+  WriteAudience(*stored, w);
+  SetJsonBody(existed ? 200 : 201, std::move(body), response);
+}
+
+void AdminApi::GetAudience(const Principal& who, const std::string& id,
+                           http::HttpResponse* response) {
+  std::optional<engine::Audience> audience = catalog_.GetAudience(who, id);
+  if (!audience) return service::SetError(404, StrCat("audience ", id, " not found"), response);
+  std::string body;
+  openrtb::JsonWriter w(&body);
+  WriteAudience(*audience, w);
+  SetJsonBody(200, std::move(body), response);
+}
+
+void AdminApi::ListAudiences(const Principal& who, http::HttpResponse* response) {
+  std::string body;
+  openrtb::JsonWriter w(&body);
+  w.BeginObject();
+  w.Key("audiences");
+  w.BeginArray();
+  for (const engine::Audience& a : catalog_.ListAudiences(who)) WriteAudience(a, w);
+  w.EndArray();
+  w.EndObject();
+  SetJsonBody(200, std::move(body), response);
+}
+
+std::unique_ptr<http::BodyStream> AdminApi::OpenStream(const http::HttpRequest& head) {
+  const std::string_view path = head.path;
+  if (path.substr(0, kAudiencesPrefix.size()) != kAudiencesPrefix || path.size() <= kMembersSuffix.size() ||
+      path.substr(path.size() - kMembersSuffix.size()) != kMembersSuffix) {
+    return nullptr;
+  }
+  const std::optional<Principal> who = catalog_.Authenticate(head.authorization);
+  if (!who) return std::make_unique<RefusedUpload>(401, "missing or invalid bearer token");
+  if (head.method != http::Method::kPost && head.method != http::Method::kDelete) {
+    return std::make_unique<RefusedUpload>(405, "use POST to add members, DELETE to remove");
+  }
+  const std::string id(path.substr(kAudiencesPrefix.size(),
+                                   path.size() - kAudiencesPrefix.size() - kMembersSuffix.size()));
+  std::optional<engine::Audience> audience =
+      campaigns::IsValidId(id) ? catalog_.GetAudience(*who, id) : std::nullopt;
+  if (!audience) return std::make_unique<RefusedUpload>(404, "audience not found");
+  audiences::MembershipWriter* writer = bidder_.membership_writer();
+  if (writer == nullptr) return std::make_unique<RefusedUpload>(503, "audiences are not enabled");
+  const engine::Day expires = audiences::Today(bidder_.clock()) + audience->ttl_days;
+  return std::make_unique<audiences::MembersUpload>(*writer, audience->segment, expires,
+                                                    head.method == http::Method::kDelete);
 }
 
 void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,

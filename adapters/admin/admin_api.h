@@ -10,6 +10,9 @@
 //   DELETE /v1/campaigns/{id}
 //   POST   /v1/campaigns:batch[?dry_run=1] a JSON array, all or nothing
 //   POST   /v1/debug/explain               a bid request -> why each campaign would (not) bid
+//   PUT    /v1/audiences/{id}              create or replace an audience (advertiser tokens)
+//   GET    /v1/audiences/{id}, /v1/audiences
+//   POST   /v1/audiences/{id}/members      streamed ids, one per line (DELETE removes them)
 #pragma once
 
 #include "adapters/admin/catalog.h"
@@ -33,6 +36,9 @@ class AdminApi final : public http::Handler {
   // Serves paths under /v1/; returns false (leaving `response` alone) for any other path.
   bool Serve(const http::HttpRequest& request, http::HttpResponse* response);
   void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
+  // Membership uploads are taken as a stream; an upload the caller may not make gets a stream
+  // that refuses it with the right status.
+  std::unique_ptr<http::BodyStream> OpenStream(const http::HttpRequest& head) override;
 
  private:
   void CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
@@ -46,6 +52,14 @@ class AdminApi final : public http::Handler {
   void Batch(const Principal& who, const http::HttpRequest& request, http::HttpResponse* response);
   void Explain(const Principal& who, const http::HttpRequest& request,
                http::HttpResponse* response);
+  void PutAudience(const Principal& who, const std::string& id, const http::HttpRequest& request,
+                   http::HttpResponse* response);
+  void GetAudience(const Principal& who, const std::string& id, http::HttpResponse* response);
+  void ListAudiences(const Principal& who, http::HttpResponse* response);
+  // Adds every audience a campaign targets that does not exist (for its advertiser) to
+  // `problems`, with its pointer under `prefix`.
+  void CheckAudiences(const engine::Campaign& campaign, const std::string& prefix,
+                      std::vector<std::string>* problems) const;
 
   Catalog& catalog_;
   service::Bidder& bidder_;

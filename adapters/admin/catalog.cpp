@@ -14,6 +14,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/openrtb/json_writer.h"
 #include "engine/status_macros.h"
@@ -56,6 +57,15 @@ std::string PutRecord(const std::vector<const CampaignEntry*>& entries) {
     r.append(entries[i]->json);  // validated JSON, spliced in as a value
   }
   r.append("]}");
+  return r;
+}
+
+std::string AudienceRecord(const engine::Audience& a, std::string_view json) {
+  std::string r = "{\"op\":\"audience\",\"id\":\"";
+  openrtb::AppendJsonEscaped(a.id, &r);
+  r.append("\",\"advertiser\":\"");
+  openrtb::AppendJsonEscaped(a.advertiser, &r);
+  StrAppend(&r, "\",\"segment\":", a.segment, ",\"definition\":", json, "}");
   return r;
 }
 
@@ -132,6 +142,7 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::strin
                                    ABSL_NO_THREAD_SAFETY_ANALYSIS { return raw->Replay(record); },
                                &stats));
   catalog->changes_from_ = catalog->version_;  // the change log starts after the replay
+  catalog->RebuildRegistry();
   // Compact when the journal holds far more records than live state.
   const size_t live = catalog->campaigns_.size() / kCampaignsPerCompactedRecord + 1 +
                       catalog->token_hash_by_advertiser_.size();
@@ -154,6 +165,7 @@ absl::Status Catalog::Replay(std::string_view record) {
     }
     advertiser_by_token_hash_[std::string(hash)] = std::string(id);
     token_hash_by_advertiser_[std::string(id)] = std::string(hash);
+    RebuildRegistry();
   } else if (op == "put") {
     simdjson::dom::array array;
     if (doc["campaigns"].get(array)) return absl::DataLossError("bad put record");
@@ -168,6 +180,25 @@ absl::Status Catalog::Replay(std::string_view record) {
       campaigns_[id] = CampaignEntry{std::make_shared<const engine::Campaign>(*std::move(campaign)),
                                      std::move(json)};
     }
+  } else if (op == "audience") {
+    std::string_view id, advertiser;
+    int64_t segment = 0;
+    simdjson::dom::element definition;
+    if (doc["id"].get(id) || doc["advertiser"].get(advertiser) || doc["segment"].get(segment) ||
+        doc["definition"].get(definition) || segment <= 0 || segment > engine::kMaxSegmentId) {
+      return absl::DataLossError("bad audience record");
+    }
+    std::string json = simdjson::minify(definition);
+    absl::StatusOr<engine::Audience> audience =
+        campaigns::ParseAudience(json, std::string(id), std::string(advertiser));
+    if (!audience.ok()) {
+      return absl::DataLossError(
+          StrCat("stored audience no longer valid: ", View(audience.status().message())));
+    }
+    audience->segment = static_cast<engine::SegmentId>(segment);
+    next_segment_ = std::max(next_segment_, audience->segment + 1);
+    audiences_[audience->QualifiedName()] = StoredAudience{*std::move(audience), std::move(json)};
+    RebuildRegistry();
   } else if (op == "delete") {
     std::string_view id;
     if (doc["id"].get(id)) return absl::DataLossError("bad delete record");
@@ -183,6 +214,9 @@ absl::Status Catalog::Compact() {
   std::vector<std::string> records;
   for (const auto& [id, hash] : token_hash_by_advertiser_) {
     records.push_back(AdvertiserRecord(id, hash));
+  }
+  for (const auto& [name, stored] : audiences_) {
+    records.push_back(AudienceRecord(stored.audience, stored.json));
   }
   std::vector<const CampaignEntry*> chunk;
   for (const auto& [id, entry] : campaigns_) {
@@ -230,6 +264,7 @@ absl::StatusOr<std::string> Catalog::CreateAdvertiser(const std::string& id) {
   advertiser_by_token_hash_[hash] = id;
   token_hash_by_advertiser_[id] = hash;
   ++version_;
+  RebuildRegistry();
   return token;
 }
 
@@ -308,6 +343,78 @@ std::vector<CampaignEntry> Catalog::ListCampaigns(const Principal& principal,
     if (principal.Owns(it->second.campaign->advertiser)) out.push_back(it->second);
   }
   return out;
+}
+
+void Catalog::RebuildRegistry() {
+  auto registry = std::make_shared<engine::AudienceRegistry>();
+  registry->names.resize(next_segment_);
+  for (const auto& [name, stored] : audiences_) {
+    registry->names[stored.audience.segment] = name;
+    if (stored.audience.kind == engine::AudienceKind::kPixel) {
+      registry->pixel_audiences[stored.audience.advertiser].push_back(stored.audience);
+    }
+  }
+  for (const auto& [advertiser, hash] : token_hash_by_advertiser_) {
+    registry->advertisers.insert(advertiser);
+  }
+  registry_ = std::move(registry);
+}
+
+absl::StatusOr<engine::Audience> Catalog::PutAudience(const Principal& principal,
+                                                      engine::Audience audience,
+                                                      const std::string& json) {
+  if (principal.admin) {
+    return absl::PermissionDeniedError("audiences belong to advertisers: use their token");
+  }
+  audience.advertiser = principal.advertiser;
+  absl::MutexLock lock(&mu_);
+  auto existing = audiences_.find(audience.QualifiedName());
+  if (existing != audiences_.end()) {
+    audience.segment = existing->second.audience.segment;
+  } else {
+    if (next_segment_ > engine::kMaxSegmentId) {
+      return absl::ResourceExhaustedError("no segment ids left");
+    }
+    audience.segment = next_segment_;
+  }
+  VETRINA_RETURN_IF_ERROR(journal_->Append(AudienceRecord(audience, json)));
+  if (existing == audiences_.end()) ++next_segment_;
+  audiences_[audience.QualifiedName()] = StoredAudience{audience, json};
+  ++version_;
+  RebuildRegistry();
+  return audience;
+}
+
+std::optional<engine::Audience> Catalog::GetAudience(const Principal& principal,
+                                                     const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = audiences_.find(principal.advertiser + "/" + id);
+  if (principal.admin || it == audiences_.end()) return std::nullopt;
+  return it->second.audience;
+}
+
+std::vector<engine::Audience> Catalog::ListAudiences(const Principal& principal) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<engine::Audience> out;
+  for (const auto& [name, stored] : audiences_) {
+    if (principal.Owns(stored.audience.advertiser)) out.push_back(stored.audience);
+  }
+  return out;
+}
+
+bool Catalog::AudienceExists(const std::string& qualified) const {
+  absl::MutexLock lock(&mu_);
+  return audiences_.contains(qualified);
+}
+
+bool Catalog::AdvertiserExists(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  return token_hash_by_advertiser_.contains(id);
+}
+
+std::shared_ptr<const engine::AudienceRegistry> Catalog::registry() const {
+  absl::MutexLock lock(&mu_);
+  return registry_;
 }
 
 void Catalog::RecordChange(const std::string& id) {

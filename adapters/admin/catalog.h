@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/storage/journal.h"
+#include "engine/audience.h"
 #include "engine/campaign_snapshot.h"
 #include "engine/sha256.h"
 
@@ -84,6 +85,19 @@ class Catalog {
   std::vector<CampaignEntry> ListCampaigns(const Principal& principal, const std::string& after,
                                            size_t limit) const;
 
+  // Creates or replaces one of the principal's audiences (advertiser tokens only), keeping its
+  // segment id across replacements. `json` is the definition as uploaded.
+  absl::StatusOr<engine::Audience> PutAudience(const Principal& principal, engine::Audience audience,
+                                               const std::string& json);
+  std::optional<engine::Audience> GetAudience(const Principal& principal,
+                                              const std::string& id) const;
+  std::vector<engine::Audience> ListAudiences(const Principal& principal) const;
+  // Whether `qualified` ("advertiser/id") names an existing audience.
+  bool AudienceExists(const std::string& qualified) const;
+  bool AdvertiserExists(const std::string& id) const;
+  // The registry the bid and pixel paths read, rebuilt on every audience change.
+  std::shared_ptr<const engine::AudienceRegistry> registry() const;
+
   // Every campaign, in id order, for publishing.
   std::vector<engine::CampaignPtr> AllCampaigns(uint64_t* version = nullptr) const;
 
@@ -121,6 +135,15 @@ class Catalog {
   absl::flat_hash_map<std::string, std::string> advertiser_by_token_hash_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> token_hash_by_advertiser_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  struct StoredAudience {
+    engine::Audience audience;
+    std::string json;
+  };
+  std::map<std::string, StoredAudience> audiences_ ABSL_GUARDED_BY(mu_);  // by "advertiser/id"
+  engine::SegmentId next_segment_ ABSL_GUARDED_BY(mu_) = 1;
+  std::shared_ptr<const engine::AudienceRegistry> registry_ ABSL_GUARDED_BY(mu_);
+  void RebuildRegistry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // (version, campaign id) of recent campaign changes; bounded, oldest dropped first.
   std::deque<std::pair<uint64_t, std::string>> changes_ ABSL_GUARDED_BY(mu_);
   uint64_t changes_from_ ABSL_GUARDED_BY(mu_) = 0;  // changes after this version are all kept

@@ -13,6 +13,9 @@ class AdminHandler final : public http::Handler {
   explicit AdminHandler(Bidder& bidder, http::HandlerPtr api = nullptr)
       : bidder_(bidder), api_(std::move(api)) {}
   void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
+  std::unique_ptr<http::BodyStream> OpenStream(const http::HttpRequest& head) override {
+    return api_ != nullptr && head.path.substr(0, 4) == "/v1/" ? api_->OpenStream(head) : nullptr;
+  }
 
  private:
   Bidder& bidder_;

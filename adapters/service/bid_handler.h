@@ -24,6 +24,9 @@ class BidHandler final : public http::Handler {
 
  private:
   void HandleBid(const http::HttpRequest& request, http::HttpResponse* response);
+  void HandlePixel(const http::HttpRequest& request, http::HttpResponse* response);
+  // The user's audience segment names, sorted, into segment_names_; false without a store.
+  bool LookUpSegments(const engine::EpochDomain::ReadGuard& guard);
   std::string NextResponseId();
 
   Bidder& bidder_;
@@ -32,6 +35,9 @@ class BidHandler final : public http::Handler {
   openrtb::BidRequestParser parser_;
   engine::BidRequest bid_request_;  // reused across requests
   engine::CampaignSet::Scratch scratch_;
+  std::vector<engine::AudienceKey> user_keys_;
+  std::vector<std::vector<engine::SegmentId>> user_segments_;
+  std::vector<std::string> segment_names_;
   uint64_t sequence_ = 0;
   const std::string id_prefix_;  // distinct per process start and worker
 };

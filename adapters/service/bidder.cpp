@@ -5,7 +5,13 @@ namespace vetrina::service {
 Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
     : clock_(clock),
       options_(std::move(options)),
-      campaigns_(epoch_, std::make_unique<engine::CampaignSet>()) {}
+      campaigns_(epoch_, std::make_unique<engine::CampaignSet>()),
+      registry_(epoch_, std::make_unique<RegistryRef>(
+                            RegistryRef{std::make_shared<engine::AudienceRegistry>()})) {}
+
+void Bidder::PublishAudienceRegistry(std::shared_ptr<const engine::AudienceRegistry> registry) {
+  registry_.Publish(std::make_unique<RegistryRef>(RegistryRef{std::move(registry)}));
+}
 
 void Bidder::Publish(std::unique_ptr<const engine::CampaignSet> campaigns) {
   campaigns_.Publish(std::move(campaigns));

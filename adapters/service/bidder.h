@@ -14,10 +14,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/audiences/membership_writer.h"
 #include "adapters/http/server.h"
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/metrics.h"
 #include "engine/campaign.h"
+#include "engine/audience.h"
 #include "engine/campaign_set.h"
 #include "engine/clock.h"
 #include "engine/epoch.h"
@@ -52,12 +54,29 @@ class Bidder {
   engine::EpochDomain& epoch() { return epoch_; }
   const engine::SnapshotCell<engine::CampaignSet>& campaigns() const { return campaigns_; }
 
+  // Audiences: the store lookups read, the writer pixel events go to, and the registry of
+  // segment names and pixel rules. Set before serving; the registry is republished on change.
+  void SetAudiences(const engine::AudienceStore* store, audiences::MembershipWriter* writer) {
+    audience_store_ = store;
+    membership_writer_ = writer;
+  }
+  const engine::AudienceStore* audience_store() const { return audience_store_; }
+  audiences::MembershipWriter* membership_writer() const { return membership_writer_; }
+  void PublishAudienceRegistry(std::shared_ptr<const engine::AudienceRegistry> registry);
+  struct RegistryRef {
+    std::shared_ptr<const engine::AudienceRegistry> registry;
+  };
+  const engine::SnapshotCell<RegistryRef>& audience_registry() const { return registry_; }
+
  private:
   const engine::Clock& clock_;
   const BidderOptions options_;
   Metrics metrics_;
   engine::EpochDomain epoch_;
   engine::SnapshotCell<engine::CampaignSet> campaigns_;
+  engine::SnapshotCell<RegistryRef> registry_;
+  const engine::AudienceStore* audience_store_ = nullptr;
+  audiences::MembershipWriter* membership_writer_ = nullptr;
   std::atomic<bool> ready_{false};
   mutable absl::Mutex listeners_mu_;
   std::vector<std::pair<std::string, const http::ServerStats*>> listeners_

@@ -53,6 +53,10 @@ void Metrics::CountNoBid(engine::NoBidReason reason) {
   no_bids_[static_cast<size_t>(reason)].fetch_add(1, kRelaxed);
 }
 
+void Metrics::CountPixel(PixelResult result) {
+  pixels_[static_cast<size_t>(result)].fetch_add(1, kRelaxed);
+}
+
 void Metrics::ObserveBidLatency(absl::Duration latency) {
   const int64_t ns = absl::ToInt64Nanoseconds(latency);
   size_t bucket = 0;
@@ -105,6 +109,15 @@ std::string Metrics::Render(
   out.append("vetrina_bid_latency_seconds_sum ");
   AppendSeconds(static_cast<int64_t>(latency_sum_ns_.load(kRelaxed) / 1000), &out);
   StrAppend(&out, "\nvetrina_bid_latency_seconds_count ", latency_count_.load(kRelaxed), "\n");
+
+  out.append("# HELP vetrina_pixel_events_total Pixel events by outcome; only accepted ones count.\n");
+  out.append("# TYPE vetrina_pixel_events_total counter\n");
+  static constexpr std::string_view kPixelResults[] = {"accepted", "malformed",
+                                                       "unknown_advertiser", "dropped"};
+  for (size_t i = 0; i < pixels_.size(); ++i) {
+    StrAppend(&out, "vetrina_pixel_events_total{result=\"", kPixelResults[i], "\"} ",
+              pixels_[i].load(kRelaxed), "\n");
+  }
 
   struct Gauge {
     std::string_view name;

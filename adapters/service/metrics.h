@@ -22,7 +22,7 @@
 
 namespace vetrina::service {
 
-enum class Endpoint : uint8_t { kBid, kHealthz, kReadyz, kMetrics, kAdminApi, kOther, kCount };
+enum class Endpoint : uint8_t { kBid, kPixel, kHealthz, kReadyz, kMetrics, kAdminApi, kOther, kCount };
 std::string_view EndpointName(Endpoint endpoint);
 
 class Metrics {
@@ -35,6 +35,8 @@ class Metrics {
   void CountBid(int bids);
   void CountNoBid(engine::NoBidReason reason);
   void ObserveBidLatency(absl::Duration latency);
+  enum class PixelResult : uint8_t { kAccepted, kMalformed, kUnknownAdvertiser, kDropped, kCount };
+  void CountPixel(PixelResult result);
 
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
@@ -53,6 +55,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(engine::NoBidReason::kCount)> no_bids_{};
   std::array<std::atomic<uint64_t>, kLatencyBucketsUs.size() + 1> latency_buckets_{};
   std::atomic<uint64_t> latency_count_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(PixelResult::kCount)> pixels_{};
   std::atomic<uint64_t> latency_sum_ns_{0};
 };
 

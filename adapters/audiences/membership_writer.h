@@ -1,0 +1,81 @@
+// The one writer of the audience store. Pixel events and uploads queue membership updates here;
+// a thread takes everything queued, appends it to <data-dir>/audiences.journal with fdatasync,
+// then applies it to the store. An upload waits for its ticket (acknowledged only once durable);
+// the pixel path never waits and drops, counted, when the queue is full. On open the journal is
+// replayed into the store and, when it has grown, compacted to the live memberships.
+//
+//   absl::StatusOr<MembershipWriterPtr> writer = MembershipWriter::Open(dir, store, clock);
+//   uint64_t ticket = (*writer)->Submit(std::move(updates));
+//   VETRINA_RETURN_IF_ERROR((*writer)->WaitDurable(ticket));
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "adapters/storage/journal.h"
+#include "engine/audience_store.h"
+#include "engine/clock.h"
+
+namespace vetrina::audiences {
+
+engine::Day Today(const engine::Clock& clock);
+
+class MembershipWriter;
+using MembershipWriterPtr = std::unique_ptr<MembershipWriter>;
+
+// Thread-safe.
+class MembershipWriter {
+ public:
+  static constexpr size_t kMaxQueued = 2'000'000;  // updates
+
+  static absl::StatusOr<MembershipWriterPtr> Open(const std::string& data_dir,
+                                                  engine::AudienceStore& store,
+                                                  const engine::Clock& clock);
+  ~MembershipWriter();  // writes what is queued, then stops
+
+  void Start();
+  // Queues updates, waiting while the queue is full. Returns the ticket to wait for.
+  uint64_t Submit(std::vector<engine::AudienceUpdate> updates);
+  // Queues updates unless the queue is full; false (and nothing queued) when it is.
+  bool TrySubmit(std::vector<engine::AudienceUpdate> updates);
+  // Returns once every update up to `ticket` is on disk and in the store, or the journal failed.
+  absl::Status WaitDurable(uint64_t ticket);
+
+  size_t replayed() const { return replayed_; }
+  uint64_t applied() const { return applied_.load(); }
+
+ private:
+  MembershipWriter(engine::AudienceStore& store, const engine::Clock& clock)
+      : store_(store), clock_(clock) {}
+  void Run();
+  uint64_t Enqueue(std::vector<engine::AudienceUpdate>& updates)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  engine::AudienceStore& store_;
+  const engine::Clock& clock_;
+  storage::JournalPtr journal_;
+  size_t replayed_ = 0;
+  std::atomic<uint64_t> applied_{0};
+
+  absl::Mutex mu_;
+  std::vector<engine::AudienceUpdate> queue_ ABSL_GUARDED_BY(mu_);
+  uint64_t queued_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t durable_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// Binary journal records: 25 bytes per update (key hi, key lo, segment, expires: little-endian;
+// then 1 for removal, 0 for addition).
+std::string EncodeUpdates(const std::vector<engine::AudienceUpdate>& updates);
+absl::Status DecodeUpdates(std::string_view record, std::vector<engine::AudienceUpdate>* out);
+
+}  // namespace vetrina::audiences

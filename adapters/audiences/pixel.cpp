@@ -1,0 +1,97 @@
+#include "adapters/audiences/pixel.h"
+
+#include "adapters/campaigns/audience_json.h"
+#include "adapters/campaigns/campaign_json.h"
+
+namespace vetrina::audiences {
+namespace {
+
+constexpr size_t kMaxParams = 32;
+constexpr size_t kMaxValue = 256;
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> UrlDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = Hex(text[i + 1]), low = Hex(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query) {
+  PixelHit hit;
+  size_t params = 0;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (++params > kMaxParams) return absl::InvalidArgumentError("too many parameters");
+    const size_t eq = pair.find('=');
+    std::optional<std::string> key = UrlDecode(pair.substr(0, eq));
+    std::optional<std::string> value =
+        UrlDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value || value->size() > kMaxValue) {
+      return absl::InvalidArgumentError("malformed parameter");
+    }
+    if (*key == "a") {
+      hit.event.advertiser = *value;
+    } else if (*key == "e") {
+      hit.event.event = *value;
+    } else if (*key == "ifa" || *key == "uid") {
+      if (std::optional<engine::AudienceKey> k = engine::KeyForId(*value)) hit.keys.push_back(*k);
+    } else if (key->size() > 2 && key->compare(0, 2, "p.") == 0) {
+      hit.event.params.emplace_back(key->substr(2), *value);
+    }
+  }
+  if (!campaigns::IsValidId(hit.event.advertiser)) {
+    return absl::InvalidArgumentError("bad advertiser");
+  }
+  if (!campaigns::IsValidEventName(hit.event.event)) return absl::InvalidArgumentError("bad event");
+  if (hit.keys.empty()) return absl::InvalidArgumentError("no user id");
+  return hit;
+}
+
+std::vector<engine::AudienceUpdate> PixelUpdates(const engine::AudienceRegistry& registry,
+                                                 const PixelHit& hit, engine::Day today) {
+  std::vector<engine::AudienceUpdate> updates;
+  auto it = registry.pixel_audiences.find(hit.event.advertiser);
+  if (it == registry.pixel_audiences.end()) return updates;
+  for (const engine::Audience& audience : it->second) {
+    const bool excludes = engine::RuleExcludes(audience.rule, hit.event);
+    if (!excludes && !engine::RuleMatches(audience.rule, hit.event)) continue;
+    for (const engine::AudienceKey& key : hit.keys) {
+      updates.push_back({key, audience.segment, today + audience.MembershipDays(), excludes});
+    }
+  }
+  return updates;
+}
+
+std::string_view PixelGif() {
+  static constexpr unsigned char kGif[] = {
+      0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+      0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+      0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+  return {reinterpret_cast<const char*>(kGif), sizeof(kGif)};
+}
+
+}  // namespace vetrina::audiences

@@ -1,0 +1,36 @@
+// The tracking pixel: GET /px?a=ADVERTISER&e=EVENT&ifa=...&uid=...&p.KEY=VALUE. Parsing the
+// query, and turning an event into membership updates by the advertiser's pixel audience rules.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/audience.h"
+#include "engine/audience_key.h"
+
+namespace vetrina::audiences {
+
+struct PixelHit {
+  engine::PixelEvent event;
+  std::vector<engine::AudienceKey> keys;  // from ifa and uid; zero IFAs are left out
+};
+
+// InvalidArgument for a malformed query (missing or bad advertiser or event, no user id,
+// too many parameters).
+absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query);
+
+// The updates an event makes: removals for audiences it excludes from, additions (lasting the
+// audience's membership days from `today`) for audiences whose rule it matches.
+std::vector<engine::AudienceUpdate> PixelUpdates(const engine::AudienceRegistry& registry,
+                                                 const PixelHit& hit, engine::Day today);
+
+// %XX and '+' decoding; nullopt for a broken escape.
+std::optional<std::string> UrlDecode(std::string_view text);
+
+// A transparent 1x1 GIF.
+std::string_view PixelGif();
+
+}  // namespace vetrina::audiences
