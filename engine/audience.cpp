@@ -33,11 +33,16 @@ bool Holds(const PixelCondition& c, const PixelEvent& event) {
   const std::optional<double> n = Number(*value);
   if (!n) return false;
   switch (c.op) {
-    case PixelCondition::Op::kGe: return *n >= c.number;
-    case PixelCondition::Op::kGt: return *n > c.number;
-    case PixelCondition::Op::kLe: return *n <= c.number;
-    case PixelCondition::Op::kLt: return *n < c.number;
-    default: return false;
+    case PixelCondition::Op::kGe:
+      return *n >= c.number;
+    case PixelCondition::Op::kGt:
+      return *n > c.number;
+    case PixelCondition::Op::kLe:
+      return *n <= c.number;
+    case PixelCondition::Op::kLt:
+      return *n < c.number;
+    default:
+      return false;
   }
 }
 

@@ -177,14 +177,18 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
       return true;
     }
     if (!campaigns::IsValidId(id)) {
-      service::SetError(400, "audience id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-                        response);
+      service::SetError(400, "audience id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
       return true;
     }
     switch (m) {
-      case http::Method::kPut: PutAudience(*who, id, request, response); break;
-      case http::Method::kGet: GetAudience(*who, id, response); break;
-      default: method_not_allowed("GET, PUT");
+      case http::Method::kPut:
+        PutAudience(*who, id, request, response);
+        break;
+      case http::Method::kGet:
+        GetAudience(*who, id, response);
+        break;
+      default:
+        method_not_allowed("GET, PUT");
     }
   } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
     const std::string id(path.substr(kCampaignsPrefix.size()));
@@ -356,9 +360,9 @@ void AdminApi::Batch(const Principal& who, const http::HttpRequest& request,
 void AdminApi::CheckAudiences(const engine::Campaign& campaign, const std::string& prefix,
                               std::vector<std::string>* problems) const {
   const engine::AudienceRule& rule = campaign.targeting.audiences;
-  for (const auto& [list_name, list] : {std::pair{"any_of", &rule.any_of},
-                                        std::pair{"all_of", &rule.all_of},
-                                        std::pair{"exclude", &rule.exclude}}) {
+  for (const auto& [list_name, list] :
+       {std::pair{"any_of", &rule.any_of}, std::pair{"all_of", &rule.all_of},
+        std::pair{"exclude", &rule.exclude}}) {
     for (size_t i = 0; i < list->size(); ++i) {
       if (!catalog_.AudienceExists((*list)[i])) {
         problems->push_back(StrCat(prefix, "/targeting/audiences/", list_name, "/", i,
@@ -378,7 +382,8 @@ void AdminApi::PutAudience(const Principal& who, const std::string& id,
       campaigns::ParseAudience(request.body, id, who.advertiser, &found);
   if (!audience.ok()) {
     std::vector<std::string> problems;
-    for (const campaigns::Problem& p : found) problems.push_back(StrCat(p.pointer, ": ", p.message));
+    for (const campaigns::Problem& p : found)
+      problems.push_back(StrCat(p.pointer, ": ", p.message));
     return SetProblems("invalid audience", problems, response);
   }
   const bool existed = catalog_.GetAudience(who, id).has_value();
@@ -415,7 +420,8 @@ void AdminApi::ListAudiences(const Principal& who, http::HttpResponse* response)
 
 std::unique_ptr<http::BodyStream> AdminApi::OpenStream(const http::HttpRequest& head) {
   const std::string_view path = head.path;
-  if (path.substr(0, kAudiencesPrefix.size()) != kAudiencesPrefix || path.size() <= kMembersSuffix.size() ||
+  if (path.substr(0, kAudiencesPrefix.size()) != kAudiencesPrefix ||
+      path.size() <= kMembersSuffix.size() ||
       path.substr(path.size() - kMembersSuffix.size()) != kMembersSuffix) {
     return nullptr;
   }

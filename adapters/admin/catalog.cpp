@@ -197,7 +197,8 @@ absl::Status Catalog::Replay(std::string_view record) {
     }
     audience->segment = static_cast<engine::SegmentId>(segment);
     next_segment_ = std::max(next_segment_, audience->segment + 1);
-    audiences_[audience->QualifiedName()] = StoredAudience{*std::move(audience), std::move(json)};
+    const std::string name = audience->QualifiedName();  // before the move below
+    audiences_[name] = StoredAudience{*std::move(audience), std::move(json)};
     RebuildRegistry();
   } else if (op == "delete") {
     std::string_view id;

@@ -87,8 +87,8 @@ class Catalog {
 
   // Creates or replaces one of the principal's audiences (advertiser tokens only), keeping its
   // segment id across replacements. `json` is the definition as uploaded.
-  absl::StatusOr<engine::Audience> PutAudience(const Principal& principal, engine::Audience audience,
-                                               const std::string& json);
+  absl::StatusOr<engine::Audience> PutAudience(const Principal& principal,
+                                               engine::Audience audience, const std::string& json);
   std::optional<engine::Audience> GetAudience(const Principal& principal,
                                               const std::string& id) const;
   std::vector<engine::Audience> ListAudiences(const Principal& principal) const;

@@ -35,7 +35,7 @@ class MembersUpload final : public http::BodyStream {
   const engine::SegmentId segment_;
   const engine::Day expires_;
   const bool remove_;
-  std::string partial_;        // a line split across chunks
+  std::string partial_;         // a line split across chunks
   bool skipping_long_ = false;  // inside a line longer than kMaxLine
   std::vector<engine::AudienceUpdate> batch_;
   uint64_t last_ticket_ = 0;

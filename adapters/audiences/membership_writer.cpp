@@ -14,7 +14,8 @@ constexpr size_t kCompactedChunk = 500'000;  // memberships per record when comp
 template <typename T>
 void Put(std::string* out, T v) {
   char bytes[sizeof(T)];
-  for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
+  for (size_t i = 0; i < sizeof(T); ++i)
+    bytes[i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
   out->append(bytes, sizeof(T));
 }
 
@@ -63,8 +64,8 @@ absl::Status DecodeUpdates(std::string_view record, std::vector<engine::Audience
 }
 
 absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& data_dir,
-                                                            engine::AudienceStore& store,
-                                                            const engine::Clock& clock) {
+                                                           engine::AudienceStore& store,
+                                                           const engine::Clock& clock) {
   MembershipWriterPtr writer(new MembershipWriter(store, clock));
   const engine::Day today = Today(clock);
   std::vector<engine::AudienceUpdate> pending;
@@ -73,30 +74,29 @@ absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& da
     store.Apply(std::move(pending), today);
     pending.clear();
   };
-  VETRINA_ASSIGN_OR_RETURN(
-      writer->journal_,
-      storage::Journal::Open(
-          data_dir + "/audiences.journal",
-          [&](std::string_view record) {
-            VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &pending));
-            writer->replayed_ += record.size() / kRecordBytes;
-            if (pending.size() >= 1'000'000) flush();
-            return absl::OkStatus();
-          },
-          &stats));
+  VETRINA_ASSIGN_OR_RETURN(writer->journal_,
+                           storage::Journal::Open(
+                               data_dir + "/audiences.journal",
+                               [&](std::string_view record) {
+                                 VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &pending));
+                                 writer->replayed_ += record.size() / kRecordBytes;
+                                 if (pending.size() >= 1'000'000) flush();
+                                 return absl::OkStatus();
+                               },
+                               &stats));
   flush();
   // Compact: the journal becomes the live memberships, a few large records.
   if (stats.records > 64 && writer->replayed_ > 2 * store.memberships()) {
     std::vector<std::string> records;
     std::vector<engine::AudienceUpdate> chunk;
-    store.ForEachMembership(today, [&](const engine::AudienceKey& key, engine::SegmentId segment,
-                                       engine::Day expires) {
-      chunk.push_back({key, segment, expires, false});
-      if (chunk.size() == kCompactedChunk) {
-        records.push_back(EncodeUpdates(chunk));
-        chunk.clear();
-      }
-    });
+    store.ForEachMembership(
+        today, [&](const engine::AudienceKey& key, engine::SegmentId segment, engine::Day expires) {
+          chunk.push_back({key, segment, expires, false});
+          if (chunk.size() == kCompactedChunk) {
+            records.push_back(EncodeUpdates(chunk));
+            chunk.clear();
+          }
+        });
     if (!chunk.empty()) records.push_back(EncodeUpdates(chunk));
     VETRINA_RETURN_IF_ERROR(writer->journal_->Rewrite(records));
   }

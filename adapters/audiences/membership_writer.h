@@ -55,8 +55,7 @@ class MembershipWriter {
   MembershipWriter(engine::AudienceStore& store, const engine::Clock& clock)
       : store_(store), clock_(clock) {}
   void Run();
-  uint64_t Enqueue(std::vector<engine::AudienceUpdate>& updates)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t Enqueue(std::vector<engine::AudienceUpdate>& updates) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   engine::AudienceStore& store_;
   const engine::Clock& clock_;

@@ -38,8 +38,8 @@ bool ReadEventList(element e, const std::string& at, std::vector<std::string>* o
 
 bool IsValidEventName(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 
@@ -77,8 +77,8 @@ absl::StatusOr<engine::Audience> ParseAudience(std::string_view json, const std:
     element ttl_element;
     if (obj["ttl_days"].get(ttl_element) == simdjson::SUCCESS &&
         (ttl_element.get_int64().get(ttl) || ttl < 1 || ttl > engine::kMaxAudienceTtlDays)) {
-      problems.push_back(
-          {"/ttl_days", StrCat("must be an integer within [1, ", engine::kMaxAudienceTtlDays, "]")});
+      problems.push_back({"/ttl_days", StrCat("must be an integer within [1, ",
+                                              engine::kMaxAudienceTtlDays, "]")});
     }
     a.ttl_days = static_cast<int>(ttl);
     element rule_element;
@@ -113,9 +113,8 @@ absl::StatusOr<engine::Audience> ParseAudience(std::string_view json, const std:
         if (rule["recency_days"].get(e) == simdjson::SUCCESS) {
           int64_t days = 0;
           if (e.get_int64().get(days) || days < 1 || days > engine::kMaxAudienceTtlDays) {
-            problems.push_back({"/rule/recency_days",
-                                StrCat("must be an integer within [1, ",
-                                       engine::kMaxAudienceTtlDays, "]")});
+            problems.push_back({"/rule/recency_days", StrCat("must be an integer within [1, ",
+                                                             engine::kMaxAudienceTtlDays, "]")});
           }
           a.rule.recency_days = static_cast<int>(days);
         }
@@ -138,8 +137,8 @@ absl::StatusOr<engine::Audience> ParseAudience(std::string_view json, const std:
                 continue;
               }
               if (op == "in" || op == "=") {
-                cond.op = op == "in" ? engine::PixelCondition::Op::kIn
-                                     : engine::PixelCondition::Op::kEq;
+                cond.op =
+                    op == "in" ? engine::PixelCondition::Op::kIn : engine::PixelCondition::Op::kEq;
                 array values;
                 std::string_view single;
                 if (op == "in" && c["values"].get(values) == simdjson::SUCCESS) {
@@ -154,13 +153,12 @@ absl::StatusOr<engine::Audience> ParseAudience(std::string_view json, const std:
                 } else if (op == "=" && c["value"].get(single) == simdjson::SUCCESS) {
                   cond.values.emplace_back(single);
                 } else {
-                  problems.push_back(
-                      {at, op == "in" ? "\"in\" needs \"values\": [strings]"
-                                      : "\"=\" needs \"value\": string"});
+                  problems.push_back({at, op == "in" ? "\"in\" needs \"values\": [strings]"
+                                                     : "\"=\" needs \"value\": string"});
                 }
               } else if (op == ">=" || op == ">" || op == "<=" || op == "<") {
-                cond.op = op == ">="  ? engine::PixelCondition::Op::kGe
-                          : op == ">" ? engine::PixelCondition::Op::kGt
+                cond.op = op == ">="   ? engine::PixelCondition::Op::kGe
+                          : op == ">"  ? engine::PixelCondition::Op::kGt
                           : op == "<=" ? engine::PixelCondition::Op::kLe
                                        : engine::PixelCondition::Op::kLt;
                 if (c["value"].get(cond.number)) {

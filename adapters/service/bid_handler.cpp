@@ -71,8 +71,8 @@ bool BidHandler::LookUpSegments(const engine::EpochDomain::ReadGuard& guard) {
   segment_names_.clear();
   if (user_keys_.empty()) return false;
   if (user_segments_.size() < user_keys_.size()) user_segments_.resize(user_keys_.size());
-  store->LookupBatch(guard, user_keys_.data(), user_keys_.size(),
-                     audiences::Today(bidder_.clock()), user_segments_.data());
+  store->LookupBatch(guard, user_keys_.data(), user_keys_.size(), audiences::Today(bidder_.clock()),
+                     user_segments_.data());
   const engine::AudienceRegistry& registry = *bidder_.audience_registry().Get(guard).registry;
   for (size_t i = 0; i < user_keys_.size(); ++i) {
     for (engine::SegmentId s : user_segments_[i]) {
@@ -133,11 +133,11 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
   const bool known_user = LookUpSegments(guard);
-  const engine::AuctionResult result = engine::RunAuction(
-      bid_request_, campaigns,
-      engine::AuctionContext{.now = bidder_.clock().Now(),
-                             .segments = known_user ? &segment_names_ : nullptr,
-                             .scratch = &scratch_});
+  const engine::AuctionResult result =
+      engine::RunAuction(bid_request_, campaigns,
+                         engine::AuctionContext{.now = bidder_.clock().Now(),
+                                                .segments = known_user ? &segment_names_ : nullptr,
+                                                .scratch = &scratch_});
   if (result.bids.empty()) {
     response->status = 204;
     bidder_.metrics().CountNoBid(result.RequestReason());

@@ -110,7 +110,8 @@ std::string Metrics::Render(
   AppendSeconds(static_cast<int64_t>(latency_sum_ns_.load(kRelaxed) / 1000), &out);
   StrAppend(&out, "\nvetrina_bid_latency_seconds_count ", latency_count_.load(kRelaxed), "\n");
 
-  out.append("# HELP vetrina_pixel_events_total Pixel events by outcome; only accepted ones count.\n");
+  out.append(
+      "# HELP vetrina_pixel_events_total Pixel events by outcome; only accepted ones count.\n");
   out.append("# TYPE vetrina_pixel_events_total counter\n");
   static constexpr std::string_view kPixelResults[] = {"accepted", "malformed",
                                                        "unknown_advertiser", "dropped"};

@@ -22,7 +22,16 @@
 
 namespace vetrina::service {
 
-enum class Endpoint : uint8_t { kBid, kPixel, kHealthz, kReadyz, kMetrics, kAdminApi, kOther, kCount };
+enum class Endpoint : uint8_t {
+  kBid,
+  kPixel,
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kAdminApi,
+  kOther,
+  kCount
+};
 std::string_view EndpointName(Endpoint endpoint);
 
 class Metrics {
