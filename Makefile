@@ -51,4 +51,6 @@ bench: build
 	@scripts/install-deps --bench
 	$(BUILD_DIR)/perf/bid_path_benchmark
 	$(BUILD_DIR)/perf/index_benchmark
+	$(BUILD_DIR)/perf/audience_benchmark
 	python3 perf/churn_bench.py --campaigns 100000 --rate 100 --duration 10
+	python3 perf/audience_bench.py --ids 10000000

@@ -166,14 +166,18 @@ class AudiencesTest(unittest.TestCase):
 
     def test_zz_memberships_survive_kill_9(self):
         ifa = "DDDDDDDD-0000-4000-8000-000000000004"
+        from_pixel = "EEEEEEEE-0000-4000-8000-000000000005"
         self.assertEqual(upload(self.port, self.shop, "crm", [ifa])[0], 200)
+        pixel(self.public, f"a=shop&e=add_to_cart&ifa={from_pixel}&p.value=99")
         self.wait_for_bid(ifa, 200)
+        self.wait_for_bid(from_pixel, 200)  # visible means durable: the writer journals first
         data_dir = self.server.data_dir
         self.server.stop(signal.SIGKILL)
         AudiencesTest.server = VetrinaProcess(BINARY, CAMPAIGNS_DIR, data_dir=data_dir)
         self.start()
         AudiencesTest.port, AudiencesTest.public = self.port, self.public
         self.wait_for_bid(ifa, 200, within=2.0)
+        self.wait_for_bid(from_pixel, 200, within=2.0)
 
 
 if __name__ == "__main__":
