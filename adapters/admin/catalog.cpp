@@ -146,6 +146,7 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::strin
   // Compact when the journal holds far more records than live state.
   const size_t live = catalog->campaigns_.size() / kCampaignsPerCompactedRecord + 1 +
                       catalog->token_hash_by_advertiser_.size();
+  catalog->live_bytes_ = catalog->journal_->size_bytes();
   if (stats.records > 2 * live + 64) VETRINA_RETURN_IF_ERROR(catalog->Compact());
   return catalog;
 }
@@ -211,6 +212,14 @@ absl::Status Catalog::Replay(std::string_view record) {
   return absl::OkStatus();
 }
 
+absl::Status Catalog::MaybeCompact() {
+  // Campaign edits append whole campaigns: without this a busy catalog grows without bound.
+  constexpr size_t kMinBytes = size_t{64} << 20;
+  const size_t size = journal_->size_bytes();
+  if (size < kMinBytes || size < 4 * live_bytes_) return absl::OkStatus();
+  return Compact();
+}
+
 absl::Status Catalog::Compact() {
   std::vector<std::string> records;
   for (const auto& [id, hash] : token_hash_by_advertiser_) {
@@ -228,7 +237,9 @@ absl::Status Catalog::Compact() {
     }
   }
   if (!chunk.empty()) records.push_back(PutRecord(chunk));
-  return journal_->Rewrite(records);
+  VETRINA_RETURN_IF_ERROR(journal_->Rewrite(records));
+  live_bytes_ = journal_->size_bytes();
+  return absl::OkStatus();
 }
 
 std::optional<Principal> Catalog::Authenticate(std::string_view authorization) const {
@@ -309,6 +320,8 @@ absl::Status Catalog::PutCampaigns(const Principal& principal, std::vector<Campa
     RecordChange(id);
   }
   if (created != nullptr) *created = new_ones;
+  // The change is durable already; a failed compaction leaves the longer journal in place.
+  (void)MaybeCompact();
   return absl::OkStatus();
 }
 

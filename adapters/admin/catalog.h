@@ -122,6 +122,9 @@ class Catalog {
 
   absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Compacts once the journal is much larger than the live state (after a change).
+  absl::Status MaybeCompact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // journal bytes of the last compaction
   absl::Status CheckPutLocked(const Principal& principal,
                               const std::vector<CampaignEntry>& entries) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);

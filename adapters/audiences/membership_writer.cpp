@@ -1,5 +1,6 @@
 #include "adapters/audiences/membership_writer.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include "engine/status_macros.h"
@@ -65,8 +66,9 @@ absl::Status DecodeUpdates(std::string_view record, std::vector<engine::Audience
 
 absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& data_dir,
                                                            engine::AudienceStore& store,
-                                                           const engine::Clock& clock) {
-  MembershipWriterPtr writer(new MembershipWriter(store, clock));
+                                                           const engine::Clock& clock,
+                                                           size_t compact_after_bytes) {
+  MembershipWriterPtr writer(new MembershipWriter(store, clock, compact_after_bytes));
   const engine::Day today = Today(clock);
   std::vector<engine::AudienceUpdate> pending;
   storage::JournalStats stats;
@@ -85,22 +87,35 @@ absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& da
                                },
                                &stats));
   flush();
-  // Compact: the journal becomes the live memberships, a few large records.
   if (stats.records > 64 && writer->replayed_ > 2 * store.memberships()) {
-    std::vector<std::string> records;
-    std::vector<engine::AudienceUpdate> chunk;
-    store.ForEachMembership(
-        today, [&](const engine::AudienceKey& key, engine::SegmentId segment, engine::Day expires) {
-          chunk.push_back({key, segment, expires, false});
-          if (chunk.size() == kCompactedChunk) {
-            records.push_back(EncodeUpdates(chunk));
-            chunk.clear();
-          }
-        });
-    if (!chunk.empty()) records.push_back(EncodeUpdates(chunk));
-    VETRINA_RETURN_IF_ERROR(writer->journal_->Rewrite(records));
+    VETRINA_RETURN_IF_ERROR(writer->Compact(today));
   }
   return writer;
+}
+
+absl::Status MembershipWriter::Compact(engine::Day today) {
+  // The journal becomes the live memberships, in a few large records, atomically.
+  std::vector<std::string> records;
+  std::vector<engine::AudienceUpdate> chunk;
+  store_.ForEachMembership(
+      today, [&](const engine::AudienceKey& key, engine::SegmentId segment, engine::Day expires) {
+        chunk.push_back({key, segment, expires, false});
+        if (chunk.size() == kCompactedChunk) {
+          records.push_back(EncodeUpdates(chunk));
+          chunk.clear();
+        }
+      });
+  if (!chunk.empty()) records.push_back(EncodeUpdates(chunk));
+  ++compactions_;
+  return journal_->Rewrite(records);
+}
+
+absl::Status MembershipWriter::MaybeCompact() {
+  const size_t live_bytes = store_.memberships() * kRecordBytes;
+  if (journal_->size_bytes() < compact_after_bytes_ || journal_->size_bytes() < 4 * live_bytes) {
+    return absl::OkStatus();
+  }
+  return Compact(Today(clock_));
 }
 
 MembershipWriter::~MembershipWriter() {
@@ -165,6 +180,12 @@ void MembershipWriter::Run() {
     if (s.ok()) {
       applied_ += batch.size();
       store_.Apply(std::move(batch), Today(clock_));
+      // Only this thread writes the journal and the store, so nothing changes meanwhile. A
+      // failed compaction leaves the longer journal, still complete, in place.
+      if (absl::Status c = MaybeCompact(); !c.ok()) {
+        std::fprintf(stderr, "vetrina: audience journal compaction failed: %s\n",
+                     c.ToString().c_str());
+      }
     }
     absl::MutexLock lock(&mu_);
     if (!s.ok()) failure_ = s;

@@ -37,7 +37,8 @@ class MembershipWriter {
 
   static absl::StatusOr<MembershipWriterPtr> Open(const std::string& data_dir,
                                                   engine::AudienceStore& store,
-                                                  const engine::Clock& clock);
+                                                  const engine::Clock& clock,
+                                                  size_t compact_after_bytes = kCompactAfterBytes);
   ~MembershipWriter();  // writes what is queued, then stops
 
   void Start();
@@ -49,18 +50,27 @@ class MembershipWriter {
   absl::Status WaitDurable(uint64_t ticket);
 
   size_t replayed() const { return replayed_; }
+  size_t compactions() const { return compactions_.load(); }
   uint64_t applied() const { return applied_.load(); }
+  // Journal bytes past this, and past 4x the live memberships, trigger a compaction.
+  static constexpr size_t kCompactAfterBytes = size_t{256} << 20;
 
  private:
-  MembershipWriter(engine::AudienceStore& store, const engine::Clock& clock)
-      : store_(store), clock_(clock) {}
+  MembershipWriter(engine::AudienceStore& store, const engine::Clock& clock,
+                   size_t compact_after_bytes)
+      : store_(store), clock_(clock), compact_after_bytes_(compact_after_bytes) {}
   void Run();
+  // Rewrites the journal as the live memberships once it has grown well past them.
+  absl::Status MaybeCompact();
+  absl::Status Compact(engine::Day today);
   uint64_t Enqueue(std::vector<engine::AudienceUpdate>& updates) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   engine::AudienceStore& store_;
   const engine::Clock& clock_;
   storage::JournalPtr journal_;
   size_t replayed_ = 0;
+  std::atomic<size_t> compactions_{0};
+  const size_t compact_after_bytes_;
   std::atomic<uint64_t> applied_{0};
 
   absl::Mutex mu_;
