@@ -94,7 +94,8 @@ int Serve(const ServeConfig& config) {
   admin_options.name = "admin";
   admin_options.host = config.admin_listen.host;
   admin_options.port = config.admin_listen.port;
-  admin_options.threads = 1;
+  // Two threads: a long upload (which waits for its journal) leaves one for health and the API.
+  admin_options.threads = 2;
   admin_options.max_body_bytes = 16 * 1024 * 1024;  // campaign batches
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin_server =
       http::HttpServer::Bind(admin_options, clock);

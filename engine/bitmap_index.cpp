@@ -156,20 +156,29 @@ void BitmapIndex::ApplyDimension(const DimensionIndex& dim,
   uint64_t* o = out->words().data();
   const uint64_t* any = dim.any.words().data();
   const size_t n = out->words().size();
-  if (dense_include != nullptr && dense_exclude != nullptr) {
+  // Includes first (the fused pass, then the sparse ones put back), excludes last: an exclusion
+  // always wins over an inclusion of another of the request's values.
+  if (dense_include != nullptr) {
     const uint64_t* inc = dense_include->words().data();
-    const uint64_t* exc = dense_exclude->words().data();
-    for (size_t i = 0; i < n; ++i) o[i] &= (any[i] | inc[i]) & ~exc[i];
-  } else if (dense_include != nullptr) {
-    const uint64_t* inc = dense_include->words().data();
-    for (size_t i = 0; i < n; ++i) o[i] &= any[i] | inc[i];
-  } else if (dense_exclude != nullptr) {
+    if (dense_exclude != nullptr && s->saved.empty()) {
+      const uint64_t* exc = dense_exclude->words().data();
+      for (size_t i = 0; i < n; ++i) o[i] &= (any[i] | inc[i]) & ~exc[i];
+      dense_exclude = nullptr;
+    } else {
+      for (size_t i = 0; i < n; ++i) o[i] &= any[i] | inc[i];
+    }
+  } else if (dense_exclude != nullptr && s->saved.empty()) {
     const uint64_t* exc = dense_exclude->words().data();
     for (size_t i = 0; i < n; ++i) o[i] &= any[i] & ~exc[i];
+    dense_exclude = nullptr;
   } else {
     for (size_t i = 0; i < n; ++i) o[i] &= any[i];
   }
   for (uint32_t id : s->saved) out->Set(id);
+  if (dense_exclude != nullptr) {
+    const uint64_t* exc = dense_exclude->words().data();
+    for (size_t i = 0; i < n; ++i) o[i] &= ~exc[i];
+  }
   for (const Posting* p : s->sparse_excludes) {
     if (p->dense) {
       const uint64_t* exc = p->bits.words().data();

@@ -10,6 +10,7 @@ CampaignPublisher::CampaignPublisher(const Catalog& catalog, PublishFn publish,
 
 CampaignPublisher::~CampaignPublisher() {
   stop_ = true;
+  if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -58,7 +59,7 @@ void CampaignPublisher::Run() {
       PublishNow();
       // Coalesce: whatever arrives meanwhile goes into one later publish.
       const absl::Duration rest = options_.min_interval - (absl::Now() - started);
-      if (rest > absl::ZeroDuration()) catalog_.WaitForChange(UINT64_MAX, rest);
+      if (rest > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(rest);
     } else if (!delta_.empty() && absl::Now() - base_built_ > options_.rebase_after) {
       PublishNow();  // fold an old delta into a new base while idle
     }

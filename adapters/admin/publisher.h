@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "adapters/admin/catalog.h"
 #include "engine/campaign_set.h"
@@ -53,6 +54,7 @@ class CampaignPublisher {
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> rebases_{0};
   std::atomic<bool> stop_{false};
+  absl::Notification stopping_;
   std::thread thread_;
   // Owned by whichever thread publishes (the caller of PublishNow before Start, then the
   // background thread).

@@ -166,6 +166,13 @@ void MembershipWriter::Run() {
     uint64_t ticket = 0;
     {
       absl::MutexLock lock(&mu_);
+      if (!failure_.ok()) {
+        // Fail-stop: after a journal failure nothing more is applied (it could not be
+        // restored); waiters see the failure.
+        queue_.clear();
+        if (stop_) return;
+        durable_ticket_ = queued_ticket_;
+      }
       auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stop_; };
       mu_.AwaitWithTimeout(absl::Condition(&work), absl::Milliseconds(100));
       if (queue_.empty()) {

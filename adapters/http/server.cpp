@@ -308,6 +308,14 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
     };
     const auto& head = header_parser.get();
     view_head(head);
+    // A Transfer-Encoding that does not end in chunked leaves the body's end unknown (RFC 9112
+    // 6.3): reading on would take the body for the next request. Refuse and close.
+    if (head.count(bhttp::field::transfer_encoding) > 0 && !header_parser.chunked()) {
+      stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+      co_await RespondAndClose(stream, bhttp::status::bad_request,
+                               "Transfer-Encoding must end in chunked");
+      co_return;
+    }
     const std::string_view encoding = View(head[bhttp::field::content_encoding]);
     const bool identity =
         encoding.empty() ||
@@ -427,6 +435,9 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
     res.body() = std::move(response.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();
+    if (request.method == Method::kHead) res.body().clear();  // the length stays, the body goes
+    // The response gets its own deadline: a slow handler must not leave it the rest of the read's.
+    stream.expires_after(ToChrono(options.read_timeout));
     auto [write_ec, written] = co_await bhttp::async_write(stream, res, kNoThrow);
     response.body = std::move(res.body());  // keep the capacity for the next response
     if (write_ec) co_return;

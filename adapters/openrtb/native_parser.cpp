@@ -38,10 +38,23 @@ absl::Status ParseAsset(value v, engine::NativeAsset* asset) {
 NativeRequestParser::NativeRequestParser() : parser_(kMaxBytes) {}
 
 absl::Status NativeRequestParser::ParseObject(value object, engine::NativeRequest* out) {
+  return ParseLevel(object, out, /*wrapped=*/false);
+}
+
+absl::Status NativeRequestParser::ParseWrapped(value object, engine::NativeRequest* out) {
+  return ParseLevel(object, out, /*wrapped=*/true);
+}
+
+absl::Status NativeRequestParser::ParseLevel(value object, engine::NativeRequest* out,
+                                             bool wrapped) {
   out->version = "1.2";
   out->assets.clear();
   return json::ForEachField(object, [&](std::string_view key, value field) {
-    if (key == "native") return ParseObject(field, out);  // 1.0/1.1 wrapper
+    // The 1.0/1.1 wrapper, once: a wrapper inside a wrapper is not Native, and recursing on it
+    // would let a request nest us off the stack.
+    if (key == "native" && !wrapped) {
+      return ParseWrapped(field, out);
+    }
     if (key == "ver") return json::ReadString(field, &out->version);
     if (key == "assets") {
       return json::ForEachElement(field, [&](size_t, value asset) {

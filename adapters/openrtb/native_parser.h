@@ -30,6 +30,12 @@ class NativeRequestParser {
   static absl::Status ParseObject(simdjson::ondemand::value object, engine::NativeRequest* out);
 
  private:
+  static absl::Status ParseWrapped(simdjson::ondemand::value object, engine::NativeRequest* out);
+  static absl::Status ParseLevel(simdjson::ondemand::value object, engine::NativeRequest* out,
+                                 bool wrapped);
+
+ public:
+ private:
   simdjson::ondemand::parser parser_;
   std::string padded_;
 };

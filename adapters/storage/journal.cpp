@@ -141,8 +141,15 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
                    GetU32(data->data() + offset + 4);
     }
     if (!intact) {
-      // Only the last append can be torn, and it is at most one frame long.
-      if (remaining > kFrameHeader + kMaxRecordBytes) {
+      // Only the last append can be torn: a frame that runs past the end of the file, or whose
+      // payload fails its CRC and ends exactly at the end. Anything else is damage.
+      const bool runs_past_end =
+          remaining < kFrameHeader ||
+          (length > kMaxRecordBytes ? remaining <= kFrameHeader + kMaxRecordBytes
+                                    : remaining - kFrameHeader < length);
+      const bool ends_at_end =
+          !runs_past_end && length <= kMaxRecordBytes && remaining - kFrameHeader == length;
+      if (!runs_past_end && !ends_at_end) {
         return fail(
             absl::DataLossError(StrCat(path, ": damaged record at offset ", offset, " with ",
                                        remaining, " bytes after it; refusing to drop them")));
@@ -173,13 +180,22 @@ absl::Status Journal::Append(std::string_view record) {
   }
   const std::string frame = Frame(record);
   absl::MutexLock lock(&mu_);
+  if (!failed_.ok()) return failed_;
   if (absl::Status s = WriteAll(fd_, frame, path_); !s.ok()) {
     // Leave no partial frame behind for the next append to follow.
     (void)::ftruncate(fd_, static_cast<off_t>(size_));
     (void)::lseek(fd_, static_cast<off_t>(size_), SEEK_SET);
     return s;
   }
-  if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_);
+  if (::fdatasync(fd_) != 0) {
+    // The frame may or may not be on disk: take it back out, and refuse every later append,
+    // since the file's state is no longer known.
+    absl::Status s = Errno("fdatasync", path_);
+    (void)::ftruncate(fd_, static_cast<off_t>(size_));
+    (void)::lseek(fd_, static_cast<off_t>(size_), SEEK_SET);
+    failed_ = s;
+    return s;
+  }
   size_ += frame.size();
   return absl::OkStatus();
 }

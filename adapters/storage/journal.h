@@ -32,7 +32,7 @@ struct JournalStats {
 class Journal;
 using JournalPtr = std::unique_ptr<Journal>;
 
-// Thread-safe: appends are serialised.
+// Thread-safe: appends are serialised. After an fdatasync failure every append fails.
 class Journal {
  public:
   static constexpr size_t kMaxRecordBytes = 64 * 1024 * 1024;
@@ -61,6 +61,7 @@ class Journal {
   mutable absl::Mutex mu_;
   int fd_;
   size_t size_;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // set by a failed fdatasync; appends then fail
 };
 
 // Writes `contents` to `path` atomically and durably (temporary file, fsync, rename, fsync dir).

@@ -40,6 +40,34 @@ TEST_CASE("conjunctions of includes and excludes") {
   CHECK(Ids(index, MakeRequestFacts(r, kNow, nullptr)) == std::vector<uint32_t>{1, 2});
 }
 
+// A regression: an exclusion must win over an inclusion of another of the request's values, also
+// when the inclusion is a short id list and the exclusion a bitset (a value many exclude).
+TEST_CASE("bitmap index: exclusions win over inclusions of multi-valued attributes") {
+  std::vector<Campaign> campaigns;
+  for (int i = 0; i < 200; ++i) {
+    Campaign c;
+    c.id = "c" + std::to_string(i);
+    c.max_bid_cpm = 1'000'000 - i;  // rank = i
+    if (i == 0) c.targeting.app_category.include = {"IAB9"};
+    if (i <= 10) c.targeting.app_category.exclude = {"IAB26"};
+    campaigns.push_back(c);
+  }
+  CampaignSet set(std::move(campaigns));
+  BidRequest r;
+  r.publication.categories = {"IAB26", "IAB9"};
+  CampaignSet::Scratch scratch;
+  const RequestFacts facts = MakeRequestFacts(r, kNow, nullptr);
+  set.Match(facts, &scratch);
+  for (uint32_t rank = 0; rank <= 10; ++rank) {
+    INFO(rank);
+    CHECK_FALSE(scratch.base.matches.Test(rank));
+  }
+  CHECK(scratch.base.matches.Test(11));
+  r.publication.categories = {"IAB9"};
+  set.Match(MakeRequestFacts(r, kNow, nullptr), &scratch);
+  CHECK(scratch.base.matches.Test(0));
+}
+
 TEST_CASE("audience any-of, all-of and exclude") {
   Targeting any_ab, all_ab, not_c;
   any_ab.audiences.any_of = {"x/a", "x/b"};

@@ -54,8 +54,9 @@ class RawConnection {
     return true;
   }
 
-  // Reads one response; nullopt on close or timeout before a whole response arrived.
-  std::optional<RawResponse> Read() {
+  // Reads one response; nullopt on close or timeout before a whole response arrived. A response
+  // to HEAD has no body whatever its Content-Length: pass `head`.
+  std::optional<RawResponse> Read(bool head_request = false) {
     size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!Fill()) return std::nullopt;
@@ -82,6 +83,7 @@ class RawConnection {
     buffer_.erase(0, header_end + 4);
     if (r.status == 100) return Read();  // interim response: read the real one
     size_t length = 0;
+    if (head_request) return r;
     if (auto it = r.headers.find("content-length"); it != r.headers.end()) {
       length = std::stoul(it->second);
     }

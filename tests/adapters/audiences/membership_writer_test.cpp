@@ -1,7 +1,6 @@
 #include "adapters/audiences/membership_writer.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "adapters/audiences/members_upload.h"
@@ -44,7 +43,8 @@ TEST_CASE("what the writer acknowledges is in the store and survives a reopen") 
         {{*engine::KeyForId("alice"), 3, today + 10}, {*engine::KeyForId("bob"), 4, today + 10}});
     REQUIRE((*writer)->WaitDurable(ticket).ok());
     CHECK(Segments(store, domain, "alice", today) == std::vector<engine::SegmentId>{3});
-    REQUIRE((*writer)->WaitDurable((*writer)->Submit({{*engine::KeyForId("bob"), 4, 0, true}})).ok());
+    REQUIRE(
+        (*writer)->WaitDurable((*writer)->Submit({{*engine::KeyForId("bob"), 4, 0, true}})).ok());
   }
   engine::EpochDomain domain;
   engine::AudienceStore store(domain);
@@ -113,8 +113,9 @@ TEST_CASE("pixel queries: parsing, decoding, and rules to updates") {
   CHECK(hit->keys.size() == 2);
   CHECK(hit->event.params ==
         std::vector<std::pair<std::string, std::string>>{{"value", "80"}, {"sku", "a b"}});
-  for (const char* bad : {"", "a=shop", "e=x&ifa=1", "a=shop&e=x", "a=../x&e=x&ifa=1",
-                          "a=shop&e=x&ifa=%zz", "a=shop&e=x&ifa=00000000-0000-0000-0000-000000000000"}) {
+  for (const char* bad :
+       {"", "a=shop", "e=x&ifa=1", "a=shop&e=x", "a=../x&e=x&ifa=1", "a=shop&e=x&ifa=%zz",
+        "a=shop&e=x&ifa=00000000-0000-0000-0000-000000000000"}) {
     INFO(bad);
     CHECK_FALSE(ParsePixelQuery(bad).ok());
   }

@@ -237,7 +237,13 @@ TEST_CASE("malformed HTTP gets 400 and a closed connection") {
        {std::string("NONSENSE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
         std::string("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
         std::string("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"),
-        std::string("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
+        std::string("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        // Smuggling: a body whose end the server cannot know must not become the next request.
+        std::string(
+            "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nGET /x HTTP/1.1\r\n\r\n"),
+        std::string("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"),
+        std::string("POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: "
+                    "chunked\r\n\r\n0\r\n\r\n")}) {
     INFO(bad);
     RawConnection c(t.port());
     REQUIRE(c.Send(bad));
@@ -314,6 +320,21 @@ TEST_CASE("a handler can take a body larger than the buffer limit as a stream") 
   RawConnection zipped(t.port());
   REQUIRE(zipped.Send(Post("/stream", "abc", "Content-Encoding: gzip\r\n")));
   CHECK(zipped.Read()->status == 415);
+}
+
+TEST_CASE("HEAD answers the headers without the body") {
+  TestServer t;
+  RawConnection c(t.port());
+  REQUIRE(c.Send("HEAD /big HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = c.Read(/*head=*/true);
+  REQUIRE(head.has_value());
+  CHECK(head->status == 200);
+  CHECK(head->headers["content-length"] == "4096");
+  // Had a body followed, it would now be read as the start of the next response.
+  REQUIRE(c.Send(Post("/echo", "next")));
+  auto next = c.Read();
+  REQUIRE(next.has_value());
+  CHECK(next->body == "next");
 }
 
 TEST_CASE("Expect: 100-continue is honoured") {

@@ -71,6 +71,16 @@ TEST_CASE("a broken native request string is reported inside the imp") {
   CHECK(Message(s) == "imp[0].native.request.assets[0]: must have one of title, img, video, data");
 }
 
+TEST_CASE("nested native wrappers are refused, not recursed into") {
+  std::string native;
+  for (int i = 0; i < 20'000; ++i) native += "{\\\"native\\\":";
+  native += "{}";
+  for (int i = 0; i < 20'000; ++i) native += "}";
+  const std::string request =
+      StrCat(R"({"id":"r","imp":[{"id":"1","native":{"request":")", native, R"("}}]})");
+  CHECK(ParseStatus(request).code() == absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("malformed JSON of every kind is rejected, never a crash") {
   const std::string valid = StrCat(R"({"id":"r","imp":[)", kImp, "]}");
   // Every truncation of a valid request.

@@ -100,6 +100,26 @@ TEST_CASE("a flipped byte in the last record is a torn tail; a header crash star
   CHECK(ReplayAll(fresh).empty());
 }
 
+TEST_CASE("damage before the last record is DataLoss, not a silent truncation") {
+  TempDir dir;
+  const std::string path = (dir.path / "j").string();
+  {
+    auto journal = Journal::Open(path, [](std::string_view) { return absl::OkStatus(); });
+    REQUIRE((*journal)->Append("first record").ok());
+    REQUIRE((*journal)->Append("second record").ok());
+    REQUIRE((*journal)->Append("third record").ok());
+  }
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8 + 8 + 3);  // inside the first record's payload
+    f.put('X');
+  }
+  const auto size = std::filesystem::file_size(path);
+  auto journal = Journal::Open(path, [](std::string_view) { return absl::OkStatus(); });
+  CHECK(journal.status().code() == absl::StatusCode::kDataLoss);
+  CHECK(std::filesystem::file_size(path) == size);  // nothing dropped
+}
+
 TEST_CASE("a foreign file is refused, not overwritten") {
   TempDir dir;
   const std::string path = (dir.path / "j").string();
