@@ -111,7 +111,10 @@ int Serve(const ServeConfig& config) {
   bidder.AddListener("public", &(*public_server)->stats());
   bidder.AddListener("admin", &(*admin_server)->stats());
 
-  engine::AudienceStore audience_store(bidder.epoch());
+  uint64_t audience_seed = 0;
+  for (char c : admin::SystemRandomBytes(8))
+    audience_seed = audience_seed << 8 | static_cast<uint8_t>(c);
+  engine::AudienceStore audience_store(bidder.epoch(), audience_seed);
   const absl::Time audiences_started = clock.Now();
   absl::StatusOr<audiences::MembershipWriterPtr> membership_writer =
       audiences::MembershipWriter::Open(config.data_dir, audience_store, clock);

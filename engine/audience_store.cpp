@@ -55,7 +55,7 @@ AudienceKey Normalize(AudienceKey key) {
 
 }  // namespace
 
-AudienceStore::AudienceStore(EpochDomain& domain) : domain_(domain) {
+AudienceStore::AudienceStore(EpochDomain& domain, uint64_t seed) : domain_(domain), seed_(seed) {
   for (auto& shard : shards_) shard.store(new Table(kInitialCapacity));
 }
 
@@ -72,8 +72,9 @@ AudienceStore::~AudienceStore() {
 void AudienceStore::Lookup(const EpochDomain::ReadGuard&, const AudienceKey& raw_key, Day today,
                            std::vector<SegmentId>* out) const {
   const AudienceKey key = Normalize(raw_key);
-  const Table* table = shards_[ShardOf(key)].load(std::memory_order_seq_cst);
-  for (uint64_t i = key.lo & table->mask;; i = (i + 1) & table->mask) {
+  const uint64_t spread = Spread(key);
+  const Table* table = shards_[spread >> (64 - kShardBits)].load(std::memory_order_seq_cst);
+  for (uint64_t i = spread & table->mask;; i = (i + 1) & table->mask) {
     const Table::Slot& slot = table->slots[i];
     const uint64_t hi = slot.hi.load(std::memory_order_acquire);
     if (hi == 0) return;
@@ -93,20 +94,21 @@ void AudienceStore::LookupBatch(const EpochDomain::ReadGuard& guard, const Audie
                                 size_t count, Day today, std::vector<SegmentId>* out) const {
   constexpr size_t kWindow = 16;
   const Table* tables[kWindow];
+  uint64_t spreads[kWindow];
   const Members* members[kWindow];
   for (size_t base = 0; base < count; base += kWindow) {
     const size_t n = std::min(kWindow, count - base);
     // 1: fetch every key's home slot.
     for (size_t i = 0; i < n; ++i) {
-      const AudienceKey key = Normalize(keys[base + i]);
-      tables[i] = shards_[ShardOf(key)].load(std::memory_order_seq_cst);
-      __builtin_prefetch(&tables[i]->slots[key.lo & tables[i]->mask]);
+      spreads[i] = Spread(Normalize(keys[base + i]));
+      tables[i] = shards_[spreads[i] >> (64 - kShardBits)].load(std::memory_order_seq_cst);
+      __builtin_prefetch(&tables[i]->slots[spreads[i] & tables[i]->mask]);
     }
     // 2: probe, and fetch the membership lists found.
     for (size_t i = 0; i < n; ++i) {
       const AudienceKey key = Normalize(keys[base + i]);
       members[i] = nullptr;
-      for (uint64_t s = key.lo & tables[i]->mask;; s = (s + 1) & tables[i]->mask) {
+      for (uint64_t s = spreads[i] & tables[i]->mask;; s = (s + 1) & tables[i]->mask) {
         const Table::Slot& slot = tables[i]->slots[s];
         const uint64_t hi = slot.hi.load(std::memory_order_acquire);
         if (hi == 0) break;
@@ -138,8 +140,9 @@ const AudienceStore::Members* AudienceStore::ApplyUser(size_t shard, const Audie
                                                        const AudienceUpdate* end, Day today,
                                                        std::vector<const Table*>* retired_tables) {
   const Table* table = shards_[shard].load();
+  const uint64_t spread = Spread(key);
   // Find the key's slot, or the empty slot where it goes.
-  uint64_t i = key.lo & table->mask;
+  uint64_t i = spread & table->mask;
   for (;; i = (i + 1) & table->mask) {
     const uint64_t hi = table->slots[i].hi.load(std::memory_order_relaxed);
     if (hi == 0 || (hi == key.hi && table->slots[i].lo.load(std::memory_order_relaxed) == key.lo)) {
@@ -203,7 +206,7 @@ const AudienceStore::Members* AudienceStore::ApplyUser(size_t shard, const Audie
       const uint64_t hi = from.hi.load(std::memory_order_relaxed);
       if (hi == 0) continue;
       const uint64_t lo = from.lo.load(std::memory_order_relaxed);
-      uint64_t j = lo & grown->mask;
+      uint64_t j = Spread(AudienceKey{hi, lo}) & grown->mask;
       while (grown->slots[j].hi.load(std::memory_order_relaxed) != 0) j = (j + 1) & grown->mask;
       grown->slots[j].lo.store(lo, std::memory_order_relaxed);
       grown->slots[j].members.store(from.members.load(std::memory_order_relaxed),
@@ -214,7 +217,7 @@ const AudienceStore::Members* AudienceStore::ApplyUser(size_t shard, const Audie
     retired_tables->push_back(writable);
     shards_[shard].store(grown, std::memory_order_seq_cst);
     writable = grown;
-    i = key.lo & writable->mask;
+    i = spread & writable->mask;
     while (writable->slots[i].hi.load(std::memory_order_relaxed) != 0) i = (i + 1) & writable->mask;
   }
   Table::Slot& slot = writable->slots[i];
@@ -246,6 +249,62 @@ void AudienceStore::Apply(std::vector<AudienceUpdate> updates, Day today) {
   domain_.Synchronize();
   for (const Members* m : retired) Members::Free(m);
   for (const Table* t : retired_tables) delete t;
+}
+
+size_t AudienceStore::Sweep(Day today) {
+  absl::MutexLock lock(&writer_mu_);
+  std::vector<const Members*> retired;
+  std::vector<const Table*> retired_tables;
+  size_t dropped = 0;
+  auto live = [today](const Members* m) {
+    if (m == nullptr) return false;
+    for (uint32_t k = 0; k < m->count; ++k) {
+      if (m->base_day + static_cast<Day>(m->items[k] & 0xff) >= today) return true;
+    }
+    return false;
+  };
+  for (size_t shard = 0; shard < kShards; ++shard) {
+    const Table* table = shards_[shard].load();
+    size_t dead = 0;
+    for (size_t s = 0; s < table->capacity(); ++s) {
+      if (table->slots[s].hi.load() != 0 && !live(table->slots[s].members.load())) ++dead;
+    }
+    if (dead == 0 || dead * 4 < table->used) continue;
+    const size_t keep = table->used - dead;
+    size_t capacity = kInitialCapacity;
+    while (keep * 4 >= capacity * 3) capacity *= 2;
+    auto* fresh = new Table(capacity);
+    for (size_t s = 0; s < table->capacity(); ++s) {
+      const Table::Slot& from = table->slots[s];
+      const uint64_t hi = from.hi.load();
+      if (hi == 0) continue;
+      const Members* m = from.members.load();
+      if (!live(m)) {
+        if (m != nullptr) {
+          retired.push_back(m);
+          users_ -= 1;
+          memberships_ -= m->count;
+        }
+        ++dropped;
+        continue;
+      }
+      const uint64_t lo = from.lo.load();
+      uint64_t j = Spread(AudienceKey{hi, lo}) & fresh->mask;
+      while (fresh->slots[j].hi.load(std::memory_order_relaxed) != 0) j = (j + 1) & fresh->mask;
+      fresh->slots[j].lo.store(lo, std::memory_order_relaxed);
+      fresh->slots[j].members.store(m, std::memory_order_relaxed);
+      fresh->slots[j].hi.store(hi, std::memory_order_relaxed);
+      ++fresh->used;
+    }
+    shards_[shard].store(fresh, std::memory_order_seq_cst);
+    retired_tables.push_back(table);
+  }
+  if (!retired.empty() || !retired_tables.empty()) {
+    domain_.Synchronize();
+    for (const Members* m : retired) Members::Free(m);
+    for (const Table* t : retired_tables) delete t;
+  }
+  return dropped;
 }
 
 void AudienceStore::ForEachMembership(

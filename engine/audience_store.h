@@ -49,7 +49,9 @@ class AudienceStore {
   static constexpr int kShardBits = 12;
   static constexpr size_t kShards = size_t{1} << kShardBits;
 
-  explicit AudienceStore(EpochDomain& domain);
+  // `seed` scatters keys over shards and slots; a random one per process keeps uploads of
+  // chosen hashes from piling into one probe run.
+  AudienceStore(EpochDomain& domain, uint64_t seed);
   ~AudienceStore();
   AudienceStore(const AudienceStore&) = delete;
   AudienceStore& operator=(const AudienceStore&) = delete;
@@ -71,6 +73,10 @@ class AudienceStore {
 
   // Calls fn(key, segment, expires) for every live membership; for snapshots. Writers are
   // excluded while it runs.
+  // Rebuilds the shards where expired or emptied users hold more than a quarter of the slots,
+  // so users who stop coming do not keep memory. Writer side; returns the users dropped.
+  size_t Sweep(Day today);
+
   void ForEachMembership(Day today,
                          const std::function<void(const AudienceKey&, SegmentId, Day)>& fn) const;
 
@@ -82,7 +88,14 @@ class AudienceStore {
  private:
   struct Members;
   struct Table;
-  static size_t ShardOf(const AudienceKey& key) { return key.hi >> (64 - kShardBits); }
+  // A seeded mix of the key: its top bits pick the shard, its low bits the slot.
+  uint64_t Spread(const AudienceKey& key) const {
+    uint64_t z = key.hi ^ (key.lo << 32 | key.lo >> 32) ^ seed_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  size_t ShardOf(const AudienceKey& key) const { return Spread(key) >> (64 - kShardBits); }
   // Applies one user's updates; returns the list it replaced (to retire) or nullptr.
   const Members* ApplyUser(size_t shard, const AudienceKey& key, const AudienceUpdate* begin,
                            const AudienceUpdate* end, Day today,
@@ -90,6 +103,7 @@ class AudienceStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
 
   EpochDomain& domain_;
+  const uint64_t seed_;
   std::array<std::atomic<const Table*>, kShards> shards_;
   mutable absl::Mutex writer_mu_;
   std::atomic<size_t> users_{0};

@@ -32,7 +32,7 @@ Population& GetPopulation(size_t users) {
   auto& p = populations[users];
   if (!p) {
     p = std::make_unique<Population>();
-    p->store = std::make_unique<AudienceStore>(p->domain);
+    p->store = std::make_unique<AudienceStore>(p->domain, 1);
     std::mt19937_64 rng(users);
     p->keys.reserve(users);
     for (size_t done = 0; done < users;) {

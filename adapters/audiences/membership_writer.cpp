@@ -110,6 +110,13 @@ absl::Status MembershipWriter::Compact(engine::Day today) {
   return journal_->Rewrite(records);
 }
 
+void MembershipWriter::MaybeSweep() {
+  const absl::Time now = clock_.Now();
+  if (now - last_sweep_ < kSweepEvery) return;
+  last_sweep_ = now;
+  store_.Sweep(Today(clock_));
+}
+
 absl::Status MembershipWriter::MaybeCompact() {
   const size_t live_bytes = store_.memberships() * kRecordBytes;
   if (journal_->size_bytes() < compact_after_bytes_ || journal_->size_bytes() < 4 * live_bytes) {
@@ -164,6 +171,7 @@ void MembershipWriter::Run() {
   for (;;) {
     std::vector<engine::AudienceUpdate> batch;
     uint64_t ticket = 0;
+    bool idle = false;
     {
       absl::MutexLock lock(&mu_);
       if (!failure_.ok()) {
@@ -177,10 +185,15 @@ void MembershipWriter::Run() {
       mu_.AwaitWithTimeout(absl::Condition(&work), absl::Milliseconds(100));
       if (queue_.empty()) {
         if (stop_) return;
-        continue;
+        idle = true;
+      } else {
+        batch.swap(queue_);
+        ticket = queued_ticket_;
       }
-      batch.swap(queue_);
-      ticket = queued_ticket_;
+    }
+    if (idle) {
+      MaybeSweep();
+      continue;
     }
     // Durable first, then visible: what a reader can see, a restart restores.
     absl::Status s = journal_->Append(EncodeUpdates(batch));

@@ -62,6 +62,10 @@ class MembershipWriter {
   void Run();
   // Rewrites the journal as the live memberships once it has grown well past them.
   absl::Status MaybeCompact();
+  // Drops users whose memberships all expired, at most every kSweepEvery, when idle.
+  void MaybeSweep();
+  static constexpr absl::Duration kSweepEvery = absl::Hours(1);
+  absl::Time last_sweep_ = absl::InfinitePast();
   absl::Status Compact(engine::Day today);
   uint64_t Enqueue(std::vector<engine::AudienceUpdate>& updates) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -38,7 +38,7 @@ TEST_CASE("keys: ids meet their SHA-256 uploads; zero IFAs are no key") {
 
 TEST_CASE("add, look up, refresh, remove and expire memberships") {
   EpochDomain domain;
-  AudienceStore store(domain);
+  AudienceStore store(domain, 1);
   EpochDomain::Reader reader(domain);
   store.Apply({{Key(1), 7, kToday + 30}, {Key(1), 3, kToday + 1}, {Key(2), 7, kToday + 5}}, kToday);
   CHECK(Lookup(store, reader, Key(1)) == std::vector<SegmentId>{3, 7});
@@ -64,7 +64,7 @@ TEST_CASE("add, look up, refresh, remove and expire memberships") {
 
 TEST_CASE("randomized: the store agrees with a plain map") {
   EpochDomain domain;
-  AudienceStore store(domain);
+  AudienceStore store(domain, 1);
   EpochDomain::Reader reader(domain);
   std::map<std::pair<int, SegmentId>, Day> model;
   std::mt19937 rng(5);
@@ -96,10 +96,47 @@ TEST_CASE("randomized: the store agrees with a plain map") {
   }
 }
 
+TEST_CASE("a sweep drops users whose memberships all expired, and keeps the others") {
+  EpochDomain domain;
+  AudienceStore store(domain, 7);
+  EpochDomain::Reader reader(domain);
+  std::vector<AudienceUpdate> batch;
+  for (int user = 0; user < 20'000; ++user) {
+    batch.push_back({Key(user), 1, user % 10 == 0 ? kToday + 100 : kToday + 1});
+  }
+  store.Apply(std::move(batch), kToday);
+  const size_t before = store.MemoryBytes();
+  CHECK(store.users() == 20'000);
+  CHECK(store.Sweep(kToday) == 0);  // nothing expired yet
+  CHECK(store.Sweep(kToday + 2) == 18'000);
+  CHECK(store.users() == 2'000);
+  CHECK(before - store.MemoryBytes() >= 18'000 * 24);  // at least the dropped lists
+  CHECK(Lookup(store, reader, Key(0), kToday + 2) == std::vector<SegmentId>{1});
+  CHECK(Lookup(store, reader, Key(1), kToday + 2).empty());
+  // Swept users can come back.
+  store.Apply({{Key(1), 2, kToday + 30}}, kToday + 2);
+  CHECK(Lookup(store, reader, Key(1), kToday + 2) == std::vector<SegmentId>{2});
+}
+
+TEST_CASE("keys chosen to collide still spread over slots (the seed scatters them)") {
+  EpochDomain domain;
+  AudienceStore store(domain, 99);
+  EpochDomain::Reader reader(domain);
+  // Same low half, different high halves: without the seeded mix these would share one probe run.
+  std::vector<AudienceUpdate> batch;
+  for (uint64_t i = 1; i <= 50'000; ++i) batch.push_back({AudienceKey{i << 20, 42}, 3, kToday + 5});
+  store.Apply(std::move(batch), kToday);
+  CHECK(store.users() == 50'000);
+  std::vector<SegmentId> out;
+  EpochDomain::ReadGuard guard(reader);
+  store.Lookup(guard, AudienceKey{uint64_t{777} << 20, 42}, kToday, &out);
+  CHECK(out == std::vector<SegmentId>{3});
+}
+
 // A regression guard; the measured figures at 1M and 10M users are in docs/benchmarks.md.
 TEST_CASE("memory per user stays bounded", "[memory]") {
   EpochDomain domain;
-  AudienceStore store(domain);
+  AudienceStore store(domain, 1);
   std::vector<AudienceUpdate> batch;
   for (int user = 0; user < 200'000; ++user) {
     for (SegmentId s = 0; s < 3; ++s)
@@ -115,7 +152,7 @@ TEST_CASE("memory per user stays bounded", "[memory]") {
 // Run under ThreadSanitizer by `make test-tsan` (CI).
 TEST_CASE("concurrent readers never wait for and never see a torn writer", "[concurrency]") {
   EpochDomain domain;
-  AudienceStore store(domain);
+  AudienceStore store(domain, 1);
   std::atomic<bool> stop{false};
   std::atomic<int64_t> lookups{0}, bad{0};
   std::vector<std::thread> readers;
@@ -147,6 +184,7 @@ TEST_CASE("concurrent readers never wait for and never see a torn writer", "[con
       batch.push_back({Key(user), 100u + user % 50, kToday + 10, round % 3 == 0});
     }
     store.Apply(std::move(batch), kToday);
+    if (round % 5 == 4) store.Sweep(kToday);  // tables replaced under the readers too
   }
   stop = true;
   for (auto& r : readers) r.join();

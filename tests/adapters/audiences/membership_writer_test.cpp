@@ -35,7 +35,7 @@ TEST_CASE("what the writer acknowledges is in the store and survives a reopen") 
   const engine::Day today = Today(clock);
   {
     engine::EpochDomain domain;
-    engine::AudienceStore store(domain);
+    engine::AudienceStore store(domain, 1);
     auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
     REQUIRE(writer.ok());
     (*writer)->Start();
@@ -47,7 +47,7 @@ TEST_CASE("what the writer acknowledges is in the store and survives a reopen") 
         (*writer)->WaitDurable((*writer)->Submit({{*engine::KeyForId("bob"), 4, 0, true}})).ok());
   }
   engine::EpochDomain domain;
-  engine::AudienceStore store(domain);
+  engine::AudienceStore store(domain, 1);
   auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
   REQUIRE(writer.ok());
   CHECK((*writer)->replayed() == 3);
@@ -62,7 +62,7 @@ TEST_CASE("the journal is compacted while running and still restores the same st
   const std::string journal = (dir.path / "audiences.journal").string();
   {
     engine::EpochDomain domain;
-    engine::AudienceStore store(domain);
+    engine::AudienceStore store(domain, 1);
     auto writer = MembershipWriter::Open(dir.path.string(), store, clock, /*compact_after=*/4096);
     REQUIRE(writer.ok());
     (*writer)->Start();
@@ -78,7 +78,7 @@ TEST_CASE("the journal is compacted while running and still restores the same st
     CHECK(std::filesystem::file_size(journal) < 200 * 10 * 25);
   }
   engine::EpochDomain domain;
-  engine::AudienceStore store(domain);
+  engine::AudienceStore store(domain, 1);
   auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
   REQUIRE(writer.ok());
   CHECK(store.users() == 0);  // the last round removed everyone
@@ -88,7 +88,7 @@ TEST_CASE("an upload splits lines across chunks and counts bad ones") {
   TempDir dir;
   engine::ManualClock clock(kNow);
   engine::EpochDomain domain;
-  engine::AudienceStore store(domain);
+  engine::AudienceStore store(domain, 1);
   auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
   REQUIRE(writer.ok());
   (*writer)->Start();
