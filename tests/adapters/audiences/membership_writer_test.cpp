@@ -3,20 +3,14 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "../../support/temp_dir.h"
 #include "adapters/audiences/members_upload.h"
 #include "adapters/audiences/pixel.h"
 
 namespace vetrina::audiences {
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char pattern[] = "/tmp/vetrina-audiences-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using vetrina::testing::TempDir;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 

@@ -7,17 +7,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../../support/temp_dir.h"
+
 namespace vetrina::storage {
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    char pattern[] = "/tmp/vetrina-journal-XXXXXX";
-    path = ::mkdtemp(pattern);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using vetrina::testing::TempDir;
 
 std::vector<std::string> ReplayAll(const std::string& path, JournalStats* stats = nullptr) {
   std::vector<std::string> records;
