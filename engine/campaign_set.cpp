@@ -53,8 +53,9 @@ void CampaignSet::ForEachCampaign(absl::FunctionRef<bool(const Campaign&)> fn) c
 }
 
 void CampaignSet::Match(const RequestFacts& facts, Scratch* scratch) const {
+  // Base campaigns the delta hides are skipped while walking (ForEachEligible): cheaper than
+  // clearing them from every request's matches, since the walk usually stops early.
   base_->Match(facts, &scratch->base);
-  if (removed_count_ > 0) scratch->base.matches.AndNot(removed_);
   if (delta_->size() > 0) delta_->Match(facts, &scratch->delta);
 }
 
@@ -68,6 +69,11 @@ void CampaignSet::ForEachEligible(const Scratch& scratch, const BidRequest& requ
   const uint32_t nd = static_cast<uint32_t>(delta_->size());
   uint32_t b = base_bits.NextSet(0);
   uint32_t d = nd > 0 ? scratch.delta.matches.NextSet(0) : 0;
+  // A hidden base head must not decide the order against the delta: skip it first.
+  auto skip_hidden = [&] {
+    while (removed_count_ > 0 && b < nb && removed_.Test(b)) b = base_bits.NextSet(b + 1);
+  };
+  skip_hidden();
   while (b < nb || d < nd) {
     const bool take_delta =
         b >= nb || (d < nd && RanksBefore(delta_->campaign(d), base_->campaign(b)));
@@ -78,6 +84,7 @@ void CampaignSet::ForEachEligible(const Scratch& scratch, const BidRequest& requ
     } else {
       b = base_bits.NextSet(b + 1);
     }
+    skip_hidden();
     const NoBidReason reason = layer.CheckResidual(rank, request, facts, now, signature);
     if (reason != NoBidReason::kNone) {
       if (closest != nullptr) *closest = Closer(*closest, reason);

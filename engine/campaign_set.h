@@ -47,7 +47,8 @@ class CampaignSet {
   // Every live campaign in rank order while fn returns true.
   void ForEachCampaign(absl::FunctionRef<bool(const Campaign&)> fn) const;
 
-  // Fills `scratch` with the campaigns whose indexed targeting `facts` satisfy.
+  // Fills `scratch` with the campaigns whose indexed targeting `facts` satisfy (base matches may
+  // include campaigns the delta hides; ForEachEligible skips them).
   void Match(const RequestFacts& facts, Scratch* scratch) const;
 
   // Calls fn for each matched campaign that passes the residual checks, in rank order, while fn
