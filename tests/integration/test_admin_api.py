@@ -167,6 +167,31 @@ class AdminApiTest(unittest.TestCase):
                    bid_request(bundle))[0] != 204:
             self.assertLess(time.monotonic() - deleted, 1.0, "still bidding 1 s after delete")
 
+    def test_cli_validates_and_pushes_with_the_same_checks(self):
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            good = os.path.join(tmp, "good.json")
+            bad = os.path.join(tmp, "bad.json")
+            with open(good, "w") as f:
+                json.dump(campaign("acme-cli", "acme"), f)
+            broken = campaign("acme-cli-bad", "acme")
+            broken["creatives"][0]["w"] = 0
+            with open(bad, "w") as f:
+                json.dump(broken, f)
+            result = subprocess.run([os.environ["VETRINA_BINARY"], "campaigns", "validate", good, bad],
+                                    capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("OK " + good, result.stdout)
+            self.assertIn("/creatives/0/w: must be >= 1", result.stdout)
+            result = subprocess.run(
+                [os.environ["VETRINA_BINARY"], "campaigns", "push", good, "--admin",
+                 f"http://127.0.0.1:{self.port}", "--token", self.acme],
+                capture_output=True, text=True, timeout=30)
+            self.assertEqual(result.returncode, 0, result.stdout)
+            self.assertIn("PUSHED", result.stdout)
+        self.assertEqual(call(self.port, "GET", "/v1/campaigns/acme-cli", self.acme)[0], 200)
+
     def test_explain_names_the_rule(self):
         self.assertEqual(call(self.port, "PUT", "/v1/campaigns/acme-explain", self.acme,
                               campaign("acme-explain", "acme", bundle="com.only.this"))[0], 201)
