@@ -121,7 +121,7 @@ int Serve(const ServeConfig& config) {
   if (!membership_writer.ok()) return Fail(View(membership_writer.status().message()));
   std::printf("restored %zu users in audiences (%zu memberships) in %.2f s\n",
               audience_store.users(), audience_store.memberships(),
-              absl::ToDoubleSeconds(clock.Now() - audiences_started));
+              absl::FDivDuration(clock.Now() - audiences_started, absl::Seconds(1)));
   (*membership_writer)->Start();
   bidder.SetAudiences(&audience_store, membership_writer->get());
 

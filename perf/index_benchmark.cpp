@@ -59,6 +59,18 @@ const World& GetWorld(size_t n) {
   return *w;
 }
 
+// Sets p50/p99/p99.9 counters (microseconds) from per-iteration latencies.
+void ReportPercentiles(benchmark::State& state, std::vector<double>* latencies_us) {
+  std::sort(latencies_us->begin(), latencies_us->end());
+  auto pct = [&](double p) {
+    return (*latencies_us)[std::min(latencies_us->size() - 1,
+                                    static_cast<size_t>(p * latencies_us->size()))];
+  };
+  state.counters["p50_us"] = pct(0.50);
+  state.counters["p99_us"] = pct(0.99);
+  state.counters["p999_us"] = pct(0.999);
+}
+
 enum class Method { kBitmap, kWhang, kScan };
 
 void Match(benchmark::State& state, Method method) {
@@ -92,14 +104,7 @@ void Match(benchmark::State& state, Method method) {
     eligible += found.size();
     latencies_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  auto pct = [&](double p) {
-    return latencies_us[std::min(latencies_us.size() - 1,
-                                 static_cast<size_t>(p * latencies_us.size()))];
-  };
-  state.counters["p50_us"] = pct(0.50);
-  state.counters["p99_us"] = pct(0.99);
-  state.counters["p999_us"] = pct(0.999);
+  ReportPercentiles(state, &latencies_us);
   state.counters["eligible"] = static_cast<double>(eligible) / latencies_us.size();
 }
 
@@ -120,9 +125,7 @@ void BM_Auction(benchmark::State& state) {
     benchmark::DoNotOptimize(result);
     latencies_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  state.counters["p50_us"] = latencies_us[latencies_us.size() / 2];
-  state.counters["p99_us"] = latencies_us[latencies_us.size() * 99 / 100];
+  ReportPercentiles(state, &latencies_us);
   state.counters["bid_rate"] = static_cast<double>(bids) / latencies_us.size();
 }
 
@@ -142,9 +145,7 @@ void BM_IndexOnly(benchmark::State& state) {
     if (latencies_us.size() < 2000) matches += scratch.base.matches.Count();
     latencies_us.push_back(std::chrono::duration<double, std::micro>(end - start).count());
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  state.counters["p50_us"] = latencies_us[latencies_us.size() / 2];
-  state.counters["p99_us"] = latencies_us[latencies_us.size() * 99 / 100];
+  ReportPercentiles(state, &latencies_us);
   state.counters["matches"] =
       static_cast<double>(matches) / std::min<size_t>(latencies_us.size(), 2000);
 }

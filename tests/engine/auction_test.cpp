@@ -10,8 +10,7 @@ namespace {
 using testing::BannerCampaign;
 using testing::BannerRequest;
 using testing::kDollar;
-
-const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+using testing::kNow;
 
 TEST_CASE("the highest eCPM wins and a second-price auction charges the runner-up plus a cent") {
   CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar),

@@ -10,8 +10,7 @@ namespace {
 using testing::BannerCampaign;
 using testing::BannerRequest;
 using testing::kDollar;
-
-const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+using testing::kNow;
 
 NoBidReason Check(const Campaign& c, const BidRequest& request) {
   return CheckCampaign(c, request, MakeRequestFacts(request, kNow, nullptr), kNow);

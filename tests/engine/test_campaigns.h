@@ -42,5 +42,7 @@ inline BidRequest BannerRequest(Size size = {320, 50}, Micros floor = 0) {
 }
 
 inline constexpr Micros kDollar = kMicrosPerUnit;
+// A fixed "now" for tests: 2027-01-15.
+inline const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 }  // namespace vetrina::engine::testing
