@@ -52,6 +52,14 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args)
         return absl::InvalidArgumentError("--threads must be an integer in [1, 128]");
       }
       config.threads = n;
+    } else if (flag == "--reservation-timeout") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > 86'400) {
+        return absl::InvalidArgumentError(
+            "--reservation-timeout must be a number of seconds in [1, 86400]");
+      }
+      config.reservation_timeout_s = n;
     } else if (flag == "--data-dir") {
       config.data_dir = *v;
     } else if (flag == "--campaigns") {

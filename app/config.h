@@ -23,6 +23,8 @@ struct ServeConfig {
   std::string campaigns_dir;  // seed campaigns, read at start; empty = none
   std::string public_url;     // base of notice URLs; default http://<bound listen address>
   bool print_demo_curl = false;
+  // How long a bid's reservation holds its budget (and its notice token stays valid).
+  int reservation_timeout_s = 60;
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).

@@ -12,6 +12,9 @@
 #include "adapters/audiences/membership_writer.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/http/server.h"
+#include "adapters/money/market_json.h"
+#include "adapters/money/secrets.h"
+#include "adapters/money/spend_writer.h"
 #include "adapters/service/admin_handler.h"
 #include "adapters/service/bid_handler.h"
 #include "adapters/service/bidder.h"
@@ -19,6 +22,8 @@
 #include "app/config.h"
 #include "engine/audience_store.h"
 #include "engine/clock.h"
+#include "engine/sha256.h"
+#include "engine/spend_policy.h"
 #include "engine/strings.h"
 
 namespace vetrina::app {
@@ -28,6 +33,7 @@ constexpr char kUsage[] =
     "usage:\n"
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
+    "                [--reservation-timeout SECONDS]\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n";
 
@@ -125,6 +131,34 @@ int Serve(const ServeConfig& config) {
   (*membership_writer)->Start();
   bidder.SetAudiences(&audience_store, membership_writer->get());
 
+  absl::StatusOr<money::MarketStorePtr> market = money::MarketStore::Open(config.data_dir);
+  if (!market.ok()) return Fail(View(market.status().message()));
+  bidder.PublishMarket((*market)->rules());
+  (*market)->OnChange([&bidder](std::shared_ptr<const engine::MarketRules> rules) {
+    bidder.PublishMarket(std::move(rules));
+  });
+
+  // One secret in the data dir; the token-signing and user-hashing keys derive from it.
+  absl::StatusOr<std::string> secret =
+      money::LoadOrCreateSecret(config.data_dir + "/notice.key", admin::SystemRandomBytes);
+  if (!secret.ok()) return Fail(View(secret.status().message()));
+  auto derive = [&](std::string_view purpose) {
+    const engine::Digest d = engine::HmacSha256(*secret, purpose);
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  };
+  engine::MoneyState money_state(absl::Seconds(config.reservation_timeout_s));
+  const absl::Time spend_started = clock.Now();
+  absl::StatusOr<money::SpendWriterPtr> spend_writer =
+      money::SpendWriter::Open(config.data_dir, money_state, clock);
+  if (!spend_writer.ok()) return Fail(View(spend_writer.status().message()));
+  std::printf("restored %zu notice effects in %.2f s\n", (*spend_writer)->replayed_effects(),
+              absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
+  (*spend_writer)->Start();
+  bidder.SetMoney(service::MoneyWiring{.state = &money_state,
+                                       .writer = spend_writer->get(),
+                                       .notice_secret = derive("notice-token"),
+                                       .user_secret = derive("frequency-user-key")});
+
   admin::Catalog& catalog_for_publish = **catalog;
   admin::CampaignPublisher publisher(
       **catalog,
@@ -138,9 +172,10 @@ int Serve(const ServeConfig& config) {
     return std::make_unique<service::BidHandler>(bidder, worker);
   });
   admin::Catalog& catalog_ref = **catalog;
-  (*admin_server)->Serve([&bidder, &catalog_ref](int) {
+  money::MarketStore* market_store = market->get();
+  (*admin_server)->Serve([&bidder, &catalog_ref, market_store](int) {
     return std::make_unique<service::AdminHandler>(
-        bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder));
+        bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder, market_store));
   });
   std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
   std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(), (*admin_server)->port());
@@ -164,6 +199,8 @@ int Serve(const ServeConfig& config) {
   // Stop both listeners together, then wait: in-flight requests finish, idle ones close.
   (*public_server)->Shutdown(absl::Seconds(4));
   (*admin_server)->Shutdown(absl::Milliseconds(500));
+  // Notices answered above are durable; the writer's destructor drains anything left.
+  spend_writer->reset();
   std::printf("stopped\n");
   return 0;
 }

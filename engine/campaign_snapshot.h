@@ -3,9 +3,9 @@
 // Campaigns are shared (immutable) between successive snapshots, so a rebuild copies pointers,
 // not campaigns.
 //
-// Campaigns are kept in rank order: highest CPM bid first, ties by lower campaign id (the
-// auction's tie-break). The auction walks the request's matches in that order and stops as soon
-// as it has its winner and runner-up.
+// Campaigns are kept in rank order: highest rank bid (RankBid) first, ties by lower campaign id
+// (the auction's tie-break). The auction walks the request's matches in that order and stops as
+// soon as it has its winner and runner-up.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +25,9 @@ namespace vetrina::engine {
 
 using CampaignPtr = std::shared_ptr<const Campaign>;
 
-// Rank order: higher CPM bid first, ties by lower campaign id (the auction's tie-break).
+// Rank order: higher rank bid first, ties by lower campaign id (the auction's tie-break).
 inline bool RanksBefore(const Campaign& a, const Campaign& b) {
-  if (a.max_bid_cpm != b.max_bid_cpm) return a.max_bid_cpm > b.max_bid_cpm;
+  if (RankBid(a) != RankBid(b)) return RankBid(a) > RankBid(b);
   return a.id < b.id;
 }
 

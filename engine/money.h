@@ -23,6 +23,10 @@ inline std::optional<Micros> MicrosFromUnits(double units) {
   return static_cast<Micros>(std::llround(units * kMicrosPerUnit));
 }
 
+// What one impression costs at a CPM price, rounded up so a reservation made with it always
+// covers a charge made with it.
+inline constexpr Micros ImpressionCost(Micros cpm) { return (cpm + 999) / 1000; }
+
 inline double UnitsFromMicros(Micros micros) {
   return static_cast<double>(micros) / kMicrosPerUnit;
 }

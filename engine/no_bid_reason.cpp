@@ -48,6 +48,16 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "blocked_advertiser";
     case NoBidReason::kBlockedApp:
       return "blocked_app";
+    case NoBidReason::kBlockedSeat:
+      return "blocked_seat";
+    case NoBidReason::kPrivateAuction:
+      return "private_auction";
+    case NoBidReason::kFrequencyCapped:
+      return "frequency_capped";
+    case NoBidReason::kBudgetExhausted:
+      return "budget_exhausted";
+    case NoBidReason::kPaced:
+      return "paced";
     case NoBidReason::kNoMatchingCreative:
       return "no_matching_creative";
     case NoBidReason::kBlockedAttribute:

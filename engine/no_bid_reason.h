@@ -26,13 +26,18 @@ enum class NoBidReason : uint8_t {
   kTargetingAudience,
   kBlockedCategory,     // `bcat`
   kBlockedAdvertiser,   // `badv`
-  kBlockedApp,          // `bapp`
+  kBlockedApp,          // `bapp`, or the advertiser's own app blocklist
+  kBlockedSeat,         // `wseat` leaves our seat out, or `bseat` names it
   kTargetingPlacement,  // imp level from here on
   kTargetingSize,
-  kTargetingDeal,
+  kTargetingDeal,       // a deal campaign and no deal of the imp it may bid on
+  kPrivateAuction,      // the imp takes deal bids only and the campaign bids in the open
   kNoMatchingCreative,  // no creative fits the imp's formats, sizes, durations or assets
   kBlockedAttribute,    // every fitting creative carries a `battr` attribute
   kBelowFloor,
+  kFrequencyCapped,      // the user saw the campaign as often as its caps allow
+  kBudgetExhausted,      // daily or lifetime budget spent or held by open bids
+  kPaced,                // even pacing held the bid back
   kUnsupportedCurrency,  // `cur` or `bidfloorcur` we cannot price in
   kCount,
 };

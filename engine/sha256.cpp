@@ -106,7 +106,7 @@ Digest Sha256(std::string_view data) {
   return h.Finish();
 }
 
-Digest HmacSha256(std::string_view key, std::string_view message) {
+HmacSha256Key::HmacSha256Key(std::string_view key) {
   std::array<uint8_t, 64> block{};
   if (key.size() > 64) {
     const Digest k = Sha256(key);
@@ -119,14 +119,21 @@ Digest HmacSha256(std::string_view key, std::string_view message) {
     inner[i] = static_cast<char>(block[i] ^ 0x36);
     outer[i] = static_cast<char>(block[i] ^ 0x5c);
   }
-  Sha256Hasher in;
-  in.Update(std::string_view(inner.data(), 64));
+  inner_.Update(std::string_view(inner.data(), 64));
+  outer_.Update(std::string_view(outer.data(), 64));
+}
+
+Digest HmacSha256Key::Sign(std::string_view message) const {
+  Sha256Hasher in = inner_;
   in.Update(message);
   const Digest inner_digest = in.Finish();
-  Sha256Hasher out;
-  out.Update(std::string_view(outer.data(), 64));
+  Sha256Hasher out = outer_;
   out.Update(std::string_view(reinterpret_cast<const char*>(inner_digest.data()), 32));
   return out.Finish();
+}
+
+Digest HmacSha256(std::string_view key, std::string_view message) {
+  return HmacSha256Key(key).Sign(message);
 }
 
 std::string ToHex(const Digest& digest) {

@@ -34,6 +34,18 @@ class Sha256Hasher {
 Digest Sha256(std::string_view data);
 Digest HmacSha256(std::string_view key, std::string_view message);
 
+// HMAC-SHA256 with the key's inner and outer pads hashed once, for signing many messages with
+// one key. Thread-safe (immutable after construction).
+class HmacSha256Key {
+ public:
+  explicit HmacSha256Key(std::string_view key);
+  Digest Sign(std::string_view message) const;
+
+ private:
+  Sha256Hasher inner_;  // state after the key XOR ipad block
+  Sha256Hasher outer_;  // state after the key XOR opad block
+};
+
 std::string ToHex(const Digest& digest);
 
 // Compares without an early exit, so timing does not tell how much of a secret matched.

@@ -67,11 +67,17 @@ void BM_ParseAuctionWrite(benchmark::State& state) {
   engine::BidRequest request;
   std::string out;
   openrtb::ResponseOptions options;
+  const std::vector<openrtb::SignedBid> signed_bids(8, {"id-1-0", "TOKEN"});
   for (auto _ : state) {
     out.clear();
     if (!parser.Parse(MobileFixture(), &request).ok()) state.SkipWithError("parse failed");
     engine::AuctionResult result = engine::RunAuction(request, DemoCampaigns(), kNow);
-    if (!result.bids.empty()) openrtb::WriteBidResponse(request, result, "id-1", options, &out);
+    if (!result.bids.empty()) {
+      openrtb::WriteBidResponse(request, result, "id-1",
+                                std::vector<openrtb::SignedBid>(
+                                    signed_bids.begin(), signed_bids.begin() + result.bids.size()),
+                                options, &out);
+    }
     benchmark::DoNotOptimize(out);
   }
 }

@@ -18,6 +18,9 @@ namespace {
 constexpr std::string_view kCampaignsPrefix = "/v1/campaigns/";
 constexpr std::string_view kAudiencesPrefix = "/v1/audiences/";
 constexpr std::string_view kMembersSuffix = "/members";
+constexpr std::string_view kStatsSuffix = "/stats";
+constexpr std::string_view kAdvertisersPrefix = "/v1/advertisers/";
+constexpr std::string_view kBlocklistSuffix = "/app_blocklist";
 
 void WriteAudience(const engine::Audience& a, openrtb::JsonWriter& w) {
   w.BeginObject();
@@ -127,9 +130,10 @@ std::string_view QueryParam(std::string_view query, std::string_view name) {
   return "";
 }
 
-AdminApi::AdminApi(Catalog& catalog, service::Bidder& bidder)
+AdminApi::AdminApi(Catalog& catalog, service::Bidder& bidder, money::MarketStore* market)
     : catalog_(catalog),
       bidder_(bidder),
+      market_(market),
       reader_(bidder.epoch()),
       parser_(bidder.options().max_body_bytes) {}
 
@@ -168,6 +172,14 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
   } else if (path == "/v1/audiences") {
     if (m != http::Method::kGet) return method_not_allowed("GET"), true;
     ListAudiences(*who, response);
+  } else if (path == "/v1/currencies" || path == "/v1/floors" ||
+             (path.substr(0, kAdvertisersPrefix.size()) == kAdvertisersPrefix &&
+              path.size() > kAdvertisersPrefix.size() + kBlocklistSuffix.size() &&
+              path.substr(path.size() - kBlocklistSuffix.size()) == kBlocklistSuffix)) {
+    if (m != http::Method::kGet && m != http::Method::kPut) {
+      return method_not_allowed("GET, PUT"), true;
+    }
+    MarketSetting(*who, path, request, response);
   } else if (path.substr(0, kAudiencesPrefix.size()) == kAudiencesPrefix) {
     std::string id(path.substr(kAudiencesPrefix.size()));
     if (id.size() > kMembersSuffix.size() &&
@@ -190,6 +202,17 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
       default:
         method_not_allowed("GET, PUT");
     }
+  } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix &&
+             path.size() > kCampaignsPrefix.size() + kStatsSuffix.size() &&
+             path.substr(path.size() - kStatsSuffix.size()) == kStatsSuffix) {
+    const std::string id(path.substr(kCampaignsPrefix.size(),
+                                     path.size() - kCampaignsPrefix.size() - kStatsSuffix.size()));
+    if (!campaigns::IsValidId(id)) {
+      service::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
+      return true;
+    }
+    if (m != http::Method::kGet) return method_not_allowed("GET"), true;
+    CampaignStats(*who, id, response);
   } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
     const std::string id(path.substr(kCampaignsPrefix.size()));
     if (!campaigns::IsValidId(id)) {
@@ -442,6 +465,113 @@ std::unique_ptr<http::BodyStream> AdminApi::OpenStream(const http::HttpRequest& 
                                                     head.method == http::Method::kDelete);
 }
 
+void AdminApi::CampaignStats(const Principal& who, const std::string& id,
+                             http::HttpResponse* response) {
+  std::optional<CampaignEntry> entry = catalog_.GetCampaign(who, id);
+  if (!entry) return service::SetError(404, "no such campaign", response);
+  const engine::Campaign& c = *entry->campaign;
+  const absl::Time now = bidder_.clock().Now();
+  engine::AccountState state;
+  uint64_t bids = 0, wins = 0, impressions = 0, clicks = 0;
+  if (engine::MoneyState* money = bidder_.money()) {
+    engine::CampaignAccount& account = money->ledger.Account(c.id);
+    state = account.State(now);
+    bids = account.bids.load();
+    wins = account.wins.load();
+    impressions = account.impressions.load();
+    clicks = account.clicks.load();
+  }
+  auto ratio = [](uint64_t a, uint64_t b) {
+    return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+  };
+  std::string body;
+  openrtb::JsonWriter w(&body);
+  w.BeginObject();
+  w.Key("id");
+  w.String(c.id);
+  w.Key("bids");
+  w.Int(static_cast<int64_t>(bids));
+  w.Key("wins");
+  w.Int(static_cast<int64_t>(wins));
+  w.Key("impressions");
+  w.Int(static_cast<int64_t>(impressions));
+  w.Key("clicks");
+  w.Int(static_cast<int64_t>(clicks));
+  // Money as decimal currency units and as exact integer micros.
+  auto money_field = [&](std::string_view name, engine::Micros micros) {
+    w.Key(name);
+    w.Price(micros);
+    w.Key(StrCat(name, "_micros"));
+    w.Int(micros);
+  };
+  money_field("spend_today", state.daily_settled);
+  money_field("spend_lifetime", state.lifetime_settled);
+  money_field("reserved_today", state.daily_reserved);
+  money_field("reserved_lifetime", state.lifetime_reserved);
+  if (c.daily_budget > 0) {
+    money_field("budget_daily", c.daily_budget);
+    money_field(
+        "budget_left_today",
+        std::max<engine::Micros>(0, c.daily_budget - state.daily_settled - state.daily_reserved));
+  }
+  if (c.lifetime_budget > 0) {
+    money_field("budget_lifetime", c.lifetime_budget);
+    money_field("budget_left_lifetime",
+                std::max<engine::Micros>(
+                    0, c.lifetime_budget - state.lifetime_settled - state.lifetime_reserved));
+  }
+  w.Key("pacing");
+  w.BeginObject();
+  w.Key("mode");
+  w.String(c.pacing == engine::Pacing::kAsap || c.daily_budget == 0 ? "asap" : "even");
+  w.Key("rate");
+  w.Double(state.pacing_rate);
+  if (c.daily_budget > 0) {
+    money_field("planned_spend_today", engine::PacingController::Planned(
+                                           now, engine::StartOfDay(state.day), c.daily_budget));
+  }
+  w.EndObject();
+  w.Key("win_rate");
+  w.Double(ratio(wins, bids));
+  w.Key("ctr");
+  w.Double(ratio(clicks, impressions));
+  // Effective CPM: lifetime spend per thousand impressions.
+  w.Key("ecpm");
+  w.Double(impressions == 0 ? 0.0
+                            : engine::UnitsFromMicros(state.lifetime_settled) * 1000.0 /
+                                  static_cast<double>(impressions));
+  w.EndObject();
+  SetJsonBody(200, std::move(body), response);
+}
+
+void AdminApi::MarketSetting(const Principal& who, std::string_view path,
+                             const http::HttpRequest& request, http::HttpResponse* response) {
+  if (market_ == nullptr) return service::SetError(404, "not found", response);
+  const bool put = request.method == http::Method::kPut;
+  absl::Status status;
+  std::string body;
+  if (path == "/v1/currencies" || path == "/v1/floors") {
+    const bool currencies = path == "/v1/currencies";
+    if (put) {
+      if (!who.admin) return service::SetError(403, "only the admin token sets these", response);
+      status = currencies ? market_->PutCurrencies(request.body) : market_->PutFloors(request.body);
+    }
+    body = currencies ? market_->CurrenciesJson() : market_->FloorsJson();
+  } else {
+    const std::string advertiser(
+        path.substr(kAdvertisersPrefix.size(),
+                    path.size() - kAdvertisersPrefix.size() - kBlocklistSuffix.size()));
+    if (!campaigns::IsValidId(advertiser) || !catalog_.AdvertiserExists(advertiser) ||
+        !who.Owns(advertiser)) {
+      return service::SetError(404, "no such advertiser", response);
+    }
+    if (put) status = market_->PutAppBlocklist(advertiser, request.body);
+    body = market_->AppBlocklistJson(advertiser);
+  }
+  if (!status.ok()) return SetStatusError(status, response);
+  SetJsonBody(200, std::move(body), response);
+}
+
 void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
                        http::HttpResponse* response) {
   engine::BidRequest bid_request;
@@ -453,6 +583,10 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   const engine::RequestFacts facts = engine::MakeRequestFacts(bid_request, now, nullptr);
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
+  // Explain answers about targeting, floors, deals and budgets; it draws no pacing decision.
+  const engine::AuctionContext context{.now = now,
+                                       .market = bidder_.market().Get(guard).rules.get(),
+                                       .seat = bidder_.options().response.seat};
 
   std::string body;
   openrtb::JsonWriter w(&body);
@@ -471,7 +605,7 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
     }
     ++shown;
     const engine::CampaignExplanation e =
-        engine::ExplainCampaign(campaign, bid_request, facts, now);
+        engine::ExplainCampaign(campaign, bid_request, facts, context);
     w.BeginObject();
     w.Key("id");
     w.String(campaign.id);

@@ -13,10 +13,15 @@
 //   PUT    /v1/audiences/{id}              create or replace an audience (advertiser tokens)
 //   GET    /v1/audiences/{id}, /v1/audiences
 //   POST   /v1/audiences/{id}/members      streamed ids, one per line (DELETE removes them)
+//   GET    /v1/campaigns/{id}/stats        bids, wins, spend, budget left, pacing, win rate...
+//   GET|PUT /v1/currencies                 exchange rates (PUT: admin only)
+//   GET|PUT /v1/floors                     per-placement floors (PUT: admin only)
+//   GET|PUT /v1/advertisers/{id}/app_blocklist   apps the advertiser refuses
 #pragma once
 
 #include "adapters/admin/catalog.h"
 #include "adapters/http/http_types.h"
+#include "adapters/money/market_json.h"
 #include "adapters/openrtb/request_parser.h"
 #include "adapters/service/bidder.h"
 #include "engine/epoch.h"
@@ -31,7 +36,8 @@ class AdminApi final : public http::Handler {
   static constexpr size_t kMaxListLimit = 10'000;
   static constexpr size_t kMaxExplained = 1'000;
 
-  AdminApi(Catalog& catalog, service::Bidder& bidder);
+  // `market` may be null (no marketplace settings: those paths answer 404).
+  AdminApi(Catalog& catalog, service::Bidder& bidder, money::MarketStore* market = nullptr);
 
   // Serves paths under /v1/; returns false (leaving `response` alone) for any other path.
   bool Serve(const http::HttpRequest& request, http::HttpResponse* response);
@@ -56,6 +62,10 @@ class AdminApi final : public http::Handler {
                    http::HttpResponse* response);
   void GetAudience(const Principal& who, const std::string& id, http::HttpResponse* response);
   void ListAudiences(const Principal& who, http::HttpResponse* response);
+  void CampaignStats(const Principal& who, const std::string& id, http::HttpResponse* response);
+  // /v1/currencies, /v1/floors, /v1/advertisers/{id}/app_blocklist.
+  void MarketSetting(const Principal& who, std::string_view path, const http::HttpRequest& request,
+                     http::HttpResponse* response);
   // Adds every audience a campaign targets that does not exist (for its advertiser) to
   // `problems`, with its pointer under `prefix`.
   void CheckAudiences(const engine::Campaign& campaign, const std::string& prefix,
@@ -63,6 +73,7 @@ class AdminApi final : public http::Handler {
 
   Catalog& catalog_;
   service::Bidder& bidder_;
+  money::MarketStore* market_;
   engine::EpochDomain::Reader reader_;
   openrtb::BidRequestParser parser_;
 };

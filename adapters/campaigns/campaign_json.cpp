@@ -604,9 +604,8 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
       object budget;
       if (check.GetObject(e, "/budget", &budget)) {
         check.NoUnknownFields(budget, "/budget", {"daily", "lifetime"});
-        engine::Micros unused;
-        check.Money(budget, "daily", "/budget", false, &unused, /*positive=*/true);
-        check.Money(budget, "lifetime", "/budget", false, &unused, /*positive=*/true);
+        check.Money(budget, "daily", "/budget", false, &c.daily_budget, /*positive=*/true);
+        check.Money(budget, "lifetime", "/budget", false, &c.lifetime_budget, /*positive=*/true);
       }
     }
     if (obj["bid"].get(e) != simdjson::SUCCESS) {
@@ -616,11 +615,16 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
       if (check.GetObject(e, "/bid", &bid)) {
         check.NoUnknownFields(bid, "/bid", {"strategy", "max_bid", "currency"});
         std::string strategy;
-        if (check.String(bid, "strategy", "/bid", true, &strategy) && strategy != "cpm") {
-          // CPC needs the CTR model of the money issue; until then it must not bid blind.
-          check.Add("/bid/strategy", "must be cpm");
+        if (check.String(bid, "strategy", "/bid", true, &strategy)) {
+          if (strategy == "cpc") {
+            c.strategy = engine::BidStrategy::kCpc;
+          } else if (strategy != "cpm") {
+            check.Add("/bid/strategy", "must be one of cpm, cpc");
+          }
         }
-        check.Money(bid, "max_bid", "/bid", true, &c.max_bid_cpm, /*positive=*/true);
+        check.Money(bid, "max_bid", "/bid", true,
+                    c.strategy == engine::BidStrategy::kCpc ? &c.max_bid_cpc : &c.max_bid_cpm,
+                    /*positive=*/true);
         if (check.String(bid, "currency", "/bid", false, &c.currency, 3, 3) &&
             c.currency != "USD") {
           check.Add("/bid/currency", "must be USD");
@@ -628,8 +632,12 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
       }
     }
     std::string pacing;
-    if (check.String(obj, "pacing", "", false, &pacing) && pacing != "even" && pacing != "asap") {
-      check.Add("/pacing", "must be one of even, asap");
+    if (check.String(obj, "pacing", "", false, &pacing)) {
+      if (pacing == "asap") {
+        c.pacing = engine::Pacing::kAsap;
+      } else if (pacing != "even") {
+        check.Add("/pacing", "must be one of even, asap");
+      }
     }
     if (obj["frequency_caps"].get(e) == simdjson::SUCCESS) {
       array caps;
@@ -642,21 +650,28 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
           object cap_obj;
           if (!check.GetObject(cap, at, &cap_obj)) continue;
           check.NoUnknownFields(cap_obj, at, {"max", "per"});
-          int max = 0;
-          check.Int(cap_obj, "max", at, true, &max, 1, 1'000'000);
+          engine::FrequencyCap parsed;
+          const bool max_ok = check.Int(cap_obj, "max", at, true, &parsed.max, 1, 1'000'000);
           std::string per;
-          if (check.String(cap_obj, "per", at, true, &per) && per != "hour" && per != "day" &&
-              per != "week") {
-            check.Add(at + "/per", "must be one of hour, day, week");
+          if (check.String(cap_obj, "per", at, true, &per)) {
+            if (per == "hour") {
+              parsed.per = engine::CapPeriod::kHour;
+            } else if (per == "day") {
+              parsed.per = engine::CapPeriod::kDay;
+            } else if (per == "week") {
+              parsed.per = engine::CapPeriod::kWeek;
+            } else {
+              check.Add(at + "/per", "must be one of hour, day, week");
+            }
           }
+          if (max_ok) c.frequency_caps.push_back(parsed);
         }
       }
     }
     check.StringArray(obj, "adomain", "", &c.adomain);
     check.StringArray(obj, "cat", "", &c.categories);
     check.String(obj, "app_bundle", "", false, &c.app_bundle);
-    bool child_directed = false;
-    check.Bool(obj, "child_directed", "", &child_directed);
+    check.Bool(obj, "child_directed", "", &c.child_directed);
     if (obj["creatives"].get(e) != simdjson::SUCCESS) {
       check.Add("/creatives", "required");
     } else {

@@ -34,6 +34,11 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response
+  // Set by a handler whose answer must wait (for a journal's fsync, say): the server calls it
+  // once Handle returns, with a `resume` that the handler must call exactly once, from any
+  // thread, after it has finished filling in this response. Until then the connection waits and
+  // the worker serves others. The response object stays valid until `resume` is called.
+  std::function<void(std::function<void()> resume)> defer;
 
   void Reset() {
     status = 200;
@@ -41,6 +46,7 @@ struct HttpResponse {
     content_type = "application/json";
     headers.clear();
     close = false;
+    defer = nullptr;
   }
 };
 

@@ -417,6 +417,16 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
       }
       request.received_at = server_.clock().Now();
       handler_->Handle(request, &response);
+      if (response.defer) {
+        // Wait, without blocking the worker, for the handler to finish the response elsewhere.
+        asio::steady_timer resumed(io_, asio::steady_timer::time_point::max());
+        auto defer = std::move(response.defer);
+        response.defer = nullptr;
+        defer([&resumed, executor = io_.get_executor()] {
+          asio::post(executor, [&resumed] { resumed.cancel(); });
+        });
+        co_await resumed.async_wait(kNoThrow);
+      }
     }
 
     bhttp::response<bhttp::string_body> res(static_cast<bhttp::status>(response.status), version);

@@ -1,5 +1,8 @@
 #include "adapters/openrtb/json_writer.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "engine/strings.h"
 
 namespace vetrina::openrtb {
@@ -55,6 +58,14 @@ void AppendDecimal(engine::Micros micros, std::string* out) {
 void JsonWriter::Int(int64_t value) {
   Separate();
   StrAppend(out_, value);
+}
+
+void JsonWriter::Double(double value) {
+  Separate();
+  if (!std::isfinite(value)) value = 0;  // JSON has no NaN or infinity
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof(buf), "%.6g", value);
+  out_->append(buf, n);
 }
 
 }  // namespace vetrina::openrtb

@@ -59,6 +59,8 @@ class JsonWriter {
     out_->push_back('"');
   }
   void Int(int64_t value);
+  // Ratios and rates for reports (6 significant digits); not for money.
+  void Double(double value);
   void Bool(bool value) {
     Separate();
     out_->append(value ? "true" : "false");

@@ -2,7 +2,6 @@
 
 #include <cassert>
 
-#include "absl/strings/ascii.h"
 #include "adapters/openrtb/json_writer.h"
 #include "engine/eligibility.h"
 #include "engine/strings.h"
@@ -10,35 +9,20 @@
 namespace vetrina::openrtb {
 namespace {
 
-void AppendUrlEncoded(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (absl::ascii_isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out->push_back(c);
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[u >> 4]);
-      out->push_back(kHex[u & 0xf]);
-    }
+std::string NoticeUrl(std::string_view kind, std::string_view token,
+                      const ResponseOptions& options) {
+  // Tokens are base64url: nothing in them needs escaping.
+  return StrCat(options.notice_base_url, "/ev/", kind, "?t=", token);
+}
+
+void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
+  for (size_t at = text->find(from); at != std::string::npos;
+       at = text->find(from, at + to.size())) {
+    text->replace(at, from.size(), to);
   }
 }
 
-std::string NoticeUrl(std::string_view kind, const engine::BidRequest& request,
-                      const engine::Bid& bid, std::string_view bid_id,
-                      const ResponseOptions& options) {
-  std::string url = StrCat(options.notice_base_url, "/ev/", kind, "?a=");
-  AppendUrlEncoded(request.id, &url);
-  url.append("&b=");
-  AppendUrlEncoded(bid_id, &url);
-  url.append("&c=");
-  AppendUrlEncoded(bid.campaign->id, &url);
-  url.append("&cr=");
-  AppendUrlEncoded(bid.match.creative->id, &url);
-  url.append("&p=${AUCTION_PRICE}");
-  if (kind == "loss") url.append("&r=${AUCTION_LOSS}");
-  return url;
-}
+constexpr std::string_view kClickMacro = "${VETRINA_CLICK_URL}";
 
 void WriteNativeAsset(const engine::NativeAsset& asset, const engine::Creative& c, JsonWriter& w) {
   w.BeginObject();
@@ -103,7 +87,29 @@ void WriteNativeAsset(const engine::NativeAsset& asset, const engine::Creative& 
 
 }  // namespace
 
-std::string NativeMarkup(const engine::NativeRequest& native, const engine::Creative& creative) {
+std::string TrackedMarkup(const engine::Creative& creative, engine::MediaType type,
+                          const NoticeUrls& urls) {
+  std::string markup = creative.markup;
+  ReplaceAll(&markup, kClickMacro, urls.click.empty() ? creative.landing_url : urls.click);
+  if (urls.impression.empty()) return markup;
+  if (type == engine::MediaType::kVideo) {
+    // VAST: an <Impression> inside the ad's InLine or Wrapper element.
+    for (std::string_view element : {"<InLine>", "<Wrapper>"}) {
+      if (size_t at = markup.find(element); at != std::string::npos) {
+        markup.insert(at + element.size(),
+                      StrCat("<Impression><![CDATA[", urls.impression, "]]></Impression>"));
+        break;
+      }
+    }
+    return markup;
+  }
+  StrAppend(&markup, "<img src=\"", urls.impression,
+            "\" width=\"1\" height=\"1\" style=\"display:none\" alt=\"\">");
+  return markup;
+}
+
+std::string NativeMarkup(const engine::NativeRequest& native, const engine::Creative& creative,
+                         const NoticeUrls& urls) {
   std::string out;
   JsonWriter w(&out);
   // Native 1.0 and 1.1 responses are wrapped in {"native": ...}; 1.2 dropped the wrapper.
@@ -124,17 +130,37 @@ std::string NativeMarkup(const engine::NativeRequest& native, const engine::Crea
   w.Key("link");
   w.BeginObject();
   w.Key("url");
-  w.String(creative.landing_url);
+  w.String(urls.click.empty() ? creative.landing_url : urls.click);
   w.EndObject();
+  if (!urls.impression.empty()) {
+    if (wrapped) {
+      w.Key("imptrackers");
+      w.BeginArray();
+      w.String(urls.impression);
+      w.EndArray();
+    } else {
+      w.Key("eventtrackers");
+      w.BeginArray();
+      w.BeginObject();
+      w.Key("event");
+      w.Int(1);  // impression
+      w.Key("method");
+      w.Int(1);  // image pixel
+      w.Key("url");
+      w.String(urls.impression);
+      w.EndObject();
+      w.EndArray();
+    }
+  }
   w.EndObject();
   if (wrapped) w.EndObject();
   return out;
 }
 
 void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionResult& result,
-                      std::string_view response_id, const ResponseOptions& options,
-                      std::string* out) {
-  assert(!result.bids.empty());
+                      std::string_view response_id, const std::vector<SignedBid>& signed_bids,
+                      const ResponseOptions& options, std::string* out) {
+  assert(!result.bids.empty() && signed_bids.size() == result.bids.size());
   JsonWriter w(out);
   w.BeginObject();
   w.Key("id");
@@ -142,7 +168,7 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
   w.Key("bidid");
   w.String(response_id);
   w.Key("cur");
-  w.String("USD");
+  w.String(result.currency);
   w.Key("seatbid");
   w.BeginArray();
   w.BeginObject();
@@ -150,22 +176,29 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
   w.String(options.seat);
   w.Key("bid");
   w.BeginArray();
-  for (const engine::Bid& bid : result.bids) {
+  for (size_t i = 0; i < result.bids.size(); ++i) {
+    const engine::Bid& bid = result.bids[i];
+    const SignedBid& signed_bid = signed_bids[i];
     const engine::Imp& imp = request.imps[bid.imp_index];
     const engine::Creative& creative = *bid.match.creative;
-    const std::string bid_id = StrCat(response_id, "-", bid.imp_index);
+    const NoticeUrls urls{NoticeUrl("imp", signed_bid.token, options),
+                          NoticeUrl("click", signed_bid.token, options)};
     w.BeginObject();
     w.Key("id");
-    w.String(bid_id);
+    w.String(signed_bid.id);
     w.Key("impid");
     w.String(imp.id);
     w.Key("price");
-    w.Price(bid.clearing_price);
+    w.Price(bid.price_in_currency);
     w.Key("adm");
     if (bid.match.media_type == engine::MediaType::kNative) {
-      w.String(NativeMarkup(imp.native->request, creative));
+      w.String(NativeMarkup(imp.native->request, creative, urls));
     } else {
-      w.String(creative.markup);
+      w.String(TrackedMarkup(creative, bid.match.media_type, urls));
+    }
+    if (bid.deal != nullptr) {
+      w.Key("dealid");
+      w.String(bid.deal->id);
     }
     w.Key("adomain");
     w.BeginArray();
@@ -190,11 +223,12 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     w.Key("mtype");
     w.Int(static_cast<int>(bid.match.media_type));
     w.Key("nurl");
-    w.String(NoticeUrl("win", request, bid, bid_id, options));
+    w.String(StrCat(NoticeUrl("win", signed_bid.token, options), "&p=${AUCTION_PRICE}"));
     w.Key("burl");
-    w.String(NoticeUrl("bill", request, bid, bid_id, options));
+    w.String(StrCat(NoticeUrl("bill", signed_bid.token, options), "&p=${AUCTION_PRICE}"));
     w.Key("lurl");
-    w.String(NoticeUrl("loss", request, bid, bid_id, options));
+    w.String(StrCat(NoticeUrl("loss", signed_bid.token, options),
+                    "&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}"));
     w.EndObject();
   }
   w.EndArray();

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/auction.h"
 #include "engine/bid_request.h"
@@ -19,13 +20,36 @@ struct ResponseOptions {
   std::string seat = "vetrina";
 };
 
-// Writes the 200 response body for `result`, which must hold at least one bid. `response_id` is
-// the response's `bidid`; each bid's id is `response_id` + "-" + its imp index.
-void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionResult& result,
-                      std::string_view response_id, const ResponseOptions& options,
-                      std::string* out);
+// A bid's id and its signed notice token (engine/notice_token.h), which every notice URL and
+// tracker of the bid carries.
+struct SignedBid {
+  std::string id;
+  std::string token;
+};
 
-// Native 1.2 response markup (the `adm` of a native bid) for `creative` answering `native`.
-std::string NativeMarkup(const engine::NativeRequest& native, const engine::Creative& creative);
+// Writes the 200 response body for `result`, which must hold at least one bid; `signed_bids`
+// has one entry per bid, in order. `response_id` is the response's `bidid`.
+//
+// Each bid's nurl/burl/lurl are /ev/{win,bill,loss}?t=TOKEN with ${AUCTION_PRICE} (and
+// ${AUCTION_LOSS}); its impression tracker is /ev/imp?t=TOKEN and its click URL
+// /ev/click?t=TOKEN: in native markup as the link and trackers, in banner and VAST markup
+// through the ${VETRINA_CLICK_URL} macro, an appended 1x1 image and a VAST <Impression>.
+void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionResult& result,
+                      std::string_view response_id, const std::vector<SignedBid>& signed_bids,
+                      const ResponseOptions& options, std::string* out);
+
+// Where a bid's notices and trackers go.
+struct NoticeUrls {
+  std::string impression;  // "" for none
+  std::string click;       // "" for the creative's landing URL
+};
+
+// Native response markup (the `adm` of a native bid) for `creative` answering `native`.
+std::string NativeMarkup(const engine::NativeRequest& native, const engine::Creative& creative,
+                         const NoticeUrls& urls = {});
+
+// Banner HTML or VAST with the click macro replaced and the impression tracker added.
+std::string TrackedMarkup(const engine::Creative& creative, engine::MediaType type,
+                          const NoticeUrls& urls);
 
 }  // namespace vetrina::openrtb

@@ -1,6 +1,7 @@
 #include "adapters/service/bid_handler.h"
 
 #include "adapters/audiences/pixel.h"
+#include "adapters/money/notice_request.h"
 #include "adapters/openrtb/json_writer.h"
 #include "adapters/openrtb/response_writer.h"
 #include "engine/auction.h"
@@ -19,6 +20,61 @@ std::string Hex(uint64_t n) {
   return out;
 }
 
+// A notice answer that waits for the spend journal. Whichever comes second — the journal's
+// completion (writer thread) or the server's defer call (after Handle returns) — writes the
+// response and resumes the connection, so the response is never touched while Handle runs.
+class DeferredNotice {
+ public:
+  DeferredNotice(http::HttpResponse* response, Metrics& metrics, int kind,
+                 Metrics::NoticeResult result)
+      : response_(response), metrics_(metrics), kind_(kind), result_(result) {}
+
+  // The writer's completion.
+  void Durable(absl::Status status) {
+    std::function<void()> resume;
+    {
+      absl::MutexLock lock(&mu_);
+      status_ = std::move(status);
+      done_ = true;
+      resume = std::move(resume_);
+    }
+    if (resume) Finish(resume);
+  }
+  // Called by Handle before it returns: Finish runs only after Defer, which follows Handle.
+  void set_result(Metrics::NoticeResult result) { result_ = result; }
+  // The server's defer call.
+  void Defer(std::function<void()> resume) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!done_) {
+        resume_ = std::move(resume);
+        return;
+      }
+    }
+    Finish(resume);
+  }
+
+ private:
+  void Finish(const std::function<void()>& resume) {
+    if (!status_.ok()) {
+      SetError(503, "spend journal unavailable", response_);
+      result_ = Metrics::NoticeResult::kFailed;
+    }
+    metrics_.CountNotice(kind_, result_);
+    metrics_.CountRequest(Endpoint::kNotice, response_->status);
+    resume();
+  }
+
+  http::HttpResponse* const response_;
+  Metrics& metrics_;
+  const int kind_;
+  Metrics::NoticeResult result_;
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_;  // written before done_ is set, read after
+  std::function<void()> resume_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 void SetError(int status, std::string_view message, http::HttpResponse* response) {
@@ -34,6 +90,7 @@ BidHandler::BidHandler(Bidder& bidder, int worker)
       worker_(worker),
       reader_(bidder.epoch()),
       parser_(bidder.options().max_body_bytes),
+      rng_(bidder.options().random_seed ^ (0x9e3779b97f4a7c15ULL * (worker + 1))),
       id_prefix_(StrCat(Hex(static_cast<uint64_t>(absl::ToUnixMicros(bidder.clock().Now()))), "-",
                         worker, "-")) {}
 
@@ -50,24 +107,35 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
     bidder_.metrics().CountRequest(Endpoint::kPixel, response->status);
     return;
   }
+  if (request.path.substr(0, 4) == "/ev/" && bidder_.spend_writer() != nullptr) {
+    HandleNotice(request, response);
+    return;  // counted when answered: the answer may wait for the journal
+  }
   SetError(404, "not found", response);
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
+}
+
+void BidHandler::CollectUserKeys() {
+  user_keys_.clear();
+  capping_key_.reset();
+  auto add = [&](const std::string& id, bool caps) {
+    std::optional<engine::AudienceKey> key = engine::KeyForId(id);  // none for an all-zero IFA
+    if (!key) return;
+    user_keys_.push_back(*key);
+    if (caps && !capping_key_) capping_key_ = key;
+  };
+  add(bid_request_.device.ifa, true);
+  add(bid_request_.device.ifv, true);
+  add(bid_request_.user.id, true);
+  add(bid_request_.user.buyer_uid, false);
+  for (const engine::Eid& eid : bid_request_.user.eids) {
+    for (const std::string& id : eid.ids) add(id, false);
+  }
 }
 
 bool BidHandler::LookUpSegments(const engine::EpochDomain::ReadGuard& guard) {
   const engine::AudienceStore* store = bidder_.audience_store();
   if (store == nullptr) return false;
-  user_keys_.clear();
-  auto add = [&](const std::string& id) {
-    if (std::optional<engine::AudienceKey> key = engine::KeyForId(id)) user_keys_.push_back(*key);
-  };
-  add(bid_request_.device.ifa);  // an all-zero IFA is no key
-  add(bid_request_.device.ifv);
-  add(bid_request_.user.id);
-  add(bid_request_.user.buyer_uid);
-  for (const engine::Eid& eid : bid_request_.user.eids) {
-    for (const std::string& id : eid.ids) add(id);
-  }
   segment_names_.clear();
   if (user_keys_.empty()) return false;
   if (user_segments_.size() < user_keys_.size()) user_segments_.resize(user_keys_.size());
@@ -113,6 +181,84 @@ void BidHandler::HandlePixel(const http::HttpRequest& request, http::HttpRespons
   metrics.CountPixel(Metrics::PixelResult::kAccepted);
 }
 
+void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpResponse* response) {
+  Metrics& metrics = bidder_.metrics();
+  auto reject = [&](int status, std::string_view message, int kind) {
+    SetError(status, message, response);
+    metrics.CountNotice(kind, Metrics::NoticeResult::kRejected);
+    metrics.CountRequest(Endpoint::kNotice, status);
+  };
+  if (request.method != http::Method::kGet && request.method != http::Method::kPost) {
+    response->headers.emplace_back("Allow", "GET, POST");
+    return reject(405, "use GET", -1);
+  }
+  absl::StatusOr<money::NoticeRequest> parsed =
+      money::ParseNoticeRequest(request.path, request.query);
+  if (!parsed.ok()) {
+    return reject(parsed.status().code() == absl::StatusCode::kNotFound ? 404 : 400,
+                  View(parsed.status().message()), -1);
+  }
+  const int kind = static_cast<int>(parsed->kind);
+  const absl::Time now = bidder_.clock().Now();
+  absl::StatusOr<engine::NoticeToken> token =
+      engine::VerifyNoticeToken(parsed->token, bidder_.notice_key(), now);
+  if (!token.ok()) return reject(403, View(token.status().message()), kind);
+
+  // The campaign as it is now: its budgets bound a charge without a reservation, its creative
+  // gives the click's landing URL.
+  engine::BudgetLimits limits = engine::BudgetLimits::Closed();
+  std::string landing_url;
+  {
+    engine::EpochDomain::ReadGuard guard(reader_);
+    if (const engine::Campaign* campaign =
+            bidder_.campaigns().Get(guard).Find(token->campaign_id)) {
+      limits = engine::BudgetLimits::Of(*campaign);
+      for (const engine::Creative& creative : campaign->creatives) {
+        if (creative.id == token->creative_id) landing_url = creative.landing_url;
+      }
+    }
+  }
+  auto deferred =
+      std::make_shared<DeferredNotice>(response, metrics, kind, Metrics::NoticeResult::kCounted);
+  const engine::Notice notice{parsed->kind, *std::move(token), parsed->price};
+  const engine::NoticeResult result = bidder_.spend_writer()->Submit(
+      notice, limits, [deferred](absl::Status s) { deferred->Durable(std::move(s)); });
+
+  using Status = engine::NoticeResult::Status;
+  if (result.status == Status::kPriceAbove) {
+    return reject(400, "price above the bid", kind);
+  }
+  Metrics::NoticeResult outcome = Metrics::NoticeResult::kCounted;
+  std::string_view status_text = "counted";
+  if (result.status == Status::kDuplicate) {
+    outcome = Metrics::NoticeResult::kDuplicate;
+    status_text = "duplicate";
+  } else if (result.status == Status::kOverBudget) {
+    outcome = Metrics::NoticeResult::kOverBudget;
+    status_text = "over_budget";
+  } else if (result.effect.charged > 0) {
+    outcome = Metrics::NoticeResult::kCharged;
+    status_text = "charged";
+  }
+  deferred->set_result(outcome);
+  if (parsed->kind == engine::NoticeKind::kClick && !landing_url.empty()) {
+    response->status = 302;
+    response->headers.emplace_back("Location", landing_url);
+    response->body.clear();
+    response->content_type = "text/plain";
+  } else if (parsed->kind == engine::NoticeKind::kClick) {
+    SetError(404, "the creative no longer exists", response);
+  } else {
+    response->status = 200;
+    response->body =
+        StrCat("{\"status\":\"", status_text, "\",\"charged_micros\":", result.effect.charged, "}");
+  }
+  response->headers.emplace_back("Cache-Control", "no-store");
+  response->defer = [deferred](std::function<void()> resume) {
+    deferred->Defer(std::move(resume));
+  };
+}
+
 void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse* response) {
   if (request.method != http::Method::kPost) {
     SetError(405, "use POST", response);
@@ -132,22 +278,89 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
 
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
+  CollectUserKeys();
   const bool known_user = LookUpSegments(guard);
-  const engine::AuctionResult result =
+  const absl::Time now = bidder_.clock().Now();
+  const std::string& app = bid_request_.publication.bundle.empty()
+                               ? bid_request_.publication.domain
+                               : bid_request_.publication.bundle;
+  std::optional<engine::SpendPolicy> policy;
+  if (engine::MoneyState* money = bidder_.money()) {
+    policy.emplace(*money, rng_, now, app, bidder_.user_key(), capping_key_);
+  }
+  engine::AuctionResult result =
       engine::RunAuction(bid_request_, campaigns,
-                         engine::AuctionContext{.now = bidder_.clock().Now(),
+                         engine::AuctionContext{.now = now,
                                                 .segments = known_user ? &segment_names_ : nullptr,
-                                                .scratch = &scratch_});
+                                                .scratch = &scratch_,
+                                                .market = bidder_.market().Get(guard).rules.get(),
+                                                .policy = policy ? &*policy : nullptr,
+                                                .seat = bidder_.options().response.seat});
+  if (policy) ReserveAndSign(&result, *policy, now);
   if (result.bids.empty()) {
-    response->status = 204;
-    bidder_.metrics().CountNoBid(result.RequestReason());
+    const engine::NoBidReason reason = result.RequestReason();
+    bidder_.metrics().CountNoBid(reason);
+    if (reason == engine::NoBidReason::kFrequencyCapped) {
+      // OpenRTB's no-bid reason 9: the user has seen our ads as often as allowed.
+      response->status = 200;
+      response->body = "{\"id\":\"";
+      openrtb::AppendJsonEscaped(bid_request_.id, &response->body);
+      response->body.append("\",\"nbr\":9}");
+    } else {
+      response->status = 204;
+    }
   } else {
+    if (!policy) {  // no money wiring (tests of the bare bid path): unsigned ids only
+      signed_bids_.clear();
+      for (const engine::Bid& bid : result.bids) {
+        signed_bids_.push_back({StrCat(NextResponseId(), "-", bid.imp_index), ""});
+      }
+    }
     response->status = 200;
-    openrtb::WriteBidResponse(bid_request_, result, NextResponseId(), bidder_.options().response,
-                              &response->body);
+    openrtb::WriteBidResponse(bid_request_, result, NextResponseId(), signed_bids_,
+                              bidder_.options().response, &response->body);
     bidder_.metrics().CountBid(static_cast<int>(result.bids.size()));
   }
   bidder_.metrics().ObserveBidLatency(bidder_.clock().Now() - request.received_at);
+}
+
+void BidHandler::ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy,
+                                absl::Time now) {
+  engine::MoneyState& money = *bidder_.money();
+  signed_bids_.clear();
+  auto kept = result->bids.begin();
+  for (engine::Bid& bid : result->bids) {
+    const engine::Campaign& campaign = *bid.campaign;
+    std::string bid_id = NextResponseId();
+    const engine::Micros cost =
+        bid.click_price > 0 ? bid.click_price : engine::ImpressionCost(bid.clearing_price);
+    const bool budgeted = campaign.daily_budget > 0 || campaign.lifetime_budget > 0;
+    // Another thread may have taken the last of the budget since the auction looked.
+    if (budgeted && !money.ledger.Reserve(bid_id, campaign, cost, now)) {
+      result->imp_reasons[bid.imp_index] = engine::NoBidReason::kBudgetExhausted;
+      continue;
+    }
+    money.ledger.Account(campaign.id).bids.fetch_add(1, std::memory_order_relaxed);
+    engine::NoticeToken token{
+        .auction_id = bid_request_.id,
+        .bid_id = bid_id,
+        .campaign_id = campaign.id,
+        .creative_id = bid.match.creative->id,
+        .app = bid_request_.publication.bundle.empty() ? bid_request_.publication.domain
+                                                       : bid_request_.publication.bundle,
+        .bid_price = bid.clearing_price,
+        .currency = result->currency,
+        .rate_micros = result->rate_micros,
+        .click_price = bid.click_price,
+        .user = campaign.frequency_caps.empty() ? 0 : policy.user(),
+        .issued = now,
+        .expires = now + money.ledger.timeout(),
+    };
+    signed_bids_.push_back(
+        {std::move(bid_id), engine::SignNoticeToken(token, bidder_.notice_key())});
+    *kept++ = bid;
+  }
+  result->bids.erase(kept, result->bids.end());
 }
 
 }  // namespace vetrina::service

@@ -1,4 +1,6 @@
-// The public listener's handler: POST /openrtb2/bid. A thin shell: parse -> RunAuction -> write.
+// The public listener's handler: POST /openrtb2/bid (parse -> RunAuction -> reserve and sign ->
+// write), GET /px (tracking pixel) and /ev/{win,bill,loss,imp,click} (notices, answered once
+// their spend is durable).
 //
 //   http::HandlerFactory factory = [&](int worker) {
 //     return std::make_unique<BidHandler>(bidder, worker);
@@ -10,9 +12,12 @@
 
 #include "adapters/http/http_types.h"
 #include "adapters/openrtb/request_parser.h"
+#include "adapters/openrtb/response_writer.h"
 #include "adapters/service/bidder.h"
 #include "engine/bid_request.h"
 #include "engine/epoch.h"
+#include "engine/random.h"
+#include "engine/spend_policy.h"
 
 namespace vetrina::service {
 
@@ -25,6 +30,12 @@ class BidHandler final : public http::Handler {
  private:
   void HandleBid(const http::HttpRequest& request, http::HttpResponse* response);
   void HandlePixel(const http::HttpRequest& request, http::HttpResponse* response);
+  void HandleNotice(const http::HttpRequest& request, http::HttpResponse* response);
+  // Reserves each bid's cost and signs its notice token; drops bids the budget cannot hold.
+  void ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy, absl::Time now);
+  // The audience keys of the request's user ids into user_keys_, and the one frequency caps
+  // count under (ifa, else ifv, else user id) into capping_key_.
+  void CollectUserKeys();
   // The user's audience segment names, sorted, into segment_names_; false without a store.
   bool LookUpSegments(const engine::EpochDomain::ReadGuard& guard);
   std::string NextResponseId();
@@ -36,8 +47,11 @@ class BidHandler final : public http::Handler {
   engine::BidRequest bid_request_;  // reused across requests
   engine::CampaignSet::Scratch scratch_;
   std::vector<engine::AudienceKey> user_keys_;
+  std::optional<engine::AudienceKey> capping_key_;
   std::vector<std::vector<engine::SegmentId>> user_segments_;
   std::vector<std::string> segment_names_;
+  std::vector<openrtb::SignedBid> signed_bids_;
+  engine::Rng rng_;
   uint64_t sequence_ = 0;
   const std::string id_prefix_;  // distinct per process start and worker
 };

@@ -7,7 +7,19 @@ Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
       options_(std::move(options)),
       campaigns_(epoch_, std::make_unique<engine::CampaignSet>()),
       registry_(epoch_, std::make_unique<RegistryRef>(
-                            RegistryRef{std::make_shared<engine::AudienceRegistry>()})) {}
+                            RegistryRef{std::make_shared<engine::AudienceRegistry>()})),
+      market_(epoch_,
+              std::make_unique<MarketRef>(MarketRef{std::make_shared<engine::MarketRules>()})) {}
+
+void Bidder::SetMoney(MoneyWiring money) {
+  notice_key_ = engine::HmacSha256Key(money.notice_secret);
+  user_key_ = engine::HmacSha256Key(money.user_secret);
+  money_ = std::move(money);
+}
+
+void Bidder::PublishMarket(std::shared_ptr<const engine::MarketRules> rules) {
+  market_.Publish(std::make_unique<MarketRef>(MarketRef{std::move(rules)}));
+}
 
 void Bidder::PublishAudienceRegistry(std::shared_ptr<const engine::AudienceRegistry> registry) {
   registry_.Publish(std::make_unique<RegistryRef>(RegistryRef{std::move(registry)}));

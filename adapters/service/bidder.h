@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "adapters/audiences/membership_writer.h"
 #include "adapters/http/server.h"
+#include "adapters/money/spend_writer.h"
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/metrics.h"
 #include "engine/audience.h"
@@ -23,12 +24,26 @@
 #include "engine/campaign_set.h"
 #include "engine/clock.h"
 #include "engine/epoch.h"
+#include "engine/market_rules.h"
+#include "engine/sha256.h"
+#include "engine/spend_policy.h"
 
 namespace vetrina::service {
 
 struct BidderOptions {
   openrtb::ResponseOptions response;
   size_t max_body_bytes = 256 * 1024;
+  // Seeds each worker's random generator (pacing draws); tests fix it.
+  uint64_t random_seed = 0x5eed;
+};
+
+// Money: the shared state bids reserve against, the writer notices go through, and the keys
+// that sign notice tokens and hash users for frequency caps.
+struct MoneyWiring {
+  engine::MoneyState* state = nullptr;
+  money::SpendWriter* writer = nullptr;
+  std::string notice_secret;
+  std::string user_secret;
 };
 
 // Thread-safe.
@@ -63,6 +78,20 @@ class Bidder {
   const engine::AudienceStore* audience_store() const { return audience_store_; }
   audiences::MembershipWriter* membership_writer() const { return membership_writer_; }
   void PublishAudienceRegistry(std::shared_ptr<const engine::AudienceRegistry> registry);
+
+  // Money. Set before serving; without it bids reserve nothing and /ev/* answers 404.
+  void SetMoney(MoneyWiring money);
+  engine::MoneyState* money() const { return money_.state; }
+  money::SpendWriter* spend_writer() const { return money_.writer; }
+  const engine::HmacSha256Key& notice_key() const { return notice_key_; }
+  const engine::HmacSha256Key& user_key() const { return user_key_; }
+
+  // Exchange rates, placement floors and app blocklists; republished on change.
+  void PublishMarket(std::shared_ptr<const engine::MarketRules> rules);
+  struct MarketRef {
+    std::shared_ptr<const engine::MarketRules> rules;
+  };
+  const engine::SnapshotCell<MarketRef>& market() const { return market_; }
   struct RegistryRef {
     std::shared_ptr<const engine::AudienceRegistry> registry;
   };
@@ -75,6 +104,10 @@ class Bidder {
   engine::EpochDomain epoch_;
   engine::SnapshotCell<engine::CampaignSet> campaigns_;
   engine::SnapshotCell<RegistryRef> registry_;
+  engine::SnapshotCell<MarketRef> market_;
+  MoneyWiring money_;
+  engine::HmacSha256Key notice_key_{""};
+  engine::HmacSha256Key user_key_{""};
   const engine::AudienceStore* audience_store_ = nullptr;
   audiences::MembershipWriter* membership_writer_ = nullptr;
   std::atomic<bool> ready_{false};

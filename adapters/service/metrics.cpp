@@ -20,6 +20,10 @@ std::string_view EndpointName(Endpoint endpoint) {
   switch (endpoint) {
     case Endpoint::kBid:
       return "bid";
+    case Endpoint::kPixel:
+      return "pixel";
+    case Endpoint::kNotice:
+      return "notice";
     case Endpoint::kHealthz:
       return "healthz";
     case Endpoint::kReadyz:
@@ -55,6 +59,11 @@ void Metrics::CountNoBid(engine::NoBidReason reason) {
 
 void Metrics::CountPixel(PixelResult result) {
   pixels_[static_cast<size_t>(result)].fetch_add(1, kRelaxed);
+}
+
+void Metrics::CountNotice(int kind, NoticeResult result) {
+  if (kind < 0 || static_cast<size_t>(kind) >= kNoticeKinds) return;
+  notices_[kind][static_cast<size_t>(result)].fetch_add(1, kRelaxed);
 }
 
 void Metrics::ObserveBidLatency(absl::Duration latency) {
@@ -118,6 +127,20 @@ std::string Metrics::Render(
   for (size_t i = 0; i < pixels_.size(); ++i) {
     StrAppend(&out, "vetrina_pixel_events_total{result=\"", kPixelResults[i], "\"} ",
               pixels_[i].load(kRelaxed), "\n");
+  }
+
+  out.append("# HELP vetrina_notices_total Win, bill, loss, impression and click notices.\n");
+  out.append("# TYPE vetrina_notices_total counter\n");
+  static constexpr std::string_view kNoticeKindNames[] = {"win", "bill", "loss", "imp", "click"};
+  static constexpr std::string_view kNoticeResults[] = {"charged",     "counted",  "duplicate",
+                                                        "over_budget", "rejected", "failed"};
+  for (size_t k = 0; k < kNoticeKinds; ++k) {
+    for (size_t r = 0; r < notices_[k].size(); ++r) {
+      const uint64_t n = notices_[k][r].load(kRelaxed);
+      if (n == 0) continue;
+      StrAppend(&out, "vetrina_notices_total{kind=\"", kNoticeKindNames[k], "\",result=\"",
+                kNoticeResults[r], "\"} ", n, "\n");
+    }
   }
 
   struct Gauge {

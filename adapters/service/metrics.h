@@ -25,6 +25,7 @@ namespace vetrina::service {
 enum class Endpoint : uint8_t {
   kBid,
   kPixel,
+  kNotice,
   kHealthz,
   kReadyz,
   kMetrics,
@@ -46,6 +47,17 @@ class Metrics {
   void ObserveBidLatency(absl::Duration latency);
   enum class PixelResult : uint8_t { kAccepted, kMalformed, kUnknownAdvertiser, kDropped, kCount };
   void CountPixel(PixelResult result);
+  // Notices by kind (engine::NoticeKind) and outcome.
+  enum class NoticeResult : uint8_t {
+    kCharged,     // money moved
+    kCounted,     // counted, no money (loss, impression, CPC win, CPM click)
+    kDuplicate,   // already counted for this bid
+    kOverBudget,  // a bid without a reservation the budget could not take
+    kRejected,    // bad token, expired, price above the bid, malformed
+    kFailed,      // the spend journal failed
+    kCount
+  };
+  void CountNotice(int kind, NoticeResult result);
 
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
@@ -66,6 +78,10 @@ class Metrics {
   std::atomic<uint64_t> latency_count_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(PixelResult::kCount)> pixels_{};
   std::atomic<uint64_t> latency_sum_ns_{0};
+  static constexpr size_t kNoticeKinds = 5;
+  std::array<std::array<std::atomic<uint64_t>, static_cast<size_t>(NoticeResult::kCount)>,
+             kNoticeKinds>
+      notices_{};
 };
 
 }  // namespace vetrina::service

@@ -35,6 +35,7 @@ struct Fixture {
         .match = {&campaign.creatives[0], engine::MediaType::kBanner, {320, 50}},
         .max_price = 2'000'000,
         .clearing_price = 1'250'000,
+        .price_in_currency = 1'250'000,
     });
     result.imp_reasons = {engine::NoBidReason::kNone};
   }
@@ -43,7 +44,8 @@ struct Fixture {
 TEST_CASE("writes a bid response that parses and carries every required field") {
   Fixture f;
   std::string out;
-  WriteBidResponse(f.request, f.result, "resp-9", {.notice_base_url = "https://bid.example"}, &out);
+  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "TOKEN_1"}},
+                   {.notice_base_url = "https://bid.example"}, &out);
 
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -54,10 +56,13 @@ TEST_CASE("writes a bid response that parses and carries every required field") 
   simdjson::dom::element seatbid = doc["seatbid"].at(0);
   CHECK(std::string_view(seatbid["seat"]) == "vetrina");
   simdjson::dom::element bid = seatbid["bid"].at(0);
-  CHECK(std::string_view(bid["id"]) == "resp-9-0");
+  CHECK(std::string_view(bid["id"]) == "b-1");
   CHECK(std::string_view(bid["impid"]) == "imp-1");
   CHECK(double(bid["price"]) == 1.25);
-  CHECK(std::string_view(bid["adm"]) == "<a href=\"x\">\n\t\x01</a>");  // escaped, round-trips
+  // The markup round-trips through JSON escaping, with the impression pixel appended.
+  const std::string_view adm = bid["adm"];
+  CHECK(adm.rfind("<a href=\"x\">\n\t\x01</a><img src=\"https://bid.example/ev/imp?t=TOKEN_1\"",
+                  0) == 0);
   CHECK(std::string_view(bid["adomain"].at(0)) == "adv.example");
   CHECK(std::string_view(bid["crid"]) == "cr/1");
   CHECK(std::string_view(bid["cid"]) == "camp \"1\"");
@@ -65,16 +70,48 @@ TEST_CASE("writes a bid response that parses and carries every required field") 
   CHECK(int64_t(bid["w"]) == 320);
   CHECK(int64_t(bid["h"]) == 50);
   CHECK(int64_t(bid["mtype"]) == 1);
-  const std::string_view nurl = bid["nurl"];
-  CHECK(nurl.rfind("https://bid.example/ev/win?", 0) == 0);
-  CHECK(nurl.find("a=req%261") != std::string_view::npos);  // URL-encoded
-  CHECK(nurl.find("c=camp%20%221%22") != std::string_view::npos);
-  CHECK(nurl.find("cr=cr%2F1") != std::string_view::npos);
-  CHECK(nurl.find("p=${AUCTION_PRICE}") != std::string_view::npos);
-  CHECK(std::string_view(bid["burl"]).find("/ev/bill?") != std::string_view::npos);
-  const std::string_view lurl = bid["lurl"];
-  CHECK(lurl.find("/ev/loss?") != std::string_view::npos);
-  CHECK(lurl.find("r=${AUCTION_LOSS}") != std::string_view::npos);
+  CHECK(bid["dealid"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(std::string_view(bid["nurl"]) == "https://bid.example/ev/win?t=TOKEN_1&p=${AUCTION_PRICE}");
+  CHECK(std::string_view(bid["burl"]) ==
+        "https://bid.example/ev/bill?t=TOKEN_1&p=${AUCTION_PRICE}");
+  CHECK(std::string_view(bid["lurl"]) ==
+        "https://bid.example/ev/loss?t=TOKEN_1&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}");
+}
+
+TEST_CASE("a bid in another currency and on a deal says so") {
+  Fixture f;
+  engine::Deal deal{.id = "deal-7"};
+  f.result.currency = "EUR";
+  f.result.bids[0].price_in_currency = 1'150'000;
+  f.result.bids[0].deal = &deal;
+  std::string out;
+  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "T"}}, {}, &out);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc["cur"]) == "EUR");
+  CHECK(double(doc["seatbid"].at(0)["bid"].at(0)["price"]) == 1.15);
+  CHECK(std::string_view(doc["seatbid"].at(0)["bid"].at(0)["dealid"]) == "deal-7");
+}
+
+TEST_CASE("tracked markup: the click macro becomes the click URL, VAST gets an Impression") {
+  engine::Creative banner;
+  banner.markup = "<a href=\"${VETRINA_CLICK_URL}\">go</a>";
+  banner.landing_url = "https://land.example";
+  const NoticeUrls urls{"https://b/ev/imp?t=X", "https://b/ev/click?t=X"};
+  CHECK(TrackedMarkup(banner, engine::MediaType::kBanner, urls) ==
+        "<a href=\"https://b/ev/click?t=X\">go</a>"
+        "<img src=\"https://b/ev/imp?t=X\" width=\"1\" height=\"1\" style=\"display:none\" "
+        "alt=\"\">");
+  // Without notice URLs the macro falls back to the landing page.
+  CHECK(TrackedMarkup(banner, engine::MediaType::kBanner, {}) ==
+        "<a href=\"https://land.example\">go</a>");
+
+  engine::Creative video;
+  video.markup = "<VAST version=\"4.0\"><Ad><InLine><AdSystem>V</AdSystem></InLine></Ad></VAST>";
+  CHECK(TrackedMarkup(video, engine::MediaType::kVideo, urls) ==
+        "<VAST version=\"4.0\"><Ad><InLine><Impression><![CDATA[https://b/ev/imp?t=X]]>"
+        "</Impression><AdSystem>V</AdSystem></InLine></Ad></VAST>");
 }
 
 TEST_CASE("native markup answers the requested assets the creative can fill") {
@@ -108,6 +145,15 @@ TEST_CASE("native markup answers the requested assets the creative can fill") {
   CHECK(std::string_view(assets.at(2)["img"]["url"]) == "https://img/icon.png");
   CHECK(std::string_view(assets.at(3)["data"]["value"]) == "Wander");
   CHECK(std::string_view(doc["link"]["url"]) == "https://wander.example/lisbon");
+
+  // With notice URLs the link goes through the click tracker and the impression is tracked.
+  const std::string tracked =
+      NativeMarkup(native, c, {"https://b/ev/imp?t=X", "https://b/ev/click?t=X"});
+  simdjson::dom::element tracked_doc;
+  REQUIRE(parser.parse(tracked).get(tracked_doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(tracked_doc["link"]["url"]) == "https://b/ev/click?t=X");
+  CHECK(int64_t(tracked_doc["eventtrackers"].at(0)["event"]) == 1);
+  CHECK(std::string_view(tracked_doc["eventtrackers"].at(0)["url"]) == "https://b/ev/imp?t=X");
 
   native.version = "1.1";
   simdjson::dom::element wrapped;

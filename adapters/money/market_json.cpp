@@ -1,0 +1,325 @@
+#include "adapters/money/market_json.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/openrtb/json_writer.h"
+#include "adapters/storage/journal.h"
+#include "engine/status_macros.h"
+#include "engine/strings.h"
+
+namespace vetrina::money {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+constexpr size_t kMaxEntries = 100'000;
+constexpr size_t kMaxNameBytes = 256;
+
+absl::Status Invalid(std::string_view message) {
+  return absl::InvalidArgumentError(std::string(message));
+}
+
+absl::StatusOr<object> Root(simdjson::dom::parser& parser, std::string_view json,
+                            std::string_view key, element* value) {
+  element root;
+  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+    return Invalid("invalid JSON");
+  }
+  object obj;
+  if (root.get_object().get(obj) != simdjson::SUCCESS) return Invalid("must be an object");
+  for (auto field : obj) {
+    if (field.key != key)
+      return Invalid(StrCat("/", View({field.key.data(), field.key.size()}), ": unknown field"));
+  }
+  if (obj[key].get(*value) != simdjson::SUCCESS) return Invalid(StrCat("/", key, ": required"));
+  return obj;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, int64_t>> ParseCurrencies(std::string_view json) {
+  simdjson::dom::parser parser;
+  element rates;
+  VETRINA_RETURN_IF_ERROR(Root(parser, json, "rates", &rates).status());
+  object obj;
+  if (rates.get_object().get(obj) != simdjson::SUCCESS) return Invalid("/rates: must be an object");
+  std::map<std::string, int64_t> out;
+  for (auto field : obj) {
+    const std::string code(field.key);
+    double units;
+    if (field.value.get_double().get(units) != simdjson::SUCCESS) {
+      return Invalid(StrCat("/rates/", code, ": must be a number"));
+    }
+    std::optional<engine::Micros> micros = engine::MicrosFromUnits(units);
+    if (!micros || *micros <= 0) return Invalid(StrCat("/rates/", code, ": must be > 0"));
+    out[code] = *micros;
+  }
+  if (out.size() > kMaxEntries) return Invalid("/rates: too many currencies");
+  // The table's own checks (codes, USD = 1) with the field named.
+  absl::StatusOr<engine::CurrencyTable> table = engine::CurrencyTable::Create(out);
+  if (!table.ok()) return Invalid(StrCat("/rates: ", View(table.status().message())));
+  return out;
+}
+
+absl::StatusOr<std::vector<FloorEntry>> ParseFloors(std::string_view json) {
+  simdjson::dom::parser parser;
+  element floors;
+  VETRINA_RETURN_IF_ERROR(Root(parser, json, "floors", &floors).status());
+  array list;
+  if (floors.get_array().get(list) != simdjson::SUCCESS)
+    return Invalid("/floors: must be an array");
+  std::vector<FloorEntry> out;
+  size_t i = 0;
+  for (element item : list) {
+    const std::string at = StrCat("/floors/", i++);
+    object obj;
+    if (item.get_object().get(obj) != simdjson::SUCCESS) return Invalid(at + ": must be an object");
+    FloorEntry entry;
+    for (auto field : obj) {
+      if (field.key == "app" || field.key == "tagid") {
+        std::string_view s;
+        if (field.value.get_string().get(s) != simdjson::SUCCESS || s.size() > kMaxNameBytes ||
+            (field.key == "app" && s.empty())) {
+          return Invalid(StrCat(at, "/", View({field.key.data(), field.key.size()}),
+                                ": must be a string of 1 to 256 bytes"));
+        }
+        (field.key == "app" ? entry.app : entry.tagid) = std::string(s);
+      } else if (field.key == "floor") {
+        double units;
+        std::optional<engine::Micros> micros;
+        if (field.value.get_double().get(units) != simdjson::SUCCESS ||
+            !(micros = engine::MicrosFromUnits(units))) {
+          return Invalid(at + "/floor: must be a number >= 0");
+        }
+        entry.floor = *micros;
+      } else {
+        return Invalid(
+            StrCat(at, "/", View({field.key.data(), field.key.size()}), ": unknown field"));
+      }
+    }
+    if (entry.app.empty()) return Invalid(at + "/app: required");
+    out.push_back(std::move(entry));
+    if (out.size() > kMaxEntries) return Invalid("/floors: too many entries");
+  }
+  return out;
+}
+
+namespace {
+
+absl::StatusOr<std::vector<std::string>> ParseAppArray(element apps) {
+  array list;
+  if (apps.get_array().get(list) != simdjson::SUCCESS) return Invalid("/apps: must be an array");
+  std::vector<std::string> out;
+  size_t i = 0;
+  for (element item : list) {
+    std::string_view s;
+    if (item.get_string().get(s) != simdjson::SUCCESS || s.empty() || s.size() > kMaxNameBytes) {
+      return Invalid(StrCat("/apps/", i, ": must be a string of 1 to 256 bytes"));
+    }
+    out.emplace_back(s);
+    if (++i > kMaxEntries) return Invalid("/apps: too many entries");
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseAppList(std::string_view json) {
+  simdjson::dom::parser parser;
+  element apps;
+  VETRINA_RETURN_IF_ERROR(Root(parser, json, "apps", &apps).status());
+  return ParseAppArray(apps);
+}
+
+absl::StatusOr<MarketStorePtr> MarketStore::Open(const std::string& data_dir) {
+  MarketStorePtr store(new MarketStore(data_dir));
+  absl::MutexLock lock(&store->mu_);
+  if (absl::StatusOr<std::string> text = ReadFile(data_dir + "/currencies.json"); text.ok()) {
+    absl::StatusOr<std::map<std::string, int64_t>> rates = ParseCurrencies(*text);
+    if (!rates.ok())
+      return absl::DataLossError(StrCat("currencies.json", View(rates.status().message())));
+    store->rates_ = *std::move(rates);
+  }
+  if (absl::StatusOr<std::string> text = ReadFile(data_dir + "/floors.json"); text.ok()) {
+    absl::StatusOr<std::vector<FloorEntry>> floors = ParseFloors(*text);
+    if (!floors.ok())
+      return absl::DataLossError(StrCat("floors.json", View(floors.status().message())));
+    store->floors_ = *std::move(floors);
+  }
+  if (absl::StatusOr<std::string> text = ReadFile(data_dir + "/app_blocklists.json"); text.ok()) {
+    simdjson::dom::parser parser;
+    object obj;
+    if (parser.parse(text->data(), text->size()).get_object().get(obj) != simdjson::SUCCESS) {
+      return absl::DataLossError("app_blocklists.json: not a JSON object");
+    }
+    for (auto field : obj) {
+      absl::StatusOr<std::vector<std::string>> apps = ParseAppArray(field.value);
+      if (!apps.ok()) return absl::DataLossError("app_blocklists.json: bad entry");
+      store->blocklists_[std::string(field.key)] = *std::move(apps);
+    }
+  }
+  store->Rebuild();
+  return store;
+}
+
+void MarketStore::Rebuild() {
+  auto rules = std::make_shared<engine::MarketRules>();
+  rules->currencies = *engine::CurrencyTable::Create(rates_);  // validated on the way in
+  for (const FloorEntry& f : floors_) rules->placement_floors[f.app][f.tagid] = f.floor;
+  for (const auto& [advertiser, apps] : blocklists_) {
+    if (!apps.empty()) rules->blocked_apps[advertiser].insert(apps.begin(), apps.end());
+  }
+  rules_ = std::move(rules);
+  if (publish_) publish_(rules_);
+}
+
+absl::Status MarketStore::Save(std::string_view file, const std::string& json) {
+  return storage::WriteFileAtomically(StrCat(data_dir_, "/", file), json, 0644);
+}
+
+void MarketStore::OnChange(PublishFn publish) {
+  absl::MutexLock lock(&mu_);
+  publish_ = std::move(publish);
+}
+
+std::shared_ptr<const engine::MarketRules> MarketStore::rules() const {
+  absl::MutexLock lock(&mu_);
+  return rules_;
+}
+
+absl::Status MarketStore::PutCurrencies(std::string_view json) {
+  absl::StatusOr<std::map<std::string, int64_t>> rates = ParseCurrencies(json);
+  if (!rates.ok()) return rates.status();
+  absl::MutexLock lock(&mu_);
+  std::swap(rates_, *rates);
+  if (absl::Status s = Save("currencies.json", CurrenciesJsonLocked()); !s.ok()) {
+    std::swap(rates_, *rates);
+    return s;
+  }
+  Rebuild();
+  return absl::OkStatus();
+}
+
+absl::Status MarketStore::PutFloors(std::string_view json) {
+  absl::StatusOr<std::vector<FloorEntry>> floors = ParseFloors(json);
+  if (!floors.ok()) return floors.status();
+  absl::MutexLock lock(&mu_);
+  std::swap(floors_, *floors);
+  if (absl::Status s = Save("floors.json", FloorsJsonLocked()); !s.ok()) {
+    std::swap(floors_, *floors);
+    return s;
+  }
+  Rebuild();
+  return absl::OkStatus();
+}
+
+absl::Status MarketStore::PutAppBlocklist(const std::string& advertiser, std::string_view json) {
+  absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json);
+  if (!apps.ok()) return apps.status();
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string>& entry = blocklists_[advertiser];
+  std::swap(entry, *apps);
+  if (absl::Status s = Save("app_blocklists.json", BlocklistsJson()); !s.ok()) {
+    std::swap(entry, *apps);
+    return s;
+  }
+  Rebuild();
+  return absl::OkStatus();
+}
+
+std::string MarketStore::CurrenciesJsonLocked() const {
+  std::string out;
+  openrtb::JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("base");
+  w.String("USD");
+  w.Key("rates");
+  w.BeginObject();
+  for (const auto& [code, rate] : rates_) {
+    w.Key(code);
+    w.Price(rate);
+  }
+  w.EndObject();
+  w.EndObject();
+  return out;
+}
+
+std::string MarketStore::FloorsJsonLocked() const {
+  std::string out;
+  openrtb::JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("floors");
+  w.BeginArray();
+  for (const FloorEntry& f : floors_) {
+    w.BeginObject();
+    w.Key("app");
+    w.String(f.app);
+    if (!f.tagid.empty()) {
+      w.Key("tagid");
+      w.String(f.tagid);
+    }
+    w.Key("floor");
+    w.Price(f.floor);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
+std::string MarketStore::BlocklistsJson() const {
+  std::string out;
+  openrtb::JsonWriter w(&out);
+  w.BeginObject();
+  for (const auto& [advertiser, apps] : blocklists_) {
+    w.Key(advertiser);
+    w.BeginArray();
+    for (const std::string& app : apps) w.String(app);
+    w.EndArray();
+  }
+  w.EndObject();
+  return out;
+}
+
+std::string MarketStore::CurrenciesJson() const {
+  absl::MutexLock lock(&mu_);
+  return CurrenciesJsonLocked();
+}
+
+std::string MarketStore::FloorsJson() const {
+  absl::MutexLock lock(&mu_);
+  return FloorsJsonLocked();
+}
+
+std::string MarketStore::AppBlocklistJson(const std::string& advertiser) const {
+  absl::MutexLock lock(&mu_);
+  std::string out;
+  openrtb::JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("apps");
+  w.BeginArray();
+  if (auto it = blocklists_.find(advertiser); it != blocklists_.end()) {
+    for (const std::string& app : it->second) w.String(app);
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
+}  // namespace vetrina::money

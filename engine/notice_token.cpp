@@ -1,0 +1,130 @@
+#include "engine/notice_token.h"
+
+#include <array>
+
+#include "engine/wire.h"
+
+namespace vetrina::engine {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+constexpr size_t kMacBytes = 16;
+constexpr size_t kMaxTokenChars = 2048;
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void AppendBase64Url(std::string_view in, std::string* out) {
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    const uint32_t n = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 |
+                       static_cast<uint8_t>(in[i + 2]);
+    out->push_back(kAlphabet[n >> 18]);
+    out->push_back(kAlphabet[(n >> 12) & 63]);
+    out->push_back(kAlphabet[(n >> 6) & 63]);
+    out->push_back(kAlphabet[n & 63]);
+  }
+  const size_t rest = in.size() - i;
+  if (rest == 0) return;
+  uint32_t n = static_cast<uint8_t>(in[i]) << 16;
+  if (rest == 2) n |= static_cast<uint8_t>(in[i + 1]) << 8;
+  out->push_back(kAlphabet[n >> 18]);
+  out->push_back(kAlphabet[(n >> 12) & 63]);
+  if (rest == 2) out->push_back(kAlphabet[(n >> 6) & 63]);
+}
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+bool DecodeBase64Url(std::string_view in, std::string* out) {
+  if (in.size() % 4 == 1) return false;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = Base64Value(c);
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  // Unused trailing bits must be zero, so each token has exactly one spelling.
+  return (acc & ((1u << bits) - 1)) == 0;
+}
+
+std::string_view Mac(const HmacSha256Key& key, std::string_view payload,
+                     std::array<uint8_t, 32>* digest) {
+  *digest = key.Sign(payload);
+  return {reinterpret_cast<const char*>(digest->data()), kMacBytes};
+}
+
+}  // namespace
+
+std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key) {
+  ByteWriter w;
+  w.Byte(kVersion);
+  w.String(token.auction_id);
+  w.String(token.bid_id);
+  w.String(token.campaign_id);
+  w.String(token.creative_id);
+  w.String(token.app);
+  w.I64(token.bid_price);
+  w.String(token.currency);
+  w.I64(token.rate_micros);
+  w.I64(token.click_price);
+  w.U64(token.user);
+  w.I64(absl::ToUnixSeconds(token.issued));
+  w.I64(absl::ToUnixSeconds(token.expires));
+  Digest digest;
+  w.Raw(Mac(key, w.bytes(), &digest));
+  std::string out;
+  out.reserve(w.bytes().size() * 4 / 3 + 4);
+  AppendBase64Url(w.bytes(), &out);
+  return out;
+}
+
+absl::StatusOr<NoticeToken> VerifyNoticeToken(std::string_view text, const HmacSha256Key& key,
+                                              absl::Time now) {
+  std::string bytes;
+  if (text.size() > kMaxTokenChars || !DecodeBase64Url(text, &bytes) ||
+      bytes.size() < kMacBytes + 1) {
+    return absl::InvalidArgumentError("malformed token");
+  }
+  const std::string_view payload(bytes.data(), bytes.size() - kMacBytes);
+  Digest digest;
+  if (!ConstantTimeEquals(Mac(key, payload, &digest),
+                          std::string_view(bytes).substr(payload.size()))) {
+    return absl::PermissionDeniedError("bad signature");
+  }
+  ByteReader r(payload);
+  NoticeToken t;
+  uint8_t version = 0;
+  std::string_view auction, bid, campaign, creative, app, currency;
+  int64_t issued = 0, expires = 0;
+  if (!r.Byte(&version) || version != kVersion || !r.String(&auction) || !r.String(&bid) ||
+      !r.String(&campaign) || !r.String(&creative) || !r.String(&app) || !r.I64(&t.bid_price) ||
+      !r.String(&currency) || !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) ||
+      !r.I64(&issued) || !r.I64(&expires) || !r.done() || t.bid_price < 0 || t.rate_micros <= 0 ||
+      t.click_price < 0) {
+    // Signed by us yet unreadable: a token of another version.
+    return absl::InvalidArgumentError("malformed token");
+  }
+  t.auction_id = auction;
+  t.bid_id = bid;
+  t.campaign_id = campaign;
+  t.creative_id = creative;
+  t.app = app;
+  t.currency = currency;
+  t.issued = absl::FromUnixSeconds(issued);
+  t.expires = absl::FromUnixSeconds(expires);
+  if (now >= t.expires) return absl::PermissionDeniedError("token expired");
+  return t;
+}
+
+}  // namespace vetrina::engine
