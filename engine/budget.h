@@ -73,6 +73,7 @@ class CampaignAccount {
 
   // Activity, for reports; bids are counted by the bid path, the rest from notices.
   std::atomic<uint64_t> bids{0};
+  std::atomic<uint64_t> bids_journaled{0};  // how many of `bids` the spend journal holds
   std::atomic<uint64_t> wins{0};
   std::atomic<uint64_t> impressions{0};
   std::atomic<uint64_t> clicks{0};

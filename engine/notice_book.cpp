@@ -54,37 +54,42 @@ NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits,
 
   auto it = bids_.find(Absl(t.bid_id));
   const uint8_t flags = it == bids_.end() ? 0 : it->second.flags;
+  const Micros charged_before = it == bids_.end() ? 0 : it->second.charged;
   auto duplicate = [&] {
     result.status = NoticeResult::Status::kDuplicate;
+    result.bid_charged = charged_before;
     return result;
   };
 
   switch (notice.kind) {
     case NoticeKind::kWin:
     case NoticeKind::kBill: {
-      if (flags & kWon) return duplicate();
-      std::optional<Micros> price_usd = t.bid_price;
-      if (notice.reported_price) {
-        price_usd = ReportedUsd(t, *notice.reported_price);
-        if (!price_usd) {
-          result.status = NoticeResult::Status::kPriceAbove;
-          return result;
+      // In-app, the billing notice fires when the ad renders: it is also the impression.
+      const bool shows = notice.kind == NoticeKind::kBill && !(flags & kShown);
+      if ((flags & kWon) && !shows) return duplicate();
+      if (!(flags & kWon)) {
+        std::optional<Micros> price_usd = t.bid_price;
+        if (notice.reported_price) {
+          price_usd = ReportedUsd(t, *notice.reported_price);
+          if (!price_usd) {
+            result.status = NoticeResult::Status::kPriceAbove;
+            return result;
+          }
+        }
+        e.new_flags |= kWon;
+        if (!t.cpc()) {
+          // CPC bids pay per click; their reservation stays for the click.
+          const Micros charge = ImpressionCost(*price_usd);
+          const BudgetLedger::SettleResult settled =
+              money_.ledger.Settle(t.bid_id, t.campaign_id, limits, charge, e.day, now);
+          if (settled == BudgetLedger::SettleResult::kOverBudget) {
+            result.status = NoticeResult::Status::kOverBudget;
+          } else {
+            e.charged = charge;
+          }
         }
       }
-      e.new_flags |= kWon;
-      // In-app, the billing notice fires when the ad renders: it is the impression.
-      if (notice.kind == NoticeKind::kBill && !(flags & kShown)) e.new_flags |= kShown;
-      if (!t.cpc()) {
-        // CPC bids pay per click; their reservation stays for the click.
-        const Micros charge = ImpressionCost(*price_usd);
-        const BudgetLedger::SettleResult settled =
-            money_.ledger.Settle(t.bid_id, t.campaign_id, limits, charge, e.day, now);
-        if (settled == BudgetLedger::SettleResult::kOverBudget) {
-          result.status = NoticeResult::Status::kOverBudget;
-        } else {
-          e.charged = charge;
-        }
-      }
+      if (shows) e.new_flags |= kShown;
       break;
     }
     case NoticeKind::kLoss:
@@ -113,6 +118,7 @@ NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits,
   }
   // Counts and the duplicate filter, exactly as a replay will redo them.
   Count(e, now);
+  result.bid_charged = charged_before + e.charged;
   return result;
 }
 
@@ -126,6 +132,7 @@ void NoticeBook::Count(const NoticeEffect& e, absl::Time now) {
     BidState& state = bids_[e.bid_id];
     state.flags |= e.new_flags;
     state.expires = e.expires;
+    state.charged += e.charged;
   }
   CampaignAccount& account = money_.ledger.Account(e.campaign_id);
   if (e.new_flags & kWon) account.wins.fetch_add(1, std::memory_order_relaxed);

@@ -73,6 +73,9 @@ struct NoticeResult {
   };
   Status status = Status::kApplied;
   NoticeEffect effect;
+  // Everything charged for the bid so far, this notice included: what a retried notice is told,
+  // so a client that lost an answer can still account for the bid exactly.
+  Micros bid_charged = 0;
 };
 
 // Not thread-safe: the caller serialises Apply, Replay and Snapshot (the spend writer does,
@@ -95,6 +98,7 @@ class NoticeBook {
   struct BidState {
     uint8_t flags = 0;
     absl::Time expires;
+    Micros charged = 0;  // everything charged for the bid so far
   };
   const absl::flat_hash_map<std::string, BidState>& bids() const { return bids_; }
   void RestoreBid(std::string bid_id, BidState state) { bids_[std::move(bid_id)] = state; }

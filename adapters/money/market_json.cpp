@@ -25,6 +25,7 @@ absl::Status Invalid(std::string_view message) {
   return absl::InvalidArgumentError(std::string(message));
 }
 
+// The document's one field `key` (and "base": "USD", which rate tables may state).
 absl::StatusOr<object> Root(simdjson::dom::parser& parser, std::string_view json,
                             std::string_view key, element* value) {
   element root;
@@ -34,8 +35,15 @@ absl::StatusOr<object> Root(simdjson::dom::parser& parser, std::string_view json
   object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS) return Invalid("must be an object");
   for (auto field : obj) {
-    if (field.key != key)
-      return Invalid(StrCat("/", View({field.key.data(), field.key.size()}), ": unknown field"));
+    if (field.key == key) continue;
+    std::string_view base;
+    if (key == "rates" && field.key == "base") {
+      if (field.value.get_string().get(base) != simdjson::SUCCESS || base != "USD") {
+        return Invalid("/base: must be USD");
+      }
+      continue;
+    }
+    return Invalid(StrCat("/", View({field.key.data(), field.key.size()}), ": unknown field"));
   }
   if (obj[key].get(*value) != simdjson::SUCCESS) return Invalid(StrCat("/", key, ": required"));
   return obj;

@@ -13,6 +13,7 @@ namespace {
 // each led by their kind byte.
 constexpr uint8_t kEffects = 'E';
 constexpr uint8_t kSnapshot = 'S';
+constexpr uint8_t kBidCounts = 'N';  // campaign, bids since the last such record
 constexpr uint8_t kAccountItem = 'A';
 constexpr uint8_t kCtrItem = 'C';
 constexpr uint8_t kFrequencyItem = 'F';
@@ -58,6 +59,17 @@ absl::Status SpendWriter::Replay(std::string_view record) {
     }
     return r.done() ? absl::OkStatus() : Malformed();
   }
+  if (kind == kBidCounts) {
+    while (!r.done()) {
+      std::string_view id;
+      uint64_t bids;
+      if (!r.String(&id) || !r.U64(&bids)) return Malformed();
+      engine::CampaignAccount& account = money_.ledger.Account(id);
+      account.bids += bids;
+      account.bids_journaled += bids;
+    }
+    return absl::OkStatus();
+  }
   if (kind != kSnapshot) return Malformed();
   while (!r.done()) {
     uint8_t item;
@@ -76,6 +88,7 @@ absl::Status SpendWriter::Replay(std::string_view record) {
         account.Restore(daily, day, now);
         account.Restore(lifetime - daily, day - 1, now);  // earlier days: lifetime only
         account.bids += bids;
+        account.bids_journaled += bids;
         account.wins += wins;
         account.impressions += impressions;
         account.clicks += clicks;
@@ -110,10 +123,12 @@ absl::Status SpendWriter::Replay(std::string_view record) {
       case kBidItem: {
         std::string_view bid;
         uint8_t flags;
-        int64_t expires;
-        if (!r.String(&bid) || !r.Byte(&flags) || !r.I64(&expires)) return Malformed();
+        int64_t expires, charged;
+        if (!r.String(&bid) || !r.Byte(&flags) || !r.I64(&expires) || !r.I64(&charged)) {
+          return Malformed();
+        }
         const absl::Time at = absl::FromUnixSeconds(expires);
-        if (at > now) book_.RestoreBid(std::string(bid), {flags, at});
+        if (at > now) book_.RestoreBid(std::string(bid), {flags, at, charged});
         break;
       }
       default:
@@ -145,7 +160,9 @@ std::vector<std::string> SpendWriter::Snapshot() {
     w.I64(state.day);
     w.I64(state.daily_settled);
     w.I64(state.lifetime_settled);
-    w.U64(account.bids.load());
+    const uint64_t bids = account.bids.load();
+    account.bids_journaled.store(bids);
+    w.U64(bids);
     w.U64(account.wins.load());
     w.U64(account.impressions.load());
     w.U64(account.clicks.load());
@@ -172,6 +189,7 @@ std::vector<std::string> SpendWriter::Snapshot() {
     w.String(bid);
     w.Byte(state.flags);
     w.I64(absl::ToUnixSeconds(state.expires));
+    w.I64(state.charged);
   }
   if (items > 0) records.push_back(std::move(w.mutable_bytes()));
   return records;
@@ -218,6 +236,32 @@ void SpendWriter::Expire() {
   if (now - last_sweep_ >= absl::Hours(1)) {
     money_.frequency.Sweep(now);
     last_sweep_ = now;
+  }
+}
+
+void SpendWriter::JournalBidCounts() {
+  engine::ByteWriter w;
+  w.Byte(kBidCounts);
+  bool any = false;
+  // Counted outside the journal's order on purpose: bids are reporting, not money, and a crash
+  // loses at most the last second of them.
+  money_.ledger.ForEachAccount([&](const std::string& id, engine::CampaignAccount& account) {
+    const uint64_t bids = account.bids.load();
+    const uint64_t journaled = account.bids_journaled.load();
+    if (bids == journaled) return;
+    w.String(id);
+    w.U64(bids - journaled);
+    account.bids_journaled.store(bids);
+    any = true;
+  });
+  if (!any) return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return;
+  }
+  if (absl::Status s = journal_->Append(w.bytes()); !s.ok()) {
+    absl::MutexLock lock(&mu_);
+    failure_ = s;
   }
 }
 
@@ -281,9 +325,13 @@ void SpendWriter::Run() {
     }
     if (clock_.Now() - last_expire >= absl::Seconds(1)) {
       Expire();
+      JournalBidCounts();
       last_expire = clock_.Now();
     }
-    if (stopping) return;
+    if (stopping) {
+      JournalBidCounts();
+      return;
+    }
   }
 }
 

@@ -68,6 +68,8 @@ class SpendWriter {
   // The state as journal records (under mu_, so consistent with the effects applied).
   std::vector<std::string> Snapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
+  // Appends how many bids each campaign made since the last call (writer thread).
+  void JournalBidCounts();
 
   engine::MoneyState& money_;
   const engine::Clock& clock_;

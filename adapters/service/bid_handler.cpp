@@ -251,7 +251,8 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
   } else {
     response->status = 200;
     response->body =
-        StrCat("{\"status\":\"", status_text, "\",\"charged_micros\":", result.effect.charged, "}");
+        StrCat("{\"status\":\"", status_text, "\",\"charged_micros\":", result.effect.charged,
+               ",\"bid_charged_micros\":", result.bid_charged, "}");
   }
   response->headers.emplace_back("Cache-Control", "no-store");
   response->defer = [deferred](std::function<void()> resume) {

@@ -44,8 +44,15 @@ TEST_CASE("a win settles the reservation at the reported price, once") {
   CHECK(r.effect.charged == 1'500);
   CHECK(f.State().lifetime_settled == 1'500);
   CHECK(f.State().lifetime_reserved == 0);
-  // The billing notice of the same bid, and a repeated win, charge nothing more.
+  // The billing notice of the same bid counts the impression and charges nothing more; a
+  // repeated win or bill changes nothing.
+  NoticeResult bill = f.Apply(NoticeKind::kBill, t, 1'500'000);
+  CHECK(bill.status == NoticeResult::Status::kApplied);
+  CHECK(bill.effect.charged == 0);
+  CHECK(bill.bid_charged == 1'500);
+  CHECK(f.money.ledger.Account("c").impressions.load() == 1);
   CHECK(f.Apply(NoticeKind::kBill, t, 1'500'000).status == NoticeResult::Status::kDuplicate);
+  CHECK(f.Apply(NoticeKind::kImpression, t).status == NoticeResult::Status::kDuplicate);
   CHECK(f.Apply(NoticeKind::kWin, t).status == NoticeResult::Status::kDuplicate);
   CHECK(f.State().lifetime_settled == 1'500);
   // A loss after the win changes nothing.

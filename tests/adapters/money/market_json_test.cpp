@@ -1,0 +1,67 @@
+#include "adapters/money/market_json.h"
+
+#include <catch2/catch.hpp>
+
+#include "../../support/temp_dir.h"
+
+namespace vetrina::money {
+namespace {
+
+using vetrina::testing::TempDir;
+
+TEST_CASE("rates, floors and blocklists are validated, kept in the data dir and published") {
+  TempDir dir;
+  std::shared_ptr<const engine::MarketRules> published;
+  {
+    auto store = MarketStore::Open(dir.path.string());
+    REQUIRE(store.ok());
+    CHECK((*store)->rules()->currencies.rates().empty());
+    (*store)->OnChange([&](auto rules) { published = std::move(rules); });
+    REQUIRE((*store)->PutCurrencies(R"({"rates": {"EUR": 0.92, "JPY": 151.3}})").ok());
+    REQUIRE(published);
+    CHECK(published->currencies.Rate("EUR") == 920'000);
+    REQUIRE((*store)
+                ->PutFloors(R"({"floors": [{"app": "com.a", "tagid": "top", "floor": 0.5},
+                                               {"app": "com.a", "floor": 0.2}]})")
+                .ok());
+    REQUIRE((*store)->PutAppBlocklist("adv", R"({"apps": ["com.b", "com.b", "com.c"]})").ok());
+    CHECK(published->AppBlocked("adv", "com.b"));
+    CHECK((*store)->AppBlocklistJson("adv") == R"({"apps":["com.b","com.c"]})");
+  }
+  auto reopened = MarketStore::Open(dir.path.string());
+  REQUIRE(reopened.ok());
+  std::shared_ptr<const engine::MarketRules> rules = (*reopened)->rules();
+  CHECK(rules->currencies.Rate("JPY") == 151'300'000);
+  engine::Publication app{.bundle = "com.a"};
+  engine::Imp imp;
+  imp.tag_id = "top";
+  CHECK(rules->PlacementFloor(app, imp) == 500'000);
+  imp.tag_id = "other";
+  CHECK(rules->PlacementFloor(app, imp) == 200'000);
+  CHECK(rules->AppBlocked("adv", "com.c"));
+  CHECK_FALSE(rules->AppBlocked("someone", "com.c"));
+}
+
+TEST_CASE("bad settings are refused whole, naming the field, and change nothing") {
+  TempDir dir;
+  auto store = MarketStore::Open(dir.path.string());
+  REQUIRE(store.ok());
+  REQUIRE((*store)->PutCurrencies(R"({"rates": {"EUR": 0.9}})").ok());
+  for (std::string_view bad :
+       {R"({"rates": {"eur": 0.9}})", R"({"rates": {"EUR": -1}})", R"({"rates": {"USD": 2}})",
+        R"({"rates": []})", R"({"rate": {}})", R"({"rates": {"EUR": "0.9"}})", "not json"}) {
+    INFO(bad);
+    absl::Status s = (*store)->PutCurrencies(bad);
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  }
+  CHECK((*store)->rules()->currencies.Rate("EUR") == 900'000);
+  CHECK((*store)->PutFloors(R"({"floors": [{"tagid": "x", "floor": 1}]})").message() ==
+        "/floors/0/app: required");
+  CHECK_FALSE((*store)->PutFloors(R"({"floors": [{"app": "a", "floor": -1}]})").ok());
+  CHECK_FALSE((*store)->PutFloors(R"({"floors": [{"app": "a", "floor": 1, "x": 1}]})").ok());
+  CHECK_FALSE((*store)->PutAppBlocklist("adv", R"({"apps": [""]})").ok());
+  CHECK_FALSE((*store)->PutAppBlocklist("adv", R"({"apps": [1]})").ok());
+}
+
+}  // namespace
+}  // namespace vetrina::money
