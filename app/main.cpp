@@ -142,10 +142,6 @@ int Serve(const ServeConfig& config) {
   absl::StatusOr<std::string> secret =
       money::LoadOrCreateSecret(config.data_dir + "/notice.key", admin::SystemRandomBytes);
   if (!secret.ok()) return Fail(View(secret.status().message()));
-  auto derive = [&](std::string_view purpose) {
-    const engine::Digest d = engine::HmacSha256(*secret, purpose);
-    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-  };
   engine::MoneyState money_state(absl::Seconds(config.reservation_timeout_s));
   const absl::Time spend_started = clock.Now();
   absl::StatusOr<money::SpendWriterPtr> spend_writer =
@@ -154,10 +150,11 @@ int Serve(const ServeConfig& config) {
   std::printf("restored %zu notice effects in %.2f s\n", (*spend_writer)->replayed_effects(),
               absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
   (*spend_writer)->Start();
-  bidder.SetMoney(service::MoneyWiring{.state = &money_state,
-                                       .writer = spend_writer->get(),
-                                       .notice_secret = derive("notice-token"),
-                                       .user_secret = derive("frequency-user-key")});
+  bidder.SetMoney(
+      service::MoneyWiring{.state = &money_state,
+                           .writer = spend_writer->get(),
+                           .notice_secret = money::DeriveKey(*secret, "notice-token"),
+                           .user_secret = money::DeriveKey(*secret, "frequency-user-key")});
 
   admin::Catalog& catalog_for_publish = **catalog;
   admin::CampaignPublisher publisher(

@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 namespace vetrina::engine {
 namespace {
 
@@ -17,13 +22,96 @@ constexpr std::array<uint32_t, 64> kRound = {
 
 constexpr uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
+#if defined(__x86_64__)
+// The SHA extensions (SHA-NI) run a block in about a tenth of the portable code's time; they
+// sign every notice token and hash every user id on the bid path. The schedule follows Intel's
+// reference: four rounds per step, msg1/msg2 computing the next message words as they go.
+__attribute__((target("sha,sse4.1,ssse3"))) void CompressShaNi(uint32_t* state,
+                                                               const uint8_t* data) {
+  const __m128i kByteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+  __m128i state1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);                // CDAB
+  state1 = _mm_shuffle_epi32(state1, 0x1B);          // EFGH
+  __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);  // ABEF
+  state1 = _mm_blend_epi16(state1, tmp, 0xF0);       // CDGH
+  const __m128i abef = state0;
+  const __m128i cdgh = state1;
+  __m128i msg[4];
+#pragma GCC unroll 16
+  for (int g = 0; g < 16; ++g) {
+    if (g < 4) {
+      msg[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)),
+                                kByteSwap);
+    }
+    __m128i words = _mm_add_epi32(
+        msg[g % 4], _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * g])));
+    state1 = _mm_sha256rnds2_epu32(state1, state0, words);
+    if (g >= 3 && g <= 14) {
+      tmp = _mm_alignr_epi8(msg[g % 4], msg[(g + 3) % 4], 4);
+      msg[(g + 1) % 4] = _mm_add_epi32(msg[(g + 1) % 4], tmp);
+      msg[(g + 1) % 4] = _mm_sha256msg2_epu32(msg[(g + 1) % 4], msg[g % 4]);
+    }
+    words = _mm_shuffle_epi32(words, 0x0E);
+    state0 = _mm_sha256rnds2_epu32(state0, state1, words);
+    if (g >= 1 && g <= 12) {
+      msg[(g + 3) % 4] = _mm_sha256msg1_epu32(msg[(g + 3) % 4], msg[g % 4]);
+    }
+  }
+  state0 = _mm_add_epi32(state0, abef);
+  state1 = _mm_add_epi32(state1, cdgh);
+  tmp = _mm_shuffle_epi32(state0, 0x1B);        // FEBA
+  state1 = _mm_shuffle_epi32(state1, 0xB1);     // DCHG
+  state0 = _mm_blend_epi16(tmp, state1, 0xF0);  // DCBA
+  state1 = _mm_alignr_epi8(state1, tmp, 8);     // ABEF
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), state0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), state1);
+}
+
+bool CpuHasShaNi() {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool ssse3 = ecx & (1u << 9), sse41 = ecx & (1u << 19);
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  return ssse3 && sse41 && (ebx & (1u << 29));
+}
+#endif
+
 }  // namespace
+
+namespace sha256_internal {
+
+bool Accelerated() {
+#if defined(__x86_64__)
+  static const bool has = CpuHasShaNi();
+  return has;
+#else
+  return false;
+#endif
+}
+
+void CompressAccelerated(std::array<uint32_t, 8>* state, const uint8_t* block) {
+#if defined(__x86_64__)
+  CompressShaNi(state->data(), block);
+#else
+  (void)state;
+  (void)block;
+#endif
+}
+
+}  // namespace sha256_internal
 
 Sha256Hasher::Sha256Hasher()
     : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
 void Sha256Hasher::Block(const uint8_t* p) {
+  if (sha256_internal::Accelerated()) return sha256_internal::CompressAccelerated(&state_, p);
+  CompressPortable(&state_, p);
+}
+
+void Sha256Hasher::CompressPortable(std::array<uint32_t, 8>* state_ptr, const uint8_t* p) {
+  std::array<uint32_t, 8>& state_ = *state_ptr;
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
     w[i] = (uint32_t{p[4 * i]} << 24) | (uint32_t{p[4 * i + 1]} << 16) |
@@ -83,13 +171,17 @@ void Sha256Hasher::Update(std::string_view data) {
 
 Digest Sha256Hasher::Finish() {
   const uint64_t bits = total_bytes_ * 8;
-  const uint8_t pad = 0x80;
-  Update(std::string_view(reinterpret_cast<const char*>(&pad), 1));
-  const uint8_t zero = 0;
-  while (buffered_ != 56) Update(std::string_view(reinterpret_cast<const char*>(&zero), 1));
-  uint8_t length[8];
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-  Update(std::string_view(reinterpret_cast<const char*>(length), 8));
+  // Padding: 0x80, zeros up to 56 bytes into a block, then the length in bits, big-endian.
+  buffer_[buffered_++] = 0x80;
+  if (buffered_ > 56) {
+    std::memset(buffer_.data() + buffered_, 0, 64 - buffered_);
+    Block(buffer_.data());
+    buffered_ = 0;
+  }
+  std::memset(buffer_.data() + buffered_, 0, 56 - buffered_);
+  for (int i = 0; i < 8; ++i) buffer_[56 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+  Block(buffer_.data());
+  buffered_ = 0;
   Digest out;
   for (int i = 0; i < 8; ++i) {
     out[4 * i] = static_cast<uint8_t>(state_[i] >> 24);

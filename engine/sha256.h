@@ -23,7 +23,9 @@ class Sha256Hasher {
   Digest Finish();  // the hasher must not be used afterwards
 
  private:
+  friend struct Sha256Testing;
   void Block(const uint8_t* block);
+  static void CompressPortable(std::array<uint32_t, 8>* state, const uint8_t* block);
 
   std::array<uint32_t, 8> state_;
   std::array<uint8_t, 64> buffer_{};
@@ -32,6 +34,19 @@ class Sha256Hasher {
 };
 
 Digest Sha256(std::string_view data);
+
+namespace sha256_internal {
+// Whether this CPU has the SHA extensions the accelerated block function uses.
+bool Accelerated();
+void CompressAccelerated(std::array<uint32_t, 8>* state, const uint8_t* block);
+}  // namespace sha256_internal
+
+// Lets tests run the portable block function beside the accelerated one.
+struct Sha256Testing {
+  static void CompressPortable(std::array<uint32_t, 8>* state, const uint8_t* block) {
+    Sha256Hasher::CompressPortable(state, block);
+  }
+};
 Digest HmacSha256(std::string_view key, std::string_view message);
 
 // HMAC-SHA256 with the key's inner and outer pads hashed once, for signing many messages with

@@ -18,6 +18,7 @@
 #include "engine/campaign_snapshot.h"
 #include "engine/synthetic.h"
 #include "engine/targeting_index.h"
+#include "perf/percentiles.h"
 
 namespace vetrina::engine {
 namespace {
@@ -59,17 +60,7 @@ const World& GetWorld(size_t n) {
   return *w;
 }
 
-// Sets p50/p99/p99.9 counters (microseconds) from per-iteration latencies.
-void ReportPercentiles(benchmark::State& state, std::vector<double>* latencies_us) {
-  std::sort(latencies_us->begin(), latencies_us->end());
-  auto pct = [&](double p) {
-    return (*latencies_us)[std::min(latencies_us->size() - 1,
-                                    static_cast<size_t>(p * latencies_us->size()))];
-  };
-  state.counters["p50_us"] = pct(0.50);
-  state.counters["p99_us"] = pct(0.99);
-  state.counters["p999_us"] = pct(0.999);
-}
+using perf::ReportPercentiles;
 
 enum class Method { kBitmap, kWhang, kScan };
 

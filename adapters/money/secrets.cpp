@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "adapters/storage/journal.h"
+#include "engine/sha256.h"
 #include "engine/strings.h"
 
 namespace vetrina::money {
@@ -44,6 +45,11 @@ absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& path,
   hex.push_back('\n');
   if (absl::Status s = storage::WriteFileAtomically(path, hex, 0600); !s.ok()) return s;
   return secret;
+}
+
+std::string DeriveKey(const std::string& secret, std::string_view purpose) {
+  const engine::Digest d = engine::HmacSha256(secret, purpose);
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
 }  // namespace vetrina::money

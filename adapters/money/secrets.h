@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -15,5 +16,9 @@ namespace vetrina::money {
 // DataLoss when the file exists but is not 64 hex digits.
 absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& path,
                                                const std::function<std::string(size_t)>& random);
+
+// A key for one `purpose` ("notice-token", "frequency-user-key") derived from the secret:
+// HMAC-SHA256(secret, purpose), so one stored secret serves every use without reuse.
+std::string DeriveKey(const std::string& secret, std::string_view purpose);
 
 }  // namespace vetrina::money

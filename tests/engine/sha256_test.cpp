@@ -1,6 +1,7 @@
 #include "engine/sha256.h"
 
 #include <catch2/catch.hpp>
+#include <random>
 
 namespace vetrina::engine {
 namespace {
@@ -41,6 +42,23 @@ TEST_CASE("constant-time comparison") {
   CHECK_FALSE(ConstantTimeEquals("secret", "secrets"));
   CHECK(ConstantTimeEquals(Sha256("a"), Sha256("a")));
   CHECK_FALSE(ConstantTimeEquals(Sha256("a"), Sha256("b")));
+}
+
+TEST_CASE("the accelerated block function agrees with the portable one") {
+  if (!sha256_internal::Accelerated()) {
+    WARN("no SHA extensions on this CPU: only the portable code runs");
+    return;
+  }
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 2000; ++i) {
+    std::array<uint8_t, 64> block;
+    for (uint8_t& b : block) b = static_cast<uint8_t>(rng());
+    std::array<uint32_t, 8> portable, accelerated;
+    for (size_t j = 0; j < 8; ++j) portable[j] = accelerated[j] = static_cast<uint32_t>(rng());
+    Sha256Testing::CompressPortable(&portable, block.data());
+    sha256_internal::CompressAccelerated(&accelerated, block.data());
+    REQUIRE(portable == accelerated);
+  }
 }
 
 }  // namespace

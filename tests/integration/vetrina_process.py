@@ -7,12 +7,14 @@ import time
 
 
 class VetrinaProcess:
-    def __init__(self, binary, campaigns_dir, extra_args=(), data_dir=None):
+    def __init__(self, binary, campaigns_dir, extra_args=(), data_dir=None, prefix_args=(),
+                 threads=2):
+        """`prefix_args` go between `binary` and `serve` (for a wrapper such as taskset)."""
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vetrina-test-")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-             "--threads", "2", "--data-dir", self.data_dir, "--campaigns", campaigns_dir,
-             *extra_args],
+            [binary, *prefix_args, "serve", "--listen", "127.0.0.1:0",
+             "--admin-listen", "127.0.0.1:0", "--threads", str(threads),
+             "--data-dir", self.data_dir, "--campaigns", campaigns_dir, *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.public_port = self.admin_port = None
         self.output = []
