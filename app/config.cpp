@@ -60,6 +60,13 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args)
             "--reservation-timeout must be a number of seconds in [1, 86400]");
       }
       config.reservation_timeout_s = n;
+    } else if (flag == "--tcf-vendor-id") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || end != v->data() + v->size() || n < 0 || n > 65535) {
+        return absl::InvalidArgumentError("--tcf-vendor-id must be an integer in [0, 65535]");
+      }
+      config.tcf_vendor_id = n;
     } else if (flag == "--data-dir") {
       config.data_dir = *v;
     } else if (flag == "--campaigns") {

@@ -25,6 +25,8 @@ struct ServeConfig {
   bool print_demo_curl = false;
   // How long a bid's reservation holds its budget (and its notice token stays valid).
   int reservation_timeout_s = 60;
+  // Our IAB TCF vendor id (GDPR consent is checked against it); 0 = none registered.
+  int tcf_vendor_id = 0;
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).

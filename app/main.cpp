@@ -20,6 +20,7 @@
 #include "adapters/service/bidder.h"
 #include "app/campaigns_cli.h"
 #include "app/config.h"
+#include "app/consent_cli.h"
 #include "engine/audience_store.h"
 #include "engine/clock.h"
 #include "engine/sha256.h"
@@ -33,9 +34,10 @@ constexpr char kUsage[] =
     "usage:\n"
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
-    "                [--reservation-timeout SECONDS]\n"
+    "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID]\n"
     "  vetrina campaigns validate FILE...\n"
-    "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n";
+    "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
+    "  vetrina consent tcf|gpp|usp STRING\n";
 
 int Fail(std::string_view message) {
   std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -77,8 +79,8 @@ int Serve(const ServeConfig& config) {
       entries.push_back(
           {std::make_shared<const engine::Campaign>(std::move(f.campaign)), std::move(f.json)});
     }
-    if (absl::Status s =
-            (*catalog)->PutCampaigns(admin::Principal{.admin = true}, std::move(entries));
+    if (absl::Status s = (*catalog)->PutCampaigns(admin::Principal{.admin = true, .advertiser = {}},
+                                                  std::move(entries));
         !s.ok()) {
       return Fail(View(s.message()));
     }
@@ -109,6 +111,7 @@ int Serve(const ServeConfig& config) {
 
   service::BidderOptions options;
   options.max_body_bytes = public_options.max_body_bytes;
+  options.tcf_vendor_id = config.tcf_vendor_id;
   options.response.notice_base_url =
       config.public_url.empty()
           ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())
@@ -207,6 +210,9 @@ int Main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "consent") {
+    return RunConsentCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "campaigns") {
     return RunCampaignsCommand(std::vector<std::string>(args.begin() + 1, args.end()));

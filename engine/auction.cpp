@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "engine/privacy.h"
+
 namespace vetrina::engine {
 namespace {
 

@@ -78,6 +78,8 @@ struct AuctionContext {
   BidPolicy* policy = nullptr;
   // Our buyer seat, checked against `wseat`/`bseat` and deals' `wseat`.
   std::string_view seat = "vetrina";
+  // Child-directed inventory (COPPA, or an app the network marked): only child-safe campaigns.
+  bool child_directed = false;
 };
 
 AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns,

@@ -43,7 +43,7 @@ bool CampaignAccount::Fits(Micros amount, const BudgetLimits& limits) const {
 
 bool CampaignAccount::Reserve(Micros amount, const BudgetLimits& limits, absl::Time now) {
   assert(amount >= 0);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   RollOver(DayOf(now));
   if (!Fits(amount, limits)) return false;
   daily_reserved_ += amount;
@@ -53,7 +53,7 @@ bool CampaignAccount::Reserve(Micros amount, const BudgetLimits& limits, absl::T
 
 void CampaignAccount::Settle(Micros reserved, Micros charge, DayIndex day) {
   assert(charge >= 0 && charge <= reserved);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   lifetime_reserved_ -= reserved;
   lifetime_settled_ += charge;
   if (day == day_) {
@@ -66,7 +66,7 @@ void CampaignAccount::Release(Micros reserved, DayIndex day) { Settle(reserved, 
 
 bool CampaignAccount::Charge(Micros amount, const BudgetLimits& limits, DayIndex day,
                              absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   RollOver(DayOf(now));
   if (day > day_) return false;  // a token from the future: never signed by this clock
   BudgetLimits applicable = limits;
@@ -78,7 +78,7 @@ bool CampaignAccount::Charge(Micros amount, const BudgetLimits& limits, DayIndex
 }
 
 void CampaignAccount::Restore(Micros amount, DayIndex day, absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   RollOver(DayOf(now));
   lifetime_settled_ += amount;
   if (day == day_) daily_settled_ += amount;
@@ -88,7 +88,7 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
   const bool paced = campaign.pacing == Pacing::kEven && campaign.daily_budget > 0;
   double rate = 1.0;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     RollOver(DayOf(now));
     if (!Fits(1, BudgetLimits::Of(campaign))) return NoBidReason::kBudgetExhausted;
     if (paced) {
@@ -101,7 +101,7 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
 }
 
 AccountState CampaignAccount::State(absl::Time now) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   AccountState state{.day = day_,
                      .daily_settled = daily_settled_,
                      .daily_reserved = daily_reserved_,
@@ -120,18 +120,18 @@ AccountState CampaignAccount::State(absl::Time now) const {
 CampaignAccount& BudgetLedger::Account(std::string_view campaign_id) {
   AccountShard& shard = accounts_[ShardIndex(campaign_id, kShards)];
   {
-    absl::ReaderMutexLock lock(&shard.mu);
+    std::shared_lock lock(shard.mu);
     if (auto it = shard.accounts.find(Absl(campaign_id)); it != shard.accounts.end()) {
       return it->second;
     }
   }
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   return shard.accounts.try_emplace(std::string(campaign_id)).first->second;
 }
 
 const CampaignAccount* BudgetLedger::FindAccount(std::string_view campaign_id) const {
   const AccountShard& shard = accounts_[ShardIndex(campaign_id, kShards)];
-  absl::ReaderMutexLock lock(&shard.mu);
+  std::shared_lock lock(shard.mu);
   auto it = shard.accounts.find(Absl(campaign_id));
   return it == shard.accounts.end() ? nullptr : &it->second;
 }
@@ -146,7 +146,7 @@ bool BudgetLedger::Reserve(std::string_view bid_id, const Campaign& campaign, Mi
   if (!account.Reserve(amount, BudgetLimits::Of(campaign), now)) return false;
   ReservationShard& shard = ShardFor(bid_id);
   const absl::Time expires = now + timeout_;
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   auto [it, inserted] = shard.open.try_emplace(std::string(bid_id),
                                                Reservation{&account, amount, DayOf(now), expires});
   if (!inserted) {
@@ -166,7 +166,7 @@ BudgetLedger::SettleResult BudgetLedger::Settle(std::string_view bid_id,
   std::optional<Reservation> reservation;
   {
     ReservationShard& shard = ShardFor(bid_id);
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock lock(shard.mu);
     if (auto it = shard.open.find(Absl(bid_id)); it != shard.open.end()) {
       reservation = it->second;
       shard.open.erase(it);
@@ -186,7 +186,7 @@ void BudgetLedger::Release(std::string_view bid_id) {
   std::optional<Reservation> reservation;
   {
     ReservationShard& shard = ShardFor(bid_id);
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock lock(shard.mu);
     if (auto it = shard.open.find(Absl(bid_id)); it != shard.open.end()) {
       reservation = it->second;
       shard.open.erase(it);
@@ -198,7 +198,7 @@ void BudgetLedger::Release(std::string_view bid_id) {
 size_t BudgetLedger::Expire(absl::Time now) {
   size_t released = 0;
   for (ReservationShard& shard : reservations_) {
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock lock(shard.mu);
     while (!shard.by_expiry.empty() && shard.by_expiry.front().first <= now) {
       auto it = shard.open.find(shard.by_expiry.front().second);
       if (it != shard.open.end() && it->second.expires <= now) {
@@ -215,7 +215,7 @@ size_t BudgetLedger::Expire(absl::Time now) {
 size_t BudgetLedger::open_reservations() const {
   size_t n = 0;
   for (const ReservationShard& shard : reservations_) {
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock lock(shard.mu);
     n += shard.open.size();
   }
   return n;

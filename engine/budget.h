@@ -15,13 +15,13 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/campaign.h"
 #include "engine/money.h"
@@ -53,7 +53,8 @@ struct AccountState {
   double pacing_rate = 1.0;
 };
 
-// One campaign's money. Thread-safe.
+// One campaign's money. Thread-safe. (The money state locks with std mutexes, which are pthread
+// underneath, so ThreadSanitizer sees them; Debian's Abseil is not built for it.)
 class CampaignAccount {
  public:
   // Holds `amount` when settled + reserved + amount stays within both limits; false otherwise.
@@ -81,16 +82,16 @@ class CampaignAccount {
   AccountState State(absl::Time now) const;
 
  private:
-  void RollOver(DayIndex today) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Fits(Micros amount, const BudgetLimits& limits) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void RollOver(DayIndex today);
+  bool Fits(Micros amount, const BudgetLimits& limits) const;
 
-  mutable absl::Mutex mu_;
-  DayIndex day_ ABSL_GUARDED_BY(mu_) = 0;
-  Micros daily_settled_ ABSL_GUARDED_BY(mu_) = 0;
-  Micros daily_reserved_ ABSL_GUARDED_BY(mu_) = 0;
-  Micros lifetime_settled_ ABSL_GUARDED_BY(mu_) = 0;
-  Micros lifetime_reserved_ ABSL_GUARDED_BY(mu_) = 0;
-  PacingController pacing_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  DayIndex day_ = 0;
+  Micros daily_settled_ = 0;
+  Micros daily_reserved_ = 0;
+  Micros lifetime_settled_ = 0;
+  Micros lifetime_reserved_ = 0;
+  PacingController pacing_;
 };
 
 // Every campaign's account, and the open reservations by bid id. Thread-safe.
@@ -125,7 +126,7 @@ class BudgetLedger {
   template <typename Fn>
   void ForEachAccount(Fn fn) {
     for (AccountShard& shard : accounts_) {
-      absl::ReaderMutexLock lock(&shard.mu);
+      std::shared_lock lock(shard.mu);
       for (auto& [id, account] : shard.accounts) fn(id, account);
     }
   }
@@ -138,14 +139,14 @@ class BudgetLedger {
     absl::Time expires;
   };
   struct ReservationShard {
-    mutable absl::Mutex mu;
-    absl::flat_hash_map<std::string, Reservation> open ABSL_GUARDED_BY(mu);
+    mutable std::shared_mutex mu;
+    absl::flat_hash_map<std::string, Reservation> open;
     // In reservation order, so (the clock being monotonic) in expiry order.
-    std::deque<std::pair<absl::Time, std::string>> by_expiry ABSL_GUARDED_BY(mu);
+    std::deque<std::pair<absl::Time, std::string>> by_expiry;
   };
   struct AccountShard {
-    mutable absl::Mutex mu;
-    absl::node_hash_map<std::string, CampaignAccount> accounts ABSL_GUARDED_BY(mu);
+    mutable std::shared_mutex mu;
+    absl::node_hash_map<std::string, CampaignAccount> accounts;
   };
   static constexpr size_t kShards = 64;
   ReservationShard& ShardFor(std::string_view bid_id);

@@ -40,7 +40,7 @@ CtrCounts CtrModel::Counts(std::string_view campaign, std::string_view creative,
                            std::string_view app) const {
   const uint64_t key = KeyOf(campaign, creative, app);
   const Shard& shard = ShardOf(key);
-  absl::ReaderMutexLock lock(&shard.mu);
+  std::shared_lock lock(shard.mu);
   auto it = shard.counts.find(key);
   return it == shard.counts.end() ? CtrCounts{} : it->second;
 }
@@ -49,7 +49,7 @@ void CtrModel::RecordImpression(std::string_view campaign, std::string_view crea
                                 std::string_view app, uint64_t n) {
   const uint64_t key = KeyOf(campaign, creative, app);
   Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   shard.counts[key].impressions += n;
 }
 
@@ -57,13 +57,13 @@ void CtrModel::RecordClick(std::string_view campaign, std::string_view creative,
                            std::string_view app, uint64_t n) {
   const uint64_t key = KeyOf(campaign, creative, app);
   Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   shard.counts[key].clicks += n;
 }
 
 void CtrModel::Restore(uint64_t key, const CtrCounts& counts) {
   Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   CtrCounts& c = shard.counts[key];
   c.impressions += counts.impressions;
   c.clicks += counts.clicks;

@@ -10,11 +10,11 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
+#include <shared_mutex>
 #include <string_view>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 
 namespace vetrina::engine {
 
@@ -44,7 +44,7 @@ class CtrModel {
   template <typename Fn>  // void(uint64_t key, const CtrCounts&)
   void ForEach(Fn fn) const {
     for (const Shard& shard : shards_) {
-      absl::MutexLock lock(&shard.mu);
+      std::unique_lock lock(shard.mu);
       for (const auto& [key, counts] : shard.counts) fn(key, counts);
     }
   }
@@ -54,8 +54,8 @@ class CtrModel {
 
  private:
   struct Shard {
-    mutable absl::Mutex mu;
-    absl::flat_hash_map<uint64_t, CtrCounts> counts ABSL_GUARDED_BY(mu);
+    mutable std::shared_mutex mu;
+    absl::flat_hash_map<uint64_t, CtrCounts> counts;
   };
   static constexpr size_t kShards = 16;
   Shard& ShardOf(uint64_t key) { return shards_[key % kShards]; }

@@ -29,7 +29,7 @@ bool FrequencyStore::Allows(uint64_t user, const Campaign& campaign, absl::Time 
   const Shard& shard = ShardOf(key);
   Counts counts;
   {
-    absl::ReaderMutexLock lock(&shard.mu);
+    std::shared_lock lock(shard.mu);
     auto it = shard.counts.find(key);
     if (it == shard.counts.end()) return true;
     counts = it->second;
@@ -58,7 +58,7 @@ void FrequencyStore::Record(uint64_t user, std::string_view campaign_id, absl::T
   const Key key = KeyOf(user, campaign_id);
   const Buckets b = BucketsAt(now);
   Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   Counts& c = shard.counts[key];
   // A late notice for an earlier bucket counts toward the current one: never less capping.
   if (c.hour != b.hour) c.hour = b.hour, c.in_hour = 0;
@@ -72,7 +72,7 @@ void FrequencyStore::Record(uint64_t user, std::string_view campaign_id, absl::T
 void FrequencyStore::Restore(const Entry& e) {
   const Key key{e.user, e.campaign};
   Shard& shard = ShardOf(key);
-  absl::MutexLock lock(&shard.mu);
+  std::unique_lock lock(shard.mu);
   shard.counts[key] = Counts{e.hour, e.day, e.week, e.in_hour, e.in_day, e.in_week};
 }
 
@@ -80,7 +80,7 @@ size_t FrequencyStore::Sweep(absl::Time now) {
   const int32_t week = BucketsAt(now).week;
   size_t dropped = 0;
   for (Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock lock(shard.mu);
     dropped +=
         absl::erase_if(shard.counts, [&](const auto& entry) { return entry.second.week < week; });
   }
@@ -90,7 +90,7 @@ size_t FrequencyStore::Sweep(absl::Time now) {
 size_t FrequencyStore::size() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
-    absl::MutexLock lock(&shard.mu);
+    std::unique_lock lock(shard.mu);
     n += shard.counts.size();
   }
   return n;

@@ -10,12 +10,12 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
+#include <shared_mutex>
 #include <string_view>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/campaign.h"
 
@@ -43,7 +43,7 @@ class FrequencyStore {
   template <typename Fn>  // void(const Entry&)
   void ForEach(Fn fn) const {
     for (const Shard& shard : shards_) {
-      absl::MutexLock lock(&shard.mu);
+      std::unique_lock lock(shard.mu);
       for (const auto& [key, c] : shard.counts) {
         fn(Entry{key.first, key.second, c.hour, c.day, c.week, c.in_hour, c.in_day, c.in_week});
       }
@@ -58,8 +58,8 @@ class FrequencyStore {
   };
   using Key = std::pair<uint64_t, uint64_t>;  // user, campaign id hash
   struct Shard {
-    mutable absl::Mutex mu;
-    absl::flat_hash_map<Key, Counts> counts ABSL_GUARDED_BY(mu);
+    mutable std::shared_mutex mu;
+    absl::flat_hash_map<Key, Counts> counts;
   };
   static constexpr size_t kShards = 64;
   static Key KeyOf(uint64_t user, std::string_view campaign_id);

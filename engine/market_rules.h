@@ -51,6 +51,8 @@ struct MarketRules {
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, Micros>> placement_floors;
   // Apps each advertiser refuses: by advertiser id, the app bundles.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> blocked_apps;
+  // Apps the network knows to be directed at children (COPPA): contextual ads only.
+  absl::flat_hash_set<std::string> child_directed_apps;
 
   // The network's floor for `imp` of `publication`, USD CPM micros; 0 when none is set.
   Micros PlacementFloor(const Publication& publication, const Imp& imp) const;

@@ -50,6 +50,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "blocked_app";
     case NoBidReason::kBlockedSeat:
       return "blocked_seat";
+    case NoBidReason::kNotChildSafe:
+      return "not_child_safe";
     case NoBidReason::kPrivateAuction:
       return "private_auction";
     case NoBidReason::kFrequencyCapped:

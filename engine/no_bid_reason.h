@@ -28,6 +28,7 @@ enum class NoBidReason : uint8_t {
   kBlockedAdvertiser,   // `badv`
   kBlockedApp,          // `bapp`, or the advertiser's own app blocklist
   kBlockedSeat,         // `wseat` leaves our seat out, or `bseat` names it
+  kNotChildSafe,        // child-directed inventory; the campaign did not opt in or is sensitive
   kTargetingPlacement,  // imp level from here on
   kTargetingSize,
   kTargetingDeal,       // a deal campaign and no deal of the imp it may bid on

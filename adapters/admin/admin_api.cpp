@@ -10,6 +10,7 @@
 #include "adapters/openrtb/json_writer.h"
 #include "adapters/service/bid_handler.h"
 #include "engine/auction.h"
+#include "engine/privacy.h"
 #include "engine/strings.h"
 
 namespace vetrina::admin {
@@ -173,6 +174,7 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
     if (m != http::Method::kGet) return method_not_allowed("GET"), true;
     ListAudiences(*who, response);
   } else if (path == "/v1/currencies" || path == "/v1/floors" ||
+             path == "/v1/apps/child_directed" ||
              (path.substr(0, kAdvertisersPrefix.size()) == kAdvertisersPrefix &&
               path.size() > kAdvertisersPrefix.size() + kBlocklistSuffix.size() &&
               path.substr(path.size() - kBlocklistSuffix.size()) == kBlocklistSuffix)) {
@@ -550,13 +552,20 @@ void AdminApi::MarketSetting(const Principal& who, std::string_view path,
   const bool put = request.method == http::Method::kPut;
   absl::Status status;
   std::string body;
-  if (path == "/v1/currencies" || path == "/v1/floors") {
-    const bool currencies = path == "/v1/currencies";
-    if (put) {
-      if (!who.admin) return service::SetError(403, "only the admin token sets these", response);
-      status = currencies ? market_->PutCurrencies(request.body) : market_->PutFloors(request.body);
+  if (path == "/v1/currencies" || path == "/v1/floors" || path == "/v1/apps/child_directed") {
+    if (put && !who.admin) {
+      return service::SetError(403, "only the admin token sets these", response);
     }
-    body = currencies ? market_->CurrenciesJson() : market_->FloorsJson();
+    if (path == "/v1/currencies") {
+      if (put) status = market_->PutCurrencies(request.body);
+      body = market_->CurrenciesJson();
+    } else if (path == "/v1/floors") {
+      if (put) status = market_->PutFloors(request.body);
+      body = market_->FloorsJson();
+    } else {
+      if (put) status = market_->PutChildDirectedApps(request.body);
+      body = market_->ChildDirectedAppsJson();
+    }
   } else {
     const std::string advertiser(
         path.substr(kAdvertisersPrefix.size(),
@@ -583,16 +592,42 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   const engine::RequestFacts facts = engine::MakeRequestFacts(bid_request, now, nullptr);
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
+  engine::MinimiseRequest(&bid_request);
+  const engine::MarketRules* market = bidder_.market().Get(guard).rules.get();
+  const engine::PrivacyDecision privacy =
+      engine::DecidePrivacy(bid_request, {.vendor_id = bidder_.options().tcf_vendor_id,
+                                          .child_directed_apps = &market->child_directed_apps});
   // Explain answers about targeting, floors, deals and budgets; it draws no pacing decision.
   const engine::AuctionContext context{.now = now,
-                                       .market = bidder_.market().Get(guard).rules.get(),
-                                       .seat = bidder_.options().response.seat};
+                                       .market = market,
+                                       .seat = bidder_.options().response.seat,
+                                       .child_directed = privacy.child_directed};
 
   std::string body;
   openrtb::JsonWriter w(&body);
   w.BeginObject();
   w.Key("request_id");
   w.String(bid_request.id);
+  // Which privacy rules restricted the request, and what they took away.
+  w.Key("privacy");
+  w.BeginObject();
+  w.Key("rules");
+  w.BeginArray();
+  for (int r = 0; r < static_cast<int>(engine::PrivacyRule::kCount); ++r) {
+    if (privacy.Has(static_cast<engine::PrivacyRule>(r))) {
+      w.String(engine::PrivacyRuleName(static_cast<engine::PrivacyRule>(r)));
+    }
+  }
+  w.EndArray();
+  w.Key("audience_targeting");
+  w.Bool(privacy.audiences_allowed);
+  w.Key("ifa");
+  w.Bool(privacy.ifa_allowed);
+  w.Key("frequency_capping");
+  w.String(!privacy.capping_allowed ? "off" : privacy.capping_ifv_only ? "ifv_only" : "on");
+  w.Key("child_directed");
+  w.Bool(privacy.child_directed);
+  w.EndObject();
   w.Key("campaigns");
   w.BeginArray();
   size_t shown = 0;

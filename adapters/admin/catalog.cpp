@@ -253,7 +253,8 @@ std::optional<Principal> Catalog::Authenticate(std::string_view authorization) c
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty()) return std::nullopt;
   const engine::Digest digest = engine::Sha256(token);
-  if (engine::ConstantTimeEquals(digest, admin_token_hash_)) return Principal{.admin = true};
+  if (engine::ConstantTimeEquals(digest, admin_token_hash_))
+    return Principal{.admin = true, .advertiser = {}};
   const std::string hash = engine::ToHex(digest);
   absl::MutexLock lock(&mu_);
   auto it = advertiser_by_token_hash_.find(hash);

@@ -1,5 +1,7 @@
 #include "adapters/audiences/pixel.h"
 
+#include <charconv>
+
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
 
@@ -8,6 +10,7 @@ namespace {
 
 constexpr size_t kMaxParams = 32;
 constexpr size_t kMaxValue = 256;
+constexpr size_t kMaxConsentValue = 8192;  // real CMP strings run to a few KiB
 
 int Hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -50,7 +53,8 @@ absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query) {
     std::optional<std::string> key = UrlDecode(pair.substr(0, eq));
     std::optional<std::string> value =
         UrlDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!key || !value || value->size() > kMaxValue) {
+    const bool consent_string = key && (*key == "gdpr_consent" || *key == "gpp");
+    if (!key || !value || value->size() > (consent_string ? kMaxConsentValue : kMaxValue)) {
       return absl::InvalidArgumentError("malformed parameter");
     }
     if (*key == "a") {
@@ -58,7 +62,38 @@ absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query) {
     } else if (*key == "e") {
       hit.event.event = *value;
     } else if (*key == "ifa" || *key == "uid") {
+      if (*key == "ifa") hit.signals.device.ifa = *value;
       if (std::optional<engine::AudienceKey> k = engine::KeyForId(*value)) hit.keys.push_back(*k);
+    } else if (*key == "coppa" || *key == "gdpr" || *key == "lmt" || *key == "atts") {
+      int flag = 0;
+      auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), flag);
+      if (ec != std::errc() || end != value->data() + value->size()) {
+        return absl::InvalidArgumentError("malformed privacy flag");
+      }
+      (*key == "coppa"  ? hit.signals.regs.coppa
+       : *key == "gdpr" ? hit.signals.regs.gdpr
+       : *key == "lmt"  ? hit.signals.device.lmt
+                        : hit.signals.device.atts) = flag;
+    } else if (*key == "gdpr_consent") {
+      hit.signals.user.consent = *value;
+    } else if (*key == "us_privacy") {
+      hit.signals.regs.us_privacy = *value;
+    } else if (*key == "gpp") {
+      hit.signals.regs.gpp = *value;
+    } else if (*key == "gpp_sid") {
+      std::string_view ids = *value;
+      while (!ids.empty()) {
+        const size_t comma = ids.find(',');
+        const std::string_view id = ids.substr(0, comma);
+        int sid = 0;
+        auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), sid);
+        if (ec != std::errc() || end != id.data() + id.size() ||
+            hit.signals.regs.gpp_sid.size() > 32) {
+          return absl::InvalidArgumentError("malformed gpp_sid");
+        }
+        hit.signals.regs.gpp_sid.push_back(sid);
+        ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
+      }
     } else if (key->size() > 2 && key->compare(0, 2, "p.") == 0) {
       hit.event.params.emplace_back(key->substr(2), *value);
     }

@@ -1,5 +1,7 @@
-// The tracking pixel: GET /px?a=ADVERTISER&e=EVENT&ifa=...&uid=...&p.KEY=VALUE. Parsing the
-// query, and turning an event into membership updates by the advertiser's pixel audience rules.
+// The tracking pixel: GET /px?a=ADVERTISER&e=EVENT&ifa=...&uid=...&p.KEY=VALUE, with the
+// user's privacy signals when the page or app has them: coppa, gdpr, gdpr_consent, us_privacy,
+// gpp, gpp_sid, lmt, atts (same meanings as in OpenRTB). Parsing the query, and turning an event
+// into membership updates by the advertiser's pixel audience rules.
 #pragma once
 
 #include <optional>
@@ -10,12 +12,16 @@
 #include "absl/status/statusor.h"
 #include "engine/audience.h"
 #include "engine/audience_key.h"
+#include "engine/bid_request.h"
 
 namespace vetrina::audiences {
 
 struct PixelHit {
   engine::PixelEvent event;
   std::vector<engine::AudienceKey> keys;  // from ifa and uid; zero IFAs are left out
+  // The privacy signals, in a request's regs, user.consent and device.{ifa,lmt,atts}, for
+  // engine::DecidePrivacy.
+  engine::BidRequest signals;
 };
 
 // InvalidArgument for a malformed query (missing or bad advertiser or event, no user id,

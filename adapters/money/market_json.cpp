@@ -146,6 +146,19 @@ absl::StatusOr<std::vector<std::string>> ParseAppArray(element apps) {
   return out;
 }
 
+// {"apps": [...]}
+std::string AppsJson(const std::vector<std::string>& apps) {
+  std::string out;
+  openrtb::JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("apps");
+  w.BeginArray();
+  for (const std::string& app : apps) w.String(app);
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> ParseAppList(std::string_view json) {
@@ -182,6 +195,12 @@ absl::StatusOr<MarketStorePtr> MarketStore::Open(const std::string& data_dir) {
       store->blocklists_[std::string(field.key)] = *std::move(apps);
     }
   }
+  if (absl::StatusOr<std::string> text = ReadFile(data_dir + "/child_directed_apps.json");
+      text.ok()) {
+    absl::StatusOr<std::vector<std::string>> apps = ParseAppList(*text);
+    if (!apps.ok()) return absl::DataLossError("child_directed_apps.json: bad entry");
+    store->child_directed_apps_ = *std::move(apps);
+  }
   store->Rebuild();
   return store;
 }
@@ -193,6 +212,7 @@ void MarketStore::Rebuild() {
   for (const auto& [advertiser, apps] : blocklists_) {
     if (!apps.empty()) rules->blocked_apps[advertiser].insert(apps.begin(), apps.end());
   }
+  rules->child_directed_apps.insert(child_directed_apps_.begin(), child_directed_apps_.end());
   rules_ = std::move(rules);
   if (publish_) publish_(rules_);
 }
@@ -249,6 +269,24 @@ absl::Status MarketStore::PutAppBlocklist(const std::string& advertiser, std::st
   }
   Rebuild();
   return absl::OkStatus();
+}
+
+absl::Status MarketStore::PutChildDirectedApps(std::string_view json) {
+  absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json);
+  if (!apps.ok()) return apps.status();
+  absl::MutexLock lock(&mu_);
+  std::swap(child_directed_apps_, *apps);
+  if (absl::Status s = Save("child_directed_apps.json", AppsJson(child_directed_apps_)); !s.ok()) {
+    std::swap(child_directed_apps_, *apps);
+    return s;
+  }
+  Rebuild();
+  return absl::OkStatus();
+}
+
+std::string MarketStore::ChildDirectedAppsJson() const {
+  absl::MutexLock lock(&mu_);
+  return AppsJson(child_directed_apps_);
 }
 
 std::string MarketStore::CurrenciesJsonLocked() const {
@@ -317,17 +355,8 @@ std::string MarketStore::FloorsJson() const {
 
 std::string MarketStore::AppBlocklistJson(const std::string& advertiser) const {
   absl::MutexLock lock(&mu_);
-  std::string out;
-  openrtb::JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("apps");
-  w.BeginArray();
-  if (auto it = blocklists_.find(advertiser); it != blocklists_.end()) {
-    for (const std::string& app : it->second) w.String(app);
-  }
-  w.EndArray();
-  w.EndObject();
-  return out;
+  auto it = blocklists_.find(advertiser);
+  return AppsJson(it == blocklists_.end() ? std::vector<std::string>() : it->second);
 }
 
 }  // namespace vetrina::money

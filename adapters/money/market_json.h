@@ -6,6 +6,7 @@
 //   PUT /v1/currencies      {"rates": {"EUR": 0.92, "JPY": 151.3}}        (units per USD)
 //   PUT /v1/floors          {"floors": [{"app": "com.example", "tagid": "top", "floor": 0.5}]}
 //   PUT /v1/advertisers/{id}/app_blocklist   {"apps": ["com.example.game"]}
+//   PUT /v1/apps/child_directed               {"apps": ["com.example.kids"]}  (COPPA registry)
 #pragma once
 
 #include <functional>
@@ -50,10 +51,12 @@ class MarketStore {
   absl::Status PutCurrencies(std::string_view json);
   absl::Status PutFloors(std::string_view json);
   absl::Status PutAppBlocklist(const std::string& advertiser, std::string_view json);
+  absl::Status PutChildDirectedApps(std::string_view json);
 
   std::string CurrenciesJson() const;
   std::string FloorsJson() const;
   std::string AppBlocklistJson(const std::string& advertiser) const;
+  std::string ChildDirectedAppsJson() const;
 
  private:
   explicit MarketStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
@@ -69,6 +72,7 @@ class MarketStore {
   std::map<std::string, int64_t> rates_ ABSL_GUARDED_BY(mu_);
   std::vector<FloorEntry> floors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> blocklists_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> child_directed_apps_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const engine::MarketRules> rules_ ABSL_GUARDED_BY(mu_);
   PublishFn publish_ ABSL_GUARDED_BY(mu_);
 };

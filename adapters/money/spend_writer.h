@@ -63,7 +63,7 @@ class SpendWriter {
 
  private:
   SpendWriter(engine::MoneyState& money, const engine::Clock& clock, size_t compact_after_bytes)
-      : money_(money), clock_(clock), book_(money), compact_after_bytes_(compact_after_bytes) {}
+      : money_(money), clock_(clock), compact_after_bytes_(compact_after_bytes), book_(money) {}
   absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The state as journal records (under mu_, so consistent with the effects applied).
   std::vector<std::string> Snapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -115,21 +115,34 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
 }
 
-void BidHandler::CollectUserKeys() {
+void BidHandler::CollectUserKeys(const engine::PrivacyDecision& privacy) {
   user_keys_.clear();
   capping_key_.reset();
-  auto add = [&](const std::string& id, bool caps) {
-    std::optional<engine::AudienceKey> key = engine::KeyForId(id);  // none for an all-zero IFA
-    if (!key) return;
-    user_keys_.push_back(*key);
-    if (caps && !capping_key_) capping_key_ = key;
-  };
-  add(bid_request_.device.ifa, true);
-  add(bid_request_.device.ifv, true);
-  add(bid_request_.user.id, true);
-  add(bid_request_.user.buyer_uid, false);
-  for (const engine::Eid& eid : bid_request_.user.eids) {
-    for (const std::string& id : eid.ids) add(id, false);
+  const engine::Device& device = bid_request_.device;
+  const engine::User& user = bid_request_.user;
+  if (privacy.audiences_allowed) {
+    auto add = [&](const std::string& id) {
+      // None for an all-zero IFA.
+      if (std::optional<engine::AudienceKey> key = engine::KeyForId(id)) user_keys_.push_back(*key);
+    };
+    if (privacy.ifa_allowed) add(device.ifa);
+    add(device.ifv);
+    add(user.id);
+    add(user.buyer_uid);
+    for (const engine::Eid& eid : user.eids) {
+      for (const std::string& id : eid.ids) add(id);
+    }
+  }
+  if (!privacy.capping_allowed) return;
+  // Caps count under the IFA, else the IFV, else the user id. The IFA's audience key, when it
+  // was computed above, comes first in user_keys_.
+  if (privacy.ifa_allowed && !device.ifa.empty() && !engine::IsZeroIfa(device.ifa)) {
+    capping_key_ = privacy.audiences_allowed && !user_keys_.empty() ? user_keys_.front()
+                                                                    : engine::KeyForId(device.ifa);
+  }
+  if (!capping_key_ && !device.ifv.empty()) capping_key_ = engine::KeyForId(device.ifv);
+  if (!capping_key_ && !privacy.capping_ifv_only && !user.id.empty()) {
+    capping_key_ = engine::KeyForId(user.id);
   }
 }
 
@@ -163,6 +176,13 @@ void BidHandler::HandlePixel(const http::HttpRequest& request, http::HttpRespons
   absl::StatusOr<audiences::PixelHit> hit = audiences::ParsePixelQuery(request.query);
   if (!hit.ok() || request.method != http::Method::kGet) {
     metrics.CountPixel(Metrics::PixelResult::kMalformed);
+    return;
+  }
+  // Events of users whose signals forbid building audiences are dropped, never stored.
+  const engine::PrivacyDecision privacy =
+      engine::DecidePrivacy(hit->signals, {.vendor_id = bidder_.options().tcf_vendor_id});
+  if (!privacy.audiences_allowed) {
+    metrics.CountPixel(Metrics::PixelResult::kRestricted);
     return;
   }
   audiences::MembershipWriter* writer = bidder_.membership_writer();
@@ -276,11 +296,17 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
     return;
   }
   bid_request_.received_at = request.received_at;
+  engine::MinimiseRequest(&bid_request_);  // truncated IPs from here on
 
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
-  CollectUserKeys();
-  const bool known_user = LookUpSegments(guard);
+  const engine::MarketRules* market = bidder_.market().Get(guard).rules.get();
+  const engine::PrivacyDecision privacy =
+      engine::DecidePrivacy(bid_request_, {.vendor_id = bidder_.options().tcf_vendor_id,
+                                           .child_directed_apps = &market->child_directed_apps});
+  if (privacy.restricted()) bidder_.metrics().CountPrivacy(privacy.rules);
+  CollectUserKeys(privacy);
+  const bool known_user = privacy.audiences_allowed && LookUpSegments(guard);
   const absl::Time now = bidder_.clock().Now();
   const std::string& app = bid_request_.publication.bundle.empty()
                                ? bid_request_.publication.domain
@@ -294,10 +320,11 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
                          engine::AuctionContext{.now = now,
                                                 .segments = known_user ? &segment_names_ : nullptr,
                                                 .scratch = &scratch_,
-                                                .market = bidder_.market().Get(guard).rules.get(),
+                                                .market = market,
                                                 .policy = policy ? &*policy : nullptr,
-                                                .seat = bidder_.options().response.seat});
-  if (policy) ReserveAndSign(&result, *policy, now);
+                                                .seat = bidder_.options().response.seat,
+                                                .child_directed = privacy.child_directed});
+  if (policy) ReserveAndSign(&result, *policy, now, privacy.personal_data_in_notices);
   if (result.bids.empty()) {
     const engine::NoBidReason reason = result.RequestReason();
     bidder_.metrics().CountNoBid(reason);
@@ -326,7 +353,7 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
 }
 
 void BidHandler::ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy,
-                                absl::Time now) {
+                                absl::Time now, bool personal_data) {
   engine::MoneyState& money = *bidder_.money();
   signed_bids_.clear();
   auto kept = result->bids.begin();
@@ -353,7 +380,7 @@ void BidHandler::ReserveAndSign(engine::AuctionResult* result, engine::SpendPoli
         .currency = result->currency,
         .rate_micros = result->rate_micros,
         .click_price = bid.click_price,
-        .user = campaign.frequency_caps.empty() ? 0 : policy.user(),
+        .user = campaign.frequency_caps.empty() || !personal_data ? 0 : policy.user(),
         .issued = now,
         .expires = now + money.ledger.timeout(),
     };

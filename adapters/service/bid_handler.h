@@ -16,6 +16,7 @@
 #include "adapters/service/bidder.h"
 #include "engine/bid_request.h"
 #include "engine/epoch.h"
+#include "engine/privacy.h"
 #include "engine/random.h"
 #include "engine/spend_policy.h"
 
@@ -32,10 +33,13 @@ class BidHandler final : public http::Handler {
   void HandlePixel(const http::HttpRequest& request, http::HttpResponse* response);
   void HandleNotice(const http::HttpRequest& request, http::HttpResponse* response);
   // Reserves each bid's cost and signs its notice token; drops bids the budget cannot hold.
-  void ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy, absl::Time now);
-  // The audience keys of the request's user ids into user_keys_, and the one frequency caps
-  // count under (ifa, else ifv, else user id) into capping_key_.
-  void CollectUserKeys();
+  // `personal_data`: whether the tokens may carry the capping user hash.
+  void ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy, absl::Time now,
+                      bool personal_data);
+  // The audience keys of the request's user ids the privacy decision lets audience targeting
+  // use into user_keys_, and the one frequency caps count under (ifa, else ifv, else user id,
+  // as allowed) into capping_key_.
+  void CollectUserKeys(const engine::PrivacyDecision& privacy);
   // The user's audience segment names, sorted, into segment_names_; false without a store.
   bool LookUpSegments(const engine::EpochDomain::ReadGuard& guard);
   std::string NextResponseId();

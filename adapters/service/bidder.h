@@ -35,6 +35,8 @@ struct BidderOptions {
   size_t max_body_bytes = 256 * 1024;
   // Seeds each worker's random generator (pacing draws); tests fix it.
   uint64_t random_seed = 0x5eed;
+  // Our IAB TCF vendor id; 0 = none, so no GDPR consent string can name us.
+  int tcf_vendor_id = 0;
 };
 
 // Money: the shared state bids reserve against, the writer notices go through, and the keys

@@ -66,6 +66,12 @@ void Metrics::CountNotice(int kind, NoticeResult result) {
   notices_[kind][static_cast<size_t>(result)].fetch_add(1, kRelaxed);
 }
 
+void Metrics::CountPrivacy(uint32_t rules) {
+  for (size_t r = 0; r < privacy_.size(); ++r) {
+    if (rules & (1u << r)) privacy_[r].fetch_add(1, kRelaxed);
+  }
+}
+
 void Metrics::ObserveBidLatency(absl::Duration latency) {
   const int64_t ns = absl::ToInt64Nanoseconds(latency);
   size_t bucket = 0;
@@ -122,13 +128,21 @@ std::string Metrics::Render(
   out.append(
       "# HELP vetrina_pixel_events_total Pixel events by outcome; only accepted ones count.\n");
   out.append("# TYPE vetrina_pixel_events_total counter\n");
-  static constexpr std::string_view kPixelResults[] = {"accepted", "malformed",
-                                                       "unknown_advertiser", "dropped"};
+  static constexpr std::string_view kPixelResults[] = {
+      "accepted", "malformed", "unknown_advertiser", "dropped", "restricted"};
   for (size_t i = 0; i < pixels_.size(); ++i) {
     StrAppend(&out, "vetrina_pixel_events_total{result=\"", kPixelResults[i], "\"} ",
               pixels_[i].load(kRelaxed), "\n");
   }
 
+  out.append(
+      "# HELP vetrina_privacy_restricted_total Bid requests a privacy rule restricted, by rule.\n");
+  out.append("# TYPE vetrina_privacy_restricted_total counter\n");
+  for (size_t r = 0; r < privacy_.size(); ++r) {
+    StrAppend(&out, "vetrina_privacy_restricted_total{rule=\"",
+              engine::PrivacyRuleName(static_cast<engine::PrivacyRule>(r)), "\"} ",
+              privacy_[r].load(kRelaxed), "\n");
+  }
   out.append("# HELP vetrina_notices_total Win, bill, loss, impression and click notices.\n");
   out.append("# TYPE vetrina_notices_total counter\n");
   static constexpr std::string_view kNoticeKindNames[] = {"win", "bill", "loss", "imp", "click"};

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "adapters/http/server.h"
 #include "engine/no_bid_reason.h"
+#include "engine/privacy.h"
 
 namespace vetrina::service {
 
@@ -45,7 +46,14 @@ class Metrics {
   void CountBid(int bids);
   void CountNoBid(engine::NoBidReason reason);
   void ObserveBidLatency(absl::Duration latency);
-  enum class PixelResult : uint8_t { kAccepted, kMalformed, kUnknownAdvertiser, kDropped, kCount };
+  enum class PixelResult : uint8_t {
+    kAccepted,
+    kMalformed,
+    kUnknownAdvertiser,
+    kDropped,
+    kRestricted,  // the user's privacy signals forbid audience building
+    kCount
+  };
   void CountPixel(PixelResult result);
   // Notices by kind (engine::NoticeKind) and outcome.
   enum class NoticeResult : uint8_t {
@@ -58,6 +66,9 @@ class Metrics {
     kCount
   };
   void CountNotice(int kind, NoticeResult result);
+  // Bid requests a privacy rule restricted: one count per rule that applied
+  // (engine::PrivacyDecision::rules bits).
+  void CountPrivacy(uint32_t rules);
 
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
@@ -78,6 +89,7 @@ class Metrics {
   std::atomic<uint64_t> latency_count_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(PixelResult::kCount)> pixels_{};
   std::atomic<uint64_t> latency_sum_ns_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(engine::PrivacyRule::kCount)> privacy_{};
   static constexpr size_t kNoticeKinds = 5;
   std::array<std::array<std::atomic<uint64_t>, static_cast<size_t>(NoticeResult::kCount)>,
              kNoticeKinds>

@@ -136,9 +136,9 @@ TEST_CASE("the network's placement floor raises the imp's floor for open bids") 
 
 BidRequest DealRequest() {
   BidRequest request = BannerRequest({320, 50}, kDollar);
-  request.imps[0].deals.push_back(Deal{.id = "deal-a", .floor = 3 * kDollar});
+  request.imps[0].deals.push_back(Deal{.id = "deal-a", .floor = 3 * kDollar, .wseat = {}});
   request.imps[0].deals.push_back(
-      Deal{.id = "deal-fixed", .floor = 2 * kDollar, .auction_type = 3});
+      Deal{.id = "deal-fixed", .floor = 2 * kDollar, .auction_type = 3, .wseat = {}});
   request.imps[0].deals.push_back(
       Deal{.id = "deal-other-seat", .floor = 0, .wseat = {"someone-else"}});
   return request;

@@ -88,7 +88,7 @@ TEST_CASE("imp-level targeting: placement, size, deals") {
   Imp banner;
   banner.banner.emplace();
   banner.banner->sizes = {{320, 50}};
-  banner.deals = {{.id = "deal-1"}};
+  banner.deals = {{.id = "deal-1", .wseat = {}}};
 
   CHECK(ImpPlacements(rewarded) == std::vector<Placement>{Placement::kRewarded});
   CHECK(ImpPlacements(banner) == std::vector<Placement>{Placement::kBanner});

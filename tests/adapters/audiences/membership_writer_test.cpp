@@ -127,7 +127,8 @@ TEST_CASE("pixel queries: parsing, decoding, and rules to updates") {
   carts.rule.events = {"add_to_cart"};
   carts.rule.recency_days = 7;
   carts.rule.exclude_events = {"purchase"};
-  carts.rule.conditions = {{.param = "value", .op = engine::PixelCondition::Op::kGe, .number = 50}};
+  carts.rule.conditions = {
+      {.param = "value", .op = engine::PixelCondition::Op::kGe, .values = {}, .number = 50}};
   registry.pixel_audiences["shop"] = {carts};
   std::vector<engine::AudienceUpdate> updates = PixelUpdates(registry, *hit, 100);
   REQUIRE(updates.size() == 2);

@@ -32,7 +32,8 @@ TEST_CASE("rates, floors and blocklists are validated, kept in the data dir and 
   REQUIRE(reopened.ok());
   std::shared_ptr<const engine::MarketRules> rules = (*reopened)->rules();
   CHECK(rules->currencies.Rate("JPY") == 151'300'000);
-  engine::Publication app{.bundle = "com.a"};
+  engine::Publication app;
+  app.bundle = "com.a";
   engine::Imp imp;
   imp.tag_id = "top";
   CHECK(rules->PlacementFloor(app, imp) == 500'000);

@@ -15,15 +15,16 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 const engine::BudgetLimits kLimits{.daily = 0, .lifetime = 1'000'000'000};
 
 engine::Notice Win(std::string bid, engine::Micros cpm) {
-  return engine::Notice{engine::NoticeKind::kWin,
-                        engine::NoticeToken{.bid_id = std::move(bid),
-                                            .campaign_id = "c",
-                                            .creative_id = "cr",
-                                            .app = "app",
-                                            .bid_price = cpm,
-                                            .issued = kNow,
-                                            .expires = kNow + absl::Seconds(60)},
-                        std::nullopt};
+  engine::Notice notice;
+  notice.kind = engine::NoticeKind::kWin;
+  notice.token.bid_id = std::move(bid);
+  notice.token.campaign_id = "c";
+  notice.token.creative_id = "cr";
+  notice.token.app = "app";
+  notice.token.bid_price = cpm;
+  notice.token.issued = kNow;
+  notice.token.expires = kNow + absl::Seconds(60);
+  return notice;
 }
 
 // Submits and waits for the completion; returns the notice's result and the durability status.

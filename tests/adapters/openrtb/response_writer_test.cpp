@@ -80,7 +80,8 @@ TEST_CASE("writes a bid response that parses and carries every required field") 
 
 TEST_CASE("a bid in another currency and on a deal says so") {
   Fixture f;
-  engine::Deal deal{.id = "deal-7"};
+  engine::Deal deal;
+  deal.id = "deal-7";
   f.result.currency = "EUR";
   f.result.bids[0].price_in_currency = 1'150'000;
   f.result.bids[0].deal = &deal;

@@ -1,0 +1,12 @@
+// `vetrina consent tcf|gpp|usp STRING`: prints what a consent string says, as JSON, or the
+// decoder's error (exit 1).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vetrina::app {
+
+int RunConsentCommand(const std::vector<std::string>& args);
+
+}  // namespace vetrina::app
