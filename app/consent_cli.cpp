@@ -8,8 +8,9 @@
 namespace vetrina::app {
 
 int RunConsentCommand(const std::vector<std::string>& args) {
-  if (args.size() != 2 || (args[0] != "tcf" && args[0] != "gpp" && args[0] != "usp")) {
-    std::fputs("usage: vetrina consent tcf|gpp|usp STRING\n", stderr);
+  if (args.size() != 2 ||
+      (args[0] != "tcf" && args[0] != "gpp" && args[0] != "usp" && args[0] != "usnat")) {
+    std::fputs("usage: vetrina consent tcf|gpp|usp|usnat STRING\n", stderr);
     return 2;
   }
   std::string json;
@@ -22,6 +23,10 @@ int RunConsentCommand(const std::vector<std::string>& args) {
     absl::StatusOr<engine::GppString> gpp = engine::DecodeGpp(args[1]);
     status = gpp.status();
     if (gpp.ok()) json = privacy::GppJson(*gpp);
+  } else if (args[0] == "usnat") {
+    absl::StatusOr<engine::UsNat> usnat = engine::DecodeUsNat(args[1]);
+    status = usnat.status();
+    if (usnat.ok()) json = privacy::UsNatJson(*usnat);
   } else {
     absl::StatusOr<engine::UsPrivacy> usp = engine::DecodeUsPrivacy(args[1]);
     status = usp.status();

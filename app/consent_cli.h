@@ -1,4 +1,4 @@
-// `vetrina consent tcf|gpp|usp STRING`: prints what a consent string says, as JSON, or the
+// `vetrina consent tcf|gpp|usp|usnat STRING`: prints what a consent string says, as JSON, or the
 // decoder's error (exit 1).
 #pragma once
 

@@ -37,7 +37,7 @@ constexpr char kUsage[] =
     "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID]\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
-    "  vetrina consent tcf|gpp|usp STRING\n";
+    "  vetrina consent tcf|gpp|usp|usnat STRING\n";
 
 int Fail(std::string_view message) {
   std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());

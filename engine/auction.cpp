@@ -95,6 +95,7 @@ struct Candidate {
 // when it may bid.
 NoBidReason CheckOffer(const Campaign& campaign, const BidRequest& request, const Imp& imp,
                        const ImpTerms& terms, const AuctionContext& context, Candidate* candidate) {
+  if (context.child_directed && !ChildSafe(campaign)) return NoBidReason::kNotChildSafe;
   if (context.market &&
       context.market->AppBlocked(campaign.advertiser, request.publication.bundle)) {
     return NoBidReason::kBlockedApp;

@@ -226,14 +226,15 @@ std::string TruncateIp(std::string_view ip) {
     groups.insert(groups.end(), tail.begin(), tail.end());
   }
   if (groups.size() != 8) return "";
-  std::string out;
-  for (int i = 0; i < 3; ++i) {
-    const std::string_view g = groups[i];
+  for (std::string_view g : groups) {
     if (g.empty() || g.size() > 4 ||
         g.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-      return "";
+      return "";  // not an address we can truncate: drop it rather than keep it whole
     }
-    out.append(g);
+  }
+  std::string out;
+  for (int i = 0; i < 3; ++i) {
+    out.append(groups[i]);
     out.push_back(':');
   }
   out.append(":");

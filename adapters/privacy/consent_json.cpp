@@ -167,10 +167,9 @@ void WriteUsNat(JsonWriter& w, const engine::UsNat& n) {
   Codes(w, n.sensitive_data_processing);
   w.Key("knownChildSensitiveDataConsents");
   Codes(w, n.known_child_sensitive_data_consents);
-  if (n.gpc) {
-    w.Key("gpc");
-    w.Bool(*n.gpc);
-  }
+  // An absent GPC subsection reads as false, as the IAB libraries report it.
+  w.Key("gpc");
+  w.Bool(n.gpc.value_or(false));
 }
 
 std::string_view SectionName(int id) {
@@ -214,6 +213,15 @@ std::string UsPrivacyJson(const engine::UsPrivacy& usp) {
   JsonWriter w(&out);
   w.BeginObject();
   WriteUsPrivacy(w, usp);
+  w.EndObject();
+  return out;
+}
+
+std::string UsNatJson(const engine::UsNat& usnat) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  WriteUsNat(w, usnat);
   w.EndObject();
   return out;
 }

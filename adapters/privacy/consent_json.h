@@ -15,5 +15,6 @@ namespace vetrina::privacy {
 std::string TcfJson(const engine::TcfString& tc);
 std::string UsPrivacyJson(const engine::UsPrivacy& usp);
 std::string GppJson(const engine::GppString& gpp);
+std::string UsNatJson(const engine::UsNat& usnat);
 
 }  // namespace vetrina::privacy

@@ -246,6 +246,25 @@ TEST_CASE("the policy is asked only about campaigns that would otherwise bid") {
   CHECK(policy.admitted == 2);  // a wins, b sets the price; c and d are never considered
 }
 
+TEST_CASE("child-directed inventory takes only campaigns that opted in, without sensitive ads") {
+  Campaign toys = BannerCampaign("toys", kDollar);
+  toys.child_directed = true;
+  toys.categories = {"IAB9-30"};
+  Campaign beer = BannerCampaign("beer", 3 * kDollar);
+  beer.child_directed = true;
+  beer.categories = {"IAB8-5"};
+  CampaignSet set({toys, beer, BannerCampaign("adults", 2 * kDollar)});
+  AuctionResult r =
+      RunAuction(BannerRequest(), set, AuctionContext{.now = kNow, .child_directed = true});
+  REQUIRE(r.bids.size() == 1);
+  CHECK(r.bids[0].campaign->id == "toys");
+  CampaignSet no_safe({beer});
+  r = RunAuction(BannerRequest(), no_safe, AuctionContext{.now = kNow, .child_directed = true});
+  CHECK(r.imp_reasons[0] == NoBidReason::kNotChildSafe);
+  // Off child-directed inventory the highest bid wins as usual.
+  CHECK(RunAuction(BannerRequest(), set, kNow).bids[0].campaign->id == "beer");
+}
+
 TEST_CASE("currency tables validate codes and round against us") {
   CHECK_FALSE(CurrencyTable::Create({{"eur", 900'000}}).ok());
   CHECK_FALSE(CurrencyTable::Create({{"EUR", 0}}).ok());
