@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run test test-asan test-tsan bench clean format
+.PHONY: deps build run test test-asan test-tsan bench bench-all clean format
 
 deps:
 	@scripts/install-deps
@@ -49,6 +49,10 @@ clean:
 # Benchmarks behind docs/benchmarks.md (Release build; wrk for the churn test).
 bench: build
 	@scripts/install-deps --bench
+	python3 perf/bench.py
+
+# Every benchmark behind docs/benchmarks.md, including the long ones (10M users, 100k campaigns).
+bench-all: bench
 	$(BUILD_DIR)/perf/bid_path_benchmark
 	$(BUILD_DIR)/perf/index_benchmark
 	$(BUILD_DIR)/perf/audience_benchmark
