@@ -71,10 +71,11 @@ ImpTerms PriceImp(const BidRequest& request, const Imp& imp, const AuctionContex
     // A deal without its own floor keeps the imp's (the network's placement floor is for the
     // open auction: deal prices are negotiated).
     const Micros floor = deal.floor > 0 ? *deal_floor : *imp_floor;
+    const int auction_type = deal.auction_type != 0 ? deal.auction_type : request.auction_type;
+    // A fixed-price deal must state its price; without one we would bid (and pay) nothing.
+    if (auction_type == 3 && floor <= 0) continue;
     const bool open_to_us = deal.wseat.empty() || Contains(deal.wseat, context.seat);
-    terms.deals.push_back(
-        DealTerms{&deal, floor, deal.auction_type != 0 ? deal.auction_type : request.auction_type,
-                  open_to_us});
+    terms.deals.push_back(DealTerms{&deal, floor, auction_type, open_to_us});
     if (open_to_us) terms.min_floor = std::min(terms.min_floor, floor);
   }
   return terms;
@@ -125,7 +126,7 @@ NoBidReason CheckOffer(const Campaign& campaign, const BidRequest& request, cons
   } else {
     c.ctr_ppm =
         context.policy ? context.policy->PredictCtrPpm(campaign, *match.creative) : CtrPriorPpm();
-    c.ecpm = campaign.max_bid_cpc * c.ctr_ppm / 1000;
+    c.ecpm = static_cast<Micros>(static_cast<__int128>(campaign.max_bid_cpc) * c.ctr_ppm / 1000);
   }
   if (c.ecpm < c.floor || c.ecpm <= 0) return NoBidReason::kBelowFloor;
   *candidate = c;

@@ -41,14 +41,15 @@ bool CampaignAccount::Fits(Micros amount, const BudgetLimits& limits) const {
   return true;
 }
 
-bool CampaignAccount::Reserve(Micros amount, const BudgetLimits& limits, absl::Time now) {
+std::optional<DayIndex> CampaignAccount::Reserve(Micros amount, const BudgetLimits& limits,
+                                                 absl::Time now) {
   assert(amount >= 0);
   std::lock_guard lock(mu_);
   RollOver(DayOf(now));
-  if (!Fits(amount, limits)) return false;
+  if (!Fits(amount, limits)) return std::nullopt;
   daily_reserved_ += amount;
   lifetime_reserved_ += amount;
-  return true;
+  return day_;
 }
 
 void CampaignAccount::Settle(Micros reserved, Micros charge, DayIndex day) {
@@ -143,16 +144,17 @@ BudgetLedger::ReservationShard& BudgetLedger::ShardFor(std::string_view bid_id) 
 bool BudgetLedger::Reserve(std::string_view bid_id, const Campaign& campaign, Micros amount,
                            absl::Time now) {
   CampaignAccount& account = Account(campaign.id);
-  if (!account.Reserve(amount, BudgetLimits::Of(campaign), now)) return false;
+  const std::optional<DayIndex> day = account.Reserve(amount, BudgetLimits::Of(campaign), now);
+  if (!day) return false;
   ReservationShard& shard = ShardFor(bid_id);
   const absl::Time expires = now + timeout_;
   std::unique_lock lock(shard.mu);
-  auto [it, inserted] = shard.open.try_emplace(std::string(bid_id),
-                                               Reservation{&account, amount, DayOf(now), expires});
+  auto [it, inserted] =
+      shard.open.try_emplace(std::string(bid_id), Reservation{&account, amount, *day, expires});
   if (!inserted) {
     // Bid ids are unique per process; a repeat is a caller bug. Keep the budget exact anyway.
     assert(false && "bid id reserved twice");
-    account.Release(amount, DayOf(now));
+    account.Release(amount, *day);
     return false;
   }
   shard.by_expiry.emplace_back(expires, it->first);

@@ -16,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -57,8 +58,10 @@ struct AccountState {
 // underneath, so ThreadSanitizer sees them; Debian's Abseil is not built for it.)
 class CampaignAccount {
  public:
-  // Holds `amount` when settled + reserved + amount stays within both limits; false otherwise.
-  bool Reserve(Micros amount, const BudgetLimits& limits, absl::Time now);
+  // Holds `amount` when settled + reserved + amount stays within both limits, and returns the
+  // day it was held against (the account's, which another thread may already have moved past
+  // DayOf(now)); nullopt when it does not fit.
+  std::optional<DayIndex> Reserve(Micros amount, const BudgetLimits& limits, absl::Time now);
   // Turns a reservation of `reserved` made on `day` into spend of `charge` (≤ reserved).
   void Settle(Micros reserved, Micros charge, DayIndex day);
   void Release(Micros reserved, DayIndex day);

@@ -94,7 +94,8 @@ struct Campaign {
 // the campaign can reach (max CPC at the CTR cap).
 inline Micros RankBid(const Campaign& c) {
   if (c.strategy == BidStrategy::kCpm) return c.max_bid_cpm;
-  return c.max_bid_cpc * kMaxPredictedCtrPpm / 1000;
+  // In 128 bits: max_bid_cpc is at most 1e15 micros, times 1e5 would overflow 64.
+  return static_cast<Micros>(static_cast<__int128>(c.max_bid_cpc) * kMaxPredictedCtrPpm / 1000);
 }
 
 }  // namespace vetrina::engine

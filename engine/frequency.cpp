@@ -20,7 +20,13 @@ Buckets BucketsAt(absl::Time now) {
 }  // namespace
 
 FrequencyStore::Key FrequencyStore::KeyOf(uint64_t user, std::string_view campaign_id) {
-  return {user, std::hash<std::string_view>{}(campaign_id)};
+  // FNV-1a, stable across builds: the keys are saved in the spend journal's snapshots.
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : campaign_id) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return {user, h};
 }
 
 bool FrequencyStore::Allows(uint64_t user, const Campaign& campaign, absl::Time now) const {

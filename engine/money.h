@@ -23,9 +23,11 @@ inline std::optional<Micros> MicrosFromUnits(double units) {
   return static_cast<Micros>(std::llround(units * kMicrosPerUnit));
 }
 
-// What one impression costs at a CPM price, rounded up so a reservation made with it always
-// covers a charge made with it.
+// What one impression may cost at a CPM price, rounded up: what a bid reserves.
 inline constexpr Micros ImpressionCost(Micros cpm) { return (cpm + 999) / 1000; }
+// What one impression is charged at a CPM price, rounded down (in the advertiser's favour), so
+// never more than ImpressionCost reserved for the same price.
+inline constexpr Micros ImpressionCharge(Micros cpm) { return cpm / 1000; }
 
 inline double UnitsFromMicros(Micros micros) {
   return static_cast<double>(micros) / kMicrosPerUnit;

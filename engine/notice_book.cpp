@@ -79,7 +79,7 @@ NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits,
         e.new_flags |= kWon;
         if (!t.cpc()) {
           // CPC bids pay per click; their reservation stays for the click.
-          const Micros charge = ImpressionCost(*price_usd);
+          const Micros charge = ImpressionCharge(*price_usd);
           const BudgetLedger::SettleResult settled =
               money_.ledger.Settle(t.bid_id, t.campaign_id, limits, charge, e.day, now);
           if (settled == BudgetLedger::SettleResult::kOverBudget) {

@@ -22,12 +22,24 @@
 
 namespace vetrina::engine {
 
+// What a token may be used for. The exchange's notices and the ad's trackers get different
+// tokens: the ad's markup is read by the app, the user and anyone in between, and must not be
+// able to report a win, a price or a loss.
+enum class TokenScope : uint8_t {
+  kExchange = 1,  // /ev/win, /ev/bill, /ev/loss
+  kAd = 2,        // /ev/imp, /ev/click
+};
+
+// Field limits that keep every token verifiable (VerifyNoticeToken refuses longer fields).
+inline constexpr size_t kMaxTokenField = 128;
+
 struct NoticeToken {
-  std::string auction_id;  // the request's id
+  TokenScope scope = TokenScope::kExchange;
+  std::string auction_id;  // the request's id (at most kMaxTokenField bytes)
   std::string bid_id;
   std::string campaign_id;
   std::string creative_id;
-  std::string app;  // bundle or domain the ad ran in: the CTR model's key
+  std::string app;  // bundle or domain the ad ran in (CtrApp of it): the CTR model's key
   // The price we bid for the imp, USD CPM micros: charged when the exchange leaves
   // ${AUCTION_PRICE} literal, and the ceiling for a price it substitutes.
   Micros bid_price = 0;
@@ -46,11 +58,16 @@ struct NoticeToken {
   friend bool operator==(const NoticeToken&, const NoticeToken&) = default;
 };
 
+// Strings longer than kMaxTokenField are cut to it.
 std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key);
 
 // InvalidArgument when the text is not a token; PermissionDenied when the signature does not
-// match (forged or altered) or the token has expired at `now`.
+// match (forged or altered) or the token has expired at `now` (absl::InfinitePast() skips the
+// expiry check: a click may still be redirected after its token expired).
 absl::StatusOr<NoticeToken> VerifyNoticeToken(std::string_view text, const HmacSha256Key& key,
                                               absl::Time now);
+
+// The app string tokens and the CTR model key on: the bundle or domain, cut to kMaxTokenField.
+inline std::string_view CtrApp(std::string_view app) { return app.substr(0, kMaxTokenField); }
 
 }  // namespace vetrina::engine

@@ -65,6 +65,11 @@ void ApplyTcf(const TcfString* tc, int vendor_id, PrivacyDecision* d) {
   if (!measurement) Apply(PrivacyRule::kGdprNoMeasurement, d);
 }
 
+// A known child whose data may not be processed (code 1: no consent): no personalisation.
+bool NoChildConsent(const std::vector<int>& consents) {
+  return std::find(consents.begin(), consents.end(), 1) != consents.end();
+}
+
 void ApplyGpp(const Regs& regs, int vendor_id, bool* gdpr_done, PrivacyDecision* d) {
   absl::StatusOr<GppString> gpp = DecodeGpp(regs.gpp);
   if (!gpp.ok()) {
@@ -87,13 +92,16 @@ void ApplyGpp(const Regs& regs, int vendor_id, bool* gdpr_done, PrivacyDecision*
       if (!gpp->usnat) {
         Apply(PrivacyRule::kGppUnreadable, d);
       } else if (gpp->usnat->sale_opt_out == 1 || gpp->usnat->sharing_opt_out == 1 ||
-                 gpp->usnat->targeted_advertising_opt_out == 1 || gpp->usnat->gpc == true) {
+                 gpp->usnat->targeted_advertising_opt_out == 1 || gpp->usnat->gpc == true ||
+                 NoChildConsent(gpp->usnat->known_child_sensitive_data_consents)) {
         Apply(PrivacyRule::kGppOptOut, d);
       }
     } else if (sid == kGppUsCa) {
       if (!gpp->usca) {
         Apply(PrivacyRule::kGppUnreadable, d);
-      } else if (gpp->usca->sale_opt_out == 1 || gpp->usca->sharing_opt_out == 1) {
+      } else if (gpp->usca->sale_opt_out == 1 || gpp->usca->sharing_opt_out == 1 ||
+                 gpp->usca->gpc == true ||
+                 NoChildConsent(gpp->usca->known_child_sensitive_data_consents)) {
         Apply(PrivacyRule::kGppOptOut, d);
       }
     } else {

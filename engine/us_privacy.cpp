@@ -87,11 +87,10 @@ absl::StatusOr<UsCa> DecodeUsCa(std::string_view section) {
                   r.ReadInt(2, &rest[0]) && r.ReadInt(2, &rest[1]) && r.ReadInt(2, &rest[2]) &&
                   r.ReadInt(2, &rest[3]);
   if (!ok) return Malformed("usca", "truncated");
-  if (absl::StatusOr<std::optional<bool>> gpc =
-          ReadGpc("usca", dot == std::string_view::npos ? "" : section.substr(dot + 1));
-      !gpc.ok()) {
-    return gpc.status();
-  }
+  absl::StatusOr<std::optional<bool>> gpc =
+      ReadGpc("usca", dot == std::string_view::npos ? "" : section.substr(dot + 1));
+  if (!gpc.ok()) return gpc.status();
+  c.gpc = *gpc;
   return c;
 }
 

@@ -62,6 +62,7 @@ struct UsCa {
   int sale_opt_out = 0;
   int sharing_opt_out = 0;
   std::vector<int> known_child_sensitive_data_consents;
+  std::optional<bool> gpc;
 };
 absl::StatusOr<UsCa> DecodeUsCa(std::string_view section);
 

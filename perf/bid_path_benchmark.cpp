@@ -78,7 +78,7 @@ void BM_ParseAuctionWrite(benchmark::State& state) {
   engine::BidRequest request;
   std::string out;
   openrtb::ResponseOptions options;
-  const std::vector<openrtb::SignedBid> signed_bids(8, {"id-1-0", "TOKEN"});
+  const std::vector<openrtb::SignedBid> signed_bids(8, {"id-1-0", "TOKEN", "AD"});
   for (auto _ : state) {
     out.clear();
     if (!parser.Parse(MobileFixture(), &request).ok()) state.SkipWithError("parse failed");
@@ -145,7 +145,7 @@ void BM_FullBidPath(benchmark::State& state) {
   std::vector<std::string> names;
   std::string out;
   openrtb::ResponseOptions options;
-  const std::vector<openrtb::SignedBid> signed_bids(8, {"id-1-0", "TOKEN"});
+  const std::vector<openrtb::SignedBid> signed_bids(8, {"id-1-0", "TOKEN", "AD"});
   const engine::Day today = static_cast<engine::Day>(absl::ToUnixSeconds(kNow) / 86'400);
   std::vector<double> latencies_us;
   size_t bids = 0;

@@ -10,7 +10,7 @@ bool IsLiteralMacro(std::string_view p) {
 }  // namespace
 
 std::optional<engine::Micros> ParseDecimalMicros(std::string_view text) {
-  if (text.empty() || text.size() > 24) return std::nullopt;
+  if (text.empty() || text.size() > 32) return std::nullopt;
   engine::Micros units = 0;
   size_t i = 0;
   for (; i < text.size() && text[i] != '.'; ++i) {
@@ -25,7 +25,8 @@ std::optional<engine::Micros> ParseDecimalMicros(std::string_view text) {
     ++i;  // '.'
     if (i == text.size()) return std::nullopt;
     for (; i < text.size(); ++i) {
-      if (text[i] < '0' || text[i] > '9' || digits == 6) return std::nullopt;
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      if (digits == 6) continue;  // below a micro: dropped, which only lowers the charge
       fraction = fraction * 10 + (text[i] - '0');
       ++digits;
     }

@@ -24,8 +24,8 @@ struct NoticeRequest {
 // NotFound for a path that is no notice; InvalidArgument for a missing token or a bad price.
 absl::StatusOr<NoticeRequest> ParseNoticeRequest(std::string_view path, std::string_view query);
 
-// A CPM decimal ("1.25", "0.5", "3") as micros; nullopt for anything else (signs, exponents,
-// more than 6 decimals, absurd sizes).
+// A CPM decimal ("1.25", "0.5", "3") as micros, digits below a micro dropped; nullopt for
+// anything else (signs, exponents, absurd sizes).
 std::optional<engine::Micros> ParseDecimalMicros(std::string_view text);
 
 }  // namespace vetrina::money

@@ -181,8 +181,8 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     const SignedBid& signed_bid = signed_bids[i];
     const engine::Imp& imp = request.imps[bid.imp_index];
     const engine::Creative& creative = *bid.match.creative;
-    const NoticeUrls urls{NoticeUrl("imp", signed_bid.token, options),
-                          NoticeUrl("click", signed_bid.token, options)};
+    const NoticeUrls urls{NoticeUrl("imp", signed_bid.ad_token, options),
+                          NoticeUrl("click", signed_bid.ad_token, options)};
     w.BeginObject();
     w.Key("id");
     w.String(signed_bid.id);
@@ -223,11 +223,11 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     w.Key("mtype");
     w.Int(static_cast<int>(bid.match.media_type));
     w.Key("nurl");
-    w.String(StrCat(NoticeUrl("win", signed_bid.token, options), "&p=${AUCTION_PRICE}"));
+    w.String(StrCat(NoticeUrl("win", signed_bid.exchange_token, options), "&p=${AUCTION_PRICE}"));
     w.Key("burl");
-    w.String(StrCat(NoticeUrl("bill", signed_bid.token, options), "&p=${AUCTION_PRICE}"));
+    w.String(StrCat(NoticeUrl("bill", signed_bid.exchange_token, options), "&p=${AUCTION_PRICE}"));
     w.Key("lurl");
-    w.String(StrCat(NoticeUrl("loss", signed_bid.token, options),
+    w.String(StrCat(NoticeUrl("loss", signed_bid.exchange_token, options),
                     "&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}"));
     w.EndObject();
   }

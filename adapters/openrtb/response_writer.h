@@ -20,19 +20,20 @@ struct ResponseOptions {
   std::string seat = "vetrina";
 };
 
-// A bid's id and its signed notice token (engine/notice_token.h), which every notice URL and
-// tracker of the bid carries.
+// A bid's id and its signed notice tokens (engine/notice_token.h): one for the exchange's
+// notices (nurl, burl, lurl), one for the trackers in the ad (impression, click).
 struct SignedBid {
   std::string id;
-  std::string token;
+  std::string exchange_token;
+  std::string ad_token;
 };
 
 // Writes the 200 response body for `result`, which must hold at least one bid; `signed_bids`
 // has one entry per bid, in order. `response_id` is the response's `bidid`.
 //
-// Each bid's nurl/burl/lurl are /ev/{win,bill,loss}?t=TOKEN with ${AUCTION_PRICE} (and
-// ${AUCTION_LOSS}); its impression tracker is /ev/imp?t=TOKEN and its click URL
-// /ev/click?t=TOKEN: in native markup as the link and trackers, in banner and VAST markup
+// Each bid's nurl/burl/lurl are /ev/{win,bill,loss}?t=EXCHANGE_TOKEN with ${AUCTION_PRICE} (and
+// ${AUCTION_LOSS}); its impression tracker is /ev/imp?t=AD_TOKEN and its click URL
+// /ev/click?t=AD_TOKEN: in native markup as the link and trackers, in banner and VAST markup
 // through the ${VETRINA_CLICK_URL} macro, an appended 1x1 image and a VAST <Impression>.
 void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionResult& result,
                       std::string_view response_id, const std::vector<SignedBid>& signed_bids,

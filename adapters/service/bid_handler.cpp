@@ -220,9 +220,17 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
   }
   const int kind = static_cast<int>(parsed->kind);
   const absl::Time now = bidder_.clock().Now();
-  absl::StatusOr<engine::NoticeToken> token =
-      engine::VerifyNoticeToken(parsed->token, bidder_.notice_key(), now);
+  const bool click = parsed->kind == engine::NoticeKind::kClick;
+  const bool from_ad = click || parsed->kind == engine::NoticeKind::kImpression;
+  // A click is checked for its signature only: a user may click an ad long after it showed,
+  // and must still reach the landing page; only its counting needs a live token.
+  absl::StatusOr<engine::NoticeToken> token = engine::VerifyNoticeToken(
+      parsed->token, bidder_.notice_key(), click ? absl::InfinitePast() : now);
   if (!token.ok()) return reject(403, View(token.status().message()), kind);
+  if (token->scope != (from_ad ? engine::TokenScope::kAd : engine::TokenScope::kExchange)) {
+    // The ad's tokens are public (they sit in the markup): they never report wins or prices.
+    return reject(403, "token not valid for this notice", kind);
+  }
 
   // The campaign as it is now: its budgets bound a charge without a reservation, its creative
   // gives the click's landing URL.
@@ -237,6 +245,16 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
         if (creative.id == token->creative_id) landing_url = creative.landing_url;
       }
     }
+  }
+  if (click && now >= token->expires) {
+    if (landing_url.empty()) return reject(404, "the creative no longer exists", kind);
+    response->status = 302;
+    response->headers.emplace_back("Location", landing_url);
+    response->headers.emplace_back("Cache-Control", "no-store");
+    response->content_type = "text/plain";
+    metrics.CountNotice(kind, Metrics::NoticeResult::kRejected);  // redirected, not counted
+    metrics.CountRequest(Endpoint::kNotice, 302);
+    return;
   }
   auto deferred =
       std::make_shared<DeferredNotice>(response, metrics, kind, Metrics::NoticeResult::kCounted);
@@ -341,7 +359,7 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
     if (!policy) {  // no money wiring (tests of the bare bid path): unsigned ids only
       signed_bids_.clear();
       for (const engine::Bid& bid : result.bids) {
-        signed_bids_.push_back({StrCat(NextResponseId(), "-", bid.imp_index), ""});
+        signed_bids_.push_back({StrCat(NextResponseId(), "-", bid.imp_index), "", ""});
       }
     }
     response->status = 200;
@@ -370,12 +388,14 @@ void BidHandler::ReserveAndSign(engine::AuctionResult* result, engine::SpendPoli
     }
     money.ledger.Account(campaign.id).bids.fetch_add(1, std::memory_order_relaxed);
     engine::NoticeToken token{
+        .scope = engine::TokenScope::kExchange,
         .auction_id = bid_request_.id,
         .bid_id = bid_id,
         .campaign_id = campaign.id,
         .creative_id = bid.match.creative->id,
-        .app = bid_request_.publication.bundle.empty() ? bid_request_.publication.domain
-                                                       : bid_request_.publication.bundle,
+        .app = std::string(engine::CtrApp(bid_request_.publication.bundle.empty()
+                                              ? bid_request_.publication.domain
+                                              : bid_request_.publication.bundle)),
         .bid_price = bid.clearing_price,
         .currency = result->currency,
         .rate_micros = result->rate_micros,
@@ -384,8 +404,13 @@ void BidHandler::ReserveAndSign(engine::AuctionResult* result, engine::SpendPoli
         .issued = now,
         .expires = now + money.ledger.timeout(),
     };
-    signed_bids_.push_back(
-        {std::move(bid_id), engine::SignNoticeToken(token, bidder_.notice_key())});
+    openrtb::SignedBid& signed_bid = signed_bids_.emplace_back();
+    signed_bid.id = std::move(bid_id);
+    signed_bid.exchange_token = engine::SignNoticeToken(token, bidder_.notice_key());
+    // The trackers in the ad live longer: impressions of cached ads and late clicks still count.
+    token.scope = engine::TokenScope::kAd;
+    token.expires = now + bidder_.options().ad_token_ttl;
+    signed_bid.ad_token = engine::SignNoticeToken(token, bidder_.notice_key());
     *kept++ = bid;
   }
   result->bids.erase(kept, result->bids.end());

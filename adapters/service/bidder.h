@@ -37,6 +37,9 @@ struct BidderOptions {
   uint64_t random_seed = 0x5eed;
   // Our IAB TCF vendor id; 0 = none, so no GDPR consent string can name us.
   int tcf_vendor_id = 0;
+  // How long the trackers in an ad (impression, click) count; the exchange's notices live as
+  // long as the bid's reservation.
+  absl::Duration ad_token_ttl = absl::Hours(1);
 };
 
 // Money: the shared state bids reserve against, the writer notices go through, and the keys

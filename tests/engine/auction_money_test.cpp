@@ -173,6 +173,15 @@ TEST_CASE("deal campaigns bid on their deal at the deal's floor and terms") {
     REQUIRE(r.bids.size() == 1);
     CHECK(r.bids[0].clearing_price == 2 * kDollar);
   }
+  SECTION("a fixed-price deal without a price cannot be bid on") {
+    BidRequest free_deal = BannerRequest();
+    free_deal.imps[0].deals.push_back(
+        Deal{.id = "deal-free", .floor = 0, .auction_type = 3, .wseat = {}});
+    CampaignSet set({DealCampaign("f", 5 * kDollar, "deal-free")});
+    AuctionResult r = Run(free_deal, set);
+    CHECK(r.bids.empty());
+    CHECK(r.imp_reasons[0] == NoBidReason::kTargetingDeal);
+  }
   SECTION("a deal whose wseat leaves us out cannot be bid on") {
     CampaignSet set({DealCampaign("o", 5 * kDollar, "deal-other-seat")});
     AuctionResult r = Run(deals, set);

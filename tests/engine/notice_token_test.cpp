@@ -31,6 +31,27 @@ TEST_CASE("a signed token verifies and round-trips every field") {
   CHECK(*back == Token());
 }
 
+TEST_CASE("the scope is signed: an ad token cannot pass for an exchange token") {
+  const HmacSha256Key key("secret");
+  NoticeToken ad = Token();
+  ad.scope = TokenScope::kAd;
+  absl::StatusOr<NoticeToken> back =
+      VerifyNoticeToken(SignNoticeToken(ad, key), key, kIssued + absl::Seconds(1));
+  REQUIRE(back.ok());
+  CHECK(back->scope == TokenScope::kAd);
+  CHECK(SignNoticeToken(ad, key) != SignNoticeToken(Token(), key));
+  // Over-long fields are cut when signing, so every token we issue verifies.
+  NoticeToken long_fields = Token();
+  long_fields.auction_id = std::string(5000, 'a');
+  long_fields.app = std::string(300, 'b');
+  back = VerifyNoticeToken(SignNoticeToken(long_fields, key), key, kIssued);
+  REQUIRE(back.ok());
+  CHECK(back->auction_id.size() == kMaxTokenField);
+  CHECK(back->app == CtrApp(long_fields.app));
+  // An expired token still verifies when the expiry is not asked about (a late click).
+  CHECK(VerifyNoticeToken(SignNoticeToken(Token(), key), key, absl::InfinitePast()).ok());
+}
+
 TEST_CASE("a forged, altered, expired or malformed token is refused") {
   const HmacSha256Key key("secret");
   const std::string text = SignNoticeToken(Token(), key);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/bit_reader.h"
 #include "engine/tcf.h"
 #include "test_campaigns.h"
 
@@ -147,6 +148,35 @@ TEST_CASE("US privacy and GPP opt-outs turn off audience targeting only") {
   CHECK_FALSE(Decide(r).restricted());
   r.regs.gpp = "DBABM~" + Consent({1});
   CHECK(Decide(r).Has(PrivacyRule::kGdprNoConsent));
+}
+
+// A usca (GPP section 8) body: version 1, no opt-outs, then a GPC subsection when asked.
+std::string UsCaSection(bool gpc, int known_child = 0) {
+  Base64BitWriter w;
+  w.Write(6, 1);
+  for (int i = 0; i < 3; ++i) w.Write(2, 1);  // notices given
+  w.Write(2, 2);                              // did not opt out of sale
+  w.Write(2, 2);                              // nor of sharing
+  for (int i = 0; i < 9; ++i) w.Write(2, 0);
+  w.Write(2, known_child);
+  w.Write(2, 0);
+  for (int i = 0; i < 4; ++i) w.Write(2, 0);
+  std::string out = w.Finish();
+  Base64BitWriter sub;
+  sub.Write(2, 1);
+  sub.Bit(gpc);
+  return out + "." + sub.Finish();
+}
+
+TEST_CASE("usca: Global Privacy Control and a known child's refusal are opt-outs") {
+  BidRequest r = Request();
+  r.regs.gpp_sid = {8};
+  r.regs.gpp = "DBABBgA~" + UsCaSection(false);
+  CHECK_FALSE(Decide(r).restricted());
+  r.regs.gpp = "DBABBgA~" + UsCaSection(true);
+  CHECK(Decide(r).Has(PrivacyRule::kGppOptOut));
+  r.regs.gpp = "DBABBgA~" + UsCaSection(false, /*known_child=*/1);
+  CHECK(Decide(r).Has(PrivacyRule::kGppOptOut));
 }
 
 TEST_CASE("ATT and LMT: no IFA-based targeting or capping; the IFV may still cap") {

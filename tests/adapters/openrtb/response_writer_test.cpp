@@ -44,7 +44,7 @@ struct Fixture {
 TEST_CASE("writes a bid response that parses and carries every required field") {
   Fixture f;
   std::string out;
-  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "TOKEN_1"}},
+  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "TOKEN_1", "AD_1"}},
                    {.notice_base_url = "https://bid.example"}, &out);
 
   simdjson::dom::parser parser;
@@ -61,8 +61,8 @@ TEST_CASE("writes a bid response that parses and carries every required field") 
   CHECK(double(bid["price"]) == 1.25);
   // The markup round-trips through JSON escaping, with the impression pixel appended.
   const std::string_view adm = bid["adm"];
-  CHECK(adm.rfind("<a href=\"x\">\n\t\x01</a><img src=\"https://bid.example/ev/imp?t=TOKEN_1\"",
-                  0) == 0);
+  CHECK(adm.rfind("<a href=\"x\">\n\t\x01</a><img src=\"https://bid.example/ev/imp?t=AD_1\"", 0) ==
+        0);
   CHECK(std::string_view(bid["adomain"].at(0)) == "adv.example");
   CHECK(std::string_view(bid["crid"]) == "cr/1");
   CHECK(std::string_view(bid["cid"]) == "camp \"1\"");
@@ -86,7 +86,7 @@ TEST_CASE("a bid in another currency and on a deal says so") {
   f.result.bids[0].price_in_currency = 1'150'000;
   f.result.bids[0].deal = &deal;
   std::string out;
-  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "T"}}, {}, &out);
+  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "T", "A"}}, {}, &out);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
