@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run test test-asan test-tsan bench bench-all clean format
+.PHONY: deps build run test test-asan test-tsan bench bench-all fuzz crash-loop clean format
 
 deps:
 	@scripts/install-deps
@@ -47,6 +47,21 @@ clean:
 	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(TSAN_BUILD_DIR)
 
 # Benchmarks behind docs/benchmarks.md (Release build; wrk for the churn test).
+# libFuzzer (clang): every target for FUZZ_SECONDS, seeded from the fixtures; fails on a finding.
+FUZZ_SECONDS ?= 600
+FUZZ_BUILD_DIR ?= build-fuzz
+fuzz:
+	@scripts/install-deps --fuzz
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_FUZZ=ON \
+	  -DVETRINA_BUILD_PERF=OFF -DBUILD_TESTING=OFF
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzzers
+	scripts/run-fuzzers $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+# SIGKILL the bidder 100 times during campaign pushes, uploads and notices (CI runs 10).
+crash-loop: build
+	cd tests/integration && VETRINA_BINARY=$(CURDIR)/$(BUILD_DIR)/app/vetrina \
+	  VETRINA_SOURCE_DIR=$(CURDIR) CRASH_LOOP_ITERATIONS=100 python3 -m unittest -v test_crash_loop
+
 bench: build
 	@scripts/install-deps --bench
 	python3 perf/bench.py

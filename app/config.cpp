@@ -60,6 +60,13 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args)
             "--reservation-timeout must be a number of seconds in [1, 86400]");
       }
       config.reservation_timeout_s = n;
+    } else if (flag == "--default-tmax-ms") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > 60'000) {
+        return absl::InvalidArgumentError("--default-tmax-ms must be an integer in [1, 60000]");
+      }
+      config.default_tmax_ms = n;
     } else if (flag == "--tcf-vendor-id") {
       int n = 0;
       auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);

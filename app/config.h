@@ -27,6 +27,8 @@ struct ServeConfig {
   int reservation_timeout_s = 60;
   // Our IAB TCF vendor id (GDPR consent is checked against it); 0 = none registered.
   int tcf_vendor_id = 0;
+  // The deadline of a request without tmax.
+  int default_tmax_ms = 100;
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).

@@ -34,7 +34,7 @@ constexpr char kUsage[] =
     "usage:\n"
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
-    "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID]\n"
+    "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID] [--default-tmax-ms MS]\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
     "  vetrina consent tcf|gpp|usp|usnat STRING\n";
@@ -112,6 +112,7 @@ int Serve(const ServeConfig& config) {
   service::BidderOptions options;
   options.max_body_bytes = public_options.max_body_bytes;
   options.tcf_vendor_id = config.tcf_vendor_id;
+  options.default_tmax = absl::Milliseconds(config.default_tmax_ms);
   options.response.notice_base_url =
       config.public_url.empty()
           ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())

@@ -315,6 +315,14 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
   }
   bid_request_.received_at = request.received_at;
   engine::MinimiseRequest(&bid_request_);  // truncated IPs from here on
+  auto too_late = [&] {
+    response->status = 204;
+    response->body.clear();
+    response->headers.emplace_back("x-vetrina-no-bid", "deadline");
+    bidder_.metrics().CountNoBid(engine::NoBidReason::kDeadline);
+    bidder_.metrics().ObserveBidLatency(bidder_.clock().Now() - request.received_at);
+  };
+  if (PastDeadline(request.received_at)) return too_late();
 
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
@@ -342,6 +350,11 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
                                                 .policy = policy ? &*policy : nullptr,
                                                 .seat = bidder_.options().response.seat,
                                                 .child_directed = privacy.child_directed});
+  if (PastDeadline(request.received_at)) {
+    // The auction ran long (or the worker stalled): a late bid is a lost bid, and it would
+    // hold budget until its reservation expired.
+    return too_late();
+  }
   if (policy) ReserveAndSign(&result, *policy, now, privacy.personal_data_in_notices);
   if (result.bids.empty()) {
     const engine::NoBidReason reason = result.RequestReason();
@@ -368,6 +381,13 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
     bidder_.metrics().CountBid(static_cast<int>(result.bids.size()));
   }
   bidder_.metrics().ObserveBidLatency(bidder_.clock().Now() - request.received_at);
+}
+
+bool BidHandler::PastDeadline(absl::Time received_at) const {
+  const BidderOptions& o = bidder_.options();
+  const absl::Duration tmax =
+      bid_request_.tmax_ms > 0 ? absl::Milliseconds(bid_request_.tmax_ms) : o.default_tmax;
+  return bidder_.clock().Now() >= received_at + tmax - o.deadline_margin;
 }
 
 void BidHandler::ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy,

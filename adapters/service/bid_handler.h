@@ -32,6 +32,8 @@ class BidHandler final : public http::Handler {
   void HandleBid(const http::HttpRequest& request, http::HttpResponse* response);
   void HandlePixel(const http::HttpRequest& request, http::HttpResponse* response);
   void HandleNotice(const http::HttpRequest& request, http::HttpResponse* response);
+  // Whether the request's deadline (tmax after it was read, less the margin) has passed.
+  bool PastDeadline(absl::Time received_at) const;
   // Reserves each bid's cost and signs its notice token; drops bids the budget cannot hold.
   // `personal_data`: whether the tokens may carry the capping user hash.
   void ReserveAndSign(engine::AuctionResult* result, engine::SpendPolicy& policy, absl::Time now,

@@ -40,6 +40,11 @@ struct BidderOptions {
   // How long the trackers in an ad (impression, click) count; the exchange's notices live as
   // long as the bid's reservation.
   absl::Duration ad_token_ttl = absl::Hours(1);
+  // A request's deadline is its tmax (or this when it has none) after it was read, less
+  // `deadline_margin` for the answer's trip back: past it, a bid would arrive too late, so the
+  // answer is an immediate 204.
+  absl::Duration default_tmax = absl::Milliseconds(100);
+  absl::Duration deadline_margin = absl::Milliseconds(10);
 };
 
 // Money: the shared state bids reserve against, the writer notices go through, and the keys

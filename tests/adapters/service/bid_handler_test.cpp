@@ -24,12 +24,13 @@ struct Harness {
     handler = std::make_unique<BidHandler>(bidder, 0);
   }
 
-  http::HttpResponse Call(http::Method method, std::string_view path, std::string_view body) {
+  http::HttpResponse Call(http::Method method, std::string_view path, std::string_view body,
+                          absl::Duration waited = absl::ZeroDuration()) {
     http::HttpRequest request;
     request.method = method;
     request.path = path;
     request.body = body;
-    request.received_at = clock.Now();
+    request.received_at = clock.Now() - waited;
     http::HttpResponse response;
     handler->Handle(request, &response);
     return response;
@@ -41,6 +42,24 @@ std::string Header(const http::HttpResponse& r, std::string_view name) {
     if (k == name) return v;
   }
   return "";
+}
+
+TEST_CASE("a request whose tmax has (nearly) passed gets an immediate 204, not a late bid") {
+  Harness h;
+  std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  // The demo request says tmax 120 ms; the default margin for the way back is 10 ms.
+  REQUIRE(body.find("\"tmax\": 120") != std::string::npos);
+  CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body, absl::Milliseconds(100)).status == 200);
+  http::HttpResponse late =
+      h.Call(http::Method::kPost, "/openrtb2/bid", body, absl::Milliseconds(111));
+  CHECK(late.status == 204);
+  CHECK(Header(late, "x-vetrina-no-bid") == "deadline");
+  // Without tmax the default (100 ms) applies.
+  const size_t at = body.find("\"tmax\": 120,");
+  body.erase(at, std::string("\"tmax\": 120,").size());
+  CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body, absl::Milliseconds(85)).status == 200);
+  CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body, absl::Milliseconds(91)).status == 204);
 }
 
 TEST_CASE("the demo request gets a 200 bid from the demo campaigns") {
