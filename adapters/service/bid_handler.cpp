@@ -339,7 +339,8 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
                                : bid_request_.publication.bundle;
   std::optional<engine::SpendPolicy> policy;
   if (engine::MoneyState* money = bidder_.money()) {
-    policy.emplace(*money, rng_, now, app, bidder_.user_key(), capping_key_);
+    // Keyed like the notice tokens, so predictions and counts meet even for very long bundles.
+    policy.emplace(*money, rng_, now, engine::CtrApp(app), bidder_.user_key(), capping_key_);
   }
   engine::AuctionResult result =
       engine::RunAuction(bid_request_, campaigns,
