@@ -116,8 +116,7 @@ absl::StatusOr<NoticeToken> VerifyNoticeToken(std::string_view text, const HmacS
       !r.String(&campaign, kMaxTokenField) || !r.String(&creative, kMaxTokenField) ||
       !r.String(&app, kMaxTokenField) || !r.I64(&t.bid_price) || !r.String(&currency, 8) ||
       !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) || !r.I64(&issued) ||
-      !r.I64(&expires) || !r.done() || t.bid_price < 0 || t.rate_micros <= 0 ||
-      t.click_price < 0) {
+      !r.I64(&expires) || !r.done() || t.bid_price < 0 || t.rate_micros <= 0 || t.click_price < 0) {
     // Signed by us yet unreadable: a token of another version.
     return absl::InvalidArgumentError("malformed token");
   }

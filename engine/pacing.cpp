@@ -20,9 +20,9 @@ void PacingController::Update(absl::Time now, absl::Time day_start, Micros daily
   if (last_update_ < day_start) Reset(day_start, 0);
   const absl::Duration since = now - last_update_;
   if (since < kInterval) return;
-  const double seconds = absl::ToDoubleSeconds(since);
+  const double seconds = absl::FDivDuration(since, absl::Seconds(1));
   const double remaining_seconds =
-      std::max(1.0, absl::ToDoubleSeconds(day_start + absl::Hours(24) - now));
+      std::max(1.0, absl::FDivDuration(day_start + absl::Hours(24) - now, absl::Seconds(1)));
   const double wanted_rate = static_cast<double>(daily_budget - spent) / remaining_seconds;
   const double observed_rate = static_cast<double>(spent - spent_at_last_update_) / seconds;
   double target;

@@ -168,9 +168,8 @@ class Worker {
       request.set(bhttp::field::host, options_.host);
       request.set(bhttp::field::content_type, "application/json");
       request.set("x-openrtb-version", "2.6");
-      request.body() = options_.fixed_body.empty()
-                           ? bodies_[sequence_++ % bodies_.size()]
-                           : options_.fixed_body;
+      request.body() =
+          options_.fixed_body.empty() ? bodies_[sequence_++ % bodies_.size()] : options_.fixed_body;
       request.prepare_payload();
       const auto [write_error, written] = co_await bhttp::async_write(socket, request, kNoThrow);
       bhttp::response<bhttp::string_body> response;
