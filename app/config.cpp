@@ -67,6 +67,13 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args)
         return absl::InvalidArgumentError("--default-tmax-ms must be an integer in [1, 60000]");
       }
       config.default_tmax_ms = n;
+    } else if (flag == "--max-connections") {
+      int n = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > 1'000'000) {
+        return absl::InvalidArgumentError("--max-connections must be an integer in [1, 1000000]");
+      }
+      config.max_connections = n;
     } else if (flag == "--tcf-vendor-id") {
       int n = 0;
       auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);

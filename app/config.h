@@ -29,6 +29,8 @@ struct ServeConfig {
   int tcf_vendor_id = 0;
   // The deadline of a request without tmax.
   int default_tmax_ms = 100;
+  // Open connections on the public listener; more get 503. Capped by the descriptor limit.
+  int max_connections = 20'000;
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).

@@ -1,6 +1,9 @@
 // The `vetrina` executable: parses the command line and wires the parts together.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -35,6 +38,7 @@ constexpr char kUsage[] =
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
     "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID] [--default-tmax-ms MS]\n"
+    "                [--max-connections N]\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
     "  vetrina consent tcf|gpp|usp|usnat STRING\n";
@@ -42,6 +46,19 @@ constexpr char kUsage[] =
 int Fail(std::string_view message) {
   std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());
   return 2;
+}
+
+// Raises the soft open-file limit toward `wanted` (never above the hard limit); returns the
+// limit now in force.
+int RaiseDescriptorLimit(int wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  const rlim_t target = std::min<rlim_t>(static_cast<rlim_t>(wanted), limit.rlim_max);
+  if (limit.rlim_cur < target) {
+    limit.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return static_cast<int>(std::min<rlim_t>(limit.rlim_cur, static_cast<rlim_t>(INT32_MAX)));
 }
 
 std::string HostForUrl(const std::string& host) {
@@ -94,6 +111,19 @@ int Serve(const ServeConfig& config) {
   public_options.host = config.listen.host;
   public_options.port = config.listen.port;
   public_options.threads = config.threads;
+  public_options.max_connections = config.max_connections;
+  // Each connection is a descriptor: ask for enough, and serve fewer when the system allows fewer.
+  constexpr int kAdminConnections = 256;
+  constexpr int kReservedDescriptors = 512;  // journals, snapshots, the admin listener's sockets
+  const int descriptors =
+      RaiseDescriptorLimit(config.max_connections + kAdminConnections + kReservedDescriptors);
+  if (descriptors < config.max_connections + kAdminConnections + kReservedDescriptors) {
+    public_options.max_connections =
+        std::max(1, descriptors - kAdminConnections - kReservedDescriptors);
+    std::fprintf(stderr,
+                 "open-file limit is %d: serving at most %d public connections (asked for %d)\n",
+                 descriptors, public_options.max_connections, config.max_connections);
+  }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> public_server =
       http::HttpServer::Bind(public_options, clock);
   if (!public_server.ok()) return Fail(View(public_server.status().message()));
@@ -104,6 +134,7 @@ int Serve(const ServeConfig& config) {
   admin_options.port = config.admin_listen.port;
   // Two threads: a long upload (which waits for its journal) leaves one for health and the API.
   admin_options.threads = 2;
+  admin_options.max_connections = kAdminConnections;
   admin_options.max_body_bytes = 16 * 1024 * 1024;  // campaign batches
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin_server =
       http::HttpServer::Bind(admin_options, clock);

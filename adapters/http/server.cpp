@@ -12,8 +12,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "adapters/http/gzip.h"
+#include "adapters/http/receive_time.h"
 #include "engine/status_macros.h"
 #include "engine/strings.h"
 
@@ -91,6 +94,8 @@ class Worker {
   asio::awaitable<void> Session(tcp::socket socket);
   // Answers a read error with its 4xx where one applies (413, 431, 400), then the caller closes.
   asio::awaitable<void> FailRead(beast::tcp_stream& stream, boost::system::error_code ec);
+  // `received` (wall clock, from the kernel) on the server's clock; now when unknown.
+  absl::Time ArrivalTime(std::optional<absl::Time> received) const;
   // Answers a request the handler never sees (malformed, too large) and closes.
   asio::awaitable<void> RespondAndClose(beast::tcp_stream& stream, bhttp::status status,
                                         std::string_view message);
@@ -146,7 +151,8 @@ absl::Status Worker::Bind(const tcp::endpoint& endpoint) {
     return absl::UnavailableError(StrCat("cannot listen on ", endpoint.address().to_string(), ":",
                                          endpoint.port(), ": ", ec.message()));
   }
-  return absl::OkStatus();
+  // Accepted sockets inherit it: a request's deadline then counts its time in the kernel queue.
+  return EnableReceiveTimestamps(acceptor_.native_handle());
 }
 
 void Worker::Run(HandlerFactory& factory) {
@@ -168,6 +174,12 @@ void Worker::Drain() {
       if (session->idle) session->stream->socket().cancel(ignored);
     }
   });
+}
+
+absl::Time Worker::ArrivalTime(std::optional<absl::Time> received) const {
+  const absl::Time now = server_.clock().Now();
+  if (!received) return now;
+  return now - std::max(absl::ZeroDuration(), absl::Now() - *received);
 }
 
 asio::awaitable<void> Worker::AcceptLoop() {
@@ -260,21 +272,37 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
   std::string inflated;
   std::string compressed;
   int pipelined = 0;
+  // When the bytes that began the current request reached this host; pipelined requests keep
+  // the time of the read that brought them.
+  absl::Time arrived = server_.clock().Now();
 
   while (!draining_) {
     // Wait for the first byte of the next request under the idle timeout; from then on the whole
     // request must arrive within the read timeout, so a byte-a-second client cannot hold us.
     if (buffer.size() == 0) {
       pipelined = 0;
-      state.idle = true;
-      stream.expires_after(ToChrono(options.idle_timeout));
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kNoThrow);
-      state.idle = false;
-      if (ec) {
-        if (ec == beast::error::timeout) stats.timeouts.fetch_add(1, std::memory_order_relaxed);
-        co_return;
+      // Under load the next request is usually already queued in the kernel: reading it here
+      // learns when it arrived. Only an empty queue waits in Asio (then it arrives about now).
+      const auto space = buffer.prepare(4096);
+      const ReceiveResult got =
+          ReceiveNow(stream.socket().native_handle(), space.data(), space.size());
+      if (got.bytes > 0) {
+        buffer.commit(static_cast<size_t>(got.bytes));
+        arrived = ArrivalTime(got.received);
+      } else if (!got.would_block()) {
+        co_return;  // closed by the peer, or reset
+      } else {
+        state.idle = true;
+        stream.expires_after(ToChrono(options.idle_timeout));
+        auto [ec, n] = co_await stream.async_read_some(space, kNoThrow);
+        state.idle = false;
+        if (ec) {
+          if (ec == beast::error::timeout) stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+          co_return;
+        }
+        buffer.commit(n);
+        arrived = server_.clock().Now();
       }
-      buffer.commit(n);
     } else if (++pipelined > options.max_pipelined) {
       co_return;  // a client that floods requests without reading answers
     }
@@ -378,7 +406,7 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
         const size_t got = chunk.size() - parser.get().body().size;
         accepted = body_stream->Append(std::string_view(chunk.data(), got));
       }
-      request.received_at = server_.clock().Now();
+      request.received_at = arrived;
       body_stream->Finish(&response);
       close_after = !accepted;  // the rest of a refused body was not read
     } else {
@@ -415,7 +443,7 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
         }
         request.body = inflated;
       }
-      request.received_at = server_.clock().Now();
+      request.received_at = arrived;
       handler_->Handle(request, &response);
       if (response.defer) {
         // Wait, without blocking the worker, for the handler to finish the response elsewhere.

@@ -33,6 +33,9 @@ TEST_CASE("serve flags") {
   CHECK(config->public_url == "https://bid.example");
   CHECK_FALSE(ParseServeArgs({"--threads", "0"}).ok());
   CHECK_FALSE(ParseServeArgs({"--threads"}).ok());
+  CHECK(ParseServeArgs({"--max-connections", "50000"})->max_connections == 50'000);
+  CHECK_FALSE(ParseServeArgs({"--max-connections", "0"}).ok());
+  CHECK_FALSE(ParseServeArgs({"--max-connections", "10k"}).ok());
   CHECK_FALSE(ParseServeArgs({"--frobnicate", "1"}).ok());
   CHECK_FALSE(ParseServeArgs({"--data-dir", ""}).ok());
 }

@@ -58,6 +58,8 @@ class EchoHandler final : public Handler {
     response->headers.emplace_back("x-path", std::string(request.path));
     response->headers.emplace_back("x-query", std::string(request.query));
     response->headers.emplace_back("x-auth", std::string(request.authorization));
+    response->headers.emplace_back("x-received-ns",
+                                   std::to_string(absl::ToUnixNanos(request.received_at)));
     if (request.path == "/close") response->close = true;
     if (request.path == "/nobody") response->status = 204;
   }
@@ -107,6 +109,24 @@ TEST_CASE("serves keep-alive requests on one connection, with path, query and he
     CHECK(r->headers["x-query"] == "x=1");
     CHECK(r->headers["x-auth"] == "Bearer t");
   }
+}
+
+TEST_CASE("a request's age counts the time it waited in the kernel before the worker read it") {
+  TestServer t;
+  t.release = false;
+  RawConnection busy(t.port());
+  REQUIRE(busy.Send(Post("/slow", "")));
+  REQUIRE(Eventually([&] { return t.entered.load(); }));  // the only worker is now stuck
+  RawConnection queued(t.port());
+  REQUIRE(queued.Send(Post("/echo", "waiting")));
+  const absl::Time sent = absl::Now();
+  t.release = true;
+  REQUIRE(busy.Read().has_value());
+  auto r = queued.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->body == "waiting");
+  // The worker read it only after `sent`, but the kernel had it before send() returned.
+  CHECK(absl::FromUnixNanos(std::stoll(r->headers["x-received-ns"])) <= sent);
 }
 
 TEST_CASE("pipelined requests are answered in order") {
