@@ -4,6 +4,7 @@
 //   vetrina-loadgen run --url http://127.0.0.1:8080/openrtb2/bid --rate 20000
 //       --connections 64 --duration 10 [--max] [--threads 1] [--users 1000000]
 //       [--restricted 0.1] [--fixtures DIR] [--notices 0.5] [--body FILE] [--json] [--quiet]
+//       [--tmax 120] [--give-up-ms 50] [--kernel-times]
 //   vetrina-loadgen users --count 1000000     # the users' IFAs, one per line (for seeding)
 //
 // Open loop (--rate): request i is due at start + i / rate. Each connection takes the next due
@@ -11,6 +12,15 @@
 // measured from when it was due, so a stalled server shows up in the percentiles instead of
 // silently lowering the rate. Closed loop (--max): every connection sends as soon as it has its
 // answer, to find peak throughput; latency is measured from the send.
+//
+// An exchange in front of an overloaded bidder (--give-up-ms D): an auction whose request no
+// connection could send within D of its due time is dropped, as an exchange skips a busy bidder,
+// and counted. --kernel-times also measures each answer from the send to when the kernel
+// received it (SO_TIMESTAMPNS), so the driver's own backlog on a saturated core does not count
+// against the server.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -37,6 +47,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "adapters/http/receive_time.h"
 #include "perf/loadgen/histogram.h"
 #include "perf/loadgen/traffic.h"
 
@@ -64,6 +76,8 @@ struct Options {
   bool json = false;
   bool quiet = false;
   uint64_t seed = 1;
+  double give_up_ms = 0;      // open loop: drop auctions not sent this long after due; 0 = never
+  bool kernel_times = false;  // time answers by the kernel's receive stamp
 };
 
 // What one thread saw; merged at the end.
@@ -75,6 +89,10 @@ struct Stats {
   uint64_t bids = 0;    // 200 answers with a bid
   uint64_t errors = 0;  // connect, read or write failures
   uint64_t unsent = 0;  // due before the end but never sent (open loop, server too slow)
+  uint64_t dropped = 0;  // skipped: no connection free within --give-up-ms of the due time
+  // --kernel-times: send to the kernel's receipt of the answer, for every answer and for bids.
+  LatencyHistogram answer_latency;
+  LatencyHistogram bid_answer_latency;
 };
 
 struct Shared {
@@ -147,9 +165,22 @@ class Worker {
         const uint64_t slot = next_slot_++;
         due = start_ + std::chrono::nanoseconds(static_cast<int64_t>(slot * interval_ns));
         if (due >= end_) break;
-        if (Clock::now() < due) {
+        const Clock::time_point now = Clock::now();
+        if (now < due) {
           timer.expires_at(due);
           co_await timer.async_wait(kNoThrow);
+        } else if (options_.give_up_ms > 0 &&
+                   now - due > std::chrono::nanoseconds(
+                                   static_cast<int64_t>(options_.give_up_ms * 1e6))) {
+          // Too late to send: drop it and every auction due since that no connection has taken.
+          const auto due_now = static_cast<uint64_t>(
+              std::chrono::duration<double, std::nano>(now - start_).count() / interval_ns);
+          ++stats_.dropped;
+          if (due_now > next_slot_) {
+            stats_.dropped += due_now - next_slot_;
+            next_slot_ = due_now;
+          }
+          continue;
         }
       }
       if (!connected) {
@@ -162,6 +193,11 @@ class Worker {
           continue;
         }
         socket.set_option(tcp::no_delay(true));
+        if (options_.kernel_times) {
+          if (absl::Status s = http::EnableReceiveTimestamps(socket.native_handle()); !s.ok()) {
+            std::fprintf(stderr, "vetrina-loadgen: %s\n", std::string(s.message()).c_str());
+          }
+        }
         connected = true;
       }
       bhttp::request<bhttp::string_body> request(bhttp::verb::post, options_.path, 11);
@@ -171,12 +207,31 @@ class Worker {
       request.body() =
           options_.fixed_body.empty() ? bodies_[sequence_++ % bodies_.size()] : options_.fixed_body;
       request.prepare_payload();
+      const absl::Time sent = absl::Now();
       const auto [write_error, written] = co_await bhttp::async_write(socket, request, kNoThrow);
       bhttp::response<bhttp::string_body> response;
       boost::system::error_code read_error = write_error;
-      if (!write_error) {
+      absl::Time answered = absl::InfinitePast();
+      if (!write_error && options_.kernel_times && buffer.size() == 0) {
+        // Read the answer's first bytes ourselves: the read tells when the kernel got them.
+        auto [wait_error] = co_await socket.async_wait(tcp::socket::wait_read, kNoThrow);
+        read_error = wait_error;
+        if (!wait_error) {
+          const auto space = buffer.prepare(64 * 1024);
+          const http::ReceiveResult got =
+              http::ReceiveNow(socket.native_handle(), space.data(), space.size());
+          if (got.bytes > 0) {
+            buffer.commit(static_cast<size_t>(got.bytes));
+            answered = got.received.value_or(absl::Now());
+          } else if (!got.would_block()) {
+            read_error = asio::error::connection_reset;
+          }
+        }
+      }
+      if (!read_error) {
         auto [e, n] = co_await bhttp::async_read(socket, buffer, response, kNoThrow);
         read_error = e;
+        if (answered == absl::InfinitePast()) answered = absl::Now();
       }
       if (read_error) {
         ++stats_.errors;
@@ -191,7 +246,14 @@ class Worker {
       const int status = response.result_int();
       ++stats_.statuses[status];
       shared_.completed.fetch_add(1, std::memory_order_relaxed);
-      if (status == 200 && response.body().find("\"seatbid\"") != std::string::npos) {
+      const bool bid =
+          status == 200 && response.body().find("\"seatbid\"") != std::string::npos;
+      if (options_.kernel_times) {
+        const int64_t answer_ns = absl::ToInt64Nanoseconds(answered - sent);
+        stats_.answer_latency.Record(answer_ns);
+        if (bid) stats_.bid_answer_latency.Record(answer_ns);
+      }
+      if (bid) {
         ++stats_.bids;
         if (options_.notice_share > 0 &&
             std::uniform_real_distribution<double>(0, 1)(rng_) < options_.notice_share) {
@@ -310,7 +372,7 @@ int Usage() {
       "  vetrina-loadgen run --url http://HOST:PORT/PATH (--rate N | --max) [--connections N]\n"
       "      [--duration S] [--threads N] [--users N] [--zipf S] [--restricted SHARE]\n"
       "      [--fixtures DIR] [--fixture-share SHARE] [--notices SHARE] [--body FILE]\n"
-      "      [--seed N] [--json]\n"
+      "      [--seed N] [--tmax MS] [--give-up-ms MS] [--kernel-times] [--json]\n"
       "      [--quiet]\n"
       "  vetrina-loadgen users --count N\n",
       stderr);
@@ -359,6 +421,8 @@ int Run(const std::vector<std::string>& args) {
       o.json = true;
     } else if (flag == "--quiet") {
       o.quiet = true;
+    } else if (flag == "--kernel-times") {
+      o.kernel_times = true;
     } else if (const std::string* v = value(); v == nullptr) {
       std::fprintf(stderr, "vetrina-loadgen: %s needs a value\n", flag.c_str());
       return Usage();
@@ -396,6 +460,10 @@ int Run(const std::vector<std::string>& args) {
       o.traffic.fixture_share = d;
     } else if (flag == "--notices" && d >= 0 && d <= 1) {
       o.notice_share = d;
+    } else if (flag == "--tmax" && d >= 1) {
+      o.traffic.tmax_ms = static_cast<int>(d);
+    } else if (flag == "--give-up-ms" && d > 0) {
+      o.give_up_ms = d;
     } else if (flag == "--seed" && d >= 0) {
       o.seed = static_cast<uint64_t>(d);
     } else if (flag == "--fixtures") {
@@ -414,6 +482,14 @@ int Run(const std::vector<std::string>& args) {
   }
   if (!have_url || (!have_rate && !o.max)) return Usage();
   o.threads = std::min(o.threads, o.connections);
+  // A descriptor per connection: thousands of them need more than the usual soft limit of 1024.
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    const rlim_t wanted = static_cast<rlim_t>(o.connections) + 256;
+    if (limit.rlim_cur < wanted) {
+      limit.rlim_cur = std::min(wanted, limit.rlim_max);
+      setrlimit(RLIMIT_NOFILE, &limit);
+    }
+  }
 
   Shared shared;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -458,7 +534,12 @@ int Run(const std::vector<std::string>& args) {
     total.bids += s.bids;
     total.errors += s.errors;
     total.unsent += s.unsent;
+    total.dropped += s.dropped;
+    total.answer_latency.Merge(s.answer_latency);
+    total.bid_answer_latency.Merge(s.bid_answer_latency);
   }
+  const LatencyHistogram& answers = total.answer_latency;
+  const LatencyHistogram& bid_answers = total.bid_answer_latency;
   const uint64_t n = total.latency.count();
   const double achieved = n / std::min(elapsed, o.duration_s + 0.05);
   const LatencyHistogram& h = total.latency;
@@ -466,16 +547,24 @@ int Run(const std::vector<std::string>& args) {
     std::printf(
         "{\"mode\":\"%s\",\"target_rate\":%.0f,\"duration_s\":%.1f,\"connections\":%d,"
         "\"threads\":%d,\"requests\":%llu,\"achieved_rate\":%.1f,\"statuses\":%s,"
-        "\"bid_rate\":%.4f,\"errors\":%llu,\"unsent\":%llu,"
+        "\"bid_rate\":%.4f,\"errors\":%llu,\"unsent\":%llu,\"dropped\":%llu,"
         "\"latency_us\":{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s,\"mean\":%.1f},"
+        "\"answer_us\":{\"count\":%llu,\"p50\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
+        "\"bid_answer_us\":{\"count\":%llu,\"p50\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
         "\"notices\":{\"requests\":%llu,\"statuses\":%s,\"p99_us\":%s}}\n",
         o.max ? "max" : "open", o.max ? 0.0 : o.rate, o.duration_s, o.connections, o.threads,
         static_cast<unsigned long long>(n), achieved, StatusesJson(total.statuses).c_str(),
         n == 0 ? 0.0 : static_cast<double>(total.bids) / n,
         static_cast<unsigned long long>(total.errors),
-        static_cast<unsigned long long>(total.unsent), Us(h.Percentile(50)).c_str(),
+        static_cast<unsigned long long>(total.unsent),
+        static_cast<unsigned long long>(total.dropped), Us(h.Percentile(50)).c_str(),
         Us(h.Percentile(90)).c_str(), Us(h.Percentile(99)).c_str(), Us(h.Percentile(99.9)).c_str(),
         Us(h.max()).c_str(), h.mean() / 1000,
+        static_cast<unsigned long long>(answers.count()), Us(answers.Percentile(50)).c_str(),
+        Us(answers.Percentile(99)).c_str(), Us(answers.Percentile(99.9)).c_str(),
+        Us(answers.max()).c_str(), static_cast<unsigned long long>(bid_answers.count()),
+        Us(bid_answers.Percentile(50)).c_str(), Us(bid_answers.Percentile(99)).c_str(),
+        Us(bid_answers.Percentile(99.9)).c_str(), Us(bid_answers.max()).c_str(),
         static_cast<unsigned long long>(total.notice_latency.count()),
         StatusesJson(total.notice_statuses).c_str(),
         Us(total.notice_latency.Percentile(99)).c_str());
@@ -484,16 +573,25 @@ int Run(const std::vector<std::string>& args) {
                 o.max ? "as fast as answers come"
                       : (std::to_string(static_cast<long>(o.rate)) + " req/s").c_str(),
                 o.connections, o.threads, o.duration_s);
-    std::printf("  requests  %llu (%.0f req/s achieved), errors %llu, unsent %llu\n",
+    std::printf("  requests  %llu (%.0f req/s achieved), errors %llu, unsent %llu, dropped %llu\n",
                 static_cast<unsigned long long>(n), achieved,
                 static_cast<unsigned long long>(total.errors),
-                static_cast<unsigned long long>(total.unsent));
+                static_cast<unsigned long long>(total.unsent),
+                static_cast<unsigned long long>(total.dropped));
     std::printf("  statuses  %s, bid rate %.1f%%\n", StatusesJson(total.statuses).c_str(),
                 n == 0 ? 0.0 : 100.0 * total.bids / n);
     std::printf("  latency   p50 %s us, p90 %s us, p99 %s us, p99.9 %s us, max %s us%s\n",
                 Us(h.Percentile(50)).c_str(), Us(h.Percentile(90)).c_str(),
                 Us(h.Percentile(99)).c_str(), Us(h.Percentile(99.9)).c_str(), Us(h.max()).c_str(),
                 o.max ? " (from send)" : " (from when due)");
+    if (o.kernel_times) {
+      std::printf("  answers   p50 %s us, p99 %s us, p99.9 %s us, max %s us (send to kernel receipt)\n",
+                  Us(answers.Percentile(50)).c_str(), Us(answers.Percentile(99)).c_str(),
+                  Us(answers.Percentile(99.9)).c_str(), Us(answers.max()).c_str());
+      std::printf("  bids      p50 %s us, p99 %s us, p99.9 %s us, max %s us (send to kernel receipt)\n",
+                  Us(bid_answers.Percentile(50)).c_str(), Us(bid_answers.Percentile(99)).c_str(),
+                  Us(bid_answers.Percentile(99.9)).c_str(), Us(bid_answers.max()).c_str());
+    }
     if (total.notice_latency.count() > 0) {
       std::printf("  notices   %llu, statuses %s, p99 %s us\n",
                   static_cast<unsigned long long>(total.notice_latency.count()),

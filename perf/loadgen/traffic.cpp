@@ -110,7 +110,8 @@ std::string TrafficModel::NextRequest(std::mt19937_64& rng, uint64_t sequence) c
       privacy_roll >= options_.restricted_share * 0.8 && privacy_roll < options_.restricted_share;
   std::string body;
   body.reserve(900);
-  body += R"({"id":")" + id + R"(","at":2,"tmax":120,"cur":["USD"],"imp":[)" + Imp(kind) + "],";
+  body += R"({"id":")" + id + R"(","at":2,"tmax":)" + std::to_string(options_.tmax_ms) +
+          R"(,"cur":["USD"],"imp":[)" + Imp(kind) + "],";
   body += R"("app":{"id":"app)" + std::to_string(app) + R"(","bundle":"com.app)" +
           std::to_string(app) + R"(","cat":["IAB9"],"publisher":{"id":"pub)" +
           std::to_string(app % 97) + R"("}},)";

@@ -35,6 +35,7 @@ struct TrafficOptions {
   double restricted_share = 0.1;  // requests carrying a privacy signal (lmt, GDPR, US opt-out)
   std::vector<std::string> fixture_bodies;  // sent as they are (their ids renumbered)
   double fixture_share = 0.1;
+  int tmax_ms = 120;  // the exchange's deadline, sent in each generated request
 };
 
 // Thread-compatible: one per thread (NextRequest mutates nothing shared).
