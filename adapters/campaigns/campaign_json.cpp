@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "engine/money.h"
@@ -120,6 +121,24 @@ class Checker {
       return false;
     }
     out->assign(s);
+    return true;
+  }
+
+  // An absolute http(s) URL of printable ASCII: it may end up in a Location header, where a
+  // space, CR or LF would split the response.
+  bool Url(object obj, std::string_view key, const std::string& at, bool required,
+           std::string* out) {
+    if (!String(obj, key, at, required, out)) return false;
+    const size_t scheme = absl::StartsWith(*out, "https://")  ? 8
+                          : absl::StartsWith(*out, "http://") ? 7
+                                                              : 0;
+    const bool printable =
+        std::all_of(out->begin(), out->end(), [](char c) { return c > ' ' && c <= '~'; });
+    if (scheme == 0 || out->size() == scheme || !printable) {
+      Add(StrCat(at, "/", key), "must be an http(s) URL of printable ASCII, without spaces");
+      out->clear();
+      return false;
+    }
     return true;
   }
 
@@ -442,7 +461,7 @@ void ParseImage(Checker& check, object creative, std::string_view key, const std
   object obj;
   if (!check.GetObject(e, here, &obj)) return;
   check.NoUnknownFields(obj, here, {"url", "w", "h"});
-  check.String(obj, "url", here, true, url);
+  check.Url(obj, "url", here, true, url);
   check.Int(obj, "w", here, false, &size->w, 1, 10000);
   check.Int(obj, "h", here, false, &size->h, 1, 10000);
 }
@@ -457,7 +476,7 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
   c->id = id;
   std::string kind;
   if (!check.String(obj, "kind", at, true, &kind)) return;
-  check.String(obj, "landing", at, kind != "banner" && kind != "video", &c->landing_url);
+  check.Url(obj, "landing", at, kind != "banner" && kind != "video", &c->landing_url);
   check.IntArray(obj, "attr", at, &c->attributes, 1, 100);
   if (kind == "banner") {
     c->kind = engine::CreativeKind::kBanner;

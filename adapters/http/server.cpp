@@ -82,6 +82,13 @@ void AppendResponseHead(const HttpResponse& response, unsigned version, bool gzi
     out->append("Content-Type: ").append(response.content_type).append("\r\n");
   }
   for (const auto& [name, value] : response.headers) {
+    // Inputs are validated long before (campaign URLs are printable ASCII); a CR or LF here
+    // would still let a value write headers of its own, so such a header is never sent.
+    if (name.find_first_of("\r\n:") != std::string::npos ||
+        value.find_first_of("\r\n") != std::string::npos) {
+      assert(false && "a header with CR or LF");
+      continue;
+    }
     out->append(name).append(": ").append(value).append("\r\n");
   }
   if (gzipped) out->append("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");

@@ -70,6 +70,23 @@ TEST_CASE("ids are checked: no path tricks, bounded length") {
   CHECK(Problems(bad) == std::vector<std::string>{"/id: must match ^[A-Za-z0-9][A-Za-z0-9._-]*$"});
 }
 
+TEST_CASE("landing and image URLs are absolute http(s) URLs that cannot split a header") {
+  auto with_landing = [](const std::string& landing) {
+    std::string json = kValid;
+    json.replace(json.find("\"markup\""), 0, "\"landing\": \"" + landing + "\", ");
+    return json;
+  };
+  std::vector<std::string> ok = Problems(with_landing("https://adv.example/p?q=1&r=%20"));
+  CHECK(ok.empty());
+  for (const char* landing : {"https://adv.example/\\r\\nSet-Cookie: a=1", "javascript:alert(1)",
+                              "https://adv.example/a b", "//adv.example", "https://"}) {
+    INFO(landing);
+    CHECK(Problems(with_landing(landing)) ==
+          std::vector<std::string>{
+              "/creatives/0/landing: must be an http(s) URL of printable ASCII, without spaces"});
+  }
+}
+
 TEST_CASE("required fields, wrong types and malformed JSON") {
   CHECK(Problems("{}") == std::vector<std::string>{"/id: required", "/advertiser: required",
                                                    "/status: required", "/bid: required",
