@@ -30,7 +30,7 @@ struct ServeConfig {
   // The deadline of a request without tmax.
   int default_tmax_ms = 100;
   // Open connections on the public listener; more get 503. Capped by the descriptor limit.
-  int max_connections = 20'000;
+  int max_connections = 16'384;
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).
