@@ -70,6 +70,7 @@ Method ToMethod(bhttp::verb verb) {
 void AppendResponseHead(const HttpResponse& response, unsigned version, bool gzipped,
                         bool keep_alive, std::string* out) {
   const int status = response.status;
+  assert(status >= 100 && status <= 999);
   out->clear();
   out->append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   char code[4];
@@ -344,8 +345,9 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
   absl::Time arrived = server_.clock().Now();
 
   while (!draining_) {
-    // Wait for the first byte of the next request under the idle timeout; from then on the whole
-    // request must arrive within the read timeout, so a byte-a-second client cannot hold us.
+    // Wait for the first byte of the next request (the idle sweep closes the connection after the
+    // idle timeout); from then on the whole request must arrive within the read timeout, so a
+    // byte-a-second client cannot hold us.
     if (buffer.size() == 0) {
       pipelined = 0;
       // We read the first bytes ourselves, never Asio: the read learns when the kernel received
@@ -364,6 +366,7 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
           if (state.idle_expired) stats.timeouts.fetch_add(1, std::memory_order_relaxed);
           co_return;
         }
+        state.idle_expired = false;  // the sweep's cancel may have come just after the data
       }
       if (got.bytes <= 0) co_return;  // closed by the peer, or reset
       buffer.commit(static_cast<size_t>(got.bytes));

@@ -173,8 +173,11 @@ class Worker {
                    now - due > std::chrono::nanoseconds(
                                    static_cast<int64_t>(options_.give_up_ms * 1e6))) {
           // Too late to send: drop it and every auction due since that no connection has taken.
-          const auto due_now = static_cast<uint64_t>(
-              std::chrono::duration<double, std::nano>(now - start_).count() / interval_ns);
+          const auto due_now = std::min(
+              static_cast<uint64_t>(
+                  std::chrono::duration<double, std::nano>(now - start_).count() / interval_ns),
+              static_cast<uint64_t>(
+                  std::chrono::duration<double, std::nano>(end_ - start_).count() / interval_ns));
           ++stats_.dropped;
           if (due_now > next_slot_) {
             stats_.dropped += due_now - next_slot_;

@@ -14,7 +14,8 @@ TEST_CASE("generated requests are valid OpenRTB 2.6 with the intended mix") {
                       .zipf_s = 1.0,
                       .restricted_share = 0.2,
                       .fixture_bodies = {},
-                      .fixture_share = 0});
+                      .fixture_share = 0,
+                      .tmax_ms = 35});
   std::mt19937_64 rng(9);
   openrtb::BidRequestParser parser(256 * 1024);
   std::map<std::string, int> kinds;
@@ -34,6 +35,7 @@ TEST_CASE("generated requests are valid OpenRTB 2.6 with the intended mix") {
                              : "banner"]++;
     if (!r.regs.us_privacy.empty() || r.regs.gdpr == 1 || r.device.lmt == 1) ++restricted;
     ids.insert(r.id);
+    CHECK(r.tmax_ms == 35);
   }
   CHECK(ids.size() == 2000);
   CHECK(kinds["banner"] > 800);
