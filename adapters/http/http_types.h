@@ -24,7 +24,7 @@ struct HttpRequest {
   std::string_view authorization;
   std::string_view content_type;
   std::string_view openrtb_version;  // x-openrtb-version
-  absl::Time received_at;  // when its first bytes reached this host (kernel receive time)
+  absl::Time received_at;            // when its first bytes reached this host (kernel receive time)
   int worker = 0;                    // index of the serving thread
 };
 

@@ -1,5 +1,7 @@
 #include "adapters/http/server.h"
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,10 +14,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
-#include <array>
-#include <charconv>
 #include <cassert>
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <thread>

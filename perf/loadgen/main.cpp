@@ -86,9 +86,9 @@ struct Stats {
   LatencyHistogram notice_latency;
   std::map<int, uint64_t> statuses;
   std::map<int, uint64_t> notice_statuses;
-  uint64_t bids = 0;    // 200 answers with a bid
-  uint64_t errors = 0;  // connect, read or write failures
-  uint64_t unsent = 0;  // due before the end but never sent (open loop, server too slow)
+  uint64_t bids = 0;     // 200 answers with a bid
+  uint64_t errors = 0;   // connect, read or write failures
+  uint64_t unsent = 0;   // due before the end but never sent (open loop, server too slow)
   uint64_t dropped = 0;  // skipped: no connection free within --give-up-ms of the due time
   // --kernel-times: send to the kernel's receipt of the answer, for every answer and for bids.
   LatencyHistogram answer_latency;
@@ -170,12 +170,12 @@ class Worker {
           timer.expires_at(due);
           co_await timer.async_wait(kNoThrow);
         } else if (options_.give_up_ms > 0 &&
-                   now - due > std::chrono::nanoseconds(
-                                   static_cast<int64_t>(options_.give_up_ms * 1e6))) {
+                   now - due >
+                       std::chrono::nanoseconds(static_cast<int64_t>(options_.give_up_ms * 1e6))) {
           // Too late to send: drop it and every auction due since that no connection has taken.
           const auto due_now = std::min(
-              static_cast<uint64_t>(
-                  std::chrono::duration<double, std::nano>(now - start_).count() / interval_ns),
+              static_cast<uint64_t>(std::chrono::duration<double, std::nano>(now - start_).count() /
+                                    interval_ns),
               static_cast<uint64_t>(
                   std::chrono::duration<double, std::nano>(end_ - start_).count() / interval_ns));
           ++stats_.dropped;
@@ -249,8 +249,7 @@ class Worker {
       const int status = response.result_int();
       ++stats_.statuses[status];
       shared_.completed.fetch_add(1, std::memory_order_relaxed);
-      const bool bid =
-          status == 200 && response.body().find("\"seatbid\"") != std::string::npos;
+      const bool bid = status == 200 && response.body().find("\"seatbid\"") != std::string::npos;
       if (options_.kernel_times) {
         const int64_t answer_ns = absl::ToInt64Nanoseconds(answered - sent);
         stats_.answer_latency.Record(answer_ns);
@@ -562,10 +561,10 @@ int Run(const std::vector<std::string>& args) {
         static_cast<unsigned long long>(total.unsent),
         static_cast<unsigned long long>(total.dropped), Us(h.Percentile(50)).c_str(),
         Us(h.Percentile(90)).c_str(), Us(h.Percentile(99)).c_str(), Us(h.Percentile(99.9)).c_str(),
-        Us(h.max()).c_str(), h.mean() / 1000,
-        static_cast<unsigned long long>(answers.count()), Us(answers.Percentile(50)).c_str(),
-        Us(answers.Percentile(99)).c_str(), Us(answers.Percentile(99.9)).c_str(),
-        Us(answers.max()).c_str(), static_cast<unsigned long long>(bid_answers.count()),
+        Us(h.max()).c_str(), h.mean() / 1000, static_cast<unsigned long long>(answers.count()),
+        Us(answers.Percentile(50)).c_str(), Us(answers.Percentile(99)).c_str(),
+        Us(answers.Percentile(99.9)).c_str(), Us(answers.max()).c_str(),
+        static_cast<unsigned long long>(bid_answers.count()),
         Us(bid_answers.Percentile(50)).c_str(), Us(bid_answers.Percentile(99)).c_str(),
         Us(bid_answers.Percentile(99.9)).c_str(), Us(bid_answers.max()).c_str(),
         static_cast<unsigned long long>(total.notice_latency.count()),
@@ -588,12 +587,14 @@ int Run(const std::vector<std::string>& args) {
                 Us(h.Percentile(99)).c_str(), Us(h.Percentile(99.9)).c_str(), Us(h.max()).c_str(),
                 o.max ? " (from send)" : " (from when due)");
     if (o.kernel_times) {
-      std::printf("  answers   p50 %s us, p99 %s us, p99.9 %s us, max %s us (send to kernel receipt)\n",
-                  Us(answers.Percentile(50)).c_str(), Us(answers.Percentile(99)).c_str(),
-                  Us(answers.Percentile(99.9)).c_str(), Us(answers.max()).c_str());
-      std::printf("  bids      p50 %s us, p99 %s us, p99.9 %s us, max %s us (send to kernel receipt)\n",
-                  Us(bid_answers.Percentile(50)).c_str(), Us(bid_answers.Percentile(99)).c_str(),
-                  Us(bid_answers.Percentile(99.9)).c_str(), Us(bid_answers.max()).c_str());
+      std::printf(
+          "  answers   p50 %s us, p99 %s us, p99.9 %s us, max %s us (send to kernel receipt)\n",
+          Us(answers.Percentile(50)).c_str(), Us(answers.Percentile(99)).c_str(),
+          Us(answers.Percentile(99.9)).c_str(), Us(answers.max()).c_str());
+      std::printf(
+          "  bids      p50 %s us, p99 %s us, p99.9 %s us, max %s us (send to kernel receipt)\n",
+          Us(bid_answers.Percentile(50)).c_str(), Us(bid_answers.Percentile(99)).c_str(),
+          Us(bid_answers.Percentile(99.9)).c_str(), Us(bid_answers.max()).c_str());
     }
     if (total.notice_latency.count() > 0) {
       std::printf("  notices   %llu, statuses %s, p99 %s us\n",
