@@ -1,9 +1,7 @@
 // The `vetrina` executable: parses the command line and wires the parts together.
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -14,6 +12,7 @@
 #include "adapters/admin/publisher.h"
 #include "adapters/audiences/membership_writer.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "adapters/http/descriptor_limit.h"
 #include "adapters/http/server.h"
 #include "adapters/money/market_json.h"
 #include "adapters/money/secrets.h"
@@ -46,19 +45,6 @@ constexpr char kUsage[] =
 int Fail(std::string_view message) {
   std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());
   return 2;
-}
-
-// Raises the soft open-file limit toward `wanted` (never above the hard limit); returns the
-// limit now in force.
-int RaiseDescriptorLimit(int wanted) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
-  const rlim_t target = std::min<rlim_t>(static_cast<rlim_t>(wanted), limit.rlim_max);
-  if (limit.rlim_cur < target) {
-    limit.rlim_cur = target;
-    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return static_cast<int>(std::min<rlim_t>(limit.rlim_cur, static_cast<rlim_t>(INT32_MAX)));
 }
 
 std::string HostForUrl(const std::string& host) {
@@ -116,7 +102,7 @@ int Serve(const ServeConfig& config) {
   constexpr int kAdminConnections = 256;
   constexpr int kReservedDescriptors = 512;  // journals, snapshots, the admin listener's sockets
   const int descriptors =
-      RaiseDescriptorLimit(config.max_connections + kAdminConnections + kReservedDescriptors);
+      http::RaiseDescriptorLimit(config.max_connections + kAdminConnections + kReservedDescriptors);
   if (descriptors < config.max_connections + kAdminConnections + kReservedDescriptors) {
     public_options.max_connections =
         std::max(1, descriptors - kAdminConnections - kReservedDescriptors);

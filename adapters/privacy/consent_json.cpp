@@ -197,34 +197,24 @@ std::string_view SectionName(int id) {
   }
 }
 
+// One decoded string as a JSON object, its fields written by `write`.
+template <typename Decoded>
+std::string ObjectJson(void (*write)(JsonWriter&, const Decoded&), const Decoded& decoded) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  write(w, decoded);
+  w.EndObject();
+  return out;
+}
+
 }  // namespace
 
-std::string TcfJson(const engine::TcfString& tc) {
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  WriteTcf(w, tc);
-  w.EndObject();
-  return out;
-}
+std::string TcfJson(const engine::TcfString& tc) { return ObjectJson(WriteTcf, tc); }
 
-std::string UsPrivacyJson(const engine::UsPrivacy& usp) {
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  WriteUsPrivacy(w, usp);
-  w.EndObject();
-  return out;
-}
+std::string UsPrivacyJson(const engine::UsPrivacy& usp) { return ObjectJson(WriteUsPrivacy, usp); }
 
-std::string UsNatJson(const engine::UsNat& usnat) {
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  WriteUsNat(w, usnat);
-  w.EndObject();
-  return out;
-}
+std::string UsNatJson(const engine::UsNat& usnat) { return ObjectJson(WriteUsNat, usnat); }
 
 std::string GppJson(const engine::GppString& gpp) {
   std::string out;

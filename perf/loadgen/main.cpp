@@ -18,8 +18,6 @@
 // and counted. --kernel-times also measures each answer from the send to when the kernel
 // received it (SO_TIMESTAMPNS), so the driver's own backlog on a saturated core does not count
 // against the server.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -48,6 +46,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "adapters/http/descriptor_limit.h"
 #include "adapters/http/receive_time.h"
 #include "perf/loadgen/histogram.h"
 #include "perf/loadgen/traffic.h"
@@ -484,13 +483,10 @@ int Run(const std::vector<std::string>& args) {
   }
   if (!have_url || (!have_rate && !o.max)) return Usage();
   o.threads = std::min(o.threads, o.connections);
-  // A descriptor per connection: thousands of them need more than the usual soft limit of 1024.
-  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    const rlim_t wanted = static_cast<rlim_t>(o.connections) + 256;
-    if (limit.rlim_cur < wanted) {
-      limit.rlim_cur = std::min(wanted, limit.rlim_max);
-      setrlimit(RLIMIT_NOFILE, &limit);
-    }
+  if (const int limit = http::RaiseDescriptorLimit(o.connections + 256);
+      limit < o.connections + 256) {
+    std::fprintf(stderr, "vetrina-loadgen: open-file limit %d is short of %d connections\n", limit,
+                 o.connections);
   }
 
   Shared shared;
