@@ -34,7 +34,7 @@ from vetrina_process import VetrinaProcess  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 LOADGEN = os.path.join(BUILD, "perf", "vetrina-loadgen")
-FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures", "openrtb", "iab")
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "openrtb", "iab")
 COUNTRIES = ["USA", "IND", "BRA", "IDN", "MEX", "JPN", "DEU", "GBR", "FRA", "TUR"]
 AUDIENCES = 50
 CONNECTIONS = 64

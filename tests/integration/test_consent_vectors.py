@@ -1,4 +1,4 @@
-"""The consent decoders against IAB's and Prebid's published vectors (../shared/fixtures/consent):
+"""The consent decoders against IAB's and Prebid's published vectors (tests/fixtures/consent):
 every valid string decodes to what its source asserts, every invalid one is refused, and no input
 crashes the decoder. Driven through `vetrina consent`, which prints the decoded string as JSON.
 """

@@ -1,6 +1,6 @@
 """Black-box tests of `vetrina serve` over real HTTP on loopback.
 
-Every request in ../shared/fixtures/openrtb/ is sent; valid ones must get 200 or 204 with a
+Every request in tests/fixtures/openrtb/ is sent; valid ones must get 200 or 204 with a
 well-formed response, invalid ones 400. Then a malformed-input corpus, each case answered with
 its 4xx or a closed connection while the server keeps serving others.
 """
