@@ -6,7 +6,7 @@
 
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/http/client.h"
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::app {
 namespace {

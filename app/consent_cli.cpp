@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "adapters/privacy/consent_json.h"
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::app {
 

@@ -23,11 +23,11 @@
 #include "app/campaigns_cli.h"
 #include "app/config.h"
 #include "app/consent_cli.h"
-#include "engine/audience_store.h"
-#include "engine/clock.h"
-#include "engine/sha256.h"
-#include "engine/spend_policy.h"
-#include "engine/strings.h"
+#include "engine/audience/audience_store.h"
+#include "base/clock.h"
+#include "base/sha256.h"
+#include "engine/money/spend_policy.h"
+#include "base/strings.h"
 
 namespace vetrina::app {
 namespace {
@@ -91,7 +91,7 @@ int Serve(const ServeConfig& config) {
                 config.campaigns_dir.c_str());
   }
 
-  engine::RealClock clock;
+  vetrina::RealClock clock;
   http::ServerOptions public_options;
   public_options.name = "public";
   public_options.host = config.listen.host;

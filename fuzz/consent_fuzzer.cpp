@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/privacy.h"
-#include "engine/tcf.h"
-#include "engine/us_privacy.h"
+#include "engine/privacy/privacy.h"
+#include "engine/privacy/tcf.h"
+#include "engine/privacy/us_privacy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vetrina::engine;

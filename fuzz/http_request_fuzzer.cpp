@@ -12,7 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vetrina;
   namespace bhttp = boost::beast::http;
-  static engine::RealClock clock;
+  static vetrina::RealClock clock;
   static service::Bidder bidder(clock, {});
   static service::BidHandler handler(bidder, 0);
   bhttp::request_parser<bhttp::string_body> parser;

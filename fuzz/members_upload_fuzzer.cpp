@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vetrina;
   static engine::EpochDomain domain;
   static engine::AudienceStore store(domain, 1);
-  static engine::RealClock clock;
+  static vetrina::RealClock clock;
   static audiences::MembershipWriterPtr writer = [] {
     const std::string dir =
         (std::filesystem::temp_directory_path() / "vetrina-members-fuzzer").string();

@@ -5,11 +5,11 @@
 #include <string_view>
 
 #include "adapters/money/notice_request.h"
-#include "engine/notice_token.h"
+#include "engine/money/notice_token.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vetrina;
-  static const engine::HmacSha256Key key("fuzz-notice-key");
+  static const vetrina::HmacSha256Key key("fuzz-notice-key");
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const size_t split = text.find('?');
   const std::string_view path = text.substr(0, split);

@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "adapters/openrtb/request_parser.h"
-#include "engine/auction.h"
-#include "engine/privacy.h"
+#include "engine/auction/auction.h"
+#include "engine/privacy/privacy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vetrina;

@@ -12,7 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "engine/audience_store.h"
+#include "engine/audience/audience_store.h"
 
 namespace vetrina::engine {
 namespace {

@@ -15,12 +15,12 @@
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/openrtb/request_parser.h"
 #include "adapters/openrtb/response_writer.h"
-#include "engine/auction.h"
-#include "engine/audience.h"
-#include "engine/audience_key.h"
-#include "engine/audience_store.h"
-#include "engine/privacy.h"
-#include "engine/synthetic.h"
+#include "engine/auction/auction.h"
+#include "engine/audience/audience.h"
+#include "engine/audience/audience_key.h"
+#include "engine/audience/audience_store.h"
+#include "engine/privacy/privacy.h"
+#include "engine/testing/synthetic.h"
 #include "perf/percentiles.h"
 
 namespace vetrina {

@@ -14,10 +14,10 @@
 #include <map>
 #include <memory>
 
-#include "engine/auction.h"
-#include "engine/campaign_snapshot.h"
-#include "engine/synthetic.h"
-#include "engine/targeting_index.h"
+#include "engine/auction/auction.h"
+#include "engine/targeting/campaign_snapshot.h"
+#include "engine/testing/synthetic.h"
+#include "engine/testing/targeting_index.h"
 #include "perf/percentiles.h"
 
 namespace vetrina::engine {

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "adapters/money/secrets.h"
-#include "engine/notice_token.h"
-#include "engine/strings.h"
+#include "engine/money/notice_token.h"
+#include "base/strings.h"
 
 int main(int argc, char** argv) {
   using namespace vetrina;
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mint_notices: %s\n", std::string(secret.status().message()).c_str());
     return 1;
   }
-  const engine::HmacSha256Key key(money::DeriveKey(*secret, "notice-token"));
+  const vetrina::HmacSha256Key key(money::DeriveKey(*secret, "notice-token"));
   const long n = std::atol(argv[3]);
   std::ofstream out(argv[4]);
   const absl::Time now = absl::Now();

@@ -12,11 +12,11 @@
 #include <chrono>
 #include <memory>
 
-#include "engine/auction.h"
-#include "engine/notice_token.h"
-#include "engine/spend_policy.h"
-#include "engine/strings.h"
-#include "engine/synthetic.h"
+#include "engine/auction/auction.h"
+#include "engine/money/notice_token.h"
+#include "engine/money/spend_policy.h"
+#include "base/strings.h"
+#include "engine/testing/synthetic.h"
 #include "perf/percentiles.h"
 
 namespace vetrina {
@@ -60,9 +60,9 @@ const World& TheWorld() {
 
 struct Money {
   engine::MoneyState state{absl::Seconds(60)};
-  engine::HmacSha256Key notice_key{"notice-secret"};
-  engine::HmacSha256Key user_key{"user-secret"};
-  engine::Rng rng{1};
+  vetrina::HmacSha256Key notice_key{"notice-secret"};
+  vetrina::HmacSha256Key user_key{"user-secret"};
+  vetrina::Rng rng{1};
 };
 
 void BM_Auction(benchmark::State& state) {

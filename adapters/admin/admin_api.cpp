@@ -7,11 +7,11 @@
 #include "adapters/audiences/members_upload.h"
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
-#include "adapters/openrtb/json_writer.h"
+#include "base/json_writer.h"
 #include "adapters/service/bid_handler.h"
-#include "engine/auction.h"
-#include "engine/privacy.h"
-#include "engine/strings.h"
+#include "engine/auction/auction.h"
+#include "engine/privacy/privacy.h"
+#include "base/strings.h"
 
 namespace vetrina::admin {
 namespace {
@@ -23,7 +23,7 @@ constexpr std::string_view kStatsSuffix = "/stats";
 constexpr std::string_view kAdvertisersPrefix = "/v1/advertisers/";
 constexpr std::string_view kBlocklistSuffix = "/app_blocklist";
 
-void WriteAudience(const engine::Audience& a, openrtb::JsonWriter& w) {
+void WriteAudience(const engine::Audience& a, JsonWriter& w) {
   w.BeginObject();
   w.Key("id");
   w.String(a.id);
@@ -80,7 +80,7 @@ void SetProblems(std::string_view error, const std::vector<std::string>& problem
                  http::HttpResponse* response) {
   response->status = 400;
   response->body.clear();
-  openrtb::JsonWriter w(&response->body);
+  JsonWriter w(&response->body);
   w.BeginObject();
   w.Key("error");
   w.String(error);
@@ -253,7 +253,7 @@ void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& r
   absl::StatusOr<std::string> token = catalog_.CreateAdvertiser(std::string(id));
   if (!token.ok()) return SetStatusError(token.status(), response);
   std::string body;
-  openrtb::JsonWriter w(&body);
+  JsonWriter w(&body);
   w.BeginObject();
   w.Key("id");
   w.String(id);
@@ -319,7 +319,7 @@ void AdminApi::ListCampaigns(const Principal& who, const http::HttpRequest& requ
   body.append("]");
   if (entries.size() == limit) {
     body.append(",\"next_after\":\"");
-    openrtb::AppendJsonEscaped(entries.back().campaign->id, &body);
+    AppendJsonEscaped(entries.back().campaign->id, &body);
     body.append("\"");
   }
   body.append("}");
@@ -416,7 +416,7 @@ void AdminApi::PutAudience(const Principal& who, const std::string& id,
       catalog_.PutAudience(who, *std::move(audience), std::string(request.body));
   if (!stored.ok()) return SetStatusError(stored.status(), response);
   std::string body;
-  openrtb::JsonWriter w(&body);
+  JsonWriter w(&body);
   WriteAudience(*stored, w);
   SetJsonBody(existed ? 200 : 201, std::move(body), response);
 }
@@ -426,14 +426,14 @@ void AdminApi::GetAudience(const Principal& who, const std::string& id,
   std::optional<engine::Audience> audience = catalog_.GetAudience(who, id);
   if (!audience) return service::SetError(404, StrCat("audience ", id, " not found"), response);
   std::string body;
-  openrtb::JsonWriter w(&body);
+  JsonWriter w(&body);
   WriteAudience(*audience, w);
   SetJsonBody(200, std::move(body), response);
 }
 
 void AdminApi::ListAudiences(const Principal& who, http::HttpResponse* response) {
   std::string body;
-  openrtb::JsonWriter w(&body);
+  JsonWriter w(&body);
   w.BeginObject();
   w.Key("audiences");
   w.BeginArray();
@@ -487,7 +487,7 @@ void AdminApi::CampaignStats(const Principal& who, const std::string& id,
     return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
   };
   std::string body;
-  openrtb::JsonWriter w(&body);
+  JsonWriter w(&body);
   w.BeginObject();
   w.Key("id");
   w.String(c.id);
@@ -604,7 +604,7 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
                                        .child_directed = privacy.child_directed};
 
   std::string body;
-  openrtb::JsonWriter w(&body);
+  JsonWriter w(&body);
   w.BeginObject();
   w.Key("request_id");
   w.String(bid_request.id);

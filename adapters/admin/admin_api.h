@@ -24,7 +24,7 @@
 #include "adapters/money/market_json.h"
 #include "adapters/openrtb/request_parser.h"
 #include "adapters/service/bidder.h"
-#include "engine/epoch.h"
+#include "engine/core/epoch.h"
 
 namespace vetrina::admin {
 

@@ -16,9 +16,9 @@
 #include "absl/strings/match.h"
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
-#include "adapters/openrtb/json_writer.h"
-#include "engine/status_macros.h"
-#include "engine/strings.h"
+#include "base/json_writer.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace vetrina::admin {
 namespace {
@@ -41,11 +41,11 @@ std::string HexBytes(std::string_view bytes) {
 
 std::string NewToken(const RandomBytes& random) { return "vt_" + HexBytes(random(32)); }
 
-std::string TokenHash(std::string_view token) { return engine::ToHex(engine::Sha256(token)); }
+std::string TokenHash(std::string_view token) { return vetrina::ToHex(vetrina::Sha256(token)); }
 
 std::string AdvertiserRecord(std::string_view id, std::string_view token_hash) {
   std::string r = "{\"op\":\"advertiser\",\"id\":\"";
-  openrtb::AppendJsonEscaped(id, &r);
+  AppendJsonEscaped(id, &r);
   StrAppend(&r, "\",\"token_sha256\":\"", token_hash, "\"}");
   return r;
 }
@@ -62,16 +62,16 @@ std::string PutRecord(const std::vector<const CampaignEntry*>& entries) {
 
 std::string AudienceRecord(const engine::Audience& a, std::string_view json) {
   std::string r = "{\"op\":\"audience\",\"id\":\"";
-  openrtb::AppendJsonEscaped(a.id, &r);
+  AppendJsonEscaped(a.id, &r);
   r.append("\",\"advertiser\":\"");
-  openrtb::AppendJsonEscaped(a.advertiser, &r);
+  AppendJsonEscaped(a.advertiser, &r);
   StrAppend(&r, "\",\"segment\":", a.segment, ",\"definition\":", json, "}");
   return r;
 }
 
 std::string DeleteRecord(std::string_view id) {
   std::string r = "{\"op\":\"delete\",\"id\":\"";
-  openrtb::AppendJsonEscaped(id, &r);
+  AppendJsonEscaped(id, &r);
   r.append("\"}");
   return r;
 }
@@ -127,7 +127,7 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::strin
   VETRINA_ASSIGN_OR_RETURN(
       const std::string admin_token,
       ReadOrCreateAdminToken(data_dir + "/" + kAdminTokenFile, catalog->random_, &created));
-  catalog->admin_token_hash_ = engine::Sha256(admin_token);
+  catalog->admin_token_hash_ = vetrina::Sha256(admin_token);
   *new_admin_token = created ? admin_token : "";
 
   const std::string journal_path = data_dir + "/" + kJournalFile;
@@ -252,10 +252,10 @@ std::optional<Principal> Catalog::Authenticate(std::string_view authorization) c
   std::string_view token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty()) return std::nullopt;
-  const engine::Digest digest = engine::Sha256(token);
-  if (engine::ConstantTimeEquals(digest, admin_token_hash_))
+  const vetrina::Digest digest = vetrina::Sha256(token);
+  if (vetrina::ConstantTimeEquals(digest, admin_token_hash_))
     return Principal{.admin = true, .advertiser = {}};
-  const std::string hash = engine::ToHex(digest);
+  const std::string hash = vetrina::ToHex(digest);
   absl::MutexLock lock(&mu_);
   auto it = advertiser_by_token_hash_.find(hash);
   if (it == advertiser_by_token_hash_.end()) return std::nullopt;

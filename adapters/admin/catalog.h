@@ -24,9 +24,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/storage/journal.h"
-#include "engine/audience.h"
-#include "engine/campaign_snapshot.h"
-#include "engine/sha256.h"
+#include "engine/audience/audience.h"
+#include "engine/targeting/campaign_snapshot.h"
+#include "base/sha256.h"
 
 namespace vetrina::admin {
 
@@ -131,7 +131,7 @@ class Catalog {
 
   RandomBytes random_;
   bool fresh_ = false;
-  engine::Digest admin_token_hash_{};
+  vetrina::Digest admin_token_hash_{};
   mutable absl::Mutex mu_;
   storage::JournalPtr journal_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, CampaignEntry> campaigns_ ABSL_GUARDED_BY(mu_);

@@ -18,7 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "adapters/admin/catalog.h"
-#include "engine/campaign_set.h"
+#include "engine/targeting/campaign_set.h"
 
 namespace vetrina::admin {
 

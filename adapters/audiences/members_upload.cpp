@@ -1,7 +1,7 @@
 #include "adapters/audiences/members_upload.h"
 
-#include "engine/audience_key.h"
-#include "engine/strings.h"
+#include "engine/audience/audience_key.h"
+#include "base/strings.h"
 
 namespace vetrina::audiences {
 namespace {

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/status_macros.h"
-#include "engine/strings.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace vetrina::audiences {
 namespace {
@@ -31,7 +31,7 @@ T Get(const char* in) {
 
 }  // namespace
 
-engine::Day Today(const engine::Clock& clock) {
+engine::Day Today(const vetrina::Clock& clock) {
   return static_cast<engine::Day>(absl::ToUnixSeconds(clock.Now()) / 86'400);
 }
 
@@ -66,7 +66,7 @@ absl::Status DecodeUpdates(std::string_view record, std::vector<engine::Audience
 
 absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& data_dir,
                                                            engine::AudienceStore& store,
-                                                           const engine::Clock& clock,
+                                                           const vetrina::Clock& clock,
                                                            size_t compact_after_bytes) {
   MembershipWriterPtr writer(new MembershipWriter(store, clock, compact_after_bytes));
   const engine::Day today = Today(clock);

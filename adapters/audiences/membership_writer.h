@@ -20,12 +20,12 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/storage/journal.h"
-#include "engine/audience_store.h"
-#include "engine/clock.h"
+#include "engine/audience/audience_store.h"
+#include "base/clock.h"
 
 namespace vetrina::audiences {
 
-engine::Day Today(const engine::Clock& clock);
+engine::Day Today(const vetrina::Clock& clock);
 
 class MembershipWriter;
 using MembershipWriterPtr = std::unique_ptr<MembershipWriter>;
@@ -37,7 +37,7 @@ class MembershipWriter {
 
   static absl::StatusOr<MembershipWriterPtr> Open(const std::string& data_dir,
                                                   engine::AudienceStore& store,
-                                                  const engine::Clock& clock,
+                                                  const vetrina::Clock& clock,
                                                   size_t compact_after_bytes = kCompactAfterBytes);
   ~MembershipWriter();  // writes what is queued, then stops
 
@@ -56,7 +56,7 @@ class MembershipWriter {
   static constexpr size_t kCompactAfterBytes = size_t{256} << 20;
 
  private:
-  MembershipWriter(engine::AudienceStore& store, const engine::Clock& clock,
+  MembershipWriter(engine::AudienceStore& store, const vetrina::Clock& clock,
                    size_t compact_after_bytes)
       : store_(store), clock_(clock), compact_after_bytes_(compact_after_bytes) {}
   void Run();
@@ -70,7 +70,7 @@ class MembershipWriter {
   uint64_t Enqueue(std::vector<engine::AudienceUpdate>& updates) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   engine::AudienceStore& store_;
-  const engine::Clock& clock_;
+  const vetrina::Clock& clock_;
   storage::JournalPtr journal_;
   size_t replayed_ = 0;
   std::atomic<size_t> compactions_{0};

@@ -4,6 +4,7 @@
 
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "base/hex.h"
 
 namespace vetrina::audiences {
 namespace {
@@ -11,13 +12,6 @@ namespace {
 constexpr size_t kMaxParams = 32;
 constexpr size_t kMaxValue = 256;
 constexpr size_t kMaxConsentValue = 8192;  // real CMP strings run to a few KiB
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -29,7 +23,7 @@ std::optional<std::string> UrlDecode(std::string_view text) {
       out.push_back(' ');
     } else if (text[i] == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      const int high = Hex(text[i + 1]), low = Hex(text[i + 2]);
+      const int high = HexDigitValue(text[i + 1]), low = HexDigitValue(text[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       out.push_back(static_cast<char>(high * 16 + low));
       i += 2;

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/audience.h"
-#include "engine/audience_key.h"
-#include "engine/bid_request.h"
+#include "engine/audience/audience.h"
+#include "engine/audience/audience_key.h"
+#include "engine/core/bid_request.h"
 
 namespace vetrina::audiences {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_join.h"
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::campaigns {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/campaigns/campaign_json.h"
-#include "engine/audience.h"
+#include "engine/audience/audience.h"
 
 namespace vetrina::campaigns {
 

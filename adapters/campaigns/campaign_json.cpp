@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "engine/money.h"
-#include "engine/strings.h"
+#include "engine/core/money.h"
+#include "base/strings.h"
 
 namespace vetrina::campaigns {
 namespace {

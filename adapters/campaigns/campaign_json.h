@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/campaign.h"
+#include "engine/core/campaign.h"
 
 namespace vetrina::campaigns {
 

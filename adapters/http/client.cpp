@@ -7,7 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::http {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::http {
 

@@ -27,8 +27,8 @@
 #include "absl/synchronization/notification.h"
 #include "adapters/http/gzip.h"
 #include "adapters/http/receive_time.h"
-#include "engine/status_macros.h"
-#include "engine/strings.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace vetrina::http {
 namespace {
@@ -161,7 +161,7 @@ class Worker {
 
 class ServerImpl final : public HttpServer {
  public:
-  ServerImpl(const ServerOptions& options, const engine::Clock& clock)
+  ServerImpl(const ServerOptions& options, const vetrina::Clock& clock)
       : options_(options), clock_(clock) {}
   ~ServerImpl() override { Shutdown(absl::Seconds(1)); }
 
@@ -173,14 +173,14 @@ class ServerImpl final : public HttpServer {
   void Shutdown(absl::Duration grace) override;
 
   const ServerOptions& options() const { return options_; }
-  const engine::Clock& clock() const { return clock_; }
+  const vetrina::Clock& clock() const { return clock_; }
   ServerStats& mutable_stats() { return stats_; }
 
  private:
   friend class Worker;
   ServerOptions options_;
   HandlerFactory factory_;
-  const engine::Clock& clock_;
+  const vetrina::Clock& clock_;
   ServerStats stats_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint16_t port_ = 0;
@@ -585,7 +585,7 @@ void ServerImpl::Shutdown(absl::Duration grace) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Bind(const ServerOptions& options,
-                                                             const engine::Clock& clock) {
+                                                             const vetrina::Clock& clock) {
   auto server = std::make_unique<ServerImpl>(options, clock);
   VETRINA_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<HttpServer>(std::move(server));

@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adapters/http/http_types.h"
-#include "engine/clock.h"
+#include "base/clock.h"
 
 namespace vetrina::http {
 
@@ -55,7 +55,7 @@ class HttpServer {
   // Binds every worker's acceptor; nothing is served until Serve. InvalidArgument for a bad
   // host or thread count; Unavailable when the bind fails.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Bind(const ServerOptions& options,
-                                                          const engine::Clock& clock);
+                                                          const vetrina::Clock& clock);
   virtual ~HttpServer() = default;
 
   // Starts the worker threads; each calls `factory` once, then serves. Call once.

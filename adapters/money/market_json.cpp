@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/openrtb/json_writer.h"
+#include "base/json_writer.h"
 #include "adapters/storage/journal.h"
-#include "engine/status_macros.h"
-#include "engine/strings.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace vetrina::money {
 namespace {
@@ -149,7 +149,7 @@ absl::StatusOr<std::vector<std::string>> ParseAppArray(element apps) {
 // {"apps": [...]}
 std::string AppsJson(const std::vector<std::string>& apps) {
   std::string out;
-  openrtb::JsonWriter w(&out);
+  JsonWriter w(&out);
   w.BeginObject();
   w.Key("apps");
   w.BeginArray();
@@ -291,7 +291,7 @@ std::string MarketStore::ChildDirectedAppsJson() const {
 
 std::string MarketStore::CurrenciesJsonLocked() const {
   std::string out;
-  openrtb::JsonWriter w(&out);
+  JsonWriter w(&out);
   w.BeginObject();
   w.Key("base");
   w.String("USD");
@@ -308,7 +308,7 @@ std::string MarketStore::CurrenciesJsonLocked() const {
 
 std::string MarketStore::FloorsJsonLocked() const {
   std::string out;
-  openrtb::JsonWriter w(&out);
+  JsonWriter w(&out);
   w.BeginObject();
   w.Key("floors");
   w.BeginArray();
@@ -331,7 +331,7 @@ std::string MarketStore::FloorsJsonLocked() const {
 
 std::string MarketStore::BlocklistsJson() const {
   std::string out;
-  openrtb::JsonWriter w(&out);
+  JsonWriter w(&out);
   w.BeginObject();
   for (const auto& [advertiser, apps] : blocklists_) {
     w.Key(advertiser);

@@ -19,7 +19,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "engine/market_rules.h"
+#include "engine/core/market_rules.h"
 
 namespace vetrina::money {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "engine/money.h"
-#include "engine/notice_book.h"
+#include "engine/core/money.h"
+#include "engine/money/notice_book.h"
 
 namespace vetrina::money {
 

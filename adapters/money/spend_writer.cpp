@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
-#include "engine/status_macros.h"
-#include "engine/strings.h"
-#include "engine/wire.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "base/wire.h"
 
 namespace vetrina::money {
 namespace {
@@ -27,7 +27,7 @@ absl::Status Malformed() { return absl::DataLossError("malformed spend journal r
 
 absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
                                                  engine::MoneyState& money,
-                                                 const engine::Clock& clock,
+                                                 const vetrina::Clock& clock,
                                                  size_t compact_after_bytes) {
   SpendWriterPtr writer(new SpendWriter(money, clock, compact_after_bytes));
   SpendWriter* w = writer.get();
@@ -43,7 +43,7 @@ absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
 
 absl::Status SpendWriter::Replay(std::string_view record) {
   const absl::Time now = clock_.Now();
-  engine::ByteReader r(record);
+  vetrina::ByteReader r(record);
   uint8_t kind;
   if (!r.Byte(&kind)) return Malformed();
   if (kind == kEffects) {
@@ -141,12 +141,12 @@ absl::Status SpendWriter::Replay(std::string_view record) {
 std::vector<std::string> SpendWriter::Snapshot() {
   const absl::Time now = clock_.Now();
   std::vector<std::string> records;
-  engine::ByteWriter w;
+  vetrina::ByteWriter w;
   size_t items = 0;
   auto item = [&](uint8_t kind) {
     if (items == kItemsPerRecord || items == 0) {
       if (items > 0) records.push_back(std::move(w.mutable_bytes()));
-      w = engine::ByteWriter();
+      w = vetrina::ByteWriter();
       w.Byte(kSnapshot);
       items = 0;
     }
@@ -217,7 +217,7 @@ engine::NoticeResult SpendWriter::Submit(const engine::Notice& notice,
   engine::NoticeResult result = book_.Apply(notice, limits, clock_.Now());
   if (result.status == engine::NoticeResult::Status::kPriceAbove) return result;
   if (result.status != engine::NoticeResult::Status::kDuplicate) {
-    engine::ByteWriter w;
+    vetrina::ByteWriter w;
     w.String(engine::EncodeEffect(result.effect));
     pending_.append(w.bytes());
     ++pending_effects_;
@@ -240,7 +240,7 @@ void SpendWriter::Expire() {
 }
 
 void SpendWriter::JournalBidCounts() {
-  engine::ByteWriter w;
+  vetrina::ByteWriter w;
   w.Byte(kBidCounts);
   bool any = false;
   // Counted outside the journal's order on purpose: bids are reporting, not money, and a crash
@@ -305,7 +305,7 @@ void SpendWriter::Run() {
           compactions_.fetch_add(1);
         }
       } else if (status.ok() && count > 0) {
-        engine::ByteWriter w;
+        vetrina::ByteWriter w;
         w.Byte(kEffects);
         w.U64(count);
         w.Raw(effects);

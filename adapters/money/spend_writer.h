@@ -23,9 +23,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/storage/journal.h"
-#include "engine/clock.h"
-#include "engine/notice_book.h"
-#include "engine/spend_policy.h"
+#include "base/clock.h"
+#include "engine/money/notice_book.h"
+#include "engine/money/spend_policy.h"
 
 namespace vetrina::money {
 
@@ -38,7 +38,7 @@ class SpendWriter {
   static constexpr size_t kCompactAfterBytes = size_t{64} << 20;
 
   static absl::StatusOr<SpendWriterPtr> Open(const std::string& data_dir, engine::MoneyState& money,
-                                             const engine::Clock& clock,
+                                             const vetrina::Clock& clock,
                                              size_t compact_after_bytes = kCompactAfterBytes);
   ~SpendWriter();  // writes what is queued (running every completion), then stops
 
@@ -62,7 +62,7 @@ class SpendWriter {
   size_t compactions() const { return compactions_.load(); }
 
  private:
-  SpendWriter(engine::MoneyState& money, const engine::Clock& clock, size_t compact_after_bytes)
+  SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock, size_t compact_after_bytes)
       : money_(money), clock_(clock), compact_after_bytes_(compact_after_bytes), book_(money) {}
   absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The state as journal records (under mu_, so consistent with the effects applied).
@@ -72,7 +72,7 @@ class SpendWriter {
   void JournalBidCounts();
 
   engine::MoneyState& money_;
-  const engine::Clock& clock_;
+  const vetrina::Clock& clock_;
   storage::JournalPtr journal_;  // used by Open, then by the writer thread only
   size_t replayed_ = 0;
   std::atomic<uint64_t> batches_{0};

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "engine/status_macros.h"
-#include "engine/strings.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace vetrina::openrtb::json {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "engine/native.h"
+#include "engine/core/native.h"
 
 namespace vetrina::openrtb {
 

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "adapters/openrtb/native_parser.h"
-#include "engine/bid_request.h"
+#include "engine/core/bid_request.h"
 
 namespace vetrina::openrtb {
 

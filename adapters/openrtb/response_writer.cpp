@@ -2,9 +2,9 @@
 
 #include <cassert>
 
-#include "adapters/openrtb/json_writer.h"
-#include "engine/eligibility.h"
-#include "engine/strings.h"
+#include "base/json_writer.h"
+#include "engine/targeting/eligibility.h"
+#include "base/strings.h"
 
 namespace vetrina::openrtb {
 namespace {

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/auction.h"
-#include "engine/bid_request.h"
+#include "engine/auction/auction.h"
+#include "engine/core/bid_request.h"
 
 namespace vetrina::openrtb {
 

@@ -1,12 +1,11 @@
 #include "adapters/privacy/consent_json.h"
 
 #include "absl/time/time.h"
-#include "adapters/openrtb/json_writer.h"
+#include "base/json_writer.h"
 
 namespace vetrina::privacy {
 namespace {
 
-using openrtb::JsonWriter;
 
 void Ids(JsonWriter& w, uint64_t bits, int n) {
   w.BeginArray();

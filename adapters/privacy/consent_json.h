@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "engine/tcf.h"
-#include "engine/us_privacy.h"
+#include "engine/privacy/tcf.h"
+#include "engine/privacy/us_privacy.h"
 
 namespace vetrina::privacy {
 

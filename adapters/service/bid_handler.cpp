@@ -2,23 +2,14 @@
 
 #include "adapters/audiences/pixel.h"
 #include "adapters/money/notice_request.h"
-#include "adapters/openrtb/json_writer.h"
+#include "base/hex.h"
+#include "base/json_writer.h"
 #include "adapters/openrtb/response_writer.h"
-#include "engine/auction.h"
-#include "engine/strings.h"
+#include "engine/auction/auction.h"
+#include "base/strings.h"
 
 namespace vetrina::service {
 namespace {
-
-std::string Hex(uint64_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[n & 0xf]);
-    n >>= 4;
-  } while (n != 0);
-  return out;
-}
 
 // A notice answer that waits for the spend journal. Whichever comes second — the journal's
 // completion (writer thread) or the server's defer call (after Handle returns) — writes the
@@ -81,7 +72,7 @@ void SetError(int status, std::string_view message, http::HttpResponse* response
   response->status = status;
   response->content_type = "application/json";
   response->body = "{\"error\":\"";
-  openrtb::AppendJsonEscaped(message, &response->body);
+  AppendJsonEscaped(message, &response->body);
   response->body.append("\"}");
 }
 
@@ -91,10 +82,10 @@ BidHandler::BidHandler(Bidder& bidder, int worker)
       reader_(bidder.epoch()),
       parser_(bidder.options().max_body_bytes),
       rng_(bidder.options().random_seed ^ (0x9e3779b97f4a7c15ULL * (worker + 1))),
-      id_prefix_(StrCat(Hex(static_cast<uint64_t>(absl::ToUnixMicros(bidder.clock().Now()))), "-",
+      id_prefix_(StrCat(HexNumber(static_cast<uint64_t>(absl::ToUnixMicros(bidder.clock().Now()))), "-",
                         worker, "-")) {}
 
-std::string BidHandler::NextResponseId() { return StrCat(id_prefix_, Hex(++sequence_)); }
+std::string BidHandler::NextResponseId() { return StrCat(id_prefix_, HexNumber(++sequence_)); }
 
 void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   if (request.path == "/openrtb2/bid") {
@@ -364,7 +355,7 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
       // OpenRTB's no-bid reason 9: the user has seen our ads as often as allowed.
       response->status = 200;
       response->body = "{\"id\":\"";
-      openrtb::AppendJsonEscaped(bid_request_.id, &response->body);
+      AppendJsonEscaped(bid_request_.id, &response->body);
       response->body.append("\",\"nbr\":9}");
     } else {
       response->status = 204;

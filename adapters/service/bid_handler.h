@@ -14,11 +14,11 @@
 #include "adapters/openrtb/request_parser.h"
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/bidder.h"
-#include "engine/bid_request.h"
-#include "engine/epoch.h"
-#include "engine/privacy.h"
-#include "engine/random.h"
-#include "engine/spend_policy.h"
+#include "engine/core/bid_request.h"
+#include "engine/core/epoch.h"
+#include "engine/privacy/privacy.h"
+#include "base/random.h"
+#include "engine/money/spend_policy.h"
 
 namespace vetrina::service {
 
@@ -57,7 +57,7 @@ class BidHandler final : public http::Handler {
   std::vector<std::vector<engine::SegmentId>> user_segments_;
   std::vector<std::string> segment_names_;
   std::vector<openrtb::SignedBid> signed_bids_;
-  engine::Rng rng_;
+  vetrina::Rng rng_;
   uint64_t sequence_ = 0;
   const std::string id_prefix_;  // distinct per process start and worker
 };

@@ -2,7 +2,7 @@
 
 namespace vetrina::service {
 
-Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
+Bidder::Bidder(const vetrina::Clock& clock, BidderOptions options)
     : clock_(clock),
       options_(std::move(options)),
       campaigns_(epoch_, std::make_unique<engine::CampaignSet>()),
@@ -12,8 +12,8 @@ Bidder::Bidder(const engine::Clock& clock, BidderOptions options)
               std::make_unique<MarketRef>(MarketRef{std::make_shared<engine::MarketRules>()})) {}
 
 void Bidder::SetMoney(MoneyWiring money) {
-  notice_key_ = engine::HmacSha256Key(money.notice_secret);
-  user_key_ = engine::HmacSha256Key(money.user_secret);
+  notice_key_ = vetrina::HmacSha256Key(money.notice_secret);
+  user_key_ = vetrina::HmacSha256Key(money.user_secret);
   money_ = std::move(money);
 }
 

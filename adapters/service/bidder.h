@@ -19,14 +19,14 @@
 #include "adapters/money/spend_writer.h"
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/metrics.h"
-#include "engine/audience.h"
-#include "engine/campaign.h"
-#include "engine/campaign_set.h"
-#include "engine/clock.h"
-#include "engine/epoch.h"
-#include "engine/market_rules.h"
-#include "engine/sha256.h"
-#include "engine/spend_policy.h"
+#include "engine/audience/audience.h"
+#include "engine/core/campaign.h"
+#include "engine/targeting/campaign_set.h"
+#include "base/clock.h"
+#include "engine/core/epoch.h"
+#include "engine/core/market_rules.h"
+#include "base/sha256.h"
+#include "engine/money/spend_policy.h"
 
 namespace vetrina::service {
 
@@ -59,7 +59,7 @@ struct MoneyWiring {
 // Thread-safe.
 class Bidder {
  public:
-  Bidder(const engine::Clock& clock, BidderOptions options);
+  Bidder(const vetrina::Clock& clock, BidderOptions options);
 
   // Replaces the campaigns the bid path sees and returns once the previous set is freed.
   void Publish(std::unique_ptr<const engine::CampaignSet> campaigns);
@@ -73,7 +73,7 @@ class Bidder {
   void AddListener(std::string name, const http::ServerStats* stats);
   std::vector<std::pair<std::string, const http::ServerStats*>> listeners() const;
 
-  const engine::Clock& clock() const { return clock_; }
+  const vetrina::Clock& clock() const { return clock_; }
   const BidderOptions& options() const { return options_; }
   Metrics& metrics() { return metrics_; }
   engine::EpochDomain& epoch() { return epoch_; }
@@ -93,8 +93,8 @@ class Bidder {
   void SetMoney(MoneyWiring money);
   engine::MoneyState* money() const { return money_.state; }
   money::SpendWriter* spend_writer() const { return money_.writer; }
-  const engine::HmacSha256Key& notice_key() const { return notice_key_; }
-  const engine::HmacSha256Key& user_key() const { return user_key_; }
+  const vetrina::HmacSha256Key& notice_key() const { return notice_key_; }
+  const vetrina::HmacSha256Key& user_key() const { return user_key_; }
 
   // Exchange rates, placement floors and app blocklists; republished on change.
   void PublishMarket(std::shared_ptr<const engine::MarketRules> rules);
@@ -108,7 +108,7 @@ class Bidder {
   const engine::SnapshotCell<RegistryRef>& audience_registry() const { return registry_; }
 
  private:
-  const engine::Clock& clock_;
+  const vetrina::Clock& clock_;
   const BidderOptions options_;
   Metrics metrics_;
   engine::EpochDomain epoch_;
@@ -116,8 +116,8 @@ class Bidder {
   engine::SnapshotCell<RegistryRef> registry_;
   engine::SnapshotCell<MarketRef> market_;
   MoneyWiring money_;
-  engine::HmacSha256Key notice_key_{""};
-  engine::HmacSha256Key user_key_{""};
+  vetrina::HmacSha256Key notice_key_{""};
+  vetrina::HmacSha256Key user_key_{""};
   const engine::AudienceStore* audience_store_ = nullptr;
   audiences::MembershipWriter* membership_writer_ = nullptr;
   std::atomic<bool> ready_{false};

@@ -1,6 +1,6 @@
 #include "adapters/service/metrics.h"
 
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::service {
 namespace {

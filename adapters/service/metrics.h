@@ -18,8 +18,8 @@
 
 #include "absl/time/time.h"
 #include "adapters/http/server.h"
-#include "engine/no_bid_reason.h"
-#include "engine/privacy.h"
+#include "engine/core/no_bid_reason.h"
+#include "engine/privacy/privacy.h"
 
 namespace vetrina::service {
 

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/status_macros.h"
-#include "engine/strings.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
 
 namespace vetrina::storage {
 namespace {

@@ -25,7 +25,7 @@ std::vector<engine::SegmentId> Segments(engine::AudienceStore& store, engine::Ep
 
 TEST_CASE("what the writer acknowledges is in the store and survives a reopen") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   const engine::Day today = Today(clock);
   {
     engine::EpochDomain domain;
@@ -51,7 +51,7 @@ TEST_CASE("what the writer acknowledges is in the store and survives a reopen") 
 
 TEST_CASE("the journal is compacted while running and still restores the same state") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   const engine::Day today = Today(clock);
   const std::string journal = (dir.path / "audiences.journal").string();
   {
@@ -80,7 +80,7 @@ TEST_CASE("the journal is compacted while running and still restores the same st
 
 TEST_CASE("an upload splits lines across chunks and counts bad ones") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   engine::EpochDomain domain;
   engine::AudienceStore store(domain, 1);
   auto writer = MembershipWriter::Open(dir.path.string(), store, clock);

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "../../support/files.h"
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::campaigns {
 namespace {

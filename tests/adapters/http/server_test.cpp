@@ -81,7 +81,7 @@ bool Eventually(Predicate predicate) {
 }
 
 struct TestServer {
-  engine::RealClock clock;
+  vetrina::RealClock clock;
   std::atomic<bool> release{true};
   std::atomic<bool> entered{false};
   std::unique_ptr<HttpServer> server;

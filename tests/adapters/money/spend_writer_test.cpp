@@ -4,7 +4,7 @@
 #include <future>
 
 #include "../../support/temp_dir.h"
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::money {
 namespace {
@@ -38,7 +38,7 @@ std::pair<engine::NoticeResult, absl::Status> SubmitAndWait(SpendWriter& writer,
 
 TEST_CASE("acknowledged spend survives a reopen, and duplicates stay duplicates") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   {
     engine::MoneyState money;
     auto writer = SpendWriter::Open(dir.path.string(), money, clock);
@@ -69,7 +69,7 @@ TEST_CASE("acknowledged spend survives a reopen, and duplicates stay duplicates"
 
 TEST_CASE("concurrent notices are committed in groups, each acknowledged once durable") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   engine::MoneyState money;
   auto writer = SpendWriter::Open(dir.path.string(), money, clock);
   REQUIRE(writer.ok());
@@ -95,7 +95,7 @@ TEST_CASE("concurrent notices are committed in groups, each acknowledged once du
 
 TEST_CASE("compaction keeps spend, counts, CTR and the duplicate filter") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   {
     engine::MoneyState money;
     auto writer = SpendWriter::Open(dir.path.string(), money, clock, /*compact_after=*/2048);
@@ -128,7 +128,7 @@ TEST_CASE("compaction keeps spend, counts, CTR and the duplicate filter") {
 
 TEST_CASE("the writer releases expired reservations") {
   TempDir dir;
-  engine::ManualClock clock(kNow);
+  vetrina::ManualClock clock(kNow);
   engine::MoneyState money(absl::Seconds(60));
   auto writer = SpendWriter::Open(dir.path.string(), money, clock);
   REQUIRE(writer.ok());

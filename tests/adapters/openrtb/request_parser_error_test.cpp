@@ -4,7 +4,7 @@
 #include <string>
 
 #include "adapters/openrtb/request_parser.h"
-#include "engine/strings.h"
+#include "base/strings.h"
 
 namespace vetrina::openrtb {
 namespace {

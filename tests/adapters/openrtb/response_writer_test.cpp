@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/openrtb/json_writer.h"
+#include "base/json_writer.h"
 
 namespace vetrina::openrtb {
 namespace {

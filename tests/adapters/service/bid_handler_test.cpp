@@ -12,7 +12,7 @@ namespace vetrina::service {
 namespace {
 
 struct Harness {
-  engine::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
+  vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
   Bidder bidder{clock, BidderOptions{}};
   std::unique_ptr<BidHandler> handler;
 

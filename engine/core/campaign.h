@@ -1,0 +1,101 @@
+// Campaigns and creatives as the bid path sees them: validated, normalised and immutable once
+// published in a CampaignSnapshot.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/core/bid_request.h"
+#include "engine/core/money.h"
+#include "engine/core/targeting.h"
+
+namespace vetrina::engine {
+
+enum class CreativeKind : uint8_t {
+  kBanner,
+  kVideo,
+  kNative,
+  kProduct,    // shoppable product ad, served as native
+  kChallenge,  // sponsored hashtag challenge, served as native
+};
+
+struct Creative {
+  std::string id;
+  CreativeKind kind = CreativeKind::kBanner;
+  Size size;           // banner size; video/native image size when known
+  std::string markup;  // banner HTML or VAST XML
+  int duration_s = 0;  // video
+  bool rewarded_ok = false;
+  std::string mime;             // video
+  std::vector<int> attributes;  // list 5.3 creative attributes, checked against `battr`
+  std::string landing_url;
+  // Native-served kinds.
+  std::string title;
+  std::string body;
+  std::string cta;
+  std::string sponsor;
+  std::string image_url;
+  Size image_size;
+  std::string icon_url;
+  std::string price_text;  // product ads: "19.99 USD"
+};
+
+enum class CampaignStatus : uint8_t { kActive, kPaused, kArchived };
+
+enum class BidStrategy : uint8_t {
+  kCpm,  // pays per thousand impressions
+  kCpc,  // pays per click; ranked by max CPC x predicted CTR x 1000
+};
+
+enum class Pacing : uint8_t {
+  kEven,  // spread the daily budget evenly over the (UTC) day
+  kAsap,  // bid whenever eligible until the budget is spent
+};
+
+enum class CapPeriod : uint8_t { kHour, kDay, kWeek };
+
+// At most `max` impressions per user per calendar hour, day or week (UTC).
+struct FrequencyCap {
+  int max = 0;
+  CapPeriod per = CapPeriod::kDay;
+  friend bool operator==(const FrequencyCap&, const FrequencyCap&) = default;
+};
+
+// The CTR a CPC campaign's rank assumes at most; predictions are clamped to it, so a CPC
+// campaign's rank bid (below) bounds every eCPM it can bid and the auction's early exit stays
+// exact. In parts per million.
+inline constexpr int64_t kMaxPredictedCtrPpm = 100'000;  // 10%
+
+struct Campaign {
+  std::string id;
+  std::string advertiser;
+  CampaignStatus status = CampaignStatus::kActive;
+  absl::Time start = absl::InfinitePast();
+  absl::Time end = absl::InfiniteFuture();
+  BidStrategy strategy = BidStrategy::kCpm;
+  Micros max_bid_cpm = 0;  // kCpm: USD micros per thousand impressions
+  Micros max_bid_cpc = 0;  // kCpc: USD micros per click
+  std::string currency = "USD";
+  Micros daily_budget = 0;     // USD micros per UTC day; 0 = no daily budget
+  Micros lifetime_budget = 0;  // USD micros; 0 = no lifetime budget
+  Pacing pacing = Pacing::kEven;
+  std::vector<FrequencyCap> frequency_caps;
+  bool child_directed = false;  // opted in to child-directed inventory
+  std::vector<std::string> adomain;
+  std::vector<std::string> categories;  // IAB content taxonomy 1.0 ids
+  std::string app_bundle;               // the advertised app, checked against `bapp`
+  std::vector<Creative> creatives;
+  Targeting targeting;
+};
+
+// The bid that orders campaigns for the auction's walk: the CPM bid, or for CPC the highest eCPM
+// the campaign can reach (max CPC at the CTR cap).
+inline Micros RankBid(const Campaign& c) {
+  if (c.strategy == BidStrategy::kCpm) return c.max_bid_cpm;
+  // In 128 bits: max_bid_cpc is at most 1e15 micros, times 1e5 would overflow 64.
+  return static_cast<Micros>(static_cast<__int128>(c.max_bid_cpc) * kMaxPredictedCtrPpm / 1000);
+}
+
+}  // namespace vetrina::engine

@@ -1,0 +1,162 @@
+// Budgets that are never overspent. Every bid reserves what it may cost against its campaign
+// before it is sent; a win or billing notice settles the real price (never more than reserved),
+// a loss notice or the reservation's timeout releases it. Under each account's lock,
+// settled + reserved never exceeds the daily or the lifetime budget, whatever the threads do.
+// Days are UTC; a reservation settles against the day it was made on.
+//
+//   BudgetLedger ledger(absl::Seconds(60));
+//   if (!ledger.Reserve("bid-1", campaign, cost, now)) -> do not bid
+//   ledger.Settle("bid-1", BudgetLimits::Of(campaign), "c-1", charge, DayOf(issued), now);
+//   ledger.Expire(now);  // periodically: releases what no notice settled in time
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/time/time.h"
+#include "engine/core/campaign.h"
+#include "engine/core/money.h"
+#include "engine/core/no_bid_reason.h"
+#include "engine/money/pacing.h"
+#include "base/random.h"
+
+namespace vetrina::engine {
+
+using DayIndex = int64_t;  // days since the Unix epoch, UTC
+DayIndex DayOf(absl::Time t);
+absl::Time StartOfDay(DayIndex day);
+
+struct BudgetLimits {
+  Micros daily = 0;     // 0 = none
+  Micros lifetime = 0;  // 0 = none
+  bool closed = false;  // nothing fits: a campaign that no longer exists
+  static BudgetLimits Of(const Campaign& c) { return {c.daily_budget, c.lifetime_budget}; }
+  static BudgetLimits Closed() { return {0, 0, true}; }
+};
+
+// A consistent copy of an account, for reports and tests.
+struct AccountState {
+  DayIndex day = 0;
+  Micros daily_settled = 0;
+  Micros daily_reserved = 0;
+  Micros lifetime_settled = 0;
+  Micros lifetime_reserved = 0;
+  double pacing_rate = 1.0;
+};
+
+// One campaign's money. Thread-safe. (The money state locks with std mutexes, which are pthread
+// underneath, so ThreadSanitizer sees them; Debian's Abseil is not built for it.)
+class CampaignAccount {
+ public:
+  // Holds `amount` when settled + reserved + amount stays within both limits, and returns the
+  // day it was held against (the account's, which another thread may already have moved past
+  // DayOf(now)); nullopt when it does not fit.
+  std::optional<DayIndex> Reserve(Micros amount, const BudgetLimits& limits, absl::Time now);
+  // Turns a reservation of `reserved` made on `day` into spend of `charge` (≤ reserved).
+  void Settle(Micros reserved, Micros charge, DayIndex day);
+  void Release(Micros reserved, DayIndex day);
+  // Spends `amount` for a bid made on `day` that holds no reservation (one from before a
+  // restart), only within the limits; false when it does not fit.
+  bool Charge(Micros amount, const BudgetLimits& limits, DayIndex day, absl::Time now);
+  // Spend read back from the journal.
+  void Restore(Micros amount, DayIndex day, absl::Time now);
+
+  // Whether `campaign` may bid now: kBudgetExhausted when nothing is left to reserve, kPaced
+  // when even pacing holds this bid back (never for ASAP pacing or without a daily budget).
+  NoBidReason Admit(const Campaign& campaign, absl::Time now, Rng& rng);
+
+  // Activity, for reports; bids are counted by the bid path, the rest from notices.
+  std::atomic<uint64_t> bids{0};
+  std::atomic<uint64_t> bids_journaled{0};  // how many of `bids` the spend journal holds
+  std::atomic<uint64_t> wins{0};
+  std::atomic<uint64_t> impressions{0};
+  std::atomic<uint64_t> clicks{0};
+
+  AccountState State(absl::Time now) const;
+
+ private:
+  void RollOver(DayIndex today);
+  bool Fits(Micros amount, const BudgetLimits& limits) const;
+
+  mutable std::mutex mu_;
+  DayIndex day_ = 0;
+  Micros daily_settled_ = 0;
+  Micros daily_reserved_ = 0;
+  Micros lifetime_settled_ = 0;
+  Micros lifetime_reserved_ = 0;
+  PacingController pacing_;
+};
+
+// Every campaign's account, and the open reservations by bid id. Thread-safe.
+class BudgetLedger {
+ public:
+  explicit BudgetLedger(absl::Duration reservation_timeout = absl::Seconds(60))
+      : timeout_(reservation_timeout) {}
+
+  // The account of `campaign_id`, created on first use; its address never changes.
+  CampaignAccount& Account(std::string_view campaign_id);
+  // nullptr when the campaign never had one.
+  const CampaignAccount* FindAccount(std::string_view campaign_id) const;
+
+  // Reserves `amount` for bid `bid_id` of `campaign` until now + timeout. False when the budget
+  // cannot hold it.
+  bool Reserve(std::string_view bid_id, const Campaign& campaign, Micros amount, absl::Time now);
+
+  enum class SettleResult { kSettled, kChargedWithoutReservation, kOverBudget };
+  // Settles bid `bid_id` at `charge`. Without its open reservation (a restart, or expiry) the
+  // charge is made only within `limits`, for the account of `campaign_id` and the bid's `day`.
+  SettleResult Settle(std::string_view bid_id, std::string_view campaign_id,
+                      const BudgetLimits& limits, Micros charge, DayIndex day, absl::Time now);
+  // Releases the reservation of `bid_id`, if open.
+  void Release(std::string_view bid_id);
+  // Releases every reservation whose time ran out; returns how many.
+  size_t Expire(absl::Time now);
+
+  size_t open_reservations() const;
+  absl::Duration timeout() const { return timeout_; }
+
+  // Calls fn(campaign_id, account) for every account (reports, compaction).
+  template <typename Fn>
+  void ForEachAccount(Fn fn) {
+    for (AccountShard& shard : accounts_) {
+      std::shared_lock lock(shard.mu);
+      for (auto& [id, account] : shard.accounts) fn(id, account);
+    }
+  }
+
+ private:
+  struct Reservation {
+    CampaignAccount* account;
+    Micros amount;
+    DayIndex day;
+    absl::Time expires;
+  };
+  struct ReservationShard {
+    mutable std::shared_mutex mu;
+    absl::flat_hash_map<std::string, Reservation> open;
+    // In reservation order, so (the clock being monotonic) in expiry order.
+    std::deque<std::pair<absl::Time, std::string>> by_expiry;
+  };
+  struct AccountShard {
+    mutable std::shared_mutex mu;
+    absl::node_hash_map<std::string, CampaignAccount> accounts;
+  };
+  static constexpr size_t kShards = 64;
+  ReservationShard& ShardFor(std::string_view bid_id);
+
+  const absl::Duration timeout_;
+  std::array<ReservationShard, kShards> reservations_;
+  std::array<AccountShard, kShards> accounts_;
+};
+
+}  // namespace vetrina::engine

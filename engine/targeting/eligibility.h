@@ -1,0 +1,41 @@
+// Whether a campaign may bid on a request, and which of its creatives fits an imp. Each check
+// returns the first rule that excludes, so the explain endpoint and metrics can name it.
+#pragma once
+
+#include "absl/time/time.h"
+#include "engine/core/bid_request.h"
+#include "engine/core/campaign.h"
+#include "engine/core/no_bid_reason.h"
+#include "engine/core/targeting.h"
+
+namespace vetrina::engine {
+
+// Request-level rules: status and flight dates, targeting, and the request's block lists.
+// kNone when the campaign may bid on some imp of `request`. `facts` are `request`'s.
+NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
+                          const RequestFacts& facts, absl::Time now);
+
+struct CreativeMatch {
+  const Creative* creative = nullptr;
+  MediaType media_type = MediaType::kBanner;
+  Size size;  // the size served; {0,0} when the imp gives none
+};
+
+// The campaign's first creative (in upload order) that fits `imp`: format, size, duration,
+// rewarded, native assets and blocked attributes. kNone and `*match` set on success.
+NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
+
+// The request's block lists (`bcat`, `badv`, `bapp`) against the campaign. kNone when clear.
+NoBidReason CheckBlocks(const Campaign& campaign, const BidRequest& request);
+
+// Imp-level rules, in the order the auction applies them: imp targeting (placement, size,
+// deals), then a fitting creative. kNone and `*match` set on success.
+NoBidReason CheckImp(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
+
+// Whether `creative` can fill `asset` of a native request.
+bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset);
+
+// Whether `category` is `blocked` or one of its sub-categories ("IAB25" blocks "IAB25-3").
+bool CategoryBlocked(std::string_view category, std::string_view blocked);
+
+}  // namespace vetrina::engine

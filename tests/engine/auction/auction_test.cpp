@@ -1,0 +1,161 @@
+#include "engine/auction/auction.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/test_campaigns.h"
+
+namespace vetrina::engine {
+namespace {
+
+using testing::BannerCampaign;
+using testing::BannerRequest;
+using testing::kDollar;
+using testing::kNow;
+
+TEST_CASE("the highest eCPM wins and a second-price auction charges the runner-up plus a cent") {
+  CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar),
+                        BannerCampaign("c", kDollar)});
+  BidRequest request = BannerRequest({320, 50}, kDollar / 2);
+  request.auction_type = 2;
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].campaign->id == "b");
+  CHECK(result.bids[0].max_price == 3 * kDollar);
+  CHECK(result.bids[0].clearing_price == 2 * kDollar + kOneCent);
+  CHECK(result.imp_reasons[0] == NoBidReason::kNone);
+}
+
+TEST_CASE("a first-price auction charges the winner's bid") {
+  CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar)});
+  BidRequest request = BannerRequest();
+  request.auction_type = 1;
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].clearing_price == 3 * kDollar);
+}
+
+TEST_CASE("second price with a lone bidder clears at the floor plus a cent") {
+  CampaignSet snapshot({BannerCampaign("a", 2 * kDollar)});
+  AuctionResult result = RunAuction(BannerRequest({320, 50}, kDollar), snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].clearing_price == kDollar + kOneCent);
+}
+
+TEST_CASE("the clearing price never exceeds the winner's bid") {
+  CHECK(ClearingPrice(2, kDollar, kDollar, 0) == kDollar);
+  CHECK(ClearingPrice(2, kDollar, 0, kDollar) == kDollar);
+  CHECK(ClearingPrice(2, 5 * kDollar, kDollar, 2 * kDollar) == 2 * kDollar + kOneCent);
+  CHECK(ClearingPrice(1, 5 * kDollar, kDollar, 2 * kDollar) == 5 * kDollar);
+}
+
+TEST_CASE("a campaign below the floor does not bid, and the reason says so") {
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
+  AuctionResult result = RunAuction(BannerRequest({320, 50}, 2 * kDollar), snapshot, kNow);
+  CHECK(result.bids.empty());
+  CHECK(result.imp_reasons[0] == NoBidReason::kBelowFloor);
+  CHECK(result.RequestReason() == NoBidReason::kBelowFloor);
+}
+
+TEST_CASE("a bid exactly at the floor is allowed") {
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
+  AuctionResult result = RunAuction(BannerRequest({320, 50}, kDollar), snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].clearing_price == kDollar);
+}
+
+TEST_CASE("ties go to the lowest campaign id, whatever the input order") {
+  CampaignSet snapshot({BannerCampaign("zeta", kDollar), BannerCampaign("alpha", kDollar),
+                        BannerCampaign("mid", kDollar)});
+  for (int i = 0; i < 3; ++i) {
+    AuctionResult result = RunAuction(BannerRequest(), snapshot, kNow);
+    REQUIRE(result.bids.size() == 1);
+    CHECK(result.bids[0].campaign->id == "alpha");
+    CHECK(result.bids[0].clearing_price == kDollar);  // runner-up ties: min(bid, bid + 1c)
+  }
+}
+
+TEST_CASE("each imp gets its own winner; imps nobody fits report why") {
+  CampaignSet snapshot({BannerCampaign("small", kDollar, {320, 50}),
+                        BannerCampaign("big", 2 * kDollar, {300, 250})});
+  BidRequest request = BannerRequest({320, 50});
+  Imp mrec = request.imps[0];
+  mrec.id = "2";
+  mrec.banner->sizes = {{300, 250}};
+  Imp leaderboard = request.imps[0];
+  leaderboard.id = "3";
+  leaderboard.banner->sizes = {{728, 90}};
+  request.imps.push_back(mrec);
+  request.imps.push_back(leaderboard);
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 2);
+  CHECK(result.bids[0].imp_index == 0);
+  CHECK(result.bids[0].campaign->id == "small");
+  CHECK(result.bids[1].imp_index == 1);
+  CHECK(result.bids[1].campaign->id == "big");
+  CHECK(result.imp_reasons[2] == NoBidReason::kNoMatchingCreative);
+}
+
+TEST_CASE("a request that accepts no USD gets no bid") {
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
+  BidRequest request = BannerRequest();
+  request.currencies = {"EUR"};
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  CHECK(result.bids.empty());
+  CHECK(result.RequestReason() == NoBidReason::kUnsupportedCurrency);
+  request.currencies = {"EUR", "USD"};
+  CHECK(RunAuction(request, snapshot, kNow).bids.size() == 1);
+}
+
+TEST_CASE("a floor in another currency means no bid on that imp only") {
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
+  BidRequest request = BannerRequest();
+  request.imps.push_back(request.imps[0]);
+  request.imps[1].id = "2";
+  request.imps[1].bid_floor_currency = "EUR";
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].imp_index == 0);
+  CHECK(result.imp_reasons[1] == NoBidReason::kUnsupportedCurrency);
+}
+
+TEST_CASE("no campaigns at all is its own reason") {
+  CampaignSet empty;
+  AuctionResult result = RunAuction(BannerRequest(), empty, kNow);
+  CHECK(result.bids.empty());
+  CHECK(result.RequestReason() == NoBidReason::kNoCampaigns);
+}
+
+TEST_CASE("blocked categories, advertisers and apps keep a campaign out") {
+  Campaign c = BannerCampaign("a", kDollar);
+  c.categories = {"IAB25-3"};
+  c.app_bundle = "com.adv.game";
+  CampaignSet snapshot({c});
+
+  BidRequest request = BannerRequest();
+  request.bcat = {"IAB25"};
+  CHECK(RunAuction(request, snapshot, kNow).RequestReason() == NoBidReason::kBlockedCategory);
+  request.bcat = {"IAB2"};  // a different tier-1 category with a shared prefix
+  CHECK(RunAuction(request, snapshot, kNow).bids.size() == 1);
+
+  request = BannerRequest();
+  request.badv = {"a.example"};
+  CHECK(RunAuction(request, snapshot, kNow).RequestReason() == NoBidReason::kBlockedAdvertiser);
+
+  request = BannerRequest();
+  request.bapp = {"com.adv.game"};
+  CHECK(RunAuction(request, snapshot, kNow).RequestReason() == NoBidReason::kBlockedApp);
+}
+
+TEST_CASE("a blocked winner lets the next campaign win") {
+  Campaign rich = BannerCampaign("rich", 5 * kDollar);
+  rich.adomain = {"blocked.example"};
+  CampaignSet snapshot({rich, BannerCampaign("modest", kDollar)});
+  BidRequest request = BannerRequest();
+  request.badv = {"blocked.example"};
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].campaign->id == "modest");
+}
+
+}  // namespace
+}  // namespace vetrina::engine

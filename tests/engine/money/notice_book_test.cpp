@@ -1,0 +1,157 @@
+#include "engine/money/notice_book.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/test_campaigns.h"
+
+namespace vetrina::engine {
+namespace {
+
+using testing::BannerCampaign;
+using testing::kDollar;
+using testing::kNow;
+
+struct Fixture {
+  MoneyState money{absl::Seconds(60)};
+  NoticeBook book{money};
+  Campaign campaign = BannerCampaign("c", kDollar);
+
+  Fixture() { campaign.lifetime_budget = 100 * kDollar; }
+
+  NoticeToken Token(std::string bid, Micros bid_price_cpm) {
+    return NoticeToken{.auction_id = "a",
+                       .bid_id = std::move(bid),
+                       .campaign_id = "c",
+                       .creative_id = "c-banner",
+                       .app = "com.example",
+                       .bid_price = bid_price_cpm,
+                       .user = 99,
+                       .issued = kNow,
+                       .expires = kNow + absl::Seconds(60)};
+  }
+  NoticeResult Apply(NoticeKind kind, const NoticeToken& t, std::optional<Micros> price = {}) {
+    return book.Apply(Notice{kind, t, price}, BudgetLimits::Of(campaign), kNow);
+  }
+  AccountState State() { return money.ledger.Account("c").State(kNow); }
+};
+
+TEST_CASE("a win settles the reservation at the reported price, once") {
+  Fixture f;
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, ImpressionCost(2 * kDollar), kNow));
+  const NoticeToken t = f.Token("b1", 2 * kDollar);
+  NoticeResult r = f.Apply(NoticeKind::kWin, t, 1'500'000);  // cleared at 1.50 CPM
+  CHECK(r.status == NoticeResult::Status::kApplied);
+  CHECK(r.effect.charged == 1'500);
+  CHECK(f.State().lifetime_settled == 1'500);
+  CHECK(f.State().lifetime_reserved == 0);
+  // The billing notice of the same bid counts the impression and charges nothing more; a
+  // repeated win or bill changes nothing.
+  NoticeResult bill = f.Apply(NoticeKind::kBill, t, 1'500'000);
+  CHECK(bill.status == NoticeResult::Status::kApplied);
+  CHECK(bill.effect.charged == 0);
+  CHECK(bill.bid_charged == 1'500);
+  CHECK(f.money.ledger.Account("c").impressions.load() == 1);
+  CHECK(f.Apply(NoticeKind::kBill, t, 1'500'000).status == NoticeResult::Status::kDuplicate);
+  CHECK(f.Apply(NoticeKind::kImpression, t).status == NoticeResult::Status::kDuplicate);
+  CHECK(f.Apply(NoticeKind::kWin, t).status == NoticeResult::Status::kDuplicate);
+  CHECK(f.State().lifetime_settled == 1'500);
+  // A loss after the win changes nothing.
+  CHECK(f.Apply(NoticeKind::kLoss, t).status == NoticeResult::Status::kDuplicate);
+  CHECK(f.money.ledger.Account("c").wins.load() == 1);
+}
+
+TEST_CASE("a literal ${AUCTION_PRICE} charges our own price; a price above the bid is refused") {
+  Fixture f;
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, ImpressionCost(2 * kDollar), kNow));
+  const NoticeToken t = f.Token("b1", 2 * kDollar);
+  CHECK(f.Apply(NoticeKind::kWin, t, 2 * kDollar + 1).status == NoticeResult::Status::kPriceAbove);
+  CHECK(f.State().lifetime_settled == 0);
+  NoticeResult r = f.Apply(NoticeKind::kWin, t);  // still settles after the refusal
+  CHECK(r.effect.charged == 2'000);
+}
+
+TEST_CASE("a price reported in another currency converts back with the bid's rate") {
+  Fixture f;
+  NoticeToken t = f.Token("b1", 2 * kDollar);
+  t.currency = "EUR";
+  t.rate_micros = 500'000;  // 0.5 EUR per USD: we bid 1.00 EUR
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, ImpressionCost(2 * kDollar), kNow));
+  CHECK(f.Apply(NoticeKind::kWin, t, 1'000'001).status == NoticeResult::Status::kPriceAbove);
+  NoticeResult r = f.Apply(NoticeKind::kWin, t, 800'000);  // 0.80 EUR = 1.60 USD
+  CHECK(r.effect.charged == 1'600);
+}
+
+TEST_CASE("impressions count toward caps and CTR; clicks charge CPC bids") {
+  Fixture f;
+  f.campaign.strategy = BidStrategy::kCpc;
+  f.campaign.frequency_caps = {{.max = 1, .per = CapPeriod::kDay}};
+  NoticeToken t = f.Token("b1", 2 * kDollar);
+  t.click_price = 400'000;  // 0.40 per click
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, t.click_price, kNow));
+  // A CPC win charges nothing and keeps the reservation for the click.
+  CHECK(f.Apply(NoticeKind::kWin, t).effect.charged == 0);
+  CHECK(f.State().lifetime_reserved == 400'000);
+  CHECK(f.Apply(NoticeKind::kImpression, t).status == NoticeResult::Status::kApplied);
+  CHECK(f.Apply(NoticeKind::kImpression, t).status == NoticeResult::Status::kDuplicate);
+  CHECK_FALSE(f.money.frequency.Allows(99, f.campaign, kNow));
+  CHECK(f.money.ctr.Counts("c", "c-banner", "com.example").impressions == 1);
+  NoticeResult click = f.Apply(NoticeKind::kClick, t);
+  CHECK(click.effect.charged == 400'000);
+  CHECK(f.State().lifetime_settled == 400'000);
+  CHECK(f.State().lifetime_reserved == 0);
+  CHECK(f.Apply(NoticeKind::kClick, t).status == NoticeResult::Status::kDuplicate);
+  CHECK(f.money.ctr.Counts("c", "c-banner", "com.example").clicks == 1);
+}
+
+TEST_CASE("a loss releases the reservation") {
+  Fixture f;
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, 2'000, kNow));
+  CHECK(f.Apply(NoticeKind::kLoss, f.Token("b1", 2 * kDollar)).status ==
+        NoticeResult::Status::kApplied);
+  CHECK(f.State().lifetime_reserved == 0);
+  CHECK(f.Apply(NoticeKind::kLoss, f.Token("b1", 2 * kDollar)).status ==
+        NoticeResult::Status::kDuplicate);
+}
+
+TEST_CASE("replaying the effects rebuilds spend, counts and the duplicate filter") {
+  Fixture f;
+  std::vector<NoticeEffect> effects;
+  for (int i = 0; i < 5; ++i) {
+    const std::string bid = "b" + std::to_string(i);
+    REQUIRE(f.money.ledger.Reserve(bid, f.campaign, 2'000, kNow));
+    NoticeResult r = f.Apply(NoticeKind::kBill, f.Token(bid, 2 * kDollar));
+    effects.push_back(r.effect);
+  }
+  MoneyState restored;
+  NoticeBook book(restored);
+  for (const NoticeEffect& e : effects) {
+    NoticeEffect decoded;
+    REQUIRE(DecodeEffect(EncodeEffect(e), &decoded).ok());
+    CHECK(decoded == e);
+    book.Replay(decoded, kNow + absl::Seconds(1));
+  }
+  const AccountState s = restored.ledger.Account("c").State(kNow);
+  CHECK(s.lifetime_settled == 10'000);
+  CHECK(restored.ledger.Account("c").impressions.load() == 5);
+  // Within the tokens' lifetime a repeated notice is still a duplicate after the restart.
+  CHECK(book.Apply(Notice{NoticeKind::kWin, f.Token("b3", 2 * kDollar), {}},
+                   BudgetLimits::Of(f.campaign), kNow + absl::Seconds(2))
+            .status == NoticeResult::Status::kDuplicate);
+  CHECK(book.Expire(kNow + absl::Seconds(60)) == 5);
+  // Malformed journal bytes are refused, not trusted.
+  CHECK_FALSE(DecodeEffect("\x09garbage", &effects[0]).ok());
+  CHECK_FALSE(DecodeEffect(EncodeEffect(effects[1]) + "x", &effects[0]).ok());
+}
+
+TEST_CASE("after a restart a win without its reservation is charged only if the budget allows") {
+  Fixture f;
+  f.campaign.lifetime_budget = 3'000;
+  CHECK(f.Apply(NoticeKind::kWin, f.Token("old1", 2 * kDollar)).effect.charged == 2'000);
+  NoticeResult r = f.Apply(NoticeKind::kWin, f.Token("old2", 2 * kDollar));
+  CHECK(r.status == NoticeResult::Status::kOverBudget);
+  CHECK(r.effect.charged == 0);
+  CHECK(f.State().lifetime_settled == 2'000);
+}
+
+}  // namespace
+}  // namespace vetrina::engine

@@ -1,0 +1,173 @@
+#include "engine/targeting/eligibility.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/test_campaigns.h"
+
+namespace vetrina::engine {
+namespace {
+
+using testing::BannerCampaign;
+using testing::BannerRequest;
+using testing::kDollar;
+using testing::kNow;
+
+NoBidReason Check(const Campaign& c, const BidRequest& request) {
+  return CheckCampaign(c, request, MakeRequestFacts(request, kNow, nullptr), kNow);
+}
+
+Campaign VideoCampaign(int duration, bool rewarded_ok) {
+  Campaign c = BannerCampaign("video", kDollar);
+  c.creatives.clear();
+  Creative v;
+  v.id = "v";
+  v.kind = CreativeKind::kVideo;
+  v.duration_s = duration;
+  v.rewarded_ok = rewarded_ok;
+  v.mime = "video/mp4";
+  v.markup = "<VAST/>";
+  c.creatives.push_back(v);
+  return c;
+}
+
+Imp VideoImp(int min_duration, int max_duration, bool rewarded) {
+  Imp imp;
+  imp.id = "1";
+  imp.video.emplace();
+  imp.video->min_duration = min_duration;
+  imp.video->max_duration = max_duration;
+  imp.video->mimes = {"video/mp4"};
+  imp.video->size = {640, 360};
+  imp.rewarded = rewarded;
+  return imp;
+}
+
+TEST_CASE("flight dates and status gate a campaign") {
+  Campaign c = BannerCampaign("a", kDollar);
+  BidRequest request = BannerRequest();
+  CHECK(Check(c, request) == NoBidReason::kNone);
+  c.status = CampaignStatus::kPaused;
+  CHECK(Check(c, request) == NoBidReason::kCampaignInactive);
+  c.status = CampaignStatus::kActive;
+  c.start = kNow + absl::Seconds(1);
+  CHECK(Check(c, request) == NoBidReason::kCampaignInactive);
+  c.start = kNow - absl::Hours(1);
+  c.end = kNow;  // the end is exclusive
+  CHECK(Check(c, request) == NoBidReason::kCampaignInactive);
+}
+
+TEST_CASE("targeting includes and excludes, one dimension at a time") {
+  Campaign c = BannerCampaign("a", kDollar);
+  BidRequest request = BannerRequest();
+  c.targeting.country.include = {"CAN", "USA"};
+  CHECK(Check(c, request) == NoBidReason::kNone);
+  request.device.country = "FRA";
+  CHECK(Check(c, request) == NoBidReason::kTargetingCountry);
+  request.device.country = "";  // unknown country never matches an include list
+  CHECK(Check(c, request) == NoBidReason::kTargetingCountry);
+
+  request = BannerRequest();
+  c = BannerCampaign("a", kDollar);
+  c.targeting.os.exclude = {"android"};
+  CHECK(Check(c, request) == NoBidReason::kNone);
+  request.device.os = "android";
+  CHECK(Check(c, request) == NoBidReason::kTargetingOs);
+
+  request = BannerRequest();
+  c = BannerCampaign("a", kDollar);
+  c.targeting.device_type.include = {1, 4};
+  CHECK(Check(c, request) == NoBidReason::kNone);
+  request.device.device_type = 3;
+  CHECK(Check(c, request) == NoBidReason::kTargetingDeviceType);
+
+  request = BannerRequest();
+  c = BannerCampaign("a", kDollar);
+  c.targeting.app_bundle.exclude = {"com.example.app"};
+  CHECK(Check(c, request) == NoBidReason::kTargetingAppBundle);
+}
+
+TEST_CASE("category blocking covers sub-categories but not look-alike prefixes") {
+  CHECK(CategoryBlocked("IAB25", "IAB25"));
+  CHECK(CategoryBlocked("IAB25-3", "IAB25"));
+  CHECK_FALSE(CategoryBlocked("IAB2", "IAB25"));
+  CHECK_FALSE(CategoryBlocked("IAB25", "IAB2"));
+  CHECK_FALSE(CategoryBlocked("IAB2-5", "IAB25"));
+}
+
+TEST_CASE("banner creatives fit by size; an interstitial without sizes takes any banner") {
+  Campaign c = BannerCampaign("a", kDollar, {300, 250});
+  Imp imp = BannerRequest({320, 50}).imps[0];
+  CreativeMatch match;
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNoMatchingCreative);
+  imp.banner->sizes.push_back({300, 250});
+  REQUIRE(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+  CHECK(match.size == Size{300, 250});
+  CHECK(match.media_type == MediaType::kBanner);
+
+  imp.banner->sizes.clear();
+  imp.interstitial = true;
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+}
+
+TEST_CASE("blocked creative attributes exclude a creative") {
+  Campaign c = BannerCampaign("a", kDollar);
+  c.creatives[0].attributes = {6};  // in-banner video, auto-play
+  Imp imp = BannerRequest().imps[0];
+  imp.banner->battr = {6};
+  CreativeMatch match;
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kBlockedAttribute);
+  imp.banner->battr = {1, 2};
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+}
+
+TEST_CASE("video fits by duration, mime and rewarded capability") {
+  CreativeMatch match;
+  CHECK(MatchCreative(VideoCampaign(30, false), VideoImp(5, 30, false), &match) ==
+        NoBidReason::kNone);
+  CHECK(match.media_type == MediaType::kVideo);
+  CHECK(match.size == Size{640, 360});
+  CHECK(MatchCreative(VideoCampaign(31, false), VideoImp(5, 30, false), &match) ==
+        NoBidReason::kNoMatchingCreative);
+  CHECK(MatchCreative(VideoCampaign(4, false), VideoImp(5, 30, false), &match) ==
+        NoBidReason::kNoMatchingCreative);
+  CHECK(MatchCreative(VideoCampaign(30, false), VideoImp(5, 30, true), &match) ==
+        NoBidReason::kNoMatchingCreative);
+  CHECK(MatchCreative(VideoCampaign(30, true), VideoImp(5, 30, true), &match) ==
+        NoBidReason::kNone);
+  Imp webm = VideoImp(0, 0, false);
+  webm.video->mimes = {"video/webm"};
+  CHECK(MatchCreative(VideoCampaign(30, false), webm, &match) == NoBidReason::kNoMatchingCreative);
+}
+
+TEST_CASE("native creatives must fill every required asset") {
+  Campaign c = BannerCampaign("a", kDollar);
+  c.creatives.clear();
+  Creative n;
+  n.id = "n";
+  n.kind = CreativeKind::kNative;
+  n.title = "A title of twenty-six ch";
+  n.image_url = "https://img";
+  n.body = "Body";
+  c.creatives.push_back(n);
+
+  Imp imp;
+  imp.id = "1";
+  imp.native.emplace();
+  imp.native->request.assets = {
+      {.id = 1, .required = true, .kind = NativeAssetKind::kTitle, .max_len = 90},
+      {.id = 2, .required = true, .kind = NativeAssetKind::kImage, .type = kNativeImageMain},
+      {.id = 3, .required = false, .kind = NativeAssetKind::kData, .type = kNativeDataSponsored},
+  };
+  CreativeMatch match;
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+  CHECK(match.media_type == MediaType::kNative);
+
+  imp.native->request.assets[0].max_len = 5;  // title too long for the slot
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNoMatchingCreative);
+  imp.native->request.assets[0].max_len = 0;
+  imp.native->request.assets[2].required = true;  // no sponsor text
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNoMatchingCreative);
+}
+
+}  // namespace
+}  // namespace vetrina::engine
