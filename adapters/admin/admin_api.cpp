@@ -12,6 +12,7 @@
 #include "engine/auction/auction.h"
 #include "engine/privacy/privacy.h"
 #include "base/strings.h"
+#include "base/ids.h"
 
 namespace vetrina::admin {
 namespace {
@@ -46,7 +47,7 @@ class RefusedUpload final : public http::BodyStream {
   RefusedUpload(int status, std::string message) : status_(status), message_(std::move(message)) {}
   bool Append(std::string_view) override { return false; }
   void Finish(http::HttpResponse* response) override {
-    service::SetError(status_, message_, response);
+    http::SetError(status_, message_, response);
   }
 
  private:
@@ -72,7 +73,7 @@ int HttpStatusFor(const absl::Status& s) {
 }
 
 void SetStatusError(const absl::Status& s, http::HttpResponse* response) {
-  service::SetError(HttpStatusFor(s), View(s.message()), response);
+  http::SetError(HttpStatusFor(s), View(s.message()), response);
 }
 
 // 400 with every problem: {"error": "...", "problems": ["/creatives/0/w: must be >= 1", ...]}.
@@ -139,7 +140,7 @@ AdminApi::AdminApi(Catalog& catalog, service::Bidder& bidder, money::MarketStore
       parser_(bidder.options().max_body_bytes) {}
 
 void AdminApi::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
-  if (!Serve(request, response)) service::SetError(404, "not found", response);
+  if (!Serve(request, response)) http::SetError(404, "not found", response);
 }
 
 bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* response) {
@@ -148,12 +149,12 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
 
   const std::optional<Principal> who = catalog_.Authenticate(request.authorization);
   if (!who) {
-    service::SetError(401, "missing or invalid bearer token", response);
+    http::SetError(401, "missing or invalid bearer token", response);
     response->headers.emplace_back("WWW-Authenticate", "Bearer");
     return true;
   }
   auto method_not_allowed = [&](std::string_view allow) {
-    service::SetError(405, "method not allowed", response);
+    http::SetError(405, "method not allowed", response);
     response->headers.emplace_back("Allow", std::string(allow));
   };
   const http::Method m = request.method;
@@ -187,11 +188,11 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
     if (id.size() > kMembersSuffix.size() &&
         id.compare(id.size() - kMembersSuffix.size(), kMembersSuffix.size(), kMembersSuffix) == 0) {
       // Membership uploads with a body are streamed (OpenStream); an empty one lands here.
-      service::SetError(400, "send the ids in the body, one per line", response);
+      http::SetError(400, "send the ids in the body, one per line", response);
       return true;
     }
-    if (!campaigns::IsValidId(id)) {
-      service::SetError(400, "audience id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
+    if (!IsValidId(id)) {
+      http::SetError(400, "audience id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
       return true;
     }
     switch (m) {
@@ -209,16 +210,16 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
              path.substr(path.size() - kStatsSuffix.size()) == kStatsSuffix) {
     const std::string id(path.substr(kCampaignsPrefix.size(),
                                      path.size() - kCampaignsPrefix.size() - kStatsSuffix.size()));
-    if (!campaigns::IsValidId(id)) {
-      service::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
+    if (!IsValidId(id)) {
+      http::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
       return true;
     }
     if (m != http::Method::kGet) return method_not_allowed("GET"), true;
     CampaignStats(*who, id, response);
   } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
     const std::string id(path.substr(kCampaignsPrefix.size()));
-    if (!campaigns::IsValidId(id)) {
-      service::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
+    if (!IsValidId(id)) {
+      http::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
       return true;
     }
     switch (m) {
@@ -235,7 +236,7 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
         method_not_allowed("GET, PUT, DELETE");
     }
   } else {
-    service::SetError(404, "not found", response);
+    http::SetError(404, "not found", response);
   }
   return true;
 }
@@ -243,12 +244,12 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
 void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
                                 http::HttpResponse* response) {
   if (!who.admin)
-    return service::SetError(403, "only the admin token creates advertisers", response);
+    return http::SetError(403, "only the admin token creates advertisers", response);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view id;
   if (parser.parse(request.body.data(), request.body.size()).get(doc) || doc["id"].get(id)) {
-    return service::SetError(400, "body must be {\"id\": \"<advertiser id>\"}", response);
+    return http::SetError(400, "body must be {\"id\": \"<advertiser id>\"}", response);
   }
   absl::StatusOr<std::string> token = catalog_.CreateAdvertiser(std::string(id));
   if (!token.ok()) return SetStatusError(token.status(), response);
@@ -294,7 +295,7 @@ void AdminApi::PutCampaign(const Principal& who, const std::string& id,
 void AdminApi::GetCampaign(const Principal& who, const std::string& id,
                            http::HttpResponse* response) {
   std::optional<CampaignEntry> entry = catalog_.GetCampaign(who, id);
-  if (!entry) return service::SetError(404, StrCat("campaign ", id, " not found"), response);
+  if (!entry) return http::SetError(404, StrCat("campaign ", id, " not found"), response);
   SetJsonBody(200, entry->json, response);
 }
 
@@ -305,7 +306,7 @@ void AdminApi::ListCampaigns(const Principal& who, const http::HttpRequest& requ
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
     if (ec != std::errc() || end != text.data() + text.size() || limit == 0 ||
         limit > kMaxListLimit) {
-      return service::SetError(400, StrCat("limit must be within [1, ", kMaxListLimit, "]"),
+      return http::SetError(400, StrCat("limit must be within [1, ", kMaxListLimit, "]"),
                                response);
     }
   }
@@ -400,7 +401,7 @@ void AdminApi::CheckAudiences(const engine::Campaign& campaign, const std::strin
 void AdminApi::PutAudience(const Principal& who, const std::string& id,
                            const http::HttpRequest& request, http::HttpResponse* response) {
   if (who.admin) {
-    return service::SetError(403, "audiences belong to advertisers: use their token", response);
+    return http::SetError(403, "audiences belong to advertisers: use their token", response);
   }
   std::vector<campaigns::Problem> found;
   absl::StatusOr<engine::Audience> audience =
@@ -424,7 +425,7 @@ void AdminApi::PutAudience(const Principal& who, const std::string& id,
 void AdminApi::GetAudience(const Principal& who, const std::string& id,
                            http::HttpResponse* response) {
   std::optional<engine::Audience> audience = catalog_.GetAudience(who, id);
-  if (!audience) return service::SetError(404, StrCat("audience ", id, " not found"), response);
+  if (!audience) return http::SetError(404, StrCat("audience ", id, " not found"), response);
   std::string body;
   JsonWriter w(&body);
   WriteAudience(*audience, w);
@@ -458,7 +459,7 @@ std::unique_ptr<http::BodyStream> AdminApi::OpenStream(const http::HttpRequest& 
   const std::string id(path.substr(kAudiencesPrefix.size(),
                                    path.size() - kAudiencesPrefix.size() - kMembersSuffix.size()));
   std::optional<engine::Audience> audience =
-      campaigns::IsValidId(id) ? catalog_.GetAudience(*who, id) : std::nullopt;
+      IsValidId(id) ? catalog_.GetAudience(*who, id) : std::nullopt;
   if (!audience) return std::make_unique<RefusedUpload>(404, "audience not found");
   audiences::MembershipWriter* writer = bidder_.membership_writer();
   if (writer == nullptr) return std::make_unique<RefusedUpload>(503, "audiences are not enabled");
@@ -470,7 +471,7 @@ std::unique_ptr<http::BodyStream> AdminApi::OpenStream(const http::HttpRequest& 
 void AdminApi::CampaignStats(const Principal& who, const std::string& id,
                              http::HttpResponse* response) {
   std::optional<CampaignEntry> entry = catalog_.GetCampaign(who, id);
-  if (!entry) return service::SetError(404, "no such campaign", response);
+  if (!entry) return http::SetError(404, "no such campaign", response);
   const engine::Campaign& c = *entry->campaign;
   const absl::Time now = bidder_.clock().Now();
   engine::AccountState state;
@@ -548,13 +549,13 @@ void AdminApi::CampaignStats(const Principal& who, const std::string& id,
 
 void AdminApi::MarketSetting(const Principal& who, std::string_view path,
                              const http::HttpRequest& request, http::HttpResponse* response) {
-  if (market_ == nullptr) return service::SetError(404, "not found", response);
+  if (market_ == nullptr) return http::SetError(404, "not found", response);
   const bool put = request.method == http::Method::kPut;
   absl::Status status;
   std::string body;
   if (path == "/v1/currencies" || path == "/v1/floors" || path == "/v1/apps/child_directed") {
     if (put && !who.admin) {
-      return service::SetError(403, "only the admin token sets these", response);
+      return http::SetError(403, "only the admin token sets these", response);
     }
     if (path == "/v1/currencies") {
       if (put) status = market_->PutCurrencies(request.body);
@@ -570,9 +571,9 @@ void AdminApi::MarketSetting(const Principal& who, std::string_view path,
     const std::string advertiser(
         path.substr(kAdvertisersPrefix.size(),
                     path.size() - kAdvertisersPrefix.size() - kBlocklistSuffix.size()));
-    if (!campaigns::IsValidId(advertiser) || !catalog_.AdvertiserExists(advertiser) ||
+    if (!IsValidId(advertiser) || !catalog_.AdvertiserExists(advertiser) ||
         !who.Owns(advertiser)) {
-      return service::SetError(404, "no such advertiser", response);
+      return http::SetError(404, "no such advertiser", response);
     }
     if (put) status = market_->PutAppBlocklist(advertiser, request.body);
     body = market_->AppBlocklistJson(advertiser);
@@ -585,7 +586,7 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
                        http::HttpResponse* response) {
   engine::BidRequest bid_request;
   if (absl::Status s = parser_.Parse(request.body, &bid_request); !s.ok()) {
-    return service::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
+    return http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
                              View(s.message()), response);
   }
   const absl::Time now = bidder_.clock().Now();

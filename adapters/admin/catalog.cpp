@@ -19,6 +19,7 @@
 #include "base/json_writer.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "base/ids.h"
 
 namespace vetrina::admin {
 namespace {
@@ -264,7 +265,7 @@ std::optional<Principal> Catalog::Authenticate(std::string_view authorization) c
 }
 
 absl::StatusOr<std::string> Catalog::CreateAdvertiser(const std::string& id) {
-  if (!campaigns::IsValidId(id)) {
+  if (!IsValidId(id)) {
     return absl::InvalidArgumentError("id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
   }
   const std::string token = NewToken(random_);

@@ -5,6 +5,7 @@
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "base/hex.h"
+#include "base/ids.h"
 
 namespace vetrina::audiences {
 namespace {
@@ -92,7 +93,7 @@ absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query) {
       hit.event.params.emplace_back(key->substr(2), *value);
     }
   }
-  if (!campaigns::IsValidId(hit.event.advertiser)) {
+  if (!IsValidId(hit.event.advertiser)) {
     return absl::InvalidArgumentError("bad advertiser");
   }
   if (!campaigns::IsValidEventName(hit.event.event)) return absl::InvalidArgumentError("bad event");

@@ -564,16 +564,6 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
 
 }  // namespace
 
-bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength ||
-      !absl::ascii_isalnum(static_cast<unsigned char>(id[0]))) {
-    return false;
-  }
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-  });
-}
-
 absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
                                                std::vector<Problem>* problems) {
   simdjson::dom::parser parser;

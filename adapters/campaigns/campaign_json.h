@@ -13,13 +13,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/ids.h"
 #include "engine/core/campaign.h"
 
 namespace vetrina::campaigns {
-
-// Ids of campaigns, creatives and advertisers: no path tricks, bounded length.
-inline constexpr size_t kMaxIdLength = 64;
-bool IsValidId(std::string_view id);
 
 struct Problem {
   std::string pointer;  // RFC 6901 JSON pointer, "" for the document itself

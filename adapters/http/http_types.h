@@ -74,6 +74,9 @@ class Handler {
 };
 using HandlerPtr = std::unique_ptr<Handler>;
 
+// Answers `status` with the body {"error": message}, the shape of every error Vetrina writes.
+void SetError(int status, std::string_view message, HttpResponse* response);
+
 // Called once on each worker thread, before that worker serves, with the worker's index.
 using HandlerFactory = std::function<HandlerPtr(int worker)>;
 

@@ -29,11 +29,11 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     response->content_type = "text/plain; version=0.0.4";
     response->body = bidder_.metrics().Render(bidder_.listeners());
   } else {
-    SetError(404, "not found", response);
+    http::SetError(404, "not found", response);
   }
   if (endpoint != Endpoint::kOther && !read_method) {
     response->Reset();
-    SetError(405, "use GET", response);
+    http::SetError(405, "use GET", response);
     response->headers.emplace_back("Allow", "GET, HEAD");
   }
   bidder_.metrics().CountRequest(endpoint, response->status);

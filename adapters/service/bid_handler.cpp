@@ -48,7 +48,7 @@ class DeferredNotice {
  private:
   void Finish(const std::function<void()>& resume) {
     if (!status_.ok()) {
-      SetError(503, "spend journal unavailable", response_);
+      http::SetError(503, "spend journal unavailable", response_);
       result_ = Metrics::NoticeResult::kFailed;
     }
     metrics_.CountNotice(kind_, result_);
@@ -67,14 +67,6 @@ class DeferredNotice {
 };
 
 }  // namespace
-
-void SetError(int status, std::string_view message, http::HttpResponse* response) {
-  response->status = status;
-  response->content_type = "application/json";
-  response->body = "{\"error\":\"";
-  AppendJsonEscaped(message, &response->body);
-  response->body.append("\"}");
-}
 
 BidHandler::BidHandler(Bidder& bidder, int worker)
     : bidder_(bidder),
@@ -102,7 +94,7 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
     HandleNotice(request, response);
     return;  // counted when answered: the answer may wait for the journal
   }
-  SetError(404, "not found", response);
+  http::SetError(404, "not found", response);
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
 }
 
@@ -195,7 +187,7 @@ void BidHandler::HandlePixel(const http::HttpRequest& request, http::HttpRespons
 void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpResponse* response) {
   Metrics& metrics = bidder_.metrics();
   auto reject = [&](int status, std::string_view message, int kind) {
-    SetError(status, message, response);
+    http::SetError(status, message, response);
     metrics.CountNotice(kind, Metrics::NoticeResult::kRejected);
     metrics.CountRequest(Endpoint::kNotice, status);
   };
@@ -276,7 +268,7 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
     response->body.clear();
     response->content_type = "text/plain";
   } else if (parsed->kind == engine::NoticeKind::kClick) {
-    SetError(404, "the creative no longer exists", response);
+    http::SetError(404, "the creative no longer exists", response);
   } else {
     response->status = 200;
     response->body =
@@ -291,7 +283,7 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
 
 void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse* response) {
   if (request.method != http::Method::kPost) {
-    SetError(405, "use POST", response);
+    http::SetError(405, "use POST", response);
     response->headers.emplace_back("Allow", "POST");
     return;
   }
@@ -300,7 +292,7 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
                                                           : std::string(request.openrtb_version));
 
   if (absl::Status s = parser_.Parse(request.body, &bid_request_); !s.ok()) {
-    SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, View(s.message()),
+    http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, View(s.message()),
              response);
     return;
   }

@@ -62,7 +62,4 @@ class BidHandler final : public http::Handler {
   const std::string id_prefix_;  // distinct per process start and worker
 };
 
-// Writes {"error": message} with status `status`.
-void SetError(int status, std::string_view message, http::HttpResponse* response);
-
 }  // namespace vetrina::service

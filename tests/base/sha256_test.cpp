@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
-namespace vetrina::engine {
+namespace vetrina {
 namespace {
 
 TEST_CASE("SHA-256 matches the FIPS 180-2 test vectors") {
@@ -62,4 +62,4 @@ TEST_CASE("the accelerated block function agrees with the portable one") {
 }
 
 }  // namespace
-}  // namespace vetrina::engine
+}  // namespace vetrina

@@ -57,14 +57,7 @@ TEST_CASE("every problem is reported with its JSON pointer") {
                     });
 }
 
-TEST_CASE("ids are checked: no path tricks, bounded length") {
-  for (const char* id : {"../etc", "a/b", "", ".hidden", "a b", "é"}) {
-    INFO(id);
-    CHECK_FALSE(IsValidId(id));
-  }
-  CHECK(IsValidId("camp-2026_q1.v2"));
-  CHECK(IsValidId(std::string(64, 'a')));
-  CHECK_FALSE(IsValidId(std::string(65, 'a')));
+TEST_CASE("a campaign id outside the id grammar is a problem at /id") {
   std::string bad = kValid;
   bad.replace(bad.find("\"id\": \"c1\""), 10, "\"id\": \"../c1\"");
   CHECK(Problems(bad) == std::vector<std::string>{"/id: must match ^[A-Za-z0-9][A-Za-z0-9._-]*$"});
