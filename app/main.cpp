@@ -126,22 +126,13 @@ int Serve(const ServeConfig& config) {
       http::HttpServer::Bind(admin_options, clock);
   if (!admin_server.ok()) return Fail(View(admin_server.status().message()));
 
-  service::BidderOptions options;
-  options.max_body_bytes = public_options.max_body_bytes;
-  options.tcf_vendor_id = config.tcf_vendor_id;
-  options.default_tmax = absl::Milliseconds(config.default_tmax_ms);
-  options.response.notice_base_url =
-      config.public_url.empty()
-          ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())
-          : config.public_url;
-  service::Bidder bidder(clock, options);
-  bidder.AddListener("public", &(*public_server)->stats());
-  bidder.AddListener("admin", &(*admin_server)->stats());
-
+  // Everything the bidder reads, built before it: the epoch domain that guards every snapshot,
+  // the audience store and its writer, market rules, the money state and its journal.
+  engine::EpochDomain epoch;
   uint64_t audience_seed = 0;
   for (char c : admin::SystemRandomBytes(8))
     audience_seed = audience_seed << 8 | static_cast<uint8_t>(c);
-  engine::AudienceStore audience_store(bidder.epoch(), audience_seed);
+  engine::AudienceStore audience_store(epoch, audience_seed);
   const absl::Time audiences_started = clock.Now();
   absl::StatusOr<audiences::MembershipWriterPtr> membership_writer =
       audiences::MembershipWriter::Open(config.data_dir, audience_store, clock);
@@ -150,14 +141,9 @@ int Serve(const ServeConfig& config) {
               audience_store.users(), audience_store.memberships(),
               absl::FDivDuration(clock.Now() - audiences_started, absl::Seconds(1)));
   (*membership_writer)->Start();
-  bidder.SetAudiences(&audience_store, membership_writer->get());
 
   absl::StatusOr<money::MarketStorePtr> market = money::MarketStore::Open(config.data_dir);
   if (!market.ok()) return Fail(View(market.status().message()));
-  bidder.PublishMarket((*market)->rules());
-  (*market)->OnChange([&bidder](std::shared_ptr<const engine::MarketRules> rules) {
-    bidder.PublishMarket(std::move(rules));
-  });
 
   // One secret in the data dir; the token-signing and user-hashing keys derive from it.
   absl::StatusOr<std::string> secret =
@@ -171,19 +157,40 @@ int Serve(const ServeConfig& config) {
   std::printf("restored %zu notice effects in %.2f s\n", (*spend_writer)->replayed_effects(),
               absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
   (*spend_writer)->Start();
-  bidder.SetMoney(
-      service::MoneyWiring{.state = &money_state,
-                           .writer = spend_writer->get(),
-                           .notice_secret = money::DeriveKey(*secret, "notice-token"),
-                           .user_secret = money::DeriveKey(*secret, "frequency-user-key")});
 
-  admin::Catalog& catalog_for_publish = **catalog;
+  service::BidderOptions options;
+  options.max_body_bytes = public_options.max_body_bytes;
+  options.pipeline.tcf_vendor_id = config.tcf_vendor_id;
+  options.pipeline.default_tmax = absl::Milliseconds(config.default_tmax_ms);
+  options.response.notice_base_url =
+      config.public_url.empty()
+          ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())
+          : config.public_url;
+  service::Bidder bidder(
+      clock, epoch, options,
+      service::BidderServices{.audience_store = &audience_store,
+                              .membership_writer = membership_writer->get(),
+                              .money = &money_state,
+                              .spend_writer = spend_writer->get(),
+                              .notice_secret = money::DeriveKey(*secret, "notice-token"),
+                              .user_secret = money::DeriveKey(*secret, "frequency-user-key")});
+  bidder.AddListener("public", &(*public_server)->stats());
+  bidder.AddListener("admin", &(*admin_server)->stats());
+
+  // Each kind of snapshot has its own publication.
+  bidder.PublishMarket((*market)->rules());
+  (*market)->OnChange([&bidder](std::shared_ptr<const engine::MarketRules> rules) {
+    bidder.PublishMarket(std::move(rules));
+  });
+  (*catalog)->OnAudiencesChange([&bidder](std::shared_ptr<const engine::AudienceRegistry> r) {
+    bidder.PublishAudienceRegistry(std::move(r));
+  });
   admin::CampaignPublisher publisher(
       **catalog,
-      [&bidder, &catalog_for_publish](std::unique_ptr<const engine::CampaignSet> campaigns) {
-        bidder.PublishAudienceRegistry(catalog_for_publish.registry());
+      [&bidder](std::unique_ptr<const engine::CampaignSet> campaigns) {
         bidder.Publish(std::move(campaigns));
-      });
+      },
+      clock);
   publisher.PublishNow();
 
   (*public_server)->Serve([&bidder](int worker) {

@@ -137,7 +137,9 @@ AdminApi::AdminApi(Catalog& catalog, service::Bidder& bidder, money::MarketStore
       bidder_(bidder),
       market_(market),
       reader_(bidder.epoch()),
-      parser_(bidder.options().max_body_bytes) {}
+      parser_(bidder.options().max_body_bytes),
+      // Explain draws nothing and issues no ids, so the worker index is immaterial.
+      pipeline_(bidder.pipeline_config(), bidder.clock(), /*worker=*/0) {}
 
 void AdminApi::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   if (!Serve(request, response)) http::SetError(404, "not found", response);
@@ -463,7 +465,7 @@ std::unique_ptr<http::BodyStream> AdminApi::OpenStream(const http::HttpRequest& 
   if (!audience) return std::make_unique<RefusedUpload>(404, "audience not found");
   audiences::MembershipWriter* writer = bidder_.membership_writer();
   if (writer == nullptr) return std::make_unique<RefusedUpload>(503, "audiences are not enabled");
-  const engine::Day expires = audiences::Today(bidder_.clock()) + audience->ttl_days;
+  const engine::Day expires = engine::AudienceDay(bidder_.clock().Now()) + audience->ttl_days;
   return std::make_unique<audiences::MembersUpload>(*writer, audience->segment, expires,
                                                     head.method == http::Method::kDelete);
 }
@@ -474,15 +476,15 @@ void AdminApi::CampaignStats(const Principal& who, const std::string& id,
   if (!entry) return http::SetError(404, "no such campaign", response);
   const engine::Campaign& c = *entry->campaign;
   const absl::Time now = bidder_.clock().Now();
-  engine::AccountState state;
+  // A read creates nothing: a campaign that never bid has no account, and reads as untouched.
+  engine::AccountState state{.day = engine::DayOf(now)};
   uint64_t bids = 0, wins = 0, impressions = 0, clicks = 0;
-  if (engine::MoneyState* money = bidder_.money()) {
-    engine::CampaignAccount& account = money->ledger.Account(c.id);
-    state = account.State(now);
-    bids = account.bids.load();
-    wins = account.wins.load();
-    impressions = account.impressions.load();
-    clicks = account.clicks.load();
+  if (const engine::CampaignAccount* account = bidder_.money().ledger.FindAccount(c.id)) {
+    state = account->State(now);
+    bids = account->bids.load();
+    wins = account->wins.load();
+    impressions = account->impressions.load();
+    clicks = account->clicks.load();
   }
   auto ratio = [](uint64_t a, uint64_t b) {
     return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
@@ -587,23 +589,14 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   engine::BidRequest bid_request;
   if (absl::Status s = parser_.Parse(request.body, &bid_request); !s.ok()) {
     return http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
-                             View(s.message()), response);
+                          View(s.message()), response);
   }
-  const absl::Time now = bidder_.clock().Now();
-  const engine::RequestFacts facts = engine::MakeRequestFacts(bid_request, now, nullptr);
   engine::EpochDomain::ReadGuard guard(reader_);
-  const engine::CampaignSet& campaigns = bidder_.campaigns().Get(guard);
-  engine::MinimiseRequest(&bid_request);
-  const engine::MarketRules* market = bidder_.market().Get(guard).rules.get();
-  const engine::PrivacyDecision privacy =
-      engine::DecidePrivacy(bid_request, {.vendor_id = bidder_.options().tcf_vendor_id,
-                                          .child_directed_apps = &market->child_directed_apps});
-  // Explain answers about targeting, floors, deals and budgets; it draws no pacing decision.
-  const engine::AuctionContext context{.now = now,
-                                       .market = market,
-                                       .seat = bidder_.options().response.seat,
-                                       .child_directed = privacy.child_directed};
-
+  // The bid's own steps, with a dry-run money policy: nothing reserved, counted or drawn.
+  const engine::Explanation explanation = pipeline_.Explain(
+      &bid_request, bidder_.World(guard),
+      [&who](const engine::Campaign& c) { return who.Owns(c.advertiser); }, kMaxExplained);
+  const engine::PrivacyDecision& privacy = explanation.privacy;
   std::string body;
   JsonWriter w(&body);
   w.BeginObject();
@@ -629,19 +622,12 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   w.Key("child_directed");
   w.Bool(privacy.child_directed);
   w.EndObject();
+  w.Key("known_user");
+  w.Bool(explanation.known_user);
   w.Key("campaigns");
   w.BeginArray();
-  size_t shown = 0;
-  bool truncated = false;
-  campaigns.ForEachCampaign([&](const engine::Campaign& campaign) {
-    if (!who.Owns(campaign.advertiser)) return true;
-    if (shown == kMaxExplained) {
-      truncated = true;
-      return false;
-    }
-    ++shown;
-    const engine::CampaignExplanation e =
-        engine::ExplainCampaign(campaign, bid_request, facts, context);
+  for (const engine::CampaignExplanation& e : explanation.campaigns) {
+    const engine::Campaign& campaign = *e.campaign;
     w.BeginObject();
     w.Key("id");
     w.String(campaign.id);
@@ -668,11 +654,10 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
       w.EndArray();
     }
     w.EndObject();
-    return true;
-  });
+  }
   w.EndArray();
   w.Key("truncated");
-  w.Bool(truncated);
+  w.Bool(explanation.truncated);
   w.EndObject();
   SetJsonBody(200, std::move(body), response);
 }

@@ -25,6 +25,7 @@
 #include "adapters/openrtb/request_parser.h"
 #include "adapters/service/bidder.h"
 #include "engine/core/epoch.h"
+#include "engine/pipeline/bid_pipeline.h"
 
 namespace vetrina::admin {
 
@@ -76,6 +77,7 @@ class AdminApi final : public http::Handler {
   money::MarketStore* market_;
   engine::EpochDomain::Reader reader_;
   openrtb::BidRequestParser parser_;
+  engine::BidPipeline pipeline_;  // explain's: the bid path's steps with a dry-run money policy
 };
 
 // The value of `name` in a URL query string ("a=1&dry_run=1"), undecoded; "" when absent.

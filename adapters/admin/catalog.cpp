@@ -374,6 +374,13 @@ void Catalog::RebuildRegistry() {
     registry->advertisers.insert(advertiser);
   }
   registry_ = std::move(registry);
+  if (publish_registry_) publish_registry_(registry_);
+}
+
+void Catalog::OnAudiencesChange(RegistryFn publish) {
+  absl::MutexLock lock(&mu_);
+  publish_registry_ = std::move(publish);
+  if (publish_registry_) publish_registry_(registry_);
 }
 
 absl::StatusOr<engine::Audience> Catalog::PutAudience(const Principal& principal,

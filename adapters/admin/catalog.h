@@ -95,8 +95,13 @@ class Catalog {
   // Whether `qualified` ("advertiser/id") names an existing audience.
   bool AudienceExists(const std::string& qualified) const;
   bool AdvertiserExists(const std::string& id) const;
-  // The registry the bid and pixel paths read, rebuilt on every audience change.
+  // The registry the bid and pixel paths read, rebuilt on every audience or advertiser change.
   std::shared_ptr<const engine::AudienceRegistry> registry() const;
+  // Audience definitions' own publication: calls `publish` with the current registry now, then
+  // with each new one, in change order (under the catalog's lock, so keep it short: the bidder's
+  // PublishAudienceRegistry only waits out readers' critical sections).
+  using RegistryFn = std::function<void(std::shared_ptr<const engine::AudienceRegistry>)>;
+  void OnAudiencesChange(RegistryFn publish);
 
   // Every campaign, in id order, for publishing.
   std::vector<engine::CampaignPtr> AllCampaigns(uint64_t* version = nullptr) const;
@@ -145,6 +150,8 @@ class Catalog {
   std::map<std::string, StoredAudience> audiences_ ABSL_GUARDED_BY(mu_);  // by "advertiser/id"
   engine::SegmentId next_segment_ ABSL_GUARDED_BY(mu_) = 1;
   std::shared_ptr<const engine::AudienceRegistry> registry_ ABSL_GUARDED_BY(mu_);
+  RegistryFn publish_registry_ ABSL_GUARDED_BY(mu_);
+  // Rebuilds registry_ and publishes it.
   void RebuildRegistry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // (version, campaign id) of recent campaign changes; bounded, oldest dropped first.

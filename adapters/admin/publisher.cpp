@@ -5,8 +5,8 @@
 namespace vetrina::admin {
 
 CampaignPublisher::CampaignPublisher(const Catalog& catalog, PublishFn publish,
-                                     PublisherOptions options)
-    : catalog_(catalog), publish_(std::move(publish)), options_(options) {}
+                                     const vetrina::Clock& clock, PublisherOptions options)
+    : catalog_(catalog), publish_(std::move(publish)), clock_(clock), options_(options) {}
 
 CampaignPublisher::~CampaignPublisher() {
   stop_ = true;
@@ -24,12 +24,12 @@ void CampaignPublisher::PublishNow() {
     for (size_t i = 0; i < ids.size(); ++i) delta_[ids[i]] = current[i];
   }
   const bool rebase =
-      !have_log || absl::Now() - base_built_ > options_.rebase_after ||
+      !have_log || clock_.Now() - base_built_ > options_.rebase_after ||
       (delta_.size() > options_.min_rebase_delta && delta_.size() * 50 > base_->size());
   if (rebase) {
     std::vector<engine::CampaignPtr> all = catalog_.AllCampaigns(&version);
     base_ = std::make_shared<const engine::CampaignSnapshot>(std::move(all));
-    base_built_ = absl::Now();
+    base_built_ = clock_.Now();
     delta_.clear();
     publish_(std::make_unique<const engine::CampaignSet>(base_, std::vector<engine::CampaignPtr>{},
                                                          std::vector<std::string>{}));
@@ -55,12 +55,12 @@ void CampaignPublisher::Run() {
     const uint64_t version = catalog_.WaitForChange(published_, absl::Milliseconds(200));
     if (stop_) return;
     if (version != published_) {
-      const absl::Time started = absl::Now();
+      const absl::Time started = clock_.Now();
       PublishNow();
       // Coalesce: whatever arrives meanwhile goes into one later publish.
-      const absl::Duration rest = options_.min_interval - (absl::Now() - started);
+      const absl::Duration rest = options_.min_interval - (clock_.Now() - started);
       if (rest > absl::ZeroDuration()) stopping_.WaitForNotificationWithTimeout(rest);
-    } else if (!delta_.empty() && absl::Now() - base_built_ > options_.rebase_after) {
+    } else if (!delta_.empty() && clock_.Now() - base_built_ > options_.rebase_after) {
       PublishNow();  // fold an old delta into a new base while idle
     }
   }

@@ -3,7 +3,7 @@
 // not of the catalog; the base itself is rebuilt when the delta grows or ages. Changes that
 // arrive while a publish runs are coalesced into the next one, at most every `min_interval`.
 //
-//   CampaignPublisher publisher(catalog, [&](auto set) { bidder.Publish(std::move(set)); });
+//   CampaignPublisher publisher(catalog, [&](auto set) { bidder.Publish(std::move(set)); }, clock);
 //   publisher.PublishNow();  // the first snapshot, synchronously, before serving
 //   publisher.Start();
 #pragma once
@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "adapters/admin/catalog.h"
+#include "base/clock.h"
 #include "engine/targeting/campaign_set.h"
 
 namespace vetrina::admin {
@@ -33,7 +34,9 @@ class CampaignPublisher {
  public:
   using PublishFn = std::function<void(std::unique_ptr<const engine::CampaignSet>)>;
 
-  CampaignPublisher(const Catalog& catalog, PublishFn publish, PublisherOptions options = {});
+  // `clock` dates the base, which is rebuilt once older than `options.rebase_after`.
+  CampaignPublisher(const Catalog& catalog, PublishFn publish, const vetrina::Clock& clock,
+                    PublisherOptions options = {});
   ~CampaignPublisher();  // stops the thread
 
   // Publishes the catalog's current state on the calling thread.
@@ -50,6 +53,7 @@ class CampaignPublisher {
 
   const Catalog& catalog_;
   PublishFn publish_;
+  const vetrina::Clock& clock_;
   const PublisherOptions options_;
   std::atomic<uint64_t> published_{0};
   std::atomic<uint64_t> rebases_{0};

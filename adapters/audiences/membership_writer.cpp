@@ -31,9 +31,7 @@ T Get(const char* in) {
 
 }  // namespace
 
-engine::Day Today(const vetrina::Clock& clock) {
-  return static_cast<engine::Day>(absl::ToUnixSeconds(clock.Now()) / 86'400);
-}
+engine::Day Today(const vetrina::Clock& clock) { return engine::AudienceDay(clock.Now()); }
 
 std::string EncodeUpdates(const std::vector<engine::AudienceUpdate>& updates) {
   std::string out;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/auction/auction.h"
+#include "engine/pipeline/bid_pipeline.h"
 #include "engine/core/bid_request.h"
 
 namespace vetrina::openrtb {
@@ -20,13 +21,7 @@ struct ResponseOptions {
   std::string seat = "vetrina";
 };
 
-// A bid's id and its signed notice tokens (engine/notice_token.h): one for the exchange's
-// notices (nurl, burl, lurl), one for the trackers in the ad (impression, click).
-struct SignedBid {
-  std::string id;
-  std::string exchange_token;
-  std::string ad_token;
-};
+using engine::SignedBid;
 
 // Writes the 200 response body for `result`, which must hold at least one bid; `signed_bids`
 // has one entry per bid, in order. `response_id` is the response's `bidid`.

@@ -1,20 +1,43 @@
 #include "adapters/service/bidder.h"
 
-namespace vetrina::service {
+#include <cassert>
 
-Bidder::Bidder(const vetrina::Clock& clock, BidderOptions options)
+namespace vetrina::service {
+namespace {
+
+BidderOptions WithKeys(BidderOptions options, const HmacSha256Key& notice_key,
+                       const HmacSha256Key& user_key) {
+  options.pipeline.seat = options.response.seat;
+  options.pipeline.notice_key = &notice_key;
+  options.pipeline.user_key = &user_key;
+  return options;
+}
+
+}  // namespace
+
+Bidder::Bidder(const vetrina::Clock& clock, engine::EpochDomain& epoch, BidderOptions options,
+               BidderServices services)
     : clock_(clock),
-      options_(std::move(options)),
+      epoch_(epoch),
+      services_(std::move(services)),
+      notice_key_(services_.notice_secret),
+      user_key_(services_.user_secret),
+      options_(WithKeys(std::move(options), notice_key_, user_key_)),
       campaigns_(epoch_, std::make_unique<engine::CampaignSet>()),
       registry_(epoch_, std::make_unique<RegistryRef>(
                             RegistryRef{std::make_shared<engine::AudienceRegistry>()})),
       market_(epoch_,
-              std::make_unique<MarketRef>(MarketRef{std::make_shared<engine::MarketRules>()})) {}
+              std::make_unique<MarketRef>(MarketRef{std::make_shared<engine::MarketRules>()})) {
+  assert(services_.money != nullptr);
+}
 
-void Bidder::SetMoney(MoneyWiring money) {
-  notice_key_ = vetrina::HmacSha256Key(money.notice_secret);
-  user_key_ = vetrina::HmacSha256Key(money.user_secret);
-  money_ = std::move(money);
+engine::BidWorld Bidder::World(const engine::EpochDomain::ReadGuard& guard) const {
+  return engine::BidWorld{.guard = guard,
+                          .campaigns = campaigns_.Get(guard),
+                          .market = *market_.Get(guard).rules,
+                          .audience_store = services_.audience_store,
+                          .audience_registry = registry_.Get(guard).registry.get(),
+                          .money = *services_.money};
 }
 
 void Bidder::PublishMarket(std::shared_ptr<const engine::MarketRules> rules) {

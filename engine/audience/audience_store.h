@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "engine/audience/audience_key.h"
 #include "engine/core/epoch.h"
 
@@ -34,6 +35,8 @@ namespace vetrina::engine {
 using SegmentId = uint32_t;
 inline constexpr SegmentId kMaxSegmentId = (1u << 24) - 1;
 using Day = int32_t;  // days since the Unix epoch
+// The day memberships are looked up and expire on: UTC days.
+inline Day AudienceDay(absl::Time t) { return static_cast<Day>(absl::ToUnixSeconds(t) / 86'400); }
 inline constexpr Day kMaxTtlDays = 255;
 
 struct AudienceUpdate {

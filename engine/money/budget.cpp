@@ -101,6 +101,17 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
   return rate >= 1.0 || rng.Bernoulli(rate) ? NoBidReason::kNone : NoBidReason::kPaced;
 }
 
+NoBidReason CampaignAccount::Check(const Campaign& campaign, absl::Time now) const {
+  const AccountState s = State(now);
+  const BudgetLimits limits = BudgetLimits::Of(campaign);
+  if ((limits.daily > 0 && s.daily_settled + s.daily_reserved + 1 > limits.daily) ||
+      (limits.lifetime > 0 && s.lifetime_settled + s.lifetime_reserved + 1 > limits.lifetime)) {
+    return NoBidReason::kBudgetExhausted;
+  }
+  const bool paced = campaign.pacing == Pacing::kEven && campaign.daily_budget > 0;
+  return paced && s.pacing_rate <= 0 ? NoBidReason::kPaced : NoBidReason::kNone;
+}
+
 AccountState CampaignAccount::State(absl::Time now) const {
   std::lock_guard lock(mu_);
   AccountState state{.day = day_,

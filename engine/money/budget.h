@@ -74,6 +74,9 @@ class CampaignAccount {
   // Whether `campaign` may bid now: kBudgetExhausted when nothing is left to reserve, kPaced
   // when even pacing holds this bid back (never for ASAP pacing or without a daily budget).
   NoBidReason Admit(const Campaign& campaign, absl::Time now, Rng& rng);
+  // Admit without changing anything or drawing: kBudgetExhausted when nothing is left, kPaced
+  // when pacing currently holds back every bid (rate 0), else kNone. For explain's dry run.
+  NoBidReason Check(const Campaign& campaign, absl::Time now) const;
 
   // Activity, for reports; bids are counted by the bid path, the rest from notices.
   std::atomic<uint64_t> bids{0};

@@ -24,6 +24,10 @@ NoBidReason SpendPolicy::Admit(const Campaign& campaign) {
     return NoBidReason::kFrequencyCapped;
   }
   if (campaign.daily_budget == 0 && campaign.lifetime_budget == 0) return NoBidReason::kNone;
+  if (mode_ == Mode::kDryRun) {
+    const CampaignAccount* account = money_.ledger.FindAccount(campaign.id);
+    return account == nullptr ? NoBidReason::kNone : account->Check(campaign, now_);
+  }
   return money_.ledger.Account(campaign.id).Admit(campaign, now_, rng_);
 }
 

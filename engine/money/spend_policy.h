@@ -38,16 +38,22 @@ uint64_t FrequencyUserKey(const HmacSha256Key& secret, const AudienceKey& id);
 // Not thread-safe: one per request.
 class SpendPolicy final : public BidPolicy {
  public:
+  enum class Mode {
+    kBid,     // a real bid: pacing draws, and a day's first look rolls the account over
+    kDryRun,  // explain: reads only (CampaignAccount::Check), creates no account, draws nothing
+  };
   // `capping_id` is the audience key of the id caps count under (nullopt: the user may not be
   // capped, so caps do not apply); `app` the bundle or domain the ad would run in.
   SpendPolicy(MoneyState& money, Rng& rng, absl::Time now, std::string_view app,
-              const HmacSha256Key& user_secret, std::optional<AudienceKey> capping_id)
+              const HmacSha256Key& user_secret, std::optional<AudienceKey> capping_id,
+              Mode mode = Mode::kBid)
       : money_(money),
         rng_(rng),
         now_(now),
         app_(app),
         user_secret_(user_secret),
-        capping_id_(capping_id) {}
+        capping_id_(capping_id),
+        mode_(mode) {}
 
   NoBidReason Admit(const Campaign& campaign) override;
   int64_t PredictCtrPpm(const Campaign& campaign, const Creative& creative) override;
@@ -62,6 +68,7 @@ class SpendPolicy final : public BidPolicy {
   const std::string_view app_;
   const HmacSha256Key& user_secret_;
   const std::optional<AudienceKey> capping_id_;
+  const Mode mode_;
   std::optional<uint64_t> user_;
 };
 

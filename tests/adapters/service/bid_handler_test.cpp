@@ -13,7 +13,12 @@ namespace {
 
 struct Harness {
   vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
-  Bidder bidder{clock, BidderOptions{}};
+  engine::EpochDomain epoch;
+  engine::MoneyState money{absl::Seconds(60)};
+  Bidder bidder{clock, epoch, BidderOptions{},
+                BidderServices{.money = &money,
+                               .notice_secret = "notice secret",
+                               .user_secret = "user secret"}};
   std::unique_ptr<BidHandler> handler;
 
   Harness() {
