@@ -206,6 +206,11 @@ absl::Status Catalog::Replay(std::string_view record) {
     std::string_view id;
     if (doc["id"].get(id)) return absl::DataLossError("bad delete record");
     campaigns_.erase(std::string(id));
+  } else if (op == "version") {
+    uint64_t version = 0;
+    if (doc["version"].get(version)) return absl::DataLossError("bad version record");
+    version_ = version;
+    return absl::OkStatus();  // restores the count, is no change of its own
   } else {
     return absl::DataLossError(StrCat("unknown op ", op));
   }
@@ -238,6 +243,9 @@ absl::Status Catalog::Compact() {
     }
   }
   if (!chunk.empty()) records.push_back(PutRecord(chunk));
+  // Last, so that replaying the compacted journal ends at the version it had, not at its count
+  // of records: versions never go back across a restart.
+  records.push_back(StrCat("{\"op\":\"version\",\"version\":", version_, "}"));
   VETRINA_RETURN_IF_ERROR(journal_->Rewrite(records));
   live_bytes_ = journal_->size_bytes();
   return absl::OkStatus();

@@ -114,7 +114,7 @@ class Catalog {
   std::vector<engine::CampaignPtr> Lookup(const std::vector<std::string>& ids) const;
   size_t campaign_count() const;
 
-  // Increases with every change.
+  // Increases with every change, and carries on from where it was after a reopen.
   uint64_t version() const;
   // Returns the version once it differs from `seen`, or after `timeout`.
   uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;

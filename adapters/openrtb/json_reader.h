@@ -55,7 +55,8 @@ inline absl::Status ReadInt64(value v, int64_t* out) {
   if (type == simdjson::ondemand::number_type::floating_point_number) {
     double d;
     if (auto e = v.get_double().get(d)) return Error(e, "an integer");
-    if (d != static_cast<double>(static_cast<int64_t>(d)))
+    // Range first: converting a double outside int64's range is undefined behaviour.
+    if (!(d >= -0x1p63 && d < 0x1p63) || d != static_cast<double>(static_cast<int64_t>(d)))
       return Error(simdjson::INCORRECT_TYPE, "an integer");
     *out = static_cast<int64_t>(d);
     return absl::OkStatus();
