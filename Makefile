@@ -24,7 +24,8 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-# The unit and integration suites built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# The unit and integration suites built with AddressSanitizer and UndefinedBehaviorSanitizer,
+# assertions on.
 test-asan: deps
 	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_SANITIZE=ON \
 	  -DVETRINA_BUILD_PERF=OFF
@@ -32,13 +33,18 @@ test-asan: deps
 	cd $(SAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-# The concurrency tests (lock-free snapshots, the audience store) under ThreadSanitizer.
+# The concurrency tests (epoch-protected snapshots, the audience store, budgets) under
+# ThreadSanitizer, with assertions on.
 TSAN_BUILD_DIR ?= build-tsan
+TSAN_DOMAINS := core audience money
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETRINA_TSAN=ON \
 	  -DVETRINA_BUILD_PERF=OFF
-	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target engine_test
-	TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD_DIR)/tests/engine/engine_test "[concurrency]"
+	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) \
+	  $(foreach d,$(TSAN_DOMAINS),--target engine_$(d)_test)
+	set -e; for d in $(TSAN_DOMAINS); do \
+	  TSAN_OPTIONS=halt_on_error=1 $(TSAN_BUILD_DIR)/tests/engine/$$d/engine_$${d}_test "[concurrency]"; \
+	done
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

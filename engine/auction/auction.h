@@ -16,7 +16,6 @@
 #include "engine/core/bid_request.h"
 #include "engine/core/campaign.h"
 #include "engine/targeting/campaign_set.h"
-#include "engine/money/ctr_model.h"
 #include "engine/targeting/eligibility.h"
 #include "engine/core/market_rules.h"
 #include "engine/core/money.h"

@@ -33,4 +33,11 @@ inline double UnitsFromMicros(Micros micros) {
   return static_cast<double>(micros) / kMicrosPerUnit;
 }
 
+// The CTR a new creative starts from, and how much evidence that assumption is worth: the
+// auction ranks CPC bids at it without a CTR model, and the model starts every creative there.
+struct CtrPrior {
+  int64_t ctr_ppm = 10'000;  // 1%
+  int64_t weight = 100;      // worth this many impressions: Beta(ctr x weight, (1 - ctr) x weight)
+};
+
 }  // namespace vetrina::engine

@@ -15,13 +15,9 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "engine/core/money.h"
 
 namespace vetrina::engine {
-
-struct CtrPrior {
-  int64_t ctr_ppm = 10'000;  // 1%
-  int64_t weight = 100;      // worth this many impressions: Beta(ctr x weight, (1 - ctr) x weight)
-};
 
 struct CtrCounts {
   uint64_t impressions = 0;

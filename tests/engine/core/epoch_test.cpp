@@ -76,9 +76,9 @@ TEST_CASE("concurrent readers and a publishing writer never see a freed snapshot
       EpochDomain::Reader reader(domain);
       while (!stop) {
         EpochDomain::ReadGuard guard(reader);
-        const Tracked& t = cell.Get(guard);
+        const Tracked& seen = cell.Get(guard);
         // A freed snapshot would show value -1 or a broken invariant.
-        if (t.value < 0 || t.check != t.value * 7) ++bad_reads;
+        if (seen.value < 0 || seen.check != seen.value * 7) ++bad_reads;
         ++reads;
       }
     });
