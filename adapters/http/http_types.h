@@ -70,7 +70,7 @@ class Handler {
   // Called with the header (no body yet) of each request that has a body: a handler that wants
   // to take this body as a stream returns one; nullptr (the default) buffers the body and calls
   // Handle.
-  virtual std::unique_ptr<BodyStream> OpenStream(const HttpRequest& head) { return nullptr; }
+  virtual std::unique_ptr<BodyStream> OpenStream(const HttpRequest& /*head*/) { return nullptr; }
 };
 using HandlerPtr = std::unique_ptr<Handler>;
 
