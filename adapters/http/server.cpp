@@ -17,16 +17,18 @@
 #include <cassert>
 #include <charconv>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "adapters/http/gzip.h"
 #include "adapters/http/receive_time.h"
+#include "adapters/http/request_head.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 
@@ -46,23 +48,6 @@ std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
-}
-
-Method ToMethod(bhttp::verb verb) {
-  switch (verb) {
-    case bhttp::verb::get:
-      return Method::kGet;
-    case bhttp::verb::head:
-      return Method::kHead;
-    case bhttp::verb::post:
-      return Method::kPost;
-    case bhttp::verb::put:
-      return Method::kPut;
-    case bhttp::verb::delete_:
-      return Method::kDelete;
-    default:
-      return Method::kOther;
-  }
 }
 
 // The status line and header of `response`. Written by hand rather than by Beast's serializer:
@@ -111,6 +96,56 @@ struct SessionState {
   bool idle_expired = false;  // closed by the sweep, not by the peer
 };
 
+// Writes "100 Continue" for a client that waits for it before sending the body. False when the
+// write failed.
+asio::awaitable<bool> SendContinue(beast::tcp_stream& stream) {
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  auto [ec, written] = co_await asio::async_write(
+      stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
+  co_return !ec;
+}
+
+// A connection's stream and what its requests reuse. Lives in the session's coroutine frame, and
+// the worker's session set points at `state`: neither copied nor moved.
+struct Connection {
+  Connection(tcp::socket socket, size_t buffer_limit, absl::Time now)
+      : stream(std::move(socket)),
+        buffer(buffer_limit),
+        state{.stream = &stream, .idle_since = std::chrono::steady_clock::now()},
+        arrived(now) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  beast::tcp_stream stream;
+  // Bounds what a client can make us buffer, pipelined requests included.
+  beast::flat_buffer buffer;
+  SessionState state;
+  int pipelined = 0;  // requests answered since the last read from the socket
+  // When the bytes that began the current request reached this host; pipelined requests keep
+  // the time of the read that brought them.
+  absl::Time arrived;
+  HttpResponse response;
+  std::string inflated;
+  std::string compressed;
+  std::string response_head;  // status line and header
+};
+
+// One request and response on a connection: what the steps after the header need, and the
+// parser or message that `request`'s views point into (they stay valid until the response is
+// written).
+struct Exchange {
+  bhttp::request_parser<bhttp::empty_body> header_parser;  // moved into one of the two below
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> stream_parser;  // a streamed body
+  bhttp::request<bhttp::string_body> message;                              // a buffered one
+  HttpRequest request;
+  ContentCoding coding = ContentCoding::kIdentity;
+  bool wants_continue = false;  // Expect: 100-continue
+  unsigned version = 11;
+  bool client_keep_alive = false;
+  std::string accept_encoding;
+  bool close_after = false;  // a streamed body was refused: its rest was never read
+};
+
 class ServerImpl;
 
 // One thread, one io_context, one acceptor. Everything here runs on the worker's own thread, so
@@ -137,7 +172,27 @@ class Worker {
   // one per wait, so waiting for the next request costs only the readiness wait.
   asio::awaitable<void> SweepIdle();
   asio::awaitable<void> Reject(tcp::socket socket);
+  // Serves one connection, request after request, as Beast's awaitable session does (read,
+  // handle, write, loop), each step its own function below.
   asio::awaitable<void> Session(tcp::socket socket);
+  // Waits for the next request's first bytes and records when the kernel received them. False:
+  // close (the peer closed, the idle sweep or shutdown cancelled the wait, or too many pipelined).
+  asio::awaitable<bool> ReceiveFirstBytes(Connection& c);
+  // Reads the next request's header into `x`, maps it to x.request and refuses what cannot be
+  // served (bad framing 400, unknown Content-Encoding 415). False: answered or failed; close.
+  asio::awaitable<bool> ReadHead(Connection& c, Exchange& x);
+  // Feeds the body, piece by piece as it arrives, to the stream the handler opened for it.
+  // False: answered or failed; close.
+  asio::awaitable<bool> ReadStreamedBody(Connection& c, Exchange& x, BodyStream& body);
+  // Reads the whole body into x.message, inflates gzip, and points x.request.body at the
+  // result; the body limit holds before and after inflation. False: answered or failed; close.
+  asio::awaitable<bool> ReadBufferedBody(Connection& c, Exchange& x);
+  // Has the handler answer into c.response: Finish for a streamed body, else Handle, then waits
+  // without blocking the worker for an answer the handler deferred.
+  asio::awaitable<void> Dispatch(Connection& c, Exchange& x, BodyStream* body);
+  // Writes c.response (gzipped when the client accepts it; no body for HEAD) under its own
+  // deadline. False: the connection is done (closed by either side, or the write failed).
+  asio::awaitable<bool> Write(Connection& c, const Exchange& x);
   // Answers a read error with its 4xx where one applies (413, 431, 400), then the caller closes.
   asio::awaitable<void> FailRead(beast::tcp_stream& stream, boost::system::error_code ec);
   // `received` (wall clock, from the kernel) on the server's clock; now when unknown.
@@ -318,12 +373,209 @@ asio::awaitable<void> Worker::FailRead(beast::tcp_stream& stream, boost::system:
   }
 }
 
-asio::awaitable<void> Worker::Session(tcp::socket socket) {
+asio::awaitable<bool> Worker::ReceiveFirstBytes(Connection& c) {
+  if (c.buffer.size() > 0) {
+    // Pipelined: the request is already here and keeps the arrival time of the read that brought
+    // it. A client that floods requests without reading the answers is cut off.
+    co_return ++c.pipelined <= server_.options().max_pipelined;
+  }
+  c.pipelined = 0;
+  // We read the first bytes ourselves, never Asio: the read learns when the kernel received
+  // them, so time spent queued (in the socket, or behind other work on this worker after the
+  // socket became readable) counts against the request's deadline.
+  ReceiveResult got;
+  for (;;) {
+    const auto space = c.buffer.prepare(4096);
+    got = ReceiveNow(c.stream.socket().native_handle(), space.data(), space.size());
+    if (!got.would_block()) break;
+    c.state.idle = true;
+    c.state.idle_since = std::chrono::steady_clock::now();
+    auto [ec] = co_await c.stream.socket().async_wait(tcp::socket::wait_read, kNoThrow);
+    c.state.idle = false;
+    if (ec || draining_) {
+      if (c.state.idle_expired) {
+        server_.mutable_stats().timeouts.fetch_add(1, std::memory_order_relaxed);
+      }
+      co_return false;
+    }
+    c.state.idle_expired = false;  // the sweep's cancel may have come just after the data
+  }
+  if (got.bytes <= 0) co_return false;  // closed by the peer, or reset
+  c.buffer.commit(static_cast<size_t>(got.bytes));
+  c.arrived = ArrivalTime(got.received);
+  co_return true;
+}
+
+asio::awaitable<bool> Worker::ReadHead(Connection& c, Exchange& x) {
   const ServerOptions& options = server_.options();
   ServerStats& stats = server_.mutable_stats();
-  beast::tcp_stream stream(std::move(socket));
-  SessionState state{.stream = &stream, .idle_since = std::chrono::steady_clock::now()};
-  sessions_.insert(&state);
+  // Waits for the first byte of the request (the idle sweep closes the connection after the idle
+  // timeout); from then on the whole request must arrive within the read timeout, so a
+  // byte-a-second client cannot hold us.
+  if (!co_await ReceiveFirstBytes(c)) co_return false;
+  c.state.idle = false;
+  c.stream.expires_after(ToChrono(options.read_timeout));
+
+  // The header first, into a parser without a body: the handler may then take the body as a
+  // stream (bulk uploads) instead of in one buffer.
+  x.header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  // Which limit applies depends on how the handler takes the body: see the Read*Body steps.
+  x.header_parser.body_limit(boost::none);
+  auto [ec, n] = co_await bhttp::async_read_header(c.stream, c.buffer, x.header_parser, kNoThrow);
+  if (ec) {
+    co_await FailRead(c.stream, ec);
+    co_return false;
+  }
+  const auto& head = x.header_parser.get();
+  x.request = ToHttpRequest(head, index_);
+  // A Transfer-Encoding that does not end in chunked leaves the body's end unknown (RFC 9112
+  // 6.3): reading on would take the body for the next request. Refuse and close.
+  if (head.count(bhttp::field::transfer_encoding) > 0 && !x.header_parser.chunked()) {
+    stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(c.stream, bhttp::status::bad_request,
+                             "Transfer-Encoding must end in chunked");
+    co_return false;
+  }
+  x.coding = ContentCodingOf(head);
+  if (x.coding == ContentCoding::kUnsupported) {
+    stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(c.stream, bhttp::status::unsupported_media_type,
+                             "unsupported Content-Encoding");
+    co_return false;
+  }
+  x.wants_continue = head[bhttp::field::expect] == "100-continue";
+  x.version = head.version();
+  x.client_keep_alive = head.keep_alive();
+  x.accept_encoding = View(head[bhttp::field::accept_encoding]);
+  co_return true;
+}
+
+asio::awaitable<bool> Worker::ReadStreamedBody(Connection& c, Exchange& x, BodyStream& body) {
+  const ServerOptions& options = server_.options();
+  if (x.coding != ContentCoding::kIdentity) {
+    server_.mutable_stats().unsupported_media.fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(c.stream, bhttp::status::unsupported_media_type,
+                             "send uploads uncompressed");
+    co_return false;
+  }
+  const auto length = x.header_parser.content_length();
+  if (length && *length > options.max_stream_bytes) {
+    co_await FailRead(c.stream, bhttp::error::body_limit);
+    co_return false;
+  }
+  auto& parser = x.stream_parser.emplace(std::move(x.header_parser));
+  x.request = ToHttpRequest(parser.get(), index_);  // the header has moved
+  parser.body_limit(options.max_stream_bytes);
+  if (x.wants_continue) {
+    if (!co_await SendContinue(c.stream)) co_return false;
+  }
+  std::vector<char> chunk(64 * 1024);
+  bool accepted = true;
+  while (!parser.is_done() && accepted) {
+    // Each chunk must arrive within the read timeout; the whole upload may take longer.
+    c.stream.expires_after(ToChrono(options.read_timeout));
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto [ec, n] = co_await bhttp::async_read(c.stream, c.buffer, parser, kNoThrow);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      co_await FailRead(c.stream, ec);
+      co_return false;
+    }
+    const size_t got = chunk.size() - parser.get().body().size;
+    accepted = body.Append(std::string_view(chunk.data(), got));
+  }
+  x.close_after = !accepted;  // the rest of a refused body was not read
+  co_return true;
+}
+
+asio::awaitable<bool> Worker::ReadBufferedBody(Connection& c, Exchange& x) {
+  const ServerOptions& options = server_.options();
+  ServerStats& stats = server_.mutable_stats();
+  const auto length = x.header_parser.content_length();
+  if (length && *length > options.max_body_bytes) {
+    co_await FailRead(c.stream, bhttp::error::body_limit);
+    co_return false;
+  }
+  bhttp::request_parser<bhttp::string_body> parser(std::move(x.header_parser));
+  parser.body_limit(options.max_body_bytes);  // chunked bodies: checked as they arrive
+  if (x.wants_continue && !parser.is_done()) {
+    if (!co_await SendContinue(c.stream)) co_return false;
+  }
+  if (!parser.is_done()) {
+    auto [ec, n] = co_await bhttp::async_read(c.stream, c.buffer, parser, kNoThrow);
+    if (ec) {
+      co_await FailRead(c.stream, ec);
+      co_return false;
+    }
+  }
+  x.message = parser.release();
+  x.request = ToHttpRequest(x.message, index_);  // the header has moved
+  x.request.body = x.message.body();
+  if (x.coding != ContentCoding::kGzip) co_return true;
+  if (absl::Status s = GzipInflate(x.message.body(), options.max_body_bytes, &c.inflated);
+      !s.ok()) {
+    const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
+    (too_large ? stats.too_large : stats.bad_requests).fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(
+        c.stream, too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request,
+        vetrina::View(s.message()));
+    co_return false;
+  }
+  x.request.body = c.inflated;
+  co_return true;
+}
+
+asio::awaitable<void> Worker::Dispatch(Connection& c, Exchange& x, BodyStream* body) {
+  x.request.received_at = c.arrived;
+  if (body != nullptr) {
+    body->Finish(&c.response);
+    co_return;
+  }
+  handler_->Handle(x.request, &c.response);
+  if (!c.response.defer) co_return;
+  // Wait, without blocking the worker, for the handler to finish the response elsewhere.
+  asio::steady_timer resumed(io_, asio::steady_timer::time_point::max());
+  auto defer = std::move(c.response.defer);
+  c.response.defer = nullptr;
+  defer([&resumed, executor = io_.get_executor()] {
+    asio::post(executor, [&resumed] { resumed.cancel(); });
+  });
+  co_await resumed.async_wait(kNoThrow);
+}
+
+asio::awaitable<bool> Worker::Write(Connection& c, const Exchange& x) {
+  const ServerOptions& options = server_.options();
+  HttpResponse& response = c.response;
+  const bool gzipped =
+      response.body.size() >= options.gzip_min_bytes && AcceptsGzip(x.accept_encoding);
+  if (gzipped) {
+    GzipDeflate(response.body, &c.compressed);
+    std::swap(response.body, c.compressed);
+  }
+  const bool keep_alive = x.client_keep_alive && !response.close && !x.close_after && !draining_;
+  AppendResponseHead(response, x.version, gzipped, keep_alive, &c.response_head);
+  // HEAD: the length stays, the body goes.
+  const std::array<asio::const_buffer, 2> wire{
+      asio::buffer(c.response_head),
+      x.request.method == Method::kHead ? asio::const_buffer() : asio::buffer(response.body)};
+  // The response gets its own deadline: a slow handler must not leave it the rest of the read's.
+  c.stream.expires_after(ToChrono(options.read_timeout));
+  auto [ec, written] = co_await asio::async_write(c.stream, wire, kNoThrow);
+  if (ec) co_return false;
+  if (!keep_alive) {
+    boost::system::error_code ignored;
+    c.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<void> Worker::Session(tcp::socket socket) {
+  const ServerOptions& options = server_.options();
+  Connection c(std::move(socket), options.max_header_bytes + options.max_body_bytes + 4096,
+               server_.clock().Now());
+  sessions_.insert(&c.state);
   struct Unregister {
     Worker* worker;
     SessionState* state;
@@ -331,221 +583,23 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
       worker->sessions_.erase(state);
       worker->server_.mutable_stats().connections_open.fetch_sub(1, std::memory_order_relaxed);
     }
-  } unregister{this, &state};
-
-  // Bounds what a client can make us buffer, pipelined requests included.
-  beast::flat_buffer buffer(options.max_header_bytes + options.max_body_bytes + 4096);
-  HttpResponse response;
-  std::string inflated;
-  std::string compressed;
-  std::string response_head;  // status line and header, reused
-  int pipelined = 0;
-  // When the bytes that began the current request reached this host; pipelined requests keep
-  // the time of the read that brought them.
-  absl::Time arrived = server_.clock().Now();
+  } unregister{this, &c.state};
 
   while (!draining_) {
-    // Wait for the first byte of the next request (the idle sweep closes the connection after the
-    // idle timeout); from then on the whole request must arrive within the read timeout, so a
-    // byte-a-second client cannot hold us.
-    if (buffer.size() == 0) {
-      pipelined = 0;
-      // We read the first bytes ourselves, never Asio: the read learns when the kernel received
-      // them, so time spent queued (in the socket, or behind other work on this worker after
-      // the socket became readable) counts against the request's deadline.
-      ReceiveResult got;
-      for (;;) {
-        const auto space = buffer.prepare(4096);
-        got = ReceiveNow(stream.socket().native_handle(), space.data(), space.size());
-        if (!got.would_block()) break;
-        state.idle = true;
-        state.idle_since = std::chrono::steady_clock::now();
-        auto [ec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kNoThrow);
-        state.idle = false;
-        if (ec || draining_) {
-          if (state.idle_expired) stats.timeouts.fetch_add(1, std::memory_order_relaxed);
-          co_return;
-        }
-        state.idle_expired = false;  // the sweep's cancel may have come just after the data
-      }
-      if (got.bytes <= 0) co_return;  // closed by the peer, or reset
-      buffer.commit(static_cast<size_t>(got.bytes));
-      arrived = ArrivalTime(got.received);
-    } else if (++pipelined > options.max_pipelined) {
-      co_return;  // a client that floods requests without reading answers
-    }
-    state.idle = false;
-    stream.expires_after(ToChrono(options.read_timeout));
-
-    // The header first, into a parser without a body: the handler may then take the body as a
-    // stream (bulk uploads) instead of in one buffer.
-    bhttp::request_parser<bhttp::empty_body> header_parser;
-    header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    // Which limit applies depends on how the handler takes the body: checked below.
-    header_parser.body_limit(boost::none);
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, header_parser, kNoThrow);
-    if (ec) {
-      co_await FailRead(stream, ec);
-      co_return;
-    }
-    // Views into a parser's header; taken again after the body parser takes the header over.
-    HttpRequest request;
-    auto view_head = [&](const auto& message) {
-      request.method = ToMethod(message.method());
-      std::string_view target = View(message.target());
-      const size_t question = target.find('?');
-      request.path = target.substr(0, question);
-      request.query =
-          question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-      request.authorization = View(message[bhttp::field::authorization]);
-      request.content_type = View(message[bhttp::field::content_type]);
-      request.openrtb_version = View(message["x-openrtb-version"]);
-      request.worker = index_;
-    };
-    const auto& head = header_parser.get();
-    view_head(head);
-    // A Transfer-Encoding that does not end in chunked leaves the body's end unknown (RFC 9112
-    // 6.3): reading on would take the body for the next request. Refuse and close.
-    if (head.count(bhttp::field::transfer_encoding) > 0 && !header_parser.chunked()) {
-      stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      co_await RespondAndClose(stream, bhttp::status::bad_request,
-                               "Transfer-Encoding must end in chunked");
-      co_return;
-    }
-    const std::string_view encoding = View(head[bhttp::field::content_encoding]);
-    const bool identity =
-        encoding.empty() ||
-        absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "identity");
-    const bool gzip =
-        absl::EqualsIgnoreCase(absl::string_view(encoding.data(), encoding.size()), "gzip");
-    if (!identity && !gzip) {
-      stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
-      co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,
-                               "unsupported Content-Encoding");
-      co_return;
-    }
-    const bool wants_continue = head[bhttp::field::expect] == "100-continue";
-    const unsigned version = head.version();
-    const bool client_keep_alive = head.keep_alive();
-    const std::string accept_encoding(View(head[bhttp::field::accept_encoding]));
-    std::unique_ptr<BodyStream> body_stream =
-        header_parser.is_done() ? nullptr : handler_->OpenStream(request);
-
-    auto send_continue = [&]() -> asio::awaitable<boost::system::error_code> {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [write_ec, written] = co_await asio::async_write(
-          stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
-      co_return write_ec;
-    };
-
-    response.Reset();
-    bool close_after = false;
-    if (body_stream != nullptr) {
-      if (!identity) {
-        stats.unsupported_media.fetch_add(1, std::memory_order_relaxed);
-        co_await RespondAndClose(stream, bhttp::status::unsupported_media_type,
-                                 "send uploads uncompressed");
-        co_return;
-      }
-      const auto length = header_parser.content_length();
-      if (length && *length > options.max_stream_bytes) {
-        co_await FailRead(stream, bhttp::error::body_limit);
-        co_return;
-      }
-      bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
-      view_head(parser.get());
-      parser.body_limit(options.max_stream_bytes);
-      if (wants_continue) {
-        if (auto write_ec = co_await send_continue(); write_ec) co_return;
-      }
-      std::vector<char> chunk(64 * 1024);
-      bool accepted = true;
-      while (!parser.is_done() && accepted) {
-        // Each chunk must arrive within the read timeout; the whole upload may take longer.
-        stream.expires_after(ToChrono(options.read_timeout));
-        parser.get().body().data = chunk.data();
-        parser.get().body().size = chunk.size();
-        auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-        if (read_ec == bhttp::error::need_buffer) read_ec = {};
-        if (read_ec) {
-          co_await FailRead(stream, read_ec);
-          co_return;
-        }
-        const size_t got = chunk.size() - parser.get().body().size;
-        accepted = body_stream->Append(std::string_view(chunk.data(), got));
-      }
-      request.received_at = arrived;
-      body_stream->Finish(&response);
-      close_after = !accepted;  // the rest of a refused body was not read
+    Exchange x;
+    if (!co_await ReadHead(c, x)) co_return;
+    std::unique_ptr<BodyStream> body =
+        x.header_parser.is_done() ? nullptr : handler_->OpenStream(x.request);
+    c.response.Reset();
+    bool read = false;
+    if (body != nullptr) {
+      read = co_await ReadStreamedBody(c, x, *body);
     } else {
-      const auto length = header_parser.content_length();
-      if (length && *length > options.max_body_bytes) {
-        co_await FailRead(stream, bhttp::error::body_limit);
-        co_return;
-      }
-      bhttp::request_parser<bhttp::string_body> parser(std::move(header_parser));
-      parser.body_limit(options.max_body_bytes);  // chunked bodies: checked as they arrive
-      if (wants_continue && !parser.is_done()) {
-        if (auto write_ec = co_await send_continue(); write_ec) co_return;
-      }
-      if (!parser.is_done()) {
-        auto [read_ec, read_n] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-        if (read_ec) {
-          co_await FailRead(stream, read_ec);
-          co_return;
-        }
-      }
-      bhttp::request<bhttp::string_body> message = parser.release();
-      view_head(message);
-      request.body = message.body();
-      if (gzip) {
-        if (absl::Status s = GzipInflate(message.body(), options.max_body_bytes, &inflated);
-            !s.ok()) {
-          const bool too_large = s.code() == absl::StatusCode::kResourceExhausted;
-          (too_large ? stats.too_large : stats.bad_requests)
-              .fetch_add(1, std::memory_order_relaxed);
-          co_await RespondAndClose(
-              stream, too_large ? bhttp::status::payload_too_large : bhttp::status::bad_request,
-              vetrina::View(s.message()));
-          co_return;
-        }
-        request.body = inflated;
-      }
-      request.received_at = arrived;
-      handler_->Handle(request, &response);
-      if (response.defer) {
-        // Wait, without blocking the worker, for the handler to finish the response elsewhere.
-        asio::steady_timer resumed(io_, asio::steady_timer::time_point::max());
-        auto defer = std::move(response.defer);
-        response.defer = nullptr;
-        defer([&resumed, executor = io_.get_executor()] {
-          asio::post(executor, [&resumed] { resumed.cancel(); });
-        });
-        co_await resumed.async_wait(kNoThrow);
-      }
+      read = co_await ReadBufferedBody(c, x);
     }
-
-    const bool gzipped =
-        response.body.size() >= options.gzip_min_bytes && AcceptsGzip(accept_encoding);
-    if (gzipped) {
-      GzipDeflate(response.body, &compressed);
-      std::swap(response.body, compressed);
-    }
-    const bool keep_alive = client_keep_alive && !response.close && !close_after && !draining_;
-    AppendResponseHead(response, version, gzipped, keep_alive, &response_head);
-    // HEAD: the length stays, the body goes.
-    const std::array<asio::const_buffer, 2> wire{
-        asio::buffer(response_head),
-        request.method == Method::kHead ? asio::const_buffer() : asio::buffer(response.body)};
-    // The response gets its own deadline: a slow handler must not leave it the rest of the read's.
-    stream.expires_after(ToChrono(options.read_timeout));
-    auto [write_ec, written] = co_await asio::async_write(stream, wire, kNoThrow);
-    if (write_ec) co_return;
-    if (!keep_alive) {
-      boost::system::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      co_return;
-    }
+    if (!read) co_return;
+    co_await Dispatch(c, x, body.get());
+    if (!co_await Write(c, x)) co_return;
   }
 }
 
