@@ -25,7 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vetrina;
   namespace bhttp = boost::beast::http;
   static vetrina::RealClock clock;
-  static service::Bidder bidder(clock, {});
+  static engine::EpochDomain epoch;
+  static engine::MoneyState money;
+  static service::Bidder bidder(
+      clock, epoch, {},
+      {.money = &money, .notice_secret = "fuzz notice", .user_secret = "fuzz user"});
   static service::BidHandler handler(bidder, 0);
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(kMaxHeaderBytes);

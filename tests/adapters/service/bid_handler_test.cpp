@@ -3,10 +3,17 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "../../support/files.h"
+#include "absl/synchronization/notification.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "adapters/money/notice_request.h"
 #include "adapters/service/admin_handler.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
+#include "engine/money/notice_token.h"
+#include "tests/support/temp_dir.h"
 
 namespace vetrina::service {
 namespace {
@@ -15,10 +22,10 @@ struct Harness {
   vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
   engine::EpochDomain epoch;
   engine::MoneyState money{absl::Seconds(60)};
-  Bidder bidder{clock, epoch, BidderOptions{},
-                BidderServices{.money = &money,
-                               .notice_secret = "notice secret",
-                               .user_secret = "user secret"}};
+  Bidder bidder{
+      clock, epoch, BidderOptions{},
+      BidderServices{
+          .money = &money, .notice_secret = "notice secret", .user_secret = "user secret"}};
   std::unique_ptr<BidHandler> handler;
 
   Harness() {
@@ -134,6 +141,120 @@ TEST_CASE("a campaign change reaches the next request") {
   REQUIRE(h.Call(http::Method::kPost, "/openrtb2/bid", body).status == 200);
   h.bidder.PublishCampaigns(std::vector<engine::Campaign>{});
   CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body).status == 204);
+}
+
+// The harness with the spend journal wired, as `vetrina serve` runs: notices are answered.
+struct MoneyHarness {
+  vetrina::testing::TempDir dir;
+  vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
+  engine::EpochDomain epoch;
+  engine::MoneyState money{absl::Seconds(60)};
+  money::SpendWriterPtr writer;
+  std::unique_ptr<Bidder> bidder;
+  std::unique_ptr<BidHandler> handler;
+
+  MoneyHarness() {
+    absl::StatusOr<money::SpendWriterPtr> opened =
+        money::SpendWriter::Open(dir.path.string(), money, clock);
+    REQUIRE(opened.ok());
+    writer = *std::move(opened);
+    writer->Start();
+    bidder = std::make_unique<Bidder>(clock, epoch, BidderOptions{},
+                                      BidderServices{.money = &money,
+                                                     .spend_writer = writer.get(),
+                                                     .notice_secret = "notice secret",
+                                                     .user_secret = "user secret"});
+    auto campaigns = campaigns::LoadCampaignDirectory(
+        (vetrina::testing::SourceDir() / "schemas/examples").string());
+    REQUIRE(campaigns.ok());
+    bidder->PublishCampaigns(*std::move(campaigns));
+    handler = std::make_unique<BidHandler>(*bidder, 0);
+  }
+
+  // Calls the handler and, for a deferred answer, waits until the journal has it.
+  http::HttpResponse Call(http::Method method, std::string_view path, std::string_view query,
+                          std::string_view body) {
+    http::HttpRequest request;
+    request.method = method;
+    request.path = path;
+    request.query = query;
+    request.body = body;
+    request.received_at = clock.Now();
+    http::HttpResponse response;
+    handler->Handle(request, &response);
+    if (response.defer) {
+      absl::Notification answered;
+      response.defer([&answered] { answered.Notify(); });
+      answered.WaitForNotification();
+    }
+    return response;
+  }
+};
+
+// The path and query of a notice URL from a response, with the price macro filled in.
+std::pair<std::string, std::string> NoticeTarget(std::string_view url, std::string_view price) {
+  std::string target(url.substr(url.find("/ev/")));
+  const size_t macro = target.find("${AUCTION_PRICE}");
+  if (macro != std::string::npos) target.replace(macro, 16, price);
+  const size_t q = target.find('?');
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+TEST_CASE("a bid reserves its cost and signs its notices; the win is charged once, durably") {
+  MoneyHarness h;
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", "", body);
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element bid = parser.parse(r.body)["seatbid"].at(0)["bid"].at(0);
+  const std::string campaign{std::string_view(bid["cid"])};
+  const std::string nurl{std::string_view(bid["nurl"])};
+  CHECK(h.money.ledger.open_reservations() == 1);
+  const engine::CampaignAccount* account = h.money.ledger.FindAccount(campaign);
+  REQUIRE(account != nullptr);
+  CHECK(account->bids.load() == 1);
+  CHECK(account->State(h.clock.Now()).daily_reserved > 0);
+
+  // The nurl's token is signed with the bidder's key and names this bid. The exchange reports
+  // a clearing price below our bid: half of it.
+  const engine::Micros bid_micros = std::llround(double(bid["price"]) * 1e6);
+  const engine::Micros clearing = bid_micros / 2;
+  std::string price;
+  AppendDecimal(clearing, &price);
+  auto [path, query] = NoticeTarget(nurl, price);
+  CHECK(path == "/ev/win");
+  absl::StatusOr<money::NoticeRequest> notice = money::ParseNoticeRequest(path, query);
+  REQUIRE(notice.ok());
+  absl::StatusOr<engine::NoticeToken> token =
+      engine::VerifyNoticeToken(notice->token, h.bidder->notice_key(), h.clock.Now());
+  REQUIRE(token.ok());
+  CHECK(token->campaign_id == campaign);
+  CHECK(token->bid_id == std::string_view(bid["id"]));
+
+  const engine::Micros cost = engine::ImpressionCost(clearing);
+  http::HttpResponse win = h.Call(http::Method::kGet, path, query, "");
+  INFO(win.body);
+  CHECK(win.status == 200);
+  CHECK(win.body.find("\"status\":\"charged\"") != std::string::npos);
+  CHECK(win.body.find(StrCat("\"charged_micros\":", cost, ",")) != std::string::npos);
+  CHECK(h.money.ledger.open_reservations() == 0);
+  CHECK(account->State(h.clock.Now()).daily_settled == cost);
+
+  // Replayed: a duplicate, charged nothing more.
+  http::HttpResponse again = h.Call(http::Method::kGet, path, query, "");
+  CHECK(again.status == 200);
+  CHECK(again.body.find("\"status\":\"duplicate\"") != std::string::npos);
+  CHECK(account->State(h.clock.Now()).daily_settled == cost);
+
+  // A token signed with another key is refused.
+  query.replace(query.find("t=") + 2, 4, "AAAA");
+  CHECK(h.Call(http::Method::kGet, path, query, "").status == 403);
+}
+
+TEST_CASE("without a spend journal notices are not served") {
+  Harness h;
+  CHECK(h.Call(http::Method::kGet, "/ev/win", "").status == 404);
 }
 
 TEST_CASE("admin: health, readiness and metrics") {
