@@ -280,6 +280,8 @@ void Worker::Drain() {
   });
 }
 
+// The kernel stamps in wall-clock time, so the request's age is measured on the wall clock and
+// carried over to the injected clock's time line, which deadlines are counted on.
 absl::Time Worker::ArrivalTime(std::optional<absl::Time> received) const {
   const absl::Time now = server_.clock().Now();
   if (!received) return now;

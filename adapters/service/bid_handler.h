@@ -1,11 +1,11 @@
-// The public listener's handler: POST /openrtb2/bid (parse -> engine::BidPipeline -> write), GET /px (tracking pixel) and /ev/{win,bill,loss,imp,click} (notices, answered once
-// their spend is durable).
+// The public listener's handler: POST /openrtb2/bid (parse -> engine::BidPipeline -> write),
+// GET /px (tracking pixel) and /ev/{win,bill,loss,imp,click} (notices, answered once their spend
+// is durable).
 //
 //   http::HandlerFactory factory = [&](int worker) {
 //     return std::make_unique<BidHandler>(bidder, worker);
 //   };
 #pragma once
-
 
 #include "adapters/http/http_types.h"
 #include "adapters/openrtb/request_parser.h"

@@ -82,7 +82,7 @@ struct Publication {
 
 struct Device {
   std::string ua;
-  std::string ip;  // as received; truncated before any use by the privacy layer (#6)
+  std::string ip;  // as received; BidPipeline::Minimise truncates it before any use
   std::string ipv6;
   int device_type = 0;      // list 7.21; 0 = not given
   int connection_type = 0;  // list 7.11; 0 = not given
