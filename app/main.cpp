@@ -23,11 +23,11 @@
 #include "app/campaigns_cli.h"
 #include "app/config.h"
 #include "app/consent_cli.h"
-#include "engine/audience/audience_store.h"
 #include "base/clock.h"
 #include "base/sha256.h"
-#include "engine/money/spend_policy.h"
 #include "base/strings.h"
+#include "engine/audience/audience_store.h"
+#include "engine/money/spend_policy.h"
 
 namespace vetrina::app {
 namespace {

@@ -1,5 +1,5 @@
-// A minimal append-only JSON writer for responses and reports: no DOM, no allocation beyond the output string.
-// The caller keeps objects and arrays balanced; commas are placed automatically.
+// A minimal append-only JSON writer for responses and reports: no DOM, no allocation beyond the
+// output string. The caller keeps objects and arrays balanced; commas are placed automatically.
 //
 //   std::string out;
 //   JsonWriter w(&out);
@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-
 
 namespace vetrina {
 

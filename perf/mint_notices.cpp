@@ -10,8 +10,8 @@
 #include <string>
 
 #include "adapters/money/secrets.h"
-#include "engine/money/notice_token.h"
 #include "base/strings.h"
+#include "engine/money/notice_token.h"
 
 int main(int argc, char** argv) {
   using namespace vetrina;

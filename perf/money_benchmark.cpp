@@ -12,10 +12,10 @@
 #include <chrono>
 #include <memory>
 
+#include "base/strings.h"
 #include "engine/auction/auction.h"
 #include "engine/money/notice_token.h"
 #include "engine/money/spend_policy.h"
-#include "base/strings.h"
 #include "engine/testing/synthetic.h"
 #include "perf/percentiles.h"
 

@@ -7,12 +7,12 @@
 #include "adapters/audiences/members_upload.h"
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
-#include "base/json_writer.h"
 #include "adapters/service/bid_handler.h"
+#include "base/ids.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
 #include "engine/auction/auction.h"
 #include "engine/privacy/privacy.h"
-#include "base/strings.h"
-#include "base/ids.h"
 
 namespace vetrina::admin {
 namespace {
@@ -245,8 +245,7 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
 
 void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
                                 http::HttpResponse* response) {
-  if (!who.admin)
-    return http::SetError(403, "only the admin token creates advertisers", response);
+  if (!who.admin) return http::SetError(403, "only the admin token creates advertisers", response);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string_view id;
@@ -308,8 +307,7 @@ void AdminApi::ListCampaigns(const Principal& who, const http::HttpRequest& requ
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
     if (ec != std::errc() || end != text.data() + text.size() || limit == 0 ||
         limit > kMaxListLimit) {
-      return http::SetError(400, StrCat("limit must be within [1, ", kMaxListLimit, "]"),
-                               response);
+      return http::SetError(400, StrCat("limit must be within [1, ", kMaxListLimit, "]"), response);
     }
   }
   const std::string after(QueryParam(request.query, "after"));
@@ -573,8 +571,7 @@ void AdminApi::MarketSetting(const Principal& who, std::string_view path,
     const std::string advertiser(
         path.substr(kAdvertisersPrefix.size(),
                     path.size() - kAdvertisersPrefix.size() - kBlocklistSuffix.size()));
-    if (!IsValidId(advertiser) || !catalog_.AdvertiserExists(advertiser) ||
-        !who.Owns(advertiser)) {
+    if (!IsValidId(advertiser) || !catalog_.AdvertiserExists(advertiser) || !who.Owns(advertiser)) {
       return http::SetError(404, "no such advertiser", response);
     }
     if (put) status = market_->PutAppBlocklist(advertiser, request.body);

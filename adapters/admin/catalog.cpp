@@ -16,10 +16,10 @@
 #include "absl/strings/match.h"
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "base/ids.h"
 #include "base/json_writer.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
-#include "base/ids.h"
 
 namespace vetrina::admin {
 namespace {

@@ -24,9 +24,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/storage/journal.h"
+#include "base/sha256.h"
 #include "engine/audience/audience.h"
 #include "engine/targeting/campaign_snapshot.h"
-#include "base/sha256.h"
 
 namespace vetrina::admin {
 

@@ -1,7 +1,7 @@
 #include "adapters/audiences/members_upload.h"
 
-#include "engine/audience/audience_key.h"
 #include "base/strings.h"
+#include "engine/audience/audience_key.h"
 
 namespace vetrina::audiences {
 namespace {

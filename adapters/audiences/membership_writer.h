@@ -20,8 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/storage/journal.h"
-#include "engine/audience/audience_store.h"
 #include "base/clock.h"
+#include "engine/audience/audience_store.h"
 
 namespace vetrina::audiences {
 

@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "engine/core/money.h"
 #include "base/strings.h"
+#include "engine/core/money.h"
 
 namespace vetrina::campaigns {
 namespace {

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "base/json_writer.h"
 #include "adapters/storage/journal.h"
+#include "base/json_writer.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 

@@ -3,8 +3,8 @@
 #include <cassert>
 
 #include "base/json_writer.h"
-#include "engine/targeting/eligibility.h"
 #include "base/strings.h"
+#include "engine/targeting/eligibility.h"
 
 namespace vetrina::openrtb {
 namespace {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "engine/auction/auction.h"
-#include "engine/pipeline/bid_pipeline.h"
 #include "engine/core/bid_request.h"
+#include "engine/pipeline/bid_pipeline.h"
 
 namespace vetrina::openrtb {
 

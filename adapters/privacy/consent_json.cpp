@@ -6,7 +6,6 @@
 namespace vetrina::privacy {
 namespace {
 
-
 void Ids(JsonWriter& w, uint64_t bits, int n) {
   w.BeginArray();
   for (int i = 0; i < n; ++i) {

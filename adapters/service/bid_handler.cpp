@@ -233,8 +233,8 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
                                                           ? "2.6"
                                                           : std::string(request.openrtb_version));
   if (absl::Status s = parser_.Parse(request.body, &bid_request_); !s.ok()) {
-    http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
-                   View(s.message()), response);
+    http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, View(s.message()),
+                   response);
     return;
   }
   bid_request_.received_at = request.received_at;

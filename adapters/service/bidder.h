@@ -20,15 +20,15 @@
 #include "adapters/money/spend_writer.h"
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/metrics.h"
+#include "base/clock.h"
+#include "base/sha256.h"
 #include "engine/audience/audience.h"
 #include "engine/core/campaign.h"
-#include "engine/targeting/campaign_set.h"
-#include "base/clock.h"
 #include "engine/core/epoch.h"
 #include "engine/core/market_rules.h"
-#include "base/sha256.h"
 #include "engine/money/spend_policy.h"
 #include "engine/pipeline/bid_pipeline.h"
+#include "engine/targeting/campaign_set.h"
 
 namespace vetrina::service {
 

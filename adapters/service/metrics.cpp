@@ -109,7 +109,9 @@ std::string Metrics::Render(
               engine::NoBidReasonName(static_cast<engine::NoBidReason>(r)), "\"} ",
               no_bids_[r].load(kRelaxed), "\n");
   }
-  out.append("# HELP vetrina_bid_latency_seconds Time from the request's first bytes reaching the host (kernel receive time) to its response being ready.\n");
+  out.append(
+      "# HELP vetrina_bid_latency_seconds Time from the request's first bytes reaching the host "
+      "(kernel receive time) to its response being ready.\n");
   out.append("# TYPE vetrina_bid_latency_seconds histogram\n");
   uint64_t cumulative = 0;
   for (size_t b = 0; b < latency_buckets_.size(); ++b) {

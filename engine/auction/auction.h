@@ -15,12 +15,12 @@
 #include "absl/time/time.h"
 #include "engine/core/bid_request.h"
 #include "engine/core/campaign.h"
-#include "engine/targeting/campaign_set.h"
-#include "engine/targeting/eligibility.h"
 #include "engine/core/market_rules.h"
 #include "engine/core/money.h"
 #include "engine/core/no_bid_reason.h"
 #include "engine/core/targeting.h"
+#include "engine/targeting/campaign_set.h"
+#include "engine/targeting/eligibility.h"
 
 namespace vetrina::engine {
 

@@ -24,11 +24,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/time/time.h"
+#include "base/random.h"
 #include "engine/core/campaign.h"
 #include "engine/core/money.h"
 #include "engine/core/no_bid_reason.h"
 #include "engine/money/pacing.h"
-#include "base/random.h"
 
 namespace vetrina::engine {
 

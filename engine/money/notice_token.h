@@ -17,8 +17,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "engine/core/money.h"
 #include "base/sha256.h"
+#include "engine/core/money.h"
 
 namespace vetrina::engine {
 

@@ -11,13 +11,13 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "base/random.h"
+#include "base/sha256.h"
 #include "engine/auction/auction.h"
 #include "engine/audience/audience_key.h"
 #include "engine/money/budget.h"
 #include "engine/money/ctr_model.h"
 #include "engine/money/frequency.h"
-#include "base/random.h"
-#include "base/sha256.h"
 
 namespace vetrina::engine {
 

@@ -164,8 +164,8 @@ SpendPolicy BidPipeline::MakePolicy(const BidRequest& request, const BidWorld& w
 
 AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld& world,
                                       const PrivacyDecision& privacy,
-                                      const std::vector<std::string>* segments,
-                                      SpendPolicy& policy, absl::Time now) {
+                                      const std::vector<std::string>* segments, SpendPolicy& policy,
+                                      absl::Time now) {
   return engine::RunAuction(request, world.campaigns,
                             AuctionContext{.now = now,
                                            .segments = segments,

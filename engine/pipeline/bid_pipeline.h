@@ -22,10 +22,10 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/sha256.h"
+#include "engine/auction/auction.h"
 #include "engine/audience/audience.h"
 #include "engine/audience/audience_key.h"
 #include "engine/audience/audience_store.h"
-#include "engine/auction/auction.h"
 #include "engine/core/bid_request.h"
 #include "engine/core/epoch.h"
 #include "engine/core/market_rules.h"
@@ -133,9 +133,8 @@ class BidPipeline {
                          absl::Time now);
   // 6. The auction (engine/auction).
   AuctionResult RunAuction(const BidRequest& request, const BidWorld& world,
-                           const PrivacyDecision& privacy,
-                           const std::vector<std::string>* segments, SpendPolicy& policy,
-                           absl::Time now);
+                           const PrivacyDecision& privacy, const std::vector<std::string>* segments,
+                           SpendPolicy& policy, absl::Time now);
   // 7. Holds each bid's cost against its campaign's budget; drops the bids the budget can no
   //    longer hold (another thread may have taken the last of it since the auction looked) and
   //    gives each kept bid its id.

@@ -5,9 +5,9 @@
 #include <charconv>
 
 #include "engine/audience/audience_key.h"
-#include "engine/targeting/eligibility.h"
 #include "engine/privacy/tcf.h"
 #include "engine/privacy/us_privacy.h"
+#include "engine/targeting/eligibility.h"
 
 namespace vetrina::engine {
 namespace {

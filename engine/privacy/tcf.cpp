@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "engine/privacy/bit_reader.h"
 #include "base/strings.h"
+#include "engine/privacy/bit_reader.h"
 
 namespace vetrina::engine {
 namespace {

@@ -1,7 +1,7 @@
 #include "engine/privacy/us_privacy.h"
 
-#include "engine/privacy/bit_reader.h"
 #include "base/strings.h"
+#include "engine/privacy/bit_reader.h"
 
 namespace vetrina::engine {
 namespace {

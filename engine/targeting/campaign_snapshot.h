@@ -17,9 +17,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
-#include "engine/targeting/bitmap_index.h"
 #include "engine/core/campaign.h"
 #include "engine/core/no_bid_reason.h"
+#include "engine/targeting/bitmap_index.h"
 
 namespace vetrina::engine {
 

@@ -35,10 +35,10 @@ TEST_CASE("any bytes round-trip") {
 
 TEST_CASE("each byte string has one accepted spelling") {
   std::string out;
-  CHECK_FALSE(DecodeBase64Url("Zh", &out));    // trailing bits not zero
-  CHECK_FALSE(DecodeBase64Url("Zm9vY", &out)); // impossible length
-  CHECK_FALSE(DecodeBase64Url("Zm+v", &out));  // standard alphabet
-  CHECK_FALSE(DecodeBase64Url("Zg==", &out));  // padding
+  CHECK_FALSE(DecodeBase64Url("Zh", &out));     // trailing bits not zero
+  CHECK_FALSE(DecodeBase64Url("Zm9vY", &out));  // impossible length
+  CHECK_FALSE(DecodeBase64Url("Zm+v", &out));   // standard alphabet
+  CHECK_FALSE(DecodeBase64Url("Zg==", &out));   // padding
   CHECK(Base64UrlValue('_') == 63);
   CHECK(Base64UrlValue('=') == -1);
 }

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/money/budget.h"
 #include "base/random.h"
 #include "base/strings.h"
+#include "engine/money/budget.h"
 #include "tests/support/test_campaigns.h"
 
 namespace vetrina::engine {

@@ -33,9 +33,7 @@ struct World {
   MarketRules market;
   std::unique_ptr<CampaignSet> campaigns;
 
-  BidPipelineConfig Config() const {
-    return {.notice_key = &notice_key, .user_key = &user_key};
-  }
+  BidPipelineConfig Config() const { return {.notice_key = &notice_key, .user_key = &user_key}; }
   BidWorld View(const EpochDomain::ReadGuard& guard) {
     return BidWorld{.guard = guard,
                     .campaigns = *campaigns,
@@ -73,9 +71,8 @@ Case RandomCase(std::mt19937& gen) {
   Case c;
   const int n = std::uniform_int_distribution<int>(1, 6)(gen);
   for (int i = 0; i < n; ++i) {
-    Campaign campaign =
-        BannerCampaign("c" + std::to_string(i),
-                       std::uniform_int_distribution<Micros>(1, 8)(gen) * kDollar / 2);
+    Campaign campaign = BannerCampaign(
+        "c" + std::to_string(i), std::uniform_int_distribution<Micros>(1, 8)(gen) * kDollar / 2);
     campaign.advertiser = "adv";
     if (chance(0.5)) {
       campaign.targeting.audiences.any_of = {kAudiences[gen() % kAudiences.size()]};
@@ -191,8 +188,8 @@ TEST_CASE("explain: an audience member with budget left would bid; spent, the bu
   auto explain = [&] {
     EpochDomain::ReadGuard guard(reader);
     BidRequest request = UserRequest(0);
-    Explanation e =
-        pipeline.Explain(&request, world.View(guard), [](const Campaign&) { return true; }, 10);
+    Explanation e = pipeline.Explain(
+        &request, world.View(guard), [](const Campaign&) { return true; }, 10);
     REQUIRE(e.campaigns.size() == 1);
     return e.campaigns[0];
   };
@@ -213,8 +210,8 @@ TEST_CASE("explain: an audience member with budget left would bid; spent, the bu
   EpochDomain::ReadGuard guard(reader);
   BidRequest stranger = UserRequest(0);
   stranger.device.ifa = "00000000-0000-0000-0000-000000000001";
-  const Explanation e =
-      pipeline.Explain(&stranger, world.View(guard), [](const Campaign&) { return true; }, 10);
+  const Explanation e = pipeline.Explain(
+      &stranger, world.View(guard), [](const Campaign&) { return true; }, 10);
   CHECK(e.campaigns[0].reason == NoBidReason::kTargetingAudience);
 }
 
@@ -263,14 +260,13 @@ TEST_CASE("privacy decides which ids reach audiences: without consent no user is
 
   BidRequest request = UserRequest(0);
   request.regs.coppa = 1;  // child-directed: no audiences at all
-  const Explanation e =
-      pipeline.Explain(&request, world.View(guard), [](const Campaign&) { return true; }, 10);
+  const Explanation e = pipeline.Explain(
+      &request, world.View(guard), [](const Campaign&) { return true; }, 10);
   CHECK_FALSE(e.privacy.audiences_allowed);
   CHECK_FALSE(e.known_user);
   BidRequest bid_request = UserRequest(0);
   bid_request.regs.coppa = 1;
-  CHECK(pipeline.Bid(&bid_request, world.View(guard), kNow).status ==
-        BidOutcome::Status::kNoBid);
+  CHECK(pipeline.Bid(&bid_request, world.View(guard), kNow).status == BidOutcome::Status::kNoBid);
 }
 
 }  // namespace
