@@ -98,8 +98,9 @@ class Catalog {
   // The registry the bid and pixel paths read, rebuilt on every audience or advertiser change.
   std::shared_ptr<const engine::AudienceRegistry> registry() const;
   // Audience definitions' own publication: calls `publish` with the current registry now, then
-  // with each new one, in change order (under the catalog's lock, so keep it short: the bidder's
-  // PublishAudienceRegistry only waits out readers' critical sections).
+  // with each new one, in change order. It runs under the catalog's lock: the bidder's
+  // PublishAudienceRegistry waits out the epoch readers' critical sections, so no code may take
+  // the catalog's lock while it holds an EpochDomain::ReadGuard.
   using RegistryFn = std::function<void(std::shared_ptr<const engine::AudienceRegistry>)>;
   void OnAudiencesChange(RegistryFn publish);
 

@@ -1,6 +1,7 @@
 #include "adapters/service/bidder.h"
 
-#include <cassert>
+#include <cstdio>
+#include <cstdlib>
 
 namespace vetrina::service {
 namespace {
@@ -28,7 +29,11 @@ Bidder::Bidder(const vetrina::Clock& clock, engine::EpochDomain& epoch, BidderOp
                             RegistryRef{std::make_shared<engine::AudienceRegistry>()})),
       market_(epoch_,
               std::make_unique<MarketRef>(MarketRef{std::make_shared<engine::MarketRules>()})) {
-  assert(services_.money != nullptr);
+  if (services_.money == nullptr) {
+    // A wiring error, not input: fail at start-up rather than on the first bid.
+    std::fputs("Bidder: BidderServices.money is required\n", stderr);
+    std::abort();
+  }
 }
 
 engine::BidWorld Bidder::World(const engine::EpochDomain::ReadGuard& guard) const {

@@ -109,7 +109,9 @@ NoBidReason CampaignAccount::Check(const Campaign& campaign, absl::Time now) con
     return NoBidReason::kBudgetExhausted;
   }
   const bool paced = campaign.pacing == Pacing::kEven && campaign.daily_budget > 0;
-  return paced && s.pacing_rate <= 0 ? NoBidReason::kPaced : NoBidReason::kNone;
+  // At its floor, pacing holds back all but a trickle of bids: the one rate that is a verdict.
+  return paced && s.pacing_rate <= PacingController::kMinRate ? NoBidReason::kPaced
+                                                              : NoBidReason::kNone;
 }
 
 AccountState CampaignAccount::State(absl::Time now) const {

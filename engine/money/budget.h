@@ -75,7 +75,8 @@ class CampaignAccount {
   // when even pacing holds this bid back (never for ASAP pacing or without a daily budget).
   NoBidReason Admit(const Campaign& campaign, absl::Time now, Rng& rng);
   // Admit without changing anything or drawing: kBudgetExhausted when nothing is left, kPaced
-  // when pacing currently holds back every bid (rate 0), else kNone. For explain's dry run.
+  // when pacing is at its floor (PacingController::kMinRate: it holds back all but a trickle of
+  // bids), else kNone; a rate between is a probability, not a verdict. For explain's dry run.
   NoBidReason Check(const Campaign& campaign, absl::Time now) const;
 
   // Activity, for reports; bids are counted by the bid path, the rest from notices.

@@ -34,6 +34,8 @@ bool BidPipeline::PastDeadline(const BidRequest& request, absl::Time received_at
 
 BidOutcome BidPipeline::Bid(BidRequest* request, const BidWorld& world, absl::Time received_at) {
   BidOutcome outcome;
+  bid_ids_.clear();
+  signed_bids_.clear();  // a late request leaves none, not the previous request's
   Minimise(request);
   if (PastDeadline(*request, received_at)) {
     outcome.status = BidOutcome::Status::kTooLate;

@@ -145,5 +145,37 @@ TEST_CASE("many threads hammering a tiny budget never overspend it", "[concurren
   CHECK(s.daily_settled > c.daily_budget / 4);
 }
 
+TEST_CASE("Check answers like Admit without changing the account; paced only at the floor") {
+  Campaign campaign = BannerCampaign("c1", 2 * kDollar);
+  campaign.daily_budget = 100 * kDollar;
+  campaign.pacing = Pacing::kEven;
+  CampaignAccount account;
+  Rng rng(1);
+  const absl::Time day_start = StartOfDay(DayOf(kNow));
+  absl::Time now = day_start + absl::Hours(1);
+  CHECK(account.Check(campaign, now) == NoBidReason::kNone);  // a new account: all of it left
+
+  // Spending far ahead of plan drives pacing down, halving the rate each interval.
+  account.Restore(80 * kDollar, DayOf(now), now);
+  for (int i = 0; i < 40; ++i) {
+    now += PacingController::kInterval;
+    account.Restore(kDollar / 10, DayOf(now), now);
+    account.Admit(campaign, now, rng);
+    const double rate = account.State(now).pacing_rate;
+    INFO("interval " << i << " rate " << rate);
+    const NoBidReason expected =
+        rate <= PacingController::kMinRate ? NoBidReason::kPaced : NoBidReason::kNone;
+    const AccountState before = account.State(now);
+    CHECK(account.Check(campaign, now) == expected);
+    CHECK(account.State(now).pacing_rate == before.pacing_rate);  // a read changes nothing
+  }
+  CHECK(account.State(now).pacing_rate == PacingController::kMinRate);
+  CHECK(account.Check(campaign, now) == NoBidReason::kPaced);
+
+  // The budget used up is the budget rule, whatever pacing says.
+  account.Restore(20 * kDollar, DayOf(now), now);
+  CHECK(account.Check(campaign, now) == NoBidReason::kBudgetExhausted);
+}
+
 }  // namespace
 }  // namespace vetrina::engine
