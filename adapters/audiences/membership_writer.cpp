@@ -31,8 +31,6 @@ T Get(const char* in) {
 
 }  // namespace
 
-engine::Day Today(const vetrina::Clock& clock) { return engine::AudienceDay(clock.Now()); }
-
 std::string EncodeUpdates(const std::vector<engine::AudienceUpdate>& updates) {
   std::string out;
   out.reserve(updates.size() * kRecordBytes);
@@ -67,7 +65,7 @@ absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& da
                                                            const vetrina::Clock& clock,
                                                            size_t compact_after_bytes) {
   MembershipWriterPtr writer(new MembershipWriter(store, clock, compact_after_bytes));
-  const engine::Day today = Today(clock);
+  const engine::Day today = engine::AudienceDay(clock.Now());
   std::vector<engine::AudienceUpdate> pending;
   storage::JournalStats stats;
   auto flush = [&] {
@@ -112,7 +110,7 @@ void MembershipWriter::MaybeSweep() {
   const absl::Time now = clock_.Now();
   if (now - last_sweep_ < kSweepEvery) return;
   last_sweep_ = now;
-  store_.Sweep(Today(clock_));
+  store_.Sweep(engine::AudienceDay(clock_.Now()));
 }
 
 absl::Status MembershipWriter::MaybeCompact() {
@@ -120,7 +118,7 @@ absl::Status MembershipWriter::MaybeCompact() {
   if (journal_->size_bytes() < compact_after_bytes_ || journal_->size_bytes() < 4 * live_bytes) {
     return absl::OkStatus();
   }
-  return Compact(Today(clock_));
+  return Compact(engine::AudienceDay(clock_.Now()));
 }
 
 MembershipWriter::~MembershipWriter() {
@@ -197,7 +195,7 @@ void MembershipWriter::Run() {
     absl::Status s = journal_->Append(EncodeUpdates(batch));
     if (s.ok()) {
       applied_ += batch.size();
-      store_.Apply(std::move(batch), Today(clock_));
+      store_.Apply(std::move(batch), engine::AudienceDay(clock_.Now()));
       // Only this thread writes the journal and the store, so nothing changes meanwhile. A
       // failed compaction leaves the longer journal, still complete, in place.
       if (absl::Status c = MaybeCompact(); !c.ok()) {

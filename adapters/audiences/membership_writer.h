@@ -25,8 +25,6 @@
 
 namespace vetrina::audiences {
 
-engine::Day Today(const vetrina::Clock& clock);
-
 class MembershipWriter;
 using MembershipWriterPtr = std::unique_ptr<MembershipWriter>;
 

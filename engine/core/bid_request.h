@@ -78,6 +78,9 @@ struct Publication {
   std::string domain;
   std::string publisher_id;
   std::vector<std::string> categories;
+
+  // The app the ad would run in: the bundle, else (sites, DOOH) the domain.
+  const std::string& app() const { return bundle.empty() ? domain : bundle; }
 };
 
 struct Device {

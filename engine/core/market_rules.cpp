@@ -60,8 +60,7 @@ std::optional<Micros> CurrencyTable::FromUsd(Micros usd, std::string_view curren
 
 Micros MarketRules::PlacementFloor(const Publication& publication, const Imp& imp) const {
   if (placement_floors.empty()) return 0;
-  const std::string& key = publication.bundle.empty() ? publication.domain : publication.bundle;
-  auto app = placement_floors.find(Absl(key));
+  auto app = placement_floors.find(Absl(publication.app()));
   if (app == placement_floors.end()) return 0;
   if (auto tag = app->second.find(Absl(imp.tag_id)); tag != app->second.end()) return tag->second;
   if (auto any = app->second.find(""); any != app->second.end()) return any->second;

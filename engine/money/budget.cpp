@@ -14,6 +14,14 @@ size_t ShardIndex(std::string_view key, size_t shards) {
   return std::hash<std::string_view>{}(key) % shards;
 }
 
+// The budget rule: `amount` more fits when the day's and the lifetime's use stay within limits.
+bool FitsWithin(Micros daily_used, Micros lifetime_used, Micros amount,
+                const BudgetLimits& limits) {
+  if (limits.closed) return false;
+  if (limits.daily > 0 && daily_used + amount > limits.daily) return false;
+  return limits.lifetime <= 0 || lifetime_used + amount <= limits.lifetime;
+}
+
 }  // namespace
 
 DayIndex DayOf(absl::Time t) {
@@ -33,12 +41,8 @@ void CampaignAccount::RollOver(DayIndex today) {
 }
 
 bool CampaignAccount::Fits(Micros amount, const BudgetLimits& limits) const {
-  if (limits.closed) return false;
-  if (limits.daily > 0 && daily_settled_ + daily_reserved_ + amount > limits.daily) return false;
-  if (limits.lifetime > 0 && lifetime_settled_ + lifetime_reserved_ + amount > limits.lifetime) {
-    return false;
-  }
-  return true;
+  return FitsWithin(daily_settled_ + daily_reserved_, lifetime_settled_ + lifetime_reserved_,
+                    amount, limits);
 }
 
 std::optional<DayIndex> CampaignAccount::Reserve(Micros amount, const BudgetLimits& limits,
@@ -103,9 +107,8 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
 
 NoBidReason CampaignAccount::Check(const Campaign& campaign, absl::Time now) const {
   const AccountState s = State(now);
-  const BudgetLimits limits = BudgetLimits::Of(campaign);
-  if ((limits.daily > 0 && s.daily_settled + s.daily_reserved + 1 > limits.daily) ||
-      (limits.lifetime > 0 && s.lifetime_settled + s.lifetime_reserved + 1 > limits.lifetime)) {
+  if (!FitsWithin(s.daily_settled + s.daily_reserved, s.lifetime_settled + s.lifetime_reserved, 1,
+                  BudgetLimits::Of(campaign))) {
     return NoBidReason::kBudgetExhausted;
   }
   const bool paced = campaign.pacing == Pacing::kEven && campaign.daily_budget > 0;

@@ -10,11 +10,6 @@
 
 namespace vetrina::engine {
 
-std::string_view RequestApp(const BidRequest& request) {
-  return request.publication.bundle.empty() ? request.publication.domain
-                                            : request.publication.bundle;
-}
-
 BidPipeline::BidPipeline(BidPipelineConfig config, const Clock& clock, int worker)
     : config_(std::move(config)),
       clock_(clock),
@@ -76,12 +71,7 @@ Explanation BidPipeline::Explain(BidRequest* request, const BidWorld& world,
   explanation.known_user = segments != nullptr;
   SpendPolicy policy = MakePolicy(*request, world, SpendPolicy::Mode::kDryRun, now);
   const RequestFacts facts = MakeRequestFacts(*request, now, segments);
-  const AuctionContext context{.now = now,
-                               .segments = segments,
-                               .market = &world.market,
-                               .policy = &policy,
-                               .seat = config_.seat,
-                               .child_directed = explanation.privacy.child_directed};
+  const AuctionContext context = Context(world, explanation.privacy, segments, policy, now);
   world.campaigns.ForEachCampaign([&](const Campaign& campaign) {
     if (!include(campaign)) return true;
     if (explanation.campaigns.size() == limit) {
@@ -160,8 +150,20 @@ const std::vector<std::string>* BidPipeline::LookUpSegments(const BidWorld& worl
 SpendPolicy BidPipeline::MakePolicy(const BidRequest& request, const BidWorld& world,
                                     SpendPolicy::Mode mode, absl::Time now) {
   // Keyed like the notice tokens, so predictions and counts meet even for very long bundles.
-  return SpendPolicy(world.money, rng_, now, CtrApp(RequestApp(request)), *config_.user_key,
+  return SpendPolicy(world.money, rng_, now, CtrApp(request.publication.app()), *config_.user_key,
                      capping_key_, mode);
+}
+
+AuctionContext BidPipeline::Context(const BidWorld& world, const PrivacyDecision& privacy,
+                                    const std::vector<std::string>* segments, SpendPolicy& policy,
+                                    absl::Time now) {
+  return AuctionContext{.now = now,
+                        .segments = segments,
+                        .scratch = &scratch_,
+                        .market = &world.market,
+                        .policy = &policy,
+                        .seat = config_.seat,
+                        .child_directed = privacy.child_directed};
 }
 
 AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld& world,
@@ -169,13 +171,7 @@ AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld&
                                       const std::vector<std::string>* segments, SpendPolicy& policy,
                                       absl::Time now) {
   return engine::RunAuction(request, world.campaigns,
-                            AuctionContext{.now = now,
-                                           .segments = segments,
-                                           .scratch = &scratch_,
-                                           .market = &world.market,
-                                           .policy = &policy,
-                                           .seat = config_.seat,
-                                           .child_directed = privacy.child_directed});
+                            Context(world, privacy, segments, policy, now));
 }
 
 void BidPipeline::Reserve(AuctionResult* result, const BidWorld& world, absl::Time now) {
@@ -211,7 +207,7 @@ void BidPipeline::Sign(const BidRequest& request, const AuctionResult& result,
         .bid_id = bid_ids_[i],
         .campaign_id = campaign.id,
         .creative_id = bid.match.creative->id,
-        .app = std::string(CtrApp(RequestApp(request))),
+        .app = std::string(CtrApp(request.publication.app())),
         .bid_price = bid.clearing_price,
         .currency = result.currency,
         .rate_micros = result.rate_micros,

@@ -149,6 +149,10 @@ class BidPipeline {
 
  private:
   std::string NextId();
+  // What the auction and explain's per-campaign checks read besides the request.
+  AuctionContext Context(const BidWorld& world, const PrivacyDecision& privacy,
+                         const std::vector<std::string>* segments, SpendPolicy& policy,
+                         absl::Time now);
 
   const BidPipelineConfig config_;
   const Clock& clock_;
@@ -163,8 +167,5 @@ class BidPipeline {
   std::vector<std::string> bid_ids_;  // parallel to the kept bids, between Reserve and Sign
   std::vector<SignedBid> signed_bids_;
 };
-
-// The app a request's ad would run in: its bundle, else its domain.
-std::string_view RequestApp(const BidRequest& request);
 
 }  // namespace vetrina::engine

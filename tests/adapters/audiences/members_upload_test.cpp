@@ -34,7 +34,7 @@ struct Setup {
     writer->Start();
   }
 
-  engine::Day today() const { return Today(clock); }
+  engine::Day today() const { return engine::AudienceDay(clock.Now()); }
 
   bool Member(const engine::AudienceKey& key) {
     engine::EpochDomain::Reader reader(domain);

@@ -24,7 +24,7 @@ std::vector<engine::SegmentId> Segments(engine::AudienceStore& store, engine::Ep
 TEST_CASE("what the writer acknowledges is in the store and survives a reopen") {
   TempDir dir;
   vetrina::ManualClock clock(kNow);
-  const engine::Day today = Today(clock);
+  const engine::Day today = engine::AudienceDay(clock.Now());
   {
     engine::EpochDomain domain;
     engine::AudienceStore store(domain, 1);
@@ -50,7 +50,7 @@ TEST_CASE("what the writer acknowledges is in the store and survives a reopen") 
 TEST_CASE("the journal is compacted while running and still restores the same state") {
   TempDir dir;
   vetrina::ManualClock clock(kNow);
-  const engine::Day today = Today(clock);
+  const engine::Day today = engine::AudienceDay(clock.Now());
   const std::string journal = (dir.path / "audiences.journal").string();
   {
     engine::EpochDomain domain;
