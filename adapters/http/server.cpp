@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/notification.h"
 #include "adapters/http/gzip.h"
+#include "adapters/http/http_date.h"
 #include "adapters/http/receive_time.h"
 #include "adapters/http/request_head.h"
 #include "base/status_macros.h"
@@ -51,9 +52,9 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
 }
 
 // The status line and header of `response`. Written by hand rather than by Beast's serializer:
-// for our small responses that was a tenth of the worker's time.
+// for our small responses that was a tenth of the worker's time. `date` is the Date field's value.
 void AppendResponseHead(const HttpResponse& response, unsigned version, bool gzipped,
-                        bool keep_alive, std::string* out) {
+                        bool keep_alive, std::string_view date, std::string* out) {
   const int status = response.status;
   assert(status >= 100 && status <= 999);
   out->clear();
@@ -63,7 +64,7 @@ void AppendResponseHead(const HttpResponse& response, unsigned version, bool gzi
   code[3] = ' ';
   out->append(code, 4);
   out->append(View(bhttp::obsolete_reason(static_cast<bhttp::status>(status))));
-  out->append("\r\nServer: vetrina\r\n");
+  out->append("\r\nServer: vetrina\r\nDate: ").append(date).append("\r\n");
   if (!response.body.empty() || status != 204) {
     out->append("Content-Type: ").append(response.content_type).append("\r\n");
   }
@@ -120,7 +121,7 @@ struct Connection {
   // Bounds what a client can make us buffer, pipelined requests included.
   beast::flat_buffer buffer;
   SessionState state;
-  int pipelined = 0;  // requests answered since the last read from the socket
+  int pipelined = 0;  // requests taken from the buffer since the last read from the socket
   // When the bytes that began the current request reached this host; pipelined requests keep
   // the time of the read that brought them.
   absl::Time arrived;
@@ -176,10 +177,11 @@ class Worker {
   // handle, write, loop), each step its own function below.
   asio::awaitable<void> Session(tcp::socket socket);
   // Waits for the next request's first bytes and records when the kernel received them. False:
-  // close (the peer closed, the idle sweep or shutdown cancelled the wait, or too many pipelined).
+  // close (the peer closed, or the idle sweep or shutdown cancelled the wait).
   asio::awaitable<bool> ReceiveFirstBytes(Connection& c);
   // Reads the next request's header into `x`, maps it to x.request and refuses what cannot be
-  // served (bad framing 400, unknown Content-Encoding 415). False: answered or failed; close.
+  // served (Host or framing 400, unknown transfer coding 501, unknown Content-Encoding 415).
+  // False: answered or failed; close.
   asio::awaitable<bool> ReadHead(Connection& c, Exchange& x);
   // Feeds the body, piece by piece as it arrives, to the stream the handler opened for it.
   // False: answered or failed; close.
@@ -200,6 +202,13 @@ class Worker {
   // Answers a request the handler never sees (malformed, too large) and closes.
   asio::awaitable<void> RespondAndClose(beast::tcp_stream& stream, bhttp::status status,
                                         std::string_view message);
+  // After the last answer on a connection: shuts down the sending side, then reads and discards
+  // what the client still sends until it closes, within the linger bounds (RFC 9112 §9.6), so
+  // that closing with unread bytes does not reset the connection under the answer. The caller
+  // then closes.
+  asio::awaitable<void> Linger(beast::tcp_stream& stream);
+  // The Date field's value for an answer written now.
+  std::string_view Date();
 
   ServerImpl& server_;
   const int index_;
@@ -212,6 +221,9 @@ class Worker {
   tcp::acceptor acceptor_;
   asio::steady_timer sweep_timer_;
   std::thread thread_;
+  DateCache date_;
+  // Where Linger's reads land, shared by the worker's sessions: nothing ever reads it back.
+  std::array<char, 16 * 1024> discard_;
 };
 
 class ServerImpl final : public HttpServer {
@@ -241,6 +253,8 @@ class ServerImpl final : public HttpServer {
   uint16_t port_ = 0;
   std::atomic<bool> shut_down_{false};
 };
+
+std::string_view Worker::Date() { return date_.Get(server_.clock().Now()); }
 
 absl::Status Worker::Bind(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -333,12 +347,13 @@ asio::awaitable<void> Worker::AcceptLoop() {
 }
 
 asio::awaitable<void> Worker::Reject(tcp::socket socket) {
-  static constexpr std::string_view kResponse =
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-      "Content-Length: 36\r\nConnection: close\r\n\r\n{\"error\":\"too many open connections\"}";
+  const std::string response =
+      StrCat("HTTP/1.1 503 Service Unavailable\r\nServer: vetrina\r\nDate: ", Date(),
+             "\r\nContent-Type: application/json\r\nContent-Length: 36\r\nConnection: close\r\n\r\n"
+             "{\"error\":\"too many open connections\"}");
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(1));
-  co_await asio::async_write(stream, asio::buffer(kResponse.data(), kResponse.size()), kNoThrow);
+  co_await asio::async_write(stream, asio::buffer(response), kNoThrow);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
@@ -347,14 +362,28 @@ asio::awaitable<void> Worker::RespondAndClose(beast::tcp_stream& stream, bhttp::
                                               std::string_view message) {
   bhttp::response<bhttp::string_body> res(status, 11);
   res.set(bhttp::field::server, "vetrina");
+  const std::string_view date = Date();
+  res.set(bhttp::field::date, beast::string_view(date.data(), date.size()));
   res.set(bhttp::field::content_type, "application/json");
   res.body() = StrCat("{\"error\":\"", message, "\"}");
   res.keep_alive(false);
   res.prepare_payload();
   stream.expires_after(std::chrono::seconds(2));
-  co_await bhttp::async_write(stream, res, kNoThrow);
+  auto [ec, written] = co_await bhttp::async_write(stream, res, kNoThrow);
+  if (!ec) co_await Linger(stream);
+}
+
+asio::awaitable<void> Worker::Linger(beast::tcp_stream& stream) {
+  const ServerOptions& options = server_.options();
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(ToChrono(options.linger_time));  // for all the reads below together
+  uint64_t drained = 0;
+  while (drained < options.linger_max_bytes) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(discard_), kNoThrow);
+    if (ec) co_return;  // the client closed (the usual end), reset, or the time is up
+    drained += n;
+  }
 }
 
 asio::awaitable<void> Worker::FailRead(beast::tcp_stream& stream, boost::system::error_code ec) {
@@ -378,8 +407,9 @@ asio::awaitable<void> Worker::FailRead(beast::tcp_stream& stream, boost::system:
 asio::awaitable<bool> Worker::ReceiveFirstBytes(Connection& c) {
   if (c.buffer.size() > 0) {
     // Pipelined: the request is already here and keeps the arrival time of the read that brought
-    // it. A client that floods requests without reading the answers is cut off.
-    co_return ++c.pipelined <= server_.options().max_pipelined;
+    // it. Write cuts off a client that floods requests without reading the answers.
+    ++c.pipelined;
+    co_return true;
   }
   c.pipelined = 0;
   // We read the first bytes ourselves, never Asio: the read learns when the kernel received
@@ -430,12 +460,14 @@ asio::awaitable<bool> Worker::ReadHead(Connection& c, Exchange& x) {
   }
   const auto& head = x.header_parser.get();
   x.request = ToHttpRequest(head, index_);
-  // A Transfer-Encoding that does not end in chunked leaves the body's end unknown (RFC 9112
-  // 6.3): reading on would take the body for the next request. Refuse and close.
-  if (head.count(bhttp::field::transfer_encoding) > 0 && !x.header_parser.chunked()) {
-    stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
-    co_await RespondAndClose(c.stream, bhttp::status::bad_request,
-                             "Transfer-Encoding must end in chunked");
+  // Host and framing: a body whose end we cannot know, or that is coded in a way we cannot
+  // decode, must not be read as if it were plain (reading on could take the body for the next
+  // request). Refuse and close, the body unread.
+  if (const std::optional<HeadRefusal> refusal = CheckRequestHead(head)) {
+    (refusal->status == 501 ? stats.unsupported_media : stats.bad_requests)
+        .fetch_add(1, std::memory_order_relaxed);
+    co_await RespondAndClose(c.stream, static_cast<bhttp::status>(refusal->status),
+                             refusal->reason);
     co_return false;
   }
   x.coding = ContentCodingOf(head);
@@ -555,8 +587,12 @@ asio::awaitable<bool> Worker::Write(Connection& c, const Exchange& x) {
     GzipDeflate(response.body, &c.compressed);
     std::swap(response.body, c.compressed);
   }
-  const bool keep_alive = x.client_keep_alive && !response.close && !x.close_after && !draining_;
-  AppendResponseHead(response, x.version, gzipped, keep_alive, &c.response_head);
+  // A client that pipelines more than the cap without reading gets this answer as its last, and
+  // is told so; the requests after it are drained unanswered.
+  const bool pipeline_full = c.pipelined >= options.max_pipelined && c.buffer.size() > 0;
+  const bool keep_alive =
+      x.client_keep_alive && !response.close && !x.close_after && !pipeline_full && !draining_;
+  AppendResponseHead(response, x.version, gzipped, keep_alive, Date(), &c.response_head);
   // HEAD: the length stays, the body goes.
   const std::array<asio::const_buffer, 2> wire{
       asio::buffer(c.response_head),
@@ -566,8 +602,7 @@ asio::awaitable<bool> Worker::Write(Connection& c, const Exchange& x) {
   auto [ec, written] = co_await asio::async_write(c.stream, wire, kNoThrow);
   if (ec) co_return false;
   if (!keep_alive) {
-    boost::system::error_code ignored;
-    c.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_await Linger(c.stream);
     co_return false;
   }
   co_return true;

@@ -1,6 +1,8 @@
 // An HTTP/1.1 server on Boost.Beast: one io_context per worker thread, each with its own
 // SO_REUSEPORT acceptor, coroutine sessions that own their stream, keep-alive, and every resource
-// bounded (header and body size, read and idle time, connections, pipelining).
+// bounded (header and body size, read and idle time, connections, pipelining). Every answer
+// carries Date; a connection the server closes is shut down for sending, then drained briefly, so
+// the client reads the last answer and a clean end rather than a reset.
 //
 //   ServerOptions options{.name = "public", .host = "127.0.0.1", .port = 0, .threads = 2};
 //   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Bind(options, clock);
@@ -23,6 +25,15 @@
 
 namespace vetrina::http {
 
+// When the server closes a connection after an answer (the client asked to, a refusal, the
+// pipelining cap), unread request bytes would make the kernel answer with a reset that can destroy
+// the answer before the client reads it. So it shuts down its sending side, then reads and
+// discards what the client still sends (RFC 9112 §9.6) until the client closes, for at most this
+// long and this many bytes. The bytes bound fits a client that sends a whole refused 10 MB body
+// before reading the answer, as most client libraries do.
+inline constexpr absl::Duration kDefaultLingerTime = absl::Seconds(1);
+inline constexpr uint64_t kDefaultLingerMaxBytes = uint64_t{16} << 20;
+
 struct ServerOptions {
   std::string name = "public";  // for logs and metrics
   std::string host = "127.0.0.1";
@@ -34,8 +45,11 @@ struct ServerOptions {
   absl::Duration idle_timeout = absl::Seconds(30);  // keep-alive wait for the next request
   absl::Duration read_timeout = absl::Seconds(5);   // first byte to last byte of a request
   int max_connections = 10'000;                     // more -> 503 and close
-  int max_pipelined = 16;  // requests answered from one read's backlog before the server closes
+  // Requests answered from one read's backlog: the last one's answer says Connection: close.
+  int max_pipelined = 16;
   size_t gzip_min_bytes = 1024;  // compress responses at least this large when accepted
+  absl::Duration linger_time = kDefaultLingerTime;  // draining a connection before closing it
+  uint64_t linger_max_bytes = kDefaultLingerMaxBytes;
 };
 
 // Counters kept by the server itself (errors it answers without a handler). Thread-safe.
@@ -44,9 +58,10 @@ struct ServerStats {
   std::atomic<int64_t> connections_rejected{0};  // over max_connections
   std::atomic<int64_t> connections_open{0};
   std::atomic<int64_t> timeouts{0};
-  std::atomic<int64_t> bad_requests{0};       // malformed HTTP or gzip -> 400
-  std::atomic<int64_t> too_large{0};          // 413 and 431
-  std::atomic<int64_t> unsupported_media{0};  // unknown Content-Encoding -> 415
+  std::atomic<int64_t> bad_requests{0};  // malformed HTTP or gzip, Host missing or twice -> 400
+  std::atomic<int64_t> too_large{0};     // 413 and 431
+  // Unknown Content-Encoding -> 415; a transfer coding other than chunked -> 501.
+  std::atomic<int64_t> unsupported_media{0};
 };
 
 // Thread-safe.

@@ -95,6 +95,14 @@ class RawConnection {
     return r;
   }
 
+  // True when the server closed the connection in order (reads EOF: its FIN, every byte before
+  // it read) within the timeout; false on unread bytes, a reset or a timeout.
+  bool ReadsCleanEof() {
+    if (!buffer_.empty()) return false;
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
   // True when the server closed the connection (reads EOF) within the timeout.
   bool ClosedByPeer() {
     char c;

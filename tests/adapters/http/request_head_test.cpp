@@ -4,6 +4,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,9 +70,6 @@ TEST_CASE("the target splits at its first '?', which neither part keeps") {
 
 TEST_CASE("a target is neither decoded nor normalised") {
   CHECK(Split("GET /a%20b/../c?q=%3F HTTP/1.1\r\n\r\n") == PathQuery("/a%20b/../c", "q=%3F"));
-  // Absolute form stays whole in the path: routes on "/..." do not match it.
-  CHECK(Split("GET http://example.com/px?a=1 HTTP/1.1\r\n\r\n") ==
-        PathQuery("http://example.com/px", "a=1"));
   CHECK(Split("OPTIONS * HTTP/1.1\r\n\r\n") == PathQuery("*", ""));
   // Without a leading '/': returned as it is, for the router to refuse.
   CHECK(Split("GET px?a=1 HTTP/1.1\r\n\r\n") == PathQuery("px", "a=1"));
@@ -174,6 +172,111 @@ TEST_CASE("the coding of a header built in code, as of one parsed") {
   CHECK(ContentCodingOf(head) == ContentCoding::kUnsupported);
   head.erase(bhttp::field::content_encoding);
   CHECK(ContentCodingOf(head) == ContentCoding::kIdentity);
+}
+
+TEST_CASE("absolute-form targets, table-driven by the rule each row checks") {
+  struct Row {
+    const char* rule;
+    const char* target;
+    PathQuery expected;
+  };
+  const Row rows[] = {
+      {"RFC 9112 §3.2.2 absolute-form routes by its path and query",
+       "http://example.com/px?a=1",
+       {"/px", "a=1"}},
+      {"RFC 9112 §3.2.2 absolute-form with a port and userinfo-free authority",
+       "http://127.0.0.1:8080/openrtb2/bid",
+       {"/openrtb2/bid", ""}},
+      {"RFC 9112 §3.2.2 https, too", "https://example.com/a/b?c", {"/a/b", "c"}},
+      {"RFC 9110 §4.2.3 the scheme compares case-insensitively",
+       "HtTp://example.com/px",
+       {"/px", ""}},
+      {"RFC 9110 §4.2.3 an empty path is \"/\"", "http://example.com", {"/", ""}},
+      {"RFC 9110 §4.2.3 an empty path is \"/\", the query kept",
+       "http://example.com?q=1",
+       {"/", "q=1"}},
+      {"RFC 9112 §3.2.2 the path is not decoded", "http://h/a%2Fb?x=%3F", {"/a%2Fb", "x=%3F"}},
+      {"RFC 9112 §3.2 another scheme is not ours: left whole for the router to refuse",
+       "ftp://h/px",
+       {"ftp://h/px", ""}},
+      {"RFC 9112 §3.2 a scheme without \"//\" is not absolute-form of ours",
+       "http:/px",
+       {"http:/px", ""}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    CHECK(Split("GET " + std::string(row.target) + " HTTP/1.1\r\nHost: h\r\n\r\n") == row.expected);
+  }
+}
+
+TEST_CASE("a request's Host and framing fields, table-driven by the rule each row checks") {
+  struct Row {
+    const char* rule;
+    const char* head;  // without the final empty line
+    int status;        // 0: served
+  };
+  const Row rows[] = {
+      {"RFC 9112 §3.2 HTTP/1.1 with one Host is served", "GET / HTTP/1.1\r\nHost: a", 0},
+      {"RFC 9112 §3.2 HTTP/1.1 without Host: 400", "GET / HTTP/1.1", 400},
+      {"RFC 9112 §3.2 two Host field lines: 400", "GET / HTTP/1.1\r\nHost: a\r\nhost: a", 400},
+      {"RFC 9112 §3.2 HTTP/1.0 without Host is served", "GET / HTTP/1.0", 0},
+      {"RFC 9112 §3.2 two Host field lines in HTTP/1.0: 400",
+       "GET / HTTP/1.0\r\nHost: a\r\nHost: b", 400},
+      {"RFC 9112 §3.2.2 absolute-form still needs Host in HTTP/1.1", "GET http://a/ HTTP/1.1", 400},
+      {"RFC 9112 §6.1 chunked is implemented",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: "
+       "chunked",
+       0},
+      {"RFC 9112 §6.1 chunked in any case, with whitespace",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  CHUNKED ", 0},
+      {"RFC 9110 §5.6.1 empty list elements do not count",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , chunked,", 0},
+      {"RFC 9112 §6.1 gzip before chunked is not implemented: 501",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked", 501},
+      {"RFC 9112 §6.1 the codings of every field line count: 501",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: deflate\r\nTransfer-Encoding: chunked",
+       501},
+      {"RFC 9112 §6.1 Transfer-Encoding in HTTP/1.0: 400",
+       "POST / HTTP/1.0\r\nTransfer-Encoding: chunked", 400},
+      {"RFC 9112 §6.3 chunked not last: 400",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip", 400},
+      {"RFC 9112 §6.3 no chunked at all: 400",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip", 400},
+      {"RFC 9112 §7 chunked twice: 400",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked", 400},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    const auto head = Parse(std::string(row.head) + "\r\n\r\n");
+    const std::optional<HeadRefusal> refusal = CheckRequestHead(head);
+    CHECK((refusal ? refusal->status : 0) == row.status);
+    if (refusal) CHECK_FALSE(refusal->reason.empty());
+  }
+}
+
+TEST_CASE("framing Beast's parser refuses itself is refused by the check too") {
+  // Built field by field, as the parser would not let them through.
+  {
+    INFO("RFC 9112 §6.3 item 3 Transfer-Encoding with Content-Length: 400");
+    RequestHeader head = Header("/");
+    head.set(bhttp::field::host, "a");
+    head.set(bhttp::field::content_length, "3");
+    head.set(bhttp::field::transfer_encoding, "chunked");
+    const std::optional<HeadRefusal> refusal = CheckRequestHead(head);
+    REQUIRE(refusal.has_value());
+    CHECK(refusal->status == 400);
+  }
+  {
+    INFO("RFC 9112 §6.3 chunked last, then another field line: 400");
+    RequestHeader head = Header("/");
+    head.set(bhttp::field::host, "a");
+    head.insert(bhttp::field::transfer_encoding, "chunked");
+    head.insert(bhttp::field::user_agent, "between");
+    head.insert(bhttp::field::transfer_encoding, "gzip");
+    const std::optional<HeadRefusal> refusal = CheckRequestHead(head);
+    REQUIRE(refusal.has_value());
+    CHECK(refusal->status == 400);
+  }
 }
 
 }  // namespace

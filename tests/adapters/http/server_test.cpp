@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../../support/raw_http.h"
+#include "absl/time/civil_time.h"
 #include "adapters/http/gzip.h"
 
 namespace vetrina::http {
@@ -81,13 +82,13 @@ bool Eventually(Predicate predicate) {
 }
 
 struct TestServer {
-  vetrina::RealClock clock;
+  vetrina::RealClock real_clock;
   std::atomic<bool> release{true};
   std::atomic<bool> entered{false};
   std::unique_ptr<HttpServer> server;
 
-  explicit TestServer(ServerOptions options = {}) {
-    auto bound = HttpServer::Bind(options, clock);
+  explicit TestServer(ServerOptions options = {}, const vetrina::Clock* clock = nullptr) {
+    auto bound = HttpServer::Bind(options, clock != nullptr ? *clock : real_clock);
     REQUIRE(bound.ok());
     server = *std::move(bound);
     server->Serve([this](int) { return std::make_unique<EchoHandler>(&release, &entered); });
@@ -255,14 +256,16 @@ TEST_CASE("malformed HTTP gets 400 and a closed connection") {
   TestServer t;
   for (const std::string& bad :
        {std::string("NONSENSE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
-        std::string("POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
-        std::string("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"),
-        std::string("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-        // Smuggling: a body whose end the server cannot know must not become the next request.
+        std::string("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n"),
         std::string(
-            "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nGET /x HTTP/1.1\r\n\r\n"),
-        std::string("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"),
-        std::string("POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: "
+            "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello"),
+        std::string("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        // Smuggling: a body whose end the server cannot know must not become the next request.
+        std::string("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nGET /x "
+                    "HTTP/1.1\r\nHost: t\r\n\r\n"),
+        std::string(
+            "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n"),
+        std::string("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: "
                     "chunked\r\n\r\n0\r\n\r\n")}) {
     INFO(bad);
     RawConnection c(t.port());
@@ -401,6 +404,127 @@ TEST_CASE("shutdown finishes the request in flight, closes idle connections, and
   stopper.join();
   RawConnection late(t.port(), 500);
   CHECK_FALSE(late.connected());
+}
+
+TEST_CASE("HTTP/1.1 conformance, table-driven by the rule each row checks") {
+  // The server's clock stands still, so every answer's Date is known to the second.
+  const vetrina::ManualClock clock(
+      absl::FromCivil(absl::CivilSecond(1994, 11, 6, 8, 49, 37), absl::UTCTimeZone()));
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  TestServer t(options, &clock);
+  struct Row {
+    const char* rule;
+    std::string request;
+    int status;
+    const char* connection;  // the answer's Connection field, "" when absent
+    bool closes;             // the server closes after the answer (else: serves another request)
+    const char* path = nullptr;  // the path the handler saw, when it saw the request
+    const char* body = nullptr;  // the body the handler saw
+  };
+  const std::string chunked_x = "\r\n\r\n1\r\nx\r\n0\r\n\r\n";
+  const Row rows[] = {
+      {"RFC 9110 §6.6.1 Date on a 2xx", Post("/echo", "x"), 200, "", false, "/echo", "x"},
+      {"RFC 9110 §6.6.1 Date on a 204", Post("/nobody", ""), 204, "", false},
+      {"RFC 9110 §6.6.1 Date on a 4xx the server answers itself", "GET / HTTP/9.9\r\n\r\n", 400,
+       "close", true},
+      {"RFC 9110 §6.6.1 Date on a 413", Post("/echo", std::string(2048, 'a')), 413, "close", true},
+      {"RFC 9112 §3.2.2 an absolute-form target is routed by its path and query",
+       "POST http://t/echo?q=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx", 200, "", false,
+       "/echo", "x"},
+      {"RFC 9112 §3.2.2 absolute-form: the scheme in any case; no path is \"/\"",
+       "GET HTTPS://t:8080?q HTTP/1.1\r\nHost: t\r\n\r\n", 200, "", false, "/"},
+      {"RFC 9112 §3.2 HTTP/1.1 without Host: 400", "GET /echo HTTP/1.1\r\n\r\n", 400, "close",
+       true},
+      {"RFC 9112 §3.2 two Host field lines: 400",
+       "GET /echo HTTP/1.1\r\nHost: t\r\nHost: t\r\n\r\n", 400, "close", true},
+      {"RFC 9112 §3.2 two Host field lines in HTTP/1.0 too: 400",
+       "GET /echo HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, "close", true},
+      {"RFC 9112 §3.2 HTTP/1.0 without Host is served", "GET /echo HTTP/1.0\r\n\r\n", 200, "", true,
+       "/echo"},
+      {"RFC 9112 §6.1 chunked, in any case, is the transfer coding we implement",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked" + chunked_x, 200, "", false,
+       "/echo", "x"},
+      {"RFC 9112 §6.1 a transfer coding we do not implement: 501",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked" + chunked_x, 501,
+       "close", true},
+      {"RFC 9112 §6.1 a transfer coding we do not implement, on its own field line: 501",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked" +
+           chunked_x,
+       501, "close", true},
+      {"RFC 9112 §6.1 Transfer-Encoding in HTTP/1.0: 400",
+       "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked" + chunked_x, 400, "close", true},
+      {"RFC 9112 §6.3 Transfer-Encoding with Content-Length: 400",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\nTransfer-Encoding: chunked" +
+           chunked_x,
+       400, "close", true},
+      {"RFC 9112 §6.3 chunked not the last transfer coding: 400",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip" + chunked_x, 400,
+       "close", true},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    RawConnection c(t.port());
+    REQUIRE(c.Send(row.request));
+    auto r = c.Read();
+    REQUIRE(r.has_value());
+    CHECK(r->status == row.status);
+    CHECK(r->headers["date"] == "Sun, 06 Nov 1994 08:49:37 GMT");
+    CHECK(r->headers["connection"] == row.connection);
+    if (row.path != nullptr) CHECK(r->headers["x-path"] == row.path);
+    if (row.body != nullptr) CHECK(r->body == row.body);
+    if (row.closes) {
+      CHECK(c.ReadsCleanEof());
+    } else {
+      REQUIRE(c.Send(Post("/echo", "next")));
+      auto next = c.Read();
+      REQUIRE(next.has_value());
+      CHECK(next->body == "next");
+    }
+  }
+}
+
+TEST_CASE("RFC 9112 §9.6: over the pipelining cap, every answer up to it, then a clean close") {
+  TestServer t;  // max_pipelined 16
+  RawConnection c(t.port());
+  std::string flood;
+  // 40 requests of about 1 KiB: more than one read from the socket, so some are still unread in
+  // the kernel when the server stops.
+  for (int i = 0; i < 40; ++i) flood += Post("/p", std::to_string(i) + std::string(1000, '.'));
+  REQUIRE(c.Send(flood));
+  int answered = 0;
+  std::string last_connection;
+  while (auto r = c.Read()) {
+    CHECK(r->status == 200);
+    CHECK(r->body.substr(0, r->body.find('.')) == std::to_string(answered));
+    last_connection = r->headers["connection"];
+    ++answered;
+    if (last_connection == "close") break;
+  }
+  CHECK(answered == ServerOptions().max_pipelined + 1);  // one read's request and 16 pipelined
+  CHECK(last_connection == "close");
+  CHECK(c.ReadsCleanEof());  // not a reset: the unread requests were drained
+}
+
+TEST_CASE("RFC 9112 §9.6: a 413 reaches a client that sends the whole 10 MB body first") {
+  TestServer t;  // max_body_bytes 256 KiB
+  RawConnection c(t.port());
+  // Sent in full before reading, as most clients do: the server drains what it refused.
+  REQUIRE(c.Send(Post("/echo", std::string(10 * 1024 * 1024, 'b'))));
+  auto r = c.Read();
+  REQUIRE(r.has_value());
+  CHECK(r->status == 413);
+  CHECK(r->headers["connection"] == "close");
+  CHECK(c.ReadsCleanEof());
+}
+
+TEST_CASE("the drain after a refusal is bounded: past linger_max_bytes the server stops reading") {
+  ServerOptions options;
+  options.linger_max_bytes = 64 * 1024;
+  TestServer t(options);
+  RawConnection c(t.port());
+  // The server reads at most 64 KiB of the body, then closes: the rest cannot be sent.
+  CHECK_FALSE(c.Send(Post("/echo", std::string(64 * 1024 * 1024, 'b'))));
 }
 
 }  // namespace
