@@ -229,9 +229,9 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
     response->headers.emplace_back("Allow", "POST");
     return;
   }
-  response->headers.emplace_back("x-openrtb-version", request.openrtb_version.empty()
-                                                          ? "2.6"
-                                                          : std::string(request.openrtb_version));
+  // The version of the payload we answer with (OpenRTB 2.6 §2.5), never the request's: 2.5
+  // requests are read as the subset of 2.6 they are, and the answer is 2.6 all the same.
+  response->headers.emplace_back("x-openrtb-version", "2.6");
   if (absl::Status s = parser_.Parse(request.body, &bid_request_); !s.ok()) {
     http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, View(s.message()),
                    response);

@@ -90,6 +90,49 @@ TEST_CASE("the demo request gets a 200 bid from the demo campaigns") {
   CHECK(double(bid["price"]) >= 0.8);  // the request's floor
 }
 
+TEST_CASE("x-openrtb-version names the version we answer in, whatever the request said") {
+  // OpenRTB 2.6 §2.5: the header gives the version of the message it comes with; our responses
+  // are 2.6 (2.5 requests are read as a subset of 2.6).
+  Harness h;
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  struct Row {
+    const char* rule;
+    const char* requested;
+  };
+  const Row rows[] = {
+      {"OpenRTB 2.6 §2.5 a 2.6 request gets 2.6", "2.6"},
+      {"OpenRTB 2.6 §2.5 a 2.5 request is answered in 2.6", "2.5"},
+      {"OpenRTB 2.6 §2.5 a version we do not speak is not echoed", "3.0"},
+      {"OpenRTB 2.6 §2.5 no version given", ""},
+      {"OpenRTB 2.6 §2.5 nothing of the request's value reaches the header", "2.6\r\nx-evil: 1"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    http::HttpRequest request;
+    request.method = http::Method::kPost;
+    request.path = "/openrtb2/bid";
+    request.body = body;
+    request.openrtb_version = row.requested;
+    request.received_at = h.clock.Now();
+    http::HttpResponse response;
+    h.handler->Handle(request, &response);
+    CHECK(response.status == 200);
+    CHECK(Header(response, "x-openrtb-version") == "2.6");
+  }
+  // An invalid request's answer is an error, not an OpenRTB payload, but carries the header too.
+  http::HttpRequest bad;
+  bad.method = http::Method::kPost;
+  bad.path = "/openrtb2/bid";
+  bad.body = "{}";
+  bad.openrtb_version = "3.0";
+  bad.received_at = h.clock.Now();
+  http::HttpResponse refused;
+  h.handler->Handle(bad, &refused);
+  CHECK(refused.status == 400);
+  CHECK(Header(refused, "x-openrtb-version") == "2.6");
+}
+
 TEST_CASE("each response has a distinct bidid") {
   Harness h;
   const std::string body =
