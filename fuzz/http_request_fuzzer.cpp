@@ -1,7 +1,8 @@
 // The HTTP request path: bytes parsed as the server parses them (Beast, the server's limits),
-// mapped to a request by the server's own code (ToHttpRequest, ContentCodingOf, GzipInflate), then
-// routed through the public handler (bids, pixel, notices) as a request would be. Only the socket
-// and the coroutines are left out: the fuzzing build cannot compile them.
+// checked and mapped to a request by the server's own code (CheckRequestHead, ToHttpRequest,
+// ContentCodingOf, GzipInflate), then routed through the public handler (bids, pixel, notices) as
+// a request would be. Only the socket and the coroutines are left out: the fuzzing build cannot
+// compile them.
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstddef>
@@ -42,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ec || !parser.is_done()) return 0;
   const auto& message = parser.get();
   // What the server refuses before a handler sees the request.
-  if (message.count(bhttp::field::transfer_encoding) > 0 && !parser.chunked()) return 0;
+  if (http::CheckRequestHead(message)) return 0;
   const http::ContentCoding coding = http::ContentCodingOf(message);
   if (coding == http::ContentCoding::kUnsupported) return 0;
   http::HttpRequest request = http::ToHttpRequest(message, 0);
