@@ -174,11 +174,13 @@ std::string Metrics::Render(
        false},
       {"vetrina_http_timeouts_total", "Connections closed by the read or idle timeout.",
        &http::ServerStats::timeouts, true},
-      {"vetrina_http_bad_requests_total", "Malformed HTTP or gzip answered 400 by the server.",
+      {"vetrina_http_bad_requests_total",
+       "Malformed HTTP or gzip, or a missing or repeated Host, answered 400 by the server.",
        &http::ServerStats::bad_requests, true},
       {"vetrina_http_too_large_total", "Requests answered 413 or 431 by the server.",
        &http::ServerStats::too_large, true},
-      {"vetrina_http_unsupported_encoding_total", "Requests answered 415 by the server.",
+      {"vetrina_http_unsupported_encoding_total",
+       "Requests answered 415 (Content-Encoding) or 501 (Transfer-Encoding) by the server.",
        &http::ServerStats::unsupported_media, true},
   };
   for (const Gauge& g : kServerCounters) {
