@@ -223,7 +223,7 @@ class Worker {
   std::thread thread_;
   DateCache date_;
   // Where Linger's reads land, shared by the worker's sessions: nothing ever reads it back.
-  std::array<char, 16 * 1024> discard_;
+  std::array<char, 64 * 1024> discard_;
 };
 
 class ServerImpl final : public HttpServer {
