@@ -51,9 +51,10 @@ struct HeadRefusal {
 // - Transfer-Encoding, every field line of it taken together as one list:
 //   - in HTTP/1.0: 400 (§6.1: its framing is faulty);
 //   - with Content-Length: 400 (§6.3 item 3 lets the server reject it);
-//   - chunked missing or not last: 400 (§6.3 item 4: the body's end is unknown);
-//   - anything but exactly one "chunked" (case-insensitive, no parameters): 501 (§6.1), as the
-//     one transfer coding we implement is chunked.
+//   - chunked (case-insensitive, without parameters) missing or not last: 400 (§6.3 item 4:
+//     the body's end is unknown); chunked more than once: 400 (§7);
+//   - other codings before the final chunked ("gzip, chunked"): 501 (§6.1), as the one
+//     transfer coding we implement is chunked.
 // nullopt when none applies.
 std::optional<HeadRefusal> CheckRequestHead(const RequestHeader& head);
 
