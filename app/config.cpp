@@ -1,6 +1,8 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "base/strings.h"
 
@@ -26,7 +28,76 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& text) {
   return hp;
 }
 
-absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args) {
+bool IsWildcardHost(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "0.0.0.0" || host == "::" || host == "0:0:0:0:0:0:0:0" || host == "::0";
+}
+
+absl::StatusOr<std::string> ParsePublicUrl(std::string_view url,
+                                           std::initializer_list<std::string_view> schemes) {
+  auto bad = [&](std::string_view why) {
+    std::string expected;
+    for (std::string_view s : schemes) StrAppend(&expected, expected.empty() ? "" : " or ", s);
+    return absl::InvalidArgumentError(StrCat("\"", url, "\" is not a usable public URL: ", why,
+                                             " (expected ", expected, "://HOST[:PORT][/PATH])"));
+  };
+  for (char c : url) {
+    if (c <= ' ' || c > '~') return bad("only printable ASCII, without spaces");
+  }
+  const size_t colon = url.find("://");
+  if (colon == std::string_view::npos) return bad("no scheme");
+  const std::string_view scheme = url.substr(0, colon);
+  if (std::find(schemes.begin(), schemes.end(), scheme) == schemes.end()) {
+    return bad(StrCat("scheme ", scheme));
+  }
+  if (url.find_first_of("?#") != std::string_view::npos) return bad("a query or fragment");
+  const std::string_view rest = url.substr(colon + 3);
+  const std::string_view authority = rest.substr(0, rest.find('/'));
+  if (authority.find('@') != std::string_view::npos) return bad("user info");
+  std::string_view host = authority;
+  std::string_view port;
+  if (!host.empty() && host.front() == '[') {
+    const size_t close = host.find(']');
+    if (close == std::string_view::npos) return bad("an unclosed [");
+    port = host.substr(close + 1);
+    host = host.substr(0, close + 1);
+    if (!port.empty() && port.front() != ':') return bad("text after the ]");
+    if (host.size() == 2 ||
+        host.find_first_not_of("[]0123456789abcdefABCDEF:.") != std::string_view::npos) {
+      return bad("a malformed IPv6 address");
+    }
+  } else if (const size_t at = host.find(':'); at != std::string_view::npos) {
+    port = host.substr(at);
+    host = host.substr(0, at);
+  }
+  if (host.empty()) return bad("no host");
+  if (host.front() != '[' &&
+      host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+          std::string_view::npos) {
+    return bad("a host with characters a host name cannot have");
+  }
+  if (IsWildcardHost(host)) {
+    return bad(StrCat(host, " is a wildcard address no exchange or device can reach"));
+  }
+  if (!port.empty()) {
+    port.remove_prefix(1);  // ':'
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 ||
+        value > 65535) {
+      return bad("a port outside [1, 65535]");
+    }
+  }
+  while (!url.empty() && url.back() == '/' && url.size() > colon + 3 + authority.size()) {
+    url.remove_suffix(1);
+  }
+  return std::string(url);
+}
+
+absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
+                                           const ServeEnvironment& env) {
   ServeConfig config;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
@@ -87,11 +158,37 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args)
       config.campaigns_dir = *v;
     } else if (flag == "--public-url") {
       config.public_url = *v;
+    } else if (flag == "--public-url-https") {
+      config.public_url_https = *v;
     } else {
       return absl::InvalidArgumentError(StrCat("unknown flag ", flag));
     }
   }
   if (config.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  for (auto [flag, variable, value, from_env, https_only] :
+       {std::tuple{"--public-url", "VETRINA_PUBLIC_URL", &config.public_url, &env.public_url,
+                   false},
+        std::tuple{"--public-url-https", "VETRINA_PUBLIC_URL_HTTPS", &config.public_url_https,
+                   &env.public_url_https, true}}) {
+    const bool flagged = !value->empty();
+    if (!flagged) *value = *from_env;
+    if (value->empty()) continue;
+    absl::StatusOr<std::string> url =
+        https_only ? ParsePublicUrl(*value, {"https"}) : ParsePublicUrl(*value, {"http", "https"});
+    if (!url.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat(flagged ? flag : variable, ": ", View(url.status().message())));
+    }
+    *value = *std::move(url);
+  }
+  // Notice URLs built from a wildcard listen address would send every tracker to 0.0.0.0.
+  if (config.public_url.empty() && IsWildcardHost(config.listen.host)) {
+    return absl::InvalidArgumentError(
+        StrCat("--listen ", config.listen.host,
+               " is a wildcard address, so notice URLs cannot be derived from it: pass "
+               "--public-url (or set VETRINA_PUBLIC_URL) with the http(s) URL exchanges and "
+               "devices reach this server at"));
+  }
   return config;
 }
 

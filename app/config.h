@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,7 +23,12 @@ struct ServeConfig {
   int threads = 1;
   std::string data_dir = "var/data";
   std::string campaigns_dir;  // seed campaigns, read at start; empty = none
-  std::string public_url;     // base of notice URLs; default http://<bound listen address>
+  // Base of notice URLs and the /privacy page as exchanges and devices reach it: http or https.
+  // Default: http://<bound listen address>, when that is not a wildcard address.
+  std::string public_url;
+  // The https base for imps with `secure = 1`; empty = `public_url` when that is https, else
+  // none, and secure imps get no bid.
+  std::string public_url_https;
   bool print_demo_curl = false;
   // How long a bid's reservation holds its budget (and its notice token stays valid).
   int reservation_timeout_s = 60;
@@ -33,10 +40,25 @@ struct ServeConfig {
   int max_connections = 16'384;
 };
 
+// Settings a container passes as environment variables; a flag wins over its variable.
+struct ServeEnvironment {
+  std::string public_url = "";        // VETRINA_PUBLIC_URL
+  std::string public_url_https = "";  // VETRINA_PUBLIC_URL_HTTPS
+};
+
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).
 absl::StatusOr<HostPort> ParseHostPort(const std::string& text);
 
-// Parses the arguments after `serve`.
-absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args);
+// Whether `host` is a wildcard address (0.0.0.0, ::), which no client can connect to.
+bool IsWildcardHost(std::string_view host);
+
+// Checks a public base URL: `scheme`://HOST[:PORT][/PATH], printable ASCII, no query, fragment or
+// user info, HOST not a wildcard address. Returns it without trailing slashes.
+absl::StatusOr<std::string> ParsePublicUrl(std::string_view url,
+                                           std::initializer_list<std::string_view> schemes);
+
+// Parses the arguments after `serve`, with `env` for what the flags leave out.
+absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
+                                           const ServeEnvironment& env = {});
 
 }  // namespace vetrina::app

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,8 +37,9 @@ constexpr char kUsage[] =
     "usage:\n"
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
-    "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID] [--default-tmax-ms MS]\n"
-    "                [--max-connections N]\n"
+    "                [--public-url-https URL] [--reservation-timeout SECONDS]\n"
+    "                [--tcf-vendor-id ID] [--default-tmax-ms MS] [--max-connections N]\n"
+    "    (VETRINA_PUBLIC_URL and VETRINA_PUBLIC_URL_HTTPS stand in for the public URL flags)\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
     "  vetrina consent tcf|gpp|usp|usnat STRING\n";
@@ -166,6 +168,13 @@ int Serve(const ServeConfig& config) {
       config.public_url.empty()
           ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())
           : config.public_url;
+  // Secure imps need https notices; an http base is never rewritten to https, whose port would
+  // not speak TLS.
+  options.response.notice_base_url_https =
+      !config.public_url_https.empty()              ? config.public_url_https
+      : config.public_url.rfind("https://", 0) == 0 ? config.public_url
+                                                    : std::string();
+  options.pipeline.https_notices = !options.response.notice_base_url_https.empty();
   service::Bidder bidder(
       clock, epoch, options,
       service::BidderServices{.audience_store = &audience_store,
@@ -203,6 +212,9 @@ int Serve(const ServeConfig& config) {
         bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder, market_store));
   });
   std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
+  std::printf("notice URLs on %s; secure imps %s%s\n", options.response.notice_base_url.c_str(),
+              options.pipeline.https_notices ? "on " : "get no bid (no https public URL)",
+              options.response.notice_base_url_https.c_str());
   std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(), (*admin_server)->port());
   std::fflush(stdout);
 
@@ -243,8 +255,11 @@ int Main(int argc, char** argv) {
     return RunCampaignsCommand(std::vector<std::string>(args.begin() + 1, args.end()));
   }
   if (args[0] == "serve") {
+    ServeEnvironment env;
+    if (const char* url = std::getenv("VETRINA_PUBLIC_URL")) env.public_url = url;
+    if (const char* url = std::getenv("VETRINA_PUBLIC_URL_HTTPS")) env.public_url_https = url;
     absl::StatusOr<ServeConfig> config =
-        ParseServeArgs(std::vector<std::string>(args.begin() + 1, args.end()));
+        ParseServeArgs(std::vector<std::string>(args.begin() + 1, args.end()), env);
     if (!config.ok()) return Fail(StrCat(View(config.status().message()), "\n", kUsage));
     return Serve(*config);
   }

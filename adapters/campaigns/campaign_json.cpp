@@ -142,6 +142,44 @@ class Checker {
     return true;
   }
 
+  // An https URL only: pages a secure (https) ad may link to.
+  bool HttpsUrl(object obj, std::string_view key, const std::string& at, bool required,
+                std::string* out) {
+    if (!Url(obj, key, at, required, out)) return false;
+    if (!absl::StartsWith(*out, "https://")) {
+      Add(StrCat(at, "/", key), "must be an https URL");
+      out->clear();
+      return false;
+    }
+    return true;
+  }
+
+  // An app link ("shopapp://product/7"): SCHEME://REST of printable ASCII, where the scheme is not
+  // one that runs script or reads local data.
+  bool AppLink(object obj, std::string_view key, const std::string& at, std::string* out) {
+    if (!String(obj, key, at, false, out)) return false;
+    const size_t colon = out->find("://");
+    const std::string scheme = absl::AsciiStrToLower(out->substr(0, colon));
+    const bool scheme_ok =
+        colon != std::string::npos && colon > 0 && absl::ascii_isalpha(scheme[0]) &&
+        std::all_of(scheme.begin(), scheme.end(),
+                    [](char c) {
+                      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+                             c == '.' || c == '-';
+                    }) &&
+        scheme != "javascript" && scheme != "data" && scheme != "vbscript" && scheme != "file";
+    const bool printable =
+        std::all_of(out->begin(), out->end(), [](char c) { return c > ' ' && c <= '~'; });
+    if (!scheme_ok || !printable || out->size() == colon + 3) {
+      Add(StrCat(at, "/", key),
+          "must be an app link SCHEME://... of printable ASCII (not javascript, data, vbscript or "
+          "file)");
+      out->clear();
+      return false;
+    }
+    return true;
+  }
+
   bool Int(object obj, std::string_view key, const std::string& at, bool required, int* out,
            int64_t min, int64_t max) {
     element e;
@@ -505,8 +543,7 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     check.String(obj, "cta", at, false, &c->cta, 1, 64);
     check.String(obj, "sponsor", at, false, &c->sponsor, 1, 128);
     ParseImage(check, obj, "image", at, true, &c->image_url, &c->image_size);
-    engine::Size icon_size;
-    ParseImage(check, obj, "icon", at, false, &c->icon_url, &icon_size);
+    ParseImage(check, obj, "icon", at, false, &c->icon_url, &c->icon_size);
   } else if (kind == "product") {
     c->kind = engine::CreativeKind::kProduct;
     check.NoUnknownFields(obj, at,
@@ -531,9 +568,8 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
       c->price_text = text;
     }
     ParseImage(check, obj, "image", at, true, &c->image_url, &c->image_size);
-    std::string deep_link, store_url;
-    check.String(obj, "deep_link", at, false, &deep_link);
-    check.String(obj, "store_url", at, true, &store_url);
+    check.AppLink(obj, "deep_link", at, &c->deep_link);
+    check.Url(obj, "store_url", at, true, &c->store_url);
     check.String(obj, "sponsor", at, false, &c->sponsor, 1, 128);
     check.String(obj, "cta", at, false, &c->cta, 1, 64);
     if (c->cta.empty()) c->cta = "Shop now";
@@ -576,10 +612,10 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   engine::Campaign c;
   object obj;
   if (check.GetObject(root, "", &obj)) {
-    check.NoUnknownFields(
-        obj, "",
-        {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
-         "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting"});
+    check.NoUnknownFields(obj, "",
+                          {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing",
+                           "frequency_caps", "adomain", "cat", "app_bundle", "child_directed",
+                           "creatives", "targeting", "privacy_url"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }
@@ -681,6 +717,7 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
     check.StringArray(obj, "cat", "", &c.categories);
     check.String(obj, "app_bundle", "", false, &c.app_bundle);
     check.Bool(obj, "child_directed", "", &c.child_directed);
+    check.HttpsUrl(obj, "privacy_url", "", false, &c.privacy_url);
     if (obj["creatives"].get(e) != simdjson::SUCCESS) {
       check.Add("/creatives", "required");
     } else {

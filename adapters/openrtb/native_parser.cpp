@@ -18,6 +18,12 @@ absl::Status ParseAsset(value v, engine::NativeAsset* asset) {
       return json::ForEachField(field, [&](std::string_view inner, value f) {
         if (inner == "len") return json::ReadInt(f, &asset->max_len);
         if (inner == "type") return json::ReadInt(f, &asset->type);
+        if (k == engine::NativeAssetKind::kImage) {
+          if (inner == "w") return json::ReadInt(f, &asset->w);
+          if (inner == "h") return json::ReadInt(f, &asset->h);
+          if (inner == "wmin") return json::ReadInt(f, &asset->wmin);
+          if (inner == "hmin") return json::ReadInt(f, &asset->hmin);
+        }
         return json::Skip(f);
       });
     };
@@ -49,6 +55,7 @@ absl::Status NativeRequestParser::ParseLevel(value object, engine::NativeRequest
                                              bool wrapped) {
   out->version = "1.2";
   out->assets.clear();
+  out->privacy = false;
   return json::ForEachField(object, [&](std::string_view key, value field) {
     // The 1.0/1.1 wrapper, once: a wrapper inside a wrapper is not Native, and recursing on it
     // would let a request nest us off the stack.
@@ -56,6 +63,7 @@ absl::Status NativeRequestParser::ParseLevel(value object, engine::NativeRequest
       return ParseWrapped(field, out);
     }
     if (key == "ver") return json::ReadString(field, &out->version);
+    if (key == "privacy") return json::ReadFlag(field, &out->privacy);
     if (key == "assets") {
       return json::ForEachElement(field, [&](size_t, value asset) {
         return ParseAsset(asset, &out->assets.emplace_back());

@@ -293,6 +293,7 @@ absl::Status BidRequestParser::ParseImp(value v, engine::Imp* imp) {
       });
     }
     if (key == "instl") return json::ReadFlag(f, &imp->interstitial);
+    if (key == "secure") return json::ReadFlag(f, &imp->secure);
     if (key == "rwdd") {
       bool rewarded = false;
       VETRINA_RETURN_IF_ERROR(json::ReadFlag(f, &rewarded));

@@ -9,10 +9,9 @@
 namespace vetrina::openrtb {
 namespace {
 
-std::string NoticeUrl(std::string_view kind, std::string_view token,
-                      const ResponseOptions& options) {
+std::string NoticeUrl(std::string_view base, std::string_view kind, std::string_view token) {
   // Tokens are base64url: nothing in them needs escaping.
-  return StrCat(options.notice_base_url, "/ev/", kind, "?t=", token);
+  return StrCat(base, "/ev/", kind, "?t=", token);
 }
 
 void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
@@ -42,11 +41,13 @@ void WriteNativeAsset(const engine::NativeAsset& asset, const engine::Creative& 
       w.BeginObject();
       w.Key("url");
       w.String(icon ? c.icon_url : c.image_url);
-      if (!icon && c.image_size.w > 0) {
+      // Only a size the upload stated: Native 1.2 §5.3's w/h are the image's real size.
+      const engine::Size size = icon ? c.icon_size : c.image_size;
+      if (size.w > 0 && size.h > 0) {
         w.Key("w");
-        w.Int(c.image_size.w);
+        w.Int(size.w);
         w.Key("h");
-        w.Int(c.image_size.h);
+        w.Int(size.h);
       }
       w.EndObject();
       break;
@@ -86,6 +87,10 @@ void WriteNativeAsset(const engine::NativeAsset& asset, const engine::Creative& 
 }
 
 }  // namespace
+
+std::string_view NoticeBaseUrl(const engine::Imp& imp, const ResponseOptions& options) {
+  return imp.secure ? options.notice_base_url_https : options.notice_base_url;
+}
 
 std::string TrackedMarkup(const engine::Creative& creative, engine::MediaType type,
                           const NoticeUrls& urls) {
@@ -127,10 +132,25 @@ std::string NativeMarkup(const engine::NativeRequest& native, const engine::Crea
     if (engine::NativeAssetFillable(creative, asset)) WriteNativeAsset(asset, creative, w);
   }
   w.EndArray();
+  // Native 1.2 §5.7: with a deep link, `url` opens the app and `fallback` is for devices without
+  // it; the click is then counted through `clicktrackers`, which fire either way.
+  const std::string& click = urls.click.empty() ? creative.landing_url : urls.click;
   w.Key("link");
   w.BeginObject();
   w.Key("url");
-  w.String(urls.click.empty() ? creative.landing_url : urls.click);
+  if (creative.deep_link.empty()) {
+    w.String(click);
+  } else {
+    w.String(creative.deep_link);
+    w.Key("fallback");
+    w.String(creative.store_url.empty() ? creative.landing_url : creative.store_url);
+    if (!urls.click.empty()) {
+      w.Key("clicktrackers");
+      w.BeginArray();
+      w.String(urls.click);
+      w.EndArray();
+    }
+  }
   w.EndObject();
   if (!urls.impression.empty()) {
     if (wrapped) {
@@ -151,6 +171,10 @@ std::string NativeMarkup(const engine::NativeRequest& native, const engine::Crea
       w.EndObject();
       w.EndArray();
     }
+  }
+  if (native.privacy && !urls.privacy.empty()) {
+    w.Key("privacy");
+    w.String(urls.privacy);
   }
   w.EndObject();
   if (wrapped) w.EndObject();
@@ -181,8 +205,17 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     const SignedBid& signed_bid = signed_bids[i];
     const engine::Imp& imp = request.imps[bid.imp_index];
     const engine::Creative& creative = *bid.match.creative;
-    const NoticeUrls urls{NoticeUrl("imp", signed_bid.ad_token, options),
-                          NoticeUrl("click", signed_bid.ad_token, options)};
+    const std::string_view base = NoticeBaseUrl(imp, options);
+    // The auction skips secure imps when no https base is configured.
+    assert(!base.empty());
+    const bool privacy_asked = imp.native && imp.native->request.privacy;
+    const NoticeUrls urls{
+        .impression = NoticeUrl(base, "imp", signed_bid.ad_token),
+        .click = NoticeUrl(base, "click", signed_bid.ad_token),
+        .privacy = !privacy_asked                       ? std::string()
+                   : !bid.campaign->privacy_url.empty() ? bid.campaign->privacy_url
+                                                        : StrCat(base, "/privacy"),
+    };
     w.BeginObject();
     w.Key("id");
     w.String(signed_bid.id);
@@ -223,11 +256,11 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     w.Key("mtype");
     w.Int(static_cast<int>(bid.match.media_type));
     w.Key("nurl");
-    w.String(StrCat(NoticeUrl("win", signed_bid.exchange_token, options), "&p=${AUCTION_PRICE}"));
+    w.String(StrCat(NoticeUrl(base, "win", signed_bid.exchange_token), "&p=${AUCTION_PRICE}"));
     w.Key("burl");
-    w.String(StrCat(NoticeUrl("bill", signed_bid.exchange_token, options), "&p=${AUCTION_PRICE}"));
+    w.String(StrCat(NoticeUrl(base, "bill", signed_bid.exchange_token), "&p=${AUCTION_PRICE}"));
     w.Key("lurl");
-    w.String(StrCat(NoticeUrl("loss", signed_bid.exchange_token, options),
+    w.String(StrCat(NoticeUrl(base, "loss", signed_bid.exchange_token),
                     "&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}"));
     w.EndObject();
   }

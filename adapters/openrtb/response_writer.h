@@ -17,7 +17,9 @@
 namespace vetrina::openrtb {
 
 struct ResponseOptions {
-  std::string notice_base_url = "http://127.0.0.1:8080";  // where /ev/... is served
+  std::string notice_base_url = "http://127.0.0.1:8080";  // where /ev/... and /privacy are served
+  // The same over https, for imps with `secure = 1`; empty = none (the auction then skips them).
+  std::string notice_base_url_https = "";
   std::string seat = "vetrina";
 };
 
@@ -29,18 +31,26 @@ using engine::SignedBid;
 // Each bid's nurl/burl/lurl are /ev/{win,bill,loss}?t=EXCHANGE_TOKEN with ${AUCTION_PRICE} (and
 // ${AUCTION_LOSS}); its impression tracker is /ev/imp?t=AD_TOKEN and its click URL
 // /ev/click?t=AD_TOKEN: in native markup as the link and trackers, in banner and VAST markup
-// through the ${VETRINA_CLICK_URL} macro, an appended 1x1 image and a VAST <Impression>.
+// through the ${VETRINA_CLICK_URL} macro, an appended 1x1 image and a VAST <Impression>. An imp
+// with `secure = 1` gets them all on `notice_base_url_https`, which must then be set. A native
+// request with `privacy: 1` gets the campaign's privacy URL, or our /privacy page.
 void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionResult& result,
                       std::string_view response_id, const std::vector<SignedBid>& signed_bids,
                       const ResponseOptions& options, std::string* out);
 
 // Where a bid's notices and trackers go.
 struct NoticeUrls {
-  std::string impression;  // "" for none
-  std::string click;       // "" for the creative's landing URL
+  std::string impression = "";  // "" for none
+  std::string click = "";       // "" for the creative's landing URL
+  std::string privacy = "";     // native `privacy` when the request asked for it; "" for none
 };
 
-// Native response markup (the `adm` of a native bid) for `creative` answering `native`.
+// The base URL of `imp`'s notices: the https one when the imp is secure.
+std::string_view NoticeBaseUrl(const engine::Imp& imp, const ResponseOptions& options);
+
+// Native response markup (the `adm` of a native bid) for `creative` answering `native`: the assets
+// it can fill, the link (a product's deep link opens the app, its store page is the fallback and
+// the click URL a click tracker), the impression tracker and, when asked, the privacy URL.
 std::string NativeMarkup(const engine::NativeRequest& native, const engine::Creative& creative,
                          const NoticeUrls& urls = {});
 

@@ -64,6 +64,35 @@ class DeferredNotice {
   std::function<void()> resume_ ABSL_GUARDED_BY(mu_);
 };
 
+// The page a native ad's privacy link opens (Native 1.2 §5.1 `privacy`) when the campaign names
+// none: what the targeting uses and how a user opts out. Kept in step with docs/privacy.md.
+constexpr std::string_view kPrivacyPage = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>About this ad</title></head>
+<body>
+<h1>About this ad</h1>
+<p>This ad was chosen by Vetrina, an ad bidder, from what the app or site sent with the ad
+request: its name and category, the country and region, the device type, operating system,
+connection and language, the time of day, and the ad slot. An advertiser may also reach people
+who visited its own app or site (through its pixel) or are on a list it uploaded; such lists hold
+a one-way hash of an advertising id, never the id itself. How often you see an ad is limited with
+a keyed hash of the same id.</p>
+<h2>How to opt out</h2>
+<ul>
+<li>Limit ad tracking: on iOS, deny tracking (App Tracking Transparency) or turn off
+"Allow Apps to Request to Track"; on Android, delete or reset your advertising ID. Vetrina then
+targets no audience and caps frequency without that id.</li>
+<li>Privacy choices in the app or site: a GDPR consent refusal, a US "do not sell or share"
+choice, or Global Privacy Control reach us with the request, and we then use only what the
+request itself says (no audiences, no per-user capping).</li>
+<li>The same choices are honoured by the advertiser's pixel: a visit made under them is not
+added to any audience.</li>
+</ul>
+<p>We keep no IP address beyond its network part and log nothing per ad request.</p>
+</body></html>
+)";
+
 }  // namespace
 
 BidHandler::BidHandler(Bidder& bidder, int worker)
@@ -86,6 +115,15 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
   if (request.path.substr(0, 4) == "/ev/" && bidder_.spend_writer() != nullptr) {
     HandleNotice(request, response);
     return;  // counted when answered: the answer may wait for the journal
+  }
+  if (request.path == "/privacy" &&
+      (request.method == http::Method::kGet || request.method == http::Method::kHead)) {
+    response->status = 200;
+    response->content_type = "text/html; charset=utf-8";
+    response->body.assign(kPrivacyPage);
+    response->headers.emplace_back("Cache-Control", "public, max-age=86400");
+    bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
+    return;
   }
   http::SetError(404, "not found", response);
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);

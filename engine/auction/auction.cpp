@@ -45,7 +45,9 @@ struct DealTerms {
 
 // An imp's floors and deals, converted once before the walk.
 struct ImpTerms {
-  NoBidReason unpriceable = NoBidReason::kNone;  // kUnsupportedCurrency when a floor has no rate
+  // kUnsupportedCurrency when a floor has no rate, kNoSecureNotices for a secure imp we cannot
+  // answer over https.
+  NoBidReason unpriceable = NoBidReason::kNone;
   Micros open_floor = 0;  // the imp's floor or the network's placement floor, the higher
   std::vector<DealTerms> deals;
   // The lowest floor any bid can meet: a campaign ranked below it cannot bid, nor can any after
@@ -56,6 +58,10 @@ struct ImpTerms {
 ImpTerms PriceImp(const BidRequest& request, const Imp& imp, const AuctionContext& context) {
   const CurrencyTable& currencies = Currencies(context);
   ImpTerms terms;
+  if (imp.secure && !context.https_notices) {
+    terms.unpriceable = NoBidReason::kNoSecureNotices;
+    return terms;
+  }
   std::optional<Micros> imp_floor = currencies.ToUsd(imp.bid_floor, imp.bid_floor_currency);
   if (!imp_floor) {
     terms.unpriceable = NoBidReason::kUnsupportedCurrency;

@@ -79,6 +79,8 @@ struct AuctionContext {
   std::string_view seat = "vetrina";
   // Child-directed inventory (COPPA, or an app the network marked): only child-safe campaigns.
   bool child_directed = false;
+  // Whether notices can be served over https; without it `secure` imps get no bid.
+  bool https_notices = false;
 };
 
 AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns,

@@ -65,6 +65,7 @@ struct Imp {
   std::string bid_floor_currency = "USD";
   std::string tag_id;
   bool private_auction = false;
+  bool secure = false;  // `secure = 1`: every URL of the bid must be https
   std::vector<Deal> deals;
 };
 

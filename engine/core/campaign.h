@@ -39,7 +39,12 @@ struct Creative {
   std::string image_url;
   Size image_size;
   std::string icon_url;
+  Size icon_size;          // {0,0} when the upload gave none
   std::string price_text;  // product ads: "19.99 USD"
+  // Product ads: the shop's page (an http(s) URL) and an optional app link opening the product in
+  // the shop's app (any scheme but script and data ones).
+  std::string store_url;
+  std::string deep_link;
 };
 
 enum class CampaignStatus : uint8_t { kActive, kPaused, kArchived };
@@ -86,6 +91,9 @@ struct Campaign {
   std::vector<std::string> adomain;
   std::vector<std::string> categories;  // IAB content taxonomy 1.0 ids
   std::string app_bundle;               // the advertised app, checked against `bapp`
+  // The advertiser's page on its targeting (an https URL), answered to native `privacy: 1`;
+  // empty = Vetrina's own /privacy page.
+  std::string privacy_url;
   std::vector<Creative> creatives;
   Targeting targeting;
 };

@@ -24,11 +24,17 @@ struct NativeAsset {
   NativeAssetKind kind = NativeAssetKind::kTitle;
   int type = 0;     // image or data type; 0 when not given
   int max_len = 0;  // title/data length limit; 0 = no limit
+  // Image assets (Native 1.2 §4.4): exact size when only w/h are given, else minimums; 0 = none.
+  int w = 0;
+  int h = 0;
+  int wmin = 0;
+  int hmin = 0;
 };
 
 struct NativeRequest {
   std::string version;  // "1.2" when omitted
   std::vector<NativeAsset> assets;
+  bool privacy = false;  // `privacy: 1`: the buyer's privacy notice URL is wanted (Native 1.2 §4.1)
 };
 
 }  // namespace vetrina::engine

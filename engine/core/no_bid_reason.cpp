@@ -68,6 +68,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "below_floor";
     case NoBidReason::kUnsupportedCurrency:
       return "unsupported_currency";
+    case NoBidReason::kNoSecureNotices:
+      return "no_secure_notices";
     case NoBidReason::kDeadline:
       return "deadline";
     case NoBidReason::kCount:

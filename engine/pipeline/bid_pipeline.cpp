@@ -163,7 +163,8 @@ AuctionContext BidPipeline::Context(const BidWorld& world, const PrivacyDecision
                         .market = &world.market,
                         .policy = &policy,
                         .seat = config_.seat,
-                        .child_directed = privacy.child_directed};
+                        .child_directed = privacy.child_directed,
+                        .https_notices = config_.https_notices};
 }
 
 AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld& world,

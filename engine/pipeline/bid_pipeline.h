@@ -50,6 +50,8 @@ struct BidWorld {
 struct BidPipelineConfig {
   // Our IAB TCF vendor id; 0 = none, so no GDPR consent string can name us.
   int tcf_vendor_id = 0;
+  // Whether an https base URL for notices is configured; without one `secure` imps get no bid.
+  bool https_notices = false;
   // Our buyer seat, checked against `wseat`/`bseat` and deals' `wseat`.
   std::string seat = "vetrina";
   // A request's deadline is its tmax (or `default_tmax` when it has none) after its first bytes

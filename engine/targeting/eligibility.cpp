@@ -25,6 +25,16 @@ bool FitsLength(const std::string& text, int max_len) {
   return !text.empty() && (max_len <= 0 || static_cast<int>(text.size()) <= max_len);
 }
 
+// Native 1.2 §4.4: `wmin`/`hmin` are minimums (a `w`/`h` next to them is a preference); `w`/`h`
+// alone are exact. A creative whose size we do not know meets no stated size.
+bool FitsImageSize(Size size, const NativeAsset& asset) {
+  auto fits = [](int have, int exact, int min) {
+    if (min > 0) return have >= min;
+    return exact <= 0 || have == exact;
+  };
+  return fits(size.w, asset.w, asset.wmin) && fits(size.h, asset.h, asset.hmin);
+}
+
 }  // namespace
 
 bool CategoryBlocked(std::string_view category, std::string_view blocked) {
@@ -39,8 +49,9 @@ bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset) {
     case NativeAssetKind::kTitle:
       return FitsLength(creative.title, asset.max_len);
     case NativeAssetKind::kImage:
-      return asset.type == kNativeImageIcon ? !creative.icon_url.empty()
-                                            : !creative.image_url.empty();
+      return asset.type == kNativeImageIcon
+                 ? !creative.icon_url.empty() && FitsImageSize(creative.icon_size, asset)
+                 : !creative.image_url.empty() && FitsImageSize(creative.image_size, asset);
     case NativeAssetKind::kVideo:
       return creative.kind == CreativeKind::kChallenge && !creative.markup.empty();
     case NativeAssetKind::kData:

@@ -32,7 +32,8 @@ NoBidReason CheckBlocks(const Campaign& campaign, const BidRequest& request);
 // deals), then a fitting creative. kNone and `*match` set on success.
 NoBidReason CheckImp(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
 
-// Whether `creative` can fill `asset` of a native request.
+// Whether `creative` can fill `asset` of a native request: it has the text (within `len`) or the
+// image, and the image meets the asset's size (Native 1.2 §4.4).
 bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset);
 
 // Whether `category` is `blocked` or one of its sub-categories ("IAB25" blocks "IAB25-3").

@@ -6,6 +6,7 @@ Corpus: tests/schemas/corpus/{valid,invalid}/*.json and the demo campaigns in sc
 import glob
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -56,6 +57,19 @@ class SchemaAgreementTest(unittest.TestCase):
                 python_valid = validator.is_valid(document)
                 self.assertEqual(python_valid, expected, "python3-jsonschema disagrees")
                 self.assertEqual(verdicts.get(path), expected, "the C++ validator disagrees")
+
+    def test_campaign_examples_in_the_admin_api_docs_are_valid(self):
+        with open(os.path.join(SOURCE_DIR, "docs", "admin-api.md")) as f:
+            blocks = re.findall(r"```json\n(.*?)```", f.read(), re.S)
+        campaigns = [json.loads(b) for b in blocks if '"creatives"' in b]
+        self.assertGreaterEqual(len(campaigns), 5)
+        validator = jsonschema.Draft202012Validator(SCHEMA)
+        for campaign in campaigns:
+            with self.subTest(campaign=campaign["id"]):
+                errors = [e.message for e in validator.iter_errors(campaign)]
+                self.assertEqual(errors, [])
+        kinds = {c["kind"] for campaign in campaigns for c in campaign["creatives"]}
+        self.assertEqual(kinds, {"banner", "video", "native", "product", "challenge"})
 
     def test_valid_files_alone_exit_zero(self):
         valid = [p for p, ok in corpus() if ok]

@@ -101,6 +101,113 @@ TEST_CASE("flight dates must be RFC 3339 and in order") {
   CHECK(Problems(bad) == std::vector<std::string>{"/end: must be an RFC 3339 date-time"});
 }
 
+constexpr char kProduct[] = R"({
+  "id": "c1", "advertiser": "adv", "status": "active", "bid": {"strategy": "cpm", "max_bid": 1},
+  "creatives": [{"id": "p", "kind": "product", "title": "Shoe", "price": 19.99, "currency": "USD",
+                 "image": {"url": "https://i.example/s.jpg", "w": 600, "h": 600},
+                 "store_url": "https://shop.example/p/shoe", "deep_link": "shopapp://p/shoe",
+                 "landing": "https://shop.example/p/shoe"}]
+})";
+
+TEST_CASE("a product's store URL and app link are kept") {
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(kProduct);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->creatives[0].store_url == "https://shop.example/p/shoe");
+  CHECK(c->creatives[0].deep_link == "shopapp://p/shoe");
+}
+
+TEST_CASE("store_url is an http(s) URL; deep_link an app link that runs no script") {
+  auto with = [](std::string_view field, std::string_view value) {
+    std::string json = kProduct;
+    const std::string key = StrCat("\"", field, "\": \"");
+    const size_t at = json.find(key) + key.size();
+    json.replace(at, json.find('"', at) - at, value);
+    return Problems(json);
+  };
+  struct Row {
+    const char* rule;
+    const char* field;
+    const char* value;
+    bool valid;
+  } rows[] = {
+      {"RFC 3986 §4.3: an absolute URL", "store_url", "https://shop.example/p", true},
+      {"RFC 3986 §4.2: a relative reference is not", "store_url", "/p/shoe", false},
+      {"schema: http(s) only", "store_url", "shopapp://p/shoe", false},
+      {"printable ASCII, no spaces", "store_url", "https://shop.example/a b", false},
+      {"RFC 3986 §3.1: any app scheme", "deep_link", "fb123456://product/7", true},
+      {"RFC 3986 §3.1: an https universal link", "deep_link", "https://shop.example/app/7", true},
+      {"Android intent URL", "deep_link", "intent://p/7#Intent;scheme=shopapp;end", true},
+      {"RFC 3986 §3.1: a scheme is required", "deep_link", "p/shoe", false},
+      {"RFC 3986 §3.1: a scheme starts with a letter", "deep_link", "1app://p", false},
+      {"no script: javascript", "deep_link", "JavaScript://%0Aalert(1)", false},
+      {"no script: data", "deep_link", "data://text/html,x", false},
+      {"no local files", "deep_link", "file:///etc/passwd", false},
+      {"printable ASCII, no spaces", "deep_link", "shopapp://p/a b", false},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule << ": " << row.field << " = " << row.value);
+    std::vector<std::string> problems = with(row.field, row.value);
+    if (row.valid) {
+      CHECK(problems.empty());
+    } else {
+      REQUIRE(problems.size() == 1);
+      CHECK(problems[0].rfind(StrCat("/creatives/0/", row.field, ": "), 0) == 0);
+    }
+  }
+}
+
+TEST_CASE("privacy_url is an https URL; a native icon keeps its size") {
+  std::string json = kProduct;
+  json.replace(json.find("\"creatives\""), 0,
+               R"("privacy_url": "https://adv.example/ad-privacy", )");
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(json);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->privacy_url == "https://adv.example/ad-privacy");
+  json.replace(json.find("https://adv.example/ad-privacy"), 5, "http");
+  CHECK(Problems(json) == std::vector<std::string>{"/privacy_url: must be an https URL"});
+
+  c = ParseCampaign(R"({
+    "id": "c1", "advertiser": "adv", "status": "active", "bid": {"strategy": "cpm", "max_bid": 1},
+    "creatives": [{"id": "n", "kind": "native", "title": "T", "landing": "https://l.example",
+                   "image": {"url": "https://i.example/m.jpg"},
+                   "icon": {"url": "https://i.example/i.png", "w": 128, "h": 96}}]})");
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->creatives[0].icon_size == engine::Size{128, 96});
+  CHECK(c->creatives[0].image_size == engine::Size{0, 0});
+}
+
+// Every campaign example in the API docs is one the API accepts, and together they show every
+// creative kind.
+TEST_CASE("the campaign examples in docs/admin-api.md are valid") {
+  const std::string doc =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/admin-api.md");
+  std::vector<engine::CreativeKind> kinds;
+  int examples = 0;
+  for (size_t at = doc.find("```json\n"); at != std::string::npos; at = doc.find("```json\n", at)) {
+    at += 8;
+    const size_t end = doc.find("```", at);
+    REQUIRE(end != std::string::npos);
+    const std::string block = doc.substr(at, end - at);
+    at = end + 3;
+    if (block.find("\"creatives\"") == std::string::npos) continue;
+    ++examples;
+    absl::StatusOr<engine::Campaign> c = ParseCampaign(block);
+    INFO(block);
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    for (const engine::Creative& cr : c->creatives) kinds.push_back(cr.kind);
+  }
+  CHECK(examples >= 5);
+  for (auto kind :
+       {engine::CreativeKind::kBanner, engine::CreativeKind::kVideo, engine::CreativeKind::kNative,
+        engine::CreativeKind::kProduct, engine::CreativeKind::kChallenge}) {
+    CHECK(std::find(kinds.begin(), kinds.end(), kind) != kinds.end());
+  }
+}
+
 TEST_CASE("every demo campaign in schemas/examples is valid") {
   absl::StatusOr<std::vector<engine::Campaign>> campaigns =
       LoadCampaignDirectory((vetrina::testing::SourceDir() / "schemas/examples").string());

@@ -170,5 +170,25 @@ TEST_CASE("a reused parser keeps nothing of the previous request") {
   CHECK(native.assets.empty());
 }
 
+TEST_CASE("image sizes and the privacy flag are read (Native 1.2 §4.1, §4.4)") {
+  engine::NativeRequest native = MustParse(R"({"ver": "1.2", "privacy": 1, "assets": [
+      {"id": 1, "required": 1, "img": {"type": 3, "wmin": 2000, "hmin": 1500}},
+      {"id": 2, "img": {"type": 1, "w": 80, "h": 60}},
+      {"id": 3, "title": {"len": 25, "w": 9}}]})");
+  CHECK(native.privacy);
+  REQUIRE(native.assets.size() == 3);
+  CHECK(native.assets[0].wmin == 2000);
+  CHECK(native.assets[0].hmin == 1500);
+  CHECK(native.assets[0].w == 0);
+  CHECK(native.assets[1].w == 80);
+  CHECK(native.assets[1].h == 60);
+  CHECK(native.assets[1].wmin == 0);
+  CHECK(native.assets[2].w == 0);  // only images have sizes
+  CHECK_FALSE(MustParse(R"({"assets": [{"id": 1, "title": {}}]})").privacy);
+  CHECK_FALSE(MustParse(R"({"privacy": 0, "assets": [{"id": 1, "title": {}}]})").privacy);
+  // The 1.0/1.1 wrapper carries it too.
+  CHECK(MustParse(R"({"native": {"ver": "1.1", "privacy": 1, "assets": []}})").privacy);
+}
+
 }  // namespace
 }  // namespace vetrina::openrtb

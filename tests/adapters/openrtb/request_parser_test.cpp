@@ -108,6 +108,16 @@ TEST_CASE("reads banner formats, interstitial, rewarded video, deals and device 
   CHECK(r.device.country == "USA");
 }
 
+TEST_CASE("imp.secure: 1 asks for https URLs, absent or 0 does not (OpenRTB 2.6 §3.2.4)") {
+  engine::BidRequest r = MustParse(R"({"id": "r", "imp": [
+      {"id": "a", "secure": 1, "banner": {"w": 320, "h": 50}},
+      {"id": "b", "secure": 0, "banner": {"w": 320, "h": 50}},
+      {"id": "c", "banner": {"w": 320, "h": 50}}]})");
+  CHECK(r.imps[0].secure);
+  CHECK_FALSE(r.imps[1].secure);
+  CHECK_FALSE(r.imps[2].secure);
+}
+
 TEST_CASE("parses a native imp's request string, 1.2 and the 1.0/1.1 wrapper") {
   engine::BidRequest r = MustParse(R"({"id": "r", "imp": [{"id": "1", "native": {"request":
     "{\"ver\":\"1.2\",\"assets\":[{\"id\":1,\"required\":1,\"title\":{\"len\":90}},{\"id\":2,\"img\":{\"type\":3,\"wmin\":100}}]}"

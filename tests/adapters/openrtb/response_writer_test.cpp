@@ -163,6 +163,125 @@ TEST_CASE("native markup answers the requested assets the creative can fill") {
   CHECK(std::string_view(wrapped["native"]["ver"]) == "1.1");
 }
 
+// A native bid answering `native_request` with `f`'s campaign, on an imp secure or not.
+simdjson::dom::element NativeBid(Fixture& f, const std::string& native_version, bool privacy,
+                                 bool secure, simdjson::dom::parser& parser, std::string* out) {
+  engine::Creative& c = f.campaign.creatives[0];
+  c.kind = engine::CreativeKind::kNative;
+  c.title = "Lisbon";
+  c.landing_url = "https://wander.example/lisbon";
+  engine::Imp& imp = f.request.imps[0];
+  imp.banner.reset();
+  imp.secure = secure;
+  imp.native.emplace();
+  imp.native->request.version = native_version;
+  imp.native->request.privacy = privacy;
+  imp.native->request.assets = {
+      {.id = 1, .required = true, .kind = engine::NativeAssetKind::kTitle}};
+  f.result.bids[0].match.media_type = engine::MediaType::kNative;
+  WriteBidResponse(f.request, f.result, "resp-9", {{"b-1", "T", "A"}},
+                   {.notice_base_url = "http://bid.example:8080",
+                    .notice_base_url_https = "https://bid.example"},
+                   out);
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(*out).get(doc) == simdjson::SUCCESS);
+  return doc["seatbid"].at(0)["bid"].at(0);
+}
+
+TEST_CASE("a secure imp gets every URL of its bid over https (OpenRTB 2.6 §3.2.4 secure)") {
+  for (bool secure : {false, true}) {
+    INFO("secure " << secure);
+    const std::string base = secure ? "https://bid.example" : "http://bid.example:8080";
+    Fixture f;
+    simdjson::dom::parser parser;
+    std::string out;
+    simdjson::dom::element bid = NativeBid(f, "1.2", /*privacy=*/true, secure, parser, &out);
+    simdjson::dom::parser markup_parser;
+    simdjson::dom::element adm;
+    REQUIRE(markup_parser.parse(std::string_view(bid["adm"])).get(adm) == simdjson::SUCCESS);
+    struct Row {
+      const char* rule;
+      std::string_view url;
+      std::string expected;
+    } rows[] = {
+        {"OpenRTB 2.6 §4.2.3 nurl", bid["nurl"], base + "/ev/win?t=T&p=${AUCTION_PRICE}"},
+        {"OpenRTB 2.6 §4.2.3 burl", bid["burl"], base + "/ev/bill?t=T&p=${AUCTION_PRICE}"},
+        {"OpenRTB 2.6 §4.2.3 lurl", bid["lurl"],
+         base + "/ev/loss?t=T&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}"},
+        {"Native 1.2 §5.8 eventtrackers: impression", adm["eventtrackers"].at(0)["url"],
+         base + "/ev/imp?t=A"},
+        {"Native 1.2 §5.7 link.url: the click URL", adm["link"]["url"], base + "/ev/click?t=A"},
+        {"Native 1.2 §5.1 privacy: our page", adm["privacy"], base + "/privacy"},
+    };
+    for (const Row& row : rows) {
+      INFO(row.rule);
+      CHECK(row.url == row.expected);
+    }
+  }
+}
+
+TEST_CASE("native privacy: written only when asked, the campaign's URL first (Native 1.2 §5.1)") {
+  Fixture f;
+  simdjson::dom::parser parser, markup_parser;
+  std::string out;
+  simdjson::dom::element adm;
+
+  simdjson::dom::element bid = NativeBid(f, "1.2", /*privacy=*/false, false, parser, &out);
+  REQUIRE(markup_parser.parse(std::string_view(bid["adm"])).get(adm) == simdjson::SUCCESS);
+  CHECK(adm["privacy"].error() == simdjson::NO_SUCH_FIELD);
+
+  f.campaign.privacy_url = "https://wander.example/ad-privacy";
+  out.clear();
+  bid = NativeBid(f, "1.2", /*privacy=*/true, true, parser, &out);
+  REQUIRE(markup_parser.parse(std::string_view(bid["adm"])).get(adm) == simdjson::SUCCESS);
+  CHECK(std::string_view(adm["privacy"]) == "https://wander.example/ad-privacy");
+}
+
+TEST_CASE("a product's deep link opens the app, the store page is the fallback (Native 1.2 §5.7)") {
+  engine::Creative c;
+  c.kind = engine::CreativeKind::kProduct;
+  c.title = "X2";
+  c.landing_url = "https://shop.example/p/x2";
+  c.store_url = "https://shop.example/store/x2";
+  c.deep_link = "shopapp://product/x2";
+  engine::NativeRequest native;
+  native.assets = {{.id = 1, .required = true, .kind = engine::NativeAssetKind::kTitle}};
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string markup = NativeMarkup(
+      native, c, {.impression = "https://b/ev/imp?t=X", .click = "https://b/ev/click?t=X"});
+  REQUIRE(parser.parse(markup).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc["link"]["url"]) == "shopapp://product/x2");
+  CHECK(std::string_view(doc["link"]["fallback"]) == "https://shop.example/store/x2");
+  CHECK(std::string_view(doc["link"]["clicktrackers"].at(0)) == "https://b/ev/click?t=X");
+
+  // Without a deep link the click URL is the link, and nothing else is needed.
+  c.deep_link.clear();
+  const std::string plain = NativeMarkup(native, c, {.click = "https://b/ev/click?t=X"});
+  REQUIRE(parser.parse(plain).get(doc) == simdjson::SUCCESS);
+  CHECK(std::string_view(doc["link"]["url"]) == "https://b/ev/click?t=X");
+  CHECK(doc["link"]["fallback"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(doc["link"]["clicktrackers"].error() == simdjson::NO_SUCH_FIELD);
+}
+
+TEST_CASE("native image sizes: the icon's when known, none when unknown (Native 1.2 §5.3)") {
+  engine::Creative c;
+  c.kind = engine::CreativeKind::kNative;
+  c.image_url = "https://img/main.jpg";
+  c.icon_url = "https://img/icon.png";
+  c.icon_size = {128, 128};
+  engine::NativeRequest native;
+  native.assets = {{.id = 1, .kind = engine::NativeAssetKind::kImage, .type = 3},
+                   {.id = 2, .kind = engine::NativeAssetKind::kImage, .type = 1}};
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string markup = NativeMarkup(native, c);
+  REQUIRE(parser.parse(markup).get(doc) == simdjson::SUCCESS);
+  CHECK(doc["assets"].at(0)["img"]["w"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(int64_t(doc["assets"].at(1)["img"]["w"]) == 128);
+  CHECK(int64_t(doc["assets"].at(1)["img"]["h"]) == 128);
+}
+
 TEST_CASE("decimal prices have no float noise and no trailing zeros") {
   auto decimal = [](engine::Micros m) {
     std::string s;

@@ -22,13 +22,14 @@ struct Harness {
   vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
   engine::EpochDomain epoch;
   engine::MoneyState money{absl::Seconds(60)};
-  Bidder bidder{
-      clock, epoch, BidderOptions{},
-      BidderServices{
-          .money = &money, .notice_secret = "notice secret", .user_secret = "user secret"}};
+  Bidder bidder;
   std::unique_ptr<BidHandler> handler;
 
-  Harness() {
+  explicit Harness(BidderOptions options = {})
+      : bidder(
+            clock, epoch, std::move(options),
+            BidderServices{
+                .money = &money, .notice_secret = "notice secret", .user_secret = "user secret"}) {
     auto campaigns = campaigns::LoadCampaignDirectory(
         (vetrina::testing::SourceDir() / "schemas/examples").string());
     REQUIRE(campaigns.ok());
@@ -167,6 +168,49 @@ TEST_CASE("invalid requests are 400 with a JSON error naming the field") {
   CHECK(r.status == 400);
   simdjson::dom::parser parser;
   CHECK(parser.parse(r.body).error() == simdjson::SUCCESS);  // the error body is valid JSON
+}
+
+TEST_CASE("a secure imp: no bid without an https base, https notices with one") {
+  std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  const std::string tag = R"("tagid": "feed-banner",)";
+  REQUIRE(body.find(tag) != std::string::npos);
+  body.replace(body.find(tag), tag.size(), tag + R"( "secure": 1,)");
+  {
+    Harness h;
+    http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+    CHECK(r.status == 204);
+    CHECK(h.bidder.metrics().Render({}).find(
+              "vetrina_no_bids_total{reason=\"no_secure_notices\"} 1") != std::string::npos);
+  }
+  BidderOptions options;
+  options.response.notice_base_url = "http://bid.example:8080";
+  options.response.notice_base_url_https = "https://bid.example";
+  options.pipeline.https_notices = true;
+  Harness h(options);
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element bid = parser.parse(r.body)["seatbid"].at(0)["bid"].at(0);
+  for (const char* field : {"nurl", "burl", "lurl"}) {
+    INFO(field);
+    CHECK(std::string_view(bid[field]).rfind("https://bid.example/ev/", 0) == 0);
+  }
+  CHECK(std::string_view(bid["adm"]).find("https://bid.example/ev/imp?t=") !=
+        std::string_view::npos);
+  CHECK(std::string_view(bid["adm"]).find("http://bid.example") == std::string_view::npos);
+}
+
+TEST_CASE("the privacy page native ads link to is served") {
+  Harness h;
+  for (http::Method method : {http::Method::kGet, http::Method::kHead}) {
+    http::HttpResponse r = h.Call(method, "/privacy", "");
+    CHECK(r.status == 200);
+    CHECK(r.content_type == "text/html; charset=utf-8");
+    CHECK(r.body.find("How to opt out") != std::string::npos);
+    CHECK(r.body.find("App Tracking Transparency") != std::string::npos);
+  }
+  CHECK(h.Call(http::Method::kPost, "/privacy", "").status == 404);
 }
 
 TEST_CASE("wrong method and unknown paths") {

@@ -118,6 +118,22 @@ TEST_CASE("a floor in another currency means no bid on that imp only") {
   CHECK(result.imp_reasons[1] == NoBidReason::kUnsupportedCurrency);
 }
 
+TEST_CASE("a secure imp gets no bid when notices cannot be served over https") {
+  CampaignSet snapshot({BannerCampaign("a", kDollar)});
+  BidRequest request = BannerRequest();
+  request.imps.push_back(request.imps[0]);
+  request.imps[1].id = "2";
+  request.imps[1].secure = true;
+  AuctionResult result = RunAuction(request, snapshot, AuctionContext{.now = kNow});
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].imp_index == 0);
+  CHECK(result.imp_reasons[1] == NoBidReason::kNoSecureNotices);
+  CHECK(NoBidReasonName(NoBidReason::kNoSecureNotices) == "no_secure_notices");
+
+  result = RunAuction(request, snapshot, AuctionContext{.now = kNow, .https_notices = true});
+  CHECK(result.bids.size() == 2);
+}
+
 TEST_CASE("no campaigns at all is its own reason") {
   CampaignSet empty;
   AuctionResult result = RunAuction(BannerRequest(), empty, kNow);

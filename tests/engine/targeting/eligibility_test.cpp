@@ -169,5 +169,92 @@ TEST_CASE("native creatives must fill every required asset") {
   CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNoMatchingCreative);
 }
 
+TEST_CASE("native image assets fit by size (Native 1.2 §4.4)") {
+  Creative creative;
+  creative.kind = CreativeKind::kNative;
+  creative.image_url = "https://img";
+  creative.image_size = {720, 1280};
+  creative.icon_url = "https://icon";
+  creative.icon_size = {128, 128};
+  Creative unsized = creative;
+  unsized.image_size = {};
+  unsized.icon_size = {};
+  auto image = [](int type, int w, int h, int wmin, int hmin) {
+    return NativeAsset{.id = 1,
+                       .required = true,
+                       .kind = NativeAssetKind::kImage,
+                       .type = type,
+                       .w = w,
+                       .h = h,
+                       .wmin = wmin,
+                       .hmin = hmin};
+  };
+  struct Row {
+    const char* rule;
+    const Creative& creative;
+    NativeAsset asset;
+    bool fillable;
+  } rows[] = {
+      {"Native 1.2 §4.4 Image: no size stated, any image", creative,
+       image(kNativeImageMain, 0, 0, 0, 0), true},
+      {"Native 1.2 §4.4 Image: wmin/hmin are minimums, met", creative,
+       image(kNativeImageMain, 0, 0, 600, 1000), true},
+      {"Native 1.2 §4.4 Image: wmin/hmin are minimums, not met", creative,
+       image(kNativeImageMain, 0, 0, 2000, 2000), false},
+      {"Native 1.2 §4.4 Image: hmin alone, not met", creative,
+       image(kNativeImageMain, 0, 0, 0, 1281), false},
+      {"Native 1.2 §4.4 Image: w/h alone are exact, equal", creative,
+       image(kNativeImageMain, 720, 1280, 0, 0), true},
+      {"Native 1.2 §4.4 Image: w/h alone are exact, larger image", creative,
+       image(kNativeImageMain, 600, 1000, 0, 0), false},
+      {"Native 1.2 §4.4 Image: w next to wmin is a preference", creative,
+       image(kNativeImageMain, 1200, 1600, 700, 1200), true},
+      {"Native 1.2 §4.4 Image: an image of unknown size meets no stated size", unsized,
+       image(kNativeImageMain, 0, 0, 100, 100), false},
+      {"Native 1.2 §4.4 Image: an image of unknown size fills an unsized asset", unsized,
+       image(kNativeImageMain, 0, 0, 0, 0), true},
+      {"Native 1.2 §7.4 icon (type 1): the icon's size is checked", creative,
+       image(kNativeImageIcon, 0, 0, 100, 100), true},
+      {"Native 1.2 §7.4 icon (type 1): a larger minimum than the icon", creative,
+       image(kNativeImageIcon, 0, 0, 200, 200), false},
+      {"Native 1.2 §7.4 icon (type 1): an icon of unknown size meets no stated size", unsized,
+       image(kNativeImageIcon, 50, 50, 0, 0), false},
+      {"Native 1.2 §7.4 icon (type 1): an icon of unknown size fills an unsized asset", unsized,
+       image(kNativeImageIcon, 0, 0, 0, 0), true},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    CHECK(NativeAssetFillable(row.creative, row.asset) == row.fillable);
+  }
+}
+
+TEST_CASE("a required image asset too large for the creative excludes it; an optional one not") {
+  Campaign c = BannerCampaign("a", kDollar);
+  c.creatives.clear();
+  Creative n;
+  n.id = "n";
+  n.kind = CreativeKind::kNative;
+  n.title = "Title";
+  n.image_url = "https://img";
+  n.image_size = {720, 1280};
+  c.creatives.push_back(n);
+  Imp imp;
+  imp.id = "1";
+  imp.native.emplace();
+  imp.native->request.assets = {
+      {.id = 1, .required = true, .kind = NativeAssetKind::kTitle},
+      {.id = 2,
+       .required = true,
+       .kind = NativeAssetKind::kImage,
+       .type = kNativeImageMain,
+       .wmin = 2000,
+       .hmin = 2000},
+  };
+  CreativeMatch match;
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNoMatchingCreative);
+  imp.native->request.assets[1].required = false;
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+}
+
 }  // namespace
 }  // namespace vetrina::engine
