@@ -35,6 +35,7 @@ enum class NoBidReason : uint8_t {
   kPrivateAuction,      // the imp takes deal bids only and the campaign bids in the open
   kNoMatchingCreative,  // no creative fits the imp's formats, sizes, durations or assets
   kBlockedAttribute,    // every fitting creative carries a `battr` attribute
+  kVideoProtocol,       // every otherwise fitting video's VAST version is outside `protocols`
   kBelowFloor,
   kFrequencyCapped,      // the user saw the campaign as often as its caps allow
   kBudgetExhausted,      // daily or lifetime budget spent or held by open bids
