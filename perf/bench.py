@@ -61,7 +61,13 @@ def campaign(i, rng):
         {"id": "i320", "kind": "banner", "w": 320, "h": 480, "markup": "<img>"},
         {"id": "v", "kind": "video", "duration": 15, "rewarded": True, "mime": "video/mp4",
          "w": 720, "h": 1280,
-         "vast": "<VAST version=\"4.0\"><Ad><InLine><AdSystem>b</AdSystem></InLine></Ad></VAST>"},
+         "vast": "<VAST version=\"4.1\"><Ad><InLine><AdSystem>b</AdSystem>"
+                 "<Impression>https://t.example/imp</Impression><AdServingId>b</AdServingId>"
+                 "<AdTitle>b</AdTitle><Creatives><Creative>"
+                 "<UniversalAdId idRegistry=\"unknown\">unknown</UniversalAdId><Linear>"
+                 "<Duration>00:00:15</Duration><MediaFiles><MediaFile delivery=\"progressive\" "
+                 "type=\"video/mp4\" width=\"720\" height=\"1280\">https://cdn.example/v.mp4"
+                 "</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>"},
         {"id": "n", "kind": "native", "title": "Brand %d" % i, "sponsor": "Brand",
          "image": {"url": "https://cdn.example/%d.jpg" % i, "w": 1200, "h": 627},
          "landing": "https://brand%d.example" % i},

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "adapters/vast/vast.h"
 #include "base/strings.h"
 #include "engine/core/money.h"
 
@@ -504,6 +505,26 @@ void ParseImage(Checker& check, object creative, std::string_view key, const std
   check.Int(obj, "h", here, false, &size->h, 1, 10000);
 }
 
+// The video creative's VAST: well-formed, a known version, every ad complete, and a Linear
+// <Duration> equal to the declared `duration` (which is what `minduration`/`maxduration` match).
+void CheckVast(Checker& check, const std::string& at, bool has_duration, engine::Creative* c) {
+  std::vector<std::string> problems;
+  vast::VastSummary summary = vast::ReadVast(c->markup, &problems);
+  for (std::string& problem : problems) check.Add(at + "/vast", std::move(problem));
+  if (!problems.empty()) return;
+  if (has_duration) {
+    for (int64_t ms : summary.linear_durations_ms) {
+      if (ms != int64_t{c->duration_s} * 1000) {
+        check.Add(at + "/duration", StrCat("must equal the VAST <Duration>: ", ms, " ms"));
+        break;
+      }
+    }
+  }
+  c->vast_protocol = summary.protocol;
+  c->media_sizes = std::move(summary.media_sizes);
+  c->vast_impression_offsets = std::move(summary.impression_offsets);
+}
+
 void ParseCreative(Checker& check, element e, const std::string& at, engine::Creative* c) {
   object obj;
   if (!check.GetObject(e, at, &obj)) return;
@@ -527,8 +548,10 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
     check.NoUnknownFields(
         obj, at,
         {"id", "kind", "landing", "attr", "duration", "vast", "mime", "rewarded", "w", "h"});
-    check.Int(obj, "duration", at, true, &c->duration_s, 1, 3600);
-    check.String(obj, "vast", at, true, &c->markup, 1, 64 * 1024);
+    const bool has_duration = check.Int(obj, "duration", at, true, &c->duration_s, 1, 3600);
+    if (check.String(obj, "vast", at, true, &c->markup, 1, 64 * 1024)) {
+      CheckVast(check, at, has_duration, c);
+    }
     check.String(obj, "mime", at, false, &c->mime);
     check.Bool(obj, "rewarded", at, &c->rewarded_ok);
     check.Int(obj, "w", at, false, &c->size.w, 1, 10000);

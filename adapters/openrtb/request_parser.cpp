@@ -58,6 +58,7 @@ absl::Status ParseVideo(value v, engine::VideoSpec* video) {
     if (key == "maxduration") return json::ReadInt(f, &video->max_duration);
     if (key == "mimes") return json::ReadStringArray(f, &video->mimes);
     if (key == "battr") return json::ReadIntArray(f, &video->battr);
+    if (key == "protocols") return json::ReadIntArray(f, &video->protocols);
     return json::Skip(f);
   });
 }

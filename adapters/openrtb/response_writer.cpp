@@ -94,20 +94,27 @@ std::string_view NoticeBaseUrl(const engine::Imp& imp, const ResponseOptions& op
 
 std::string TrackedMarkup(const engine::Creative& creative, engine::MediaType type,
                           const NoticeUrls& urls) {
-  std::string markup = creative.markup;
-  ReplaceAll(&markup, kClickMacro, urls.click.empty() ? creative.landing_url : urls.click);
-  if (urls.impression.empty()) return markup;
-  if (type == engine::MediaType::kVideo) {
-    // VAST: an <Impression> inside the ad's InLine or Wrapper element.
-    for (std::string_view element : {"<InLine>", "<Wrapper>"}) {
-      if (size_t at = markup.find(element); at != std::string::npos) {
-        markup.insert(at + element.size(),
-                      StrCat("<Impression><![CDATA[", urls.impression, "]]></Impression>"));
-        break;
-      }
+  std::string markup;
+  if (type == engine::MediaType::kVideo && !urls.impression.empty()) {
+    // VAST: our <Impression> goes right before the first <Impression> of each InLine and Wrapper,
+    // where every VAST version's schema allows one; the upload found those offsets.
+    const std::string tracker =
+        StrCat("<Impression><![CDATA[", urls.impression, "]]></Impression>");
+    markup.reserve(creative.markup.size() +
+                   tracker.size() * creative.vast_impression_offsets.size());
+    size_t copied = 0;
+    for (uint32_t at : creative.vast_impression_offsets) {
+      assert(at >= copied && at <= creative.markup.size());
+      markup.append(creative.markup, copied, at - copied);
+      markup.append(tracker);
+      copied = at;
     }
-    return markup;
+    markup.append(creative.markup, copied);
+  } else {
+    markup = creative.markup;
   }
+  ReplaceAll(&markup, kClickMacro, urls.click.empty() ? creative.landing_url : urls.click);
+  if (urls.impression.empty() || type == engine::MediaType::kVideo) return markup;
   StrAppend(&markup, "<img src=\"", urls.impression,
             "\" width=\"1\" height=\"1\" style=\"display:none\" alt=\"\">");
   return markup;
@@ -252,6 +259,18 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
       w.Int(bid.match.size.w);
       w.Key("h");
       w.Int(bid.match.size.h);
+    }
+    if (!bid.campaign->app_bundle.empty()) {
+      w.Key("bundle");
+      w.String(bid.campaign->app_bundle);
+    }
+    if (bid.match.media_type == engine::MediaType::kVideo) {
+      w.Key("dur");
+      w.Int(creative.duration_s);
+      if (creative.vast_protocol > 0) {
+        w.Key("protocol");
+        w.Int(creative.vast_protocol);
+      }
     }
     w.Key("mtype");
     w.Int(static_cast<int>(bid.match.media_type));

@@ -54,7 +54,9 @@ std::string_view NoticeBaseUrl(const engine::Imp& imp, const ResponseOptions& op
 std::string NativeMarkup(const engine::NativeRequest& native, const engine::Creative& creative,
                          const NoticeUrls& urls = {});
 
-// Banner HTML or VAST with the click macro replaced and the impression tracker added.
+// Banner HTML or VAST with the click macro replaced and the impression tracker added: after the
+// banner, or in VAST before the first <Impression> of every InLine/Wrapper (at the creative's
+// `vast_impression_offsets`, found at upload, so no XML is parsed here).
 std::string TrackedMarkup(const engine::Creative& creative, engine::MediaType type,
                           const NoticeUrls& urls);
 

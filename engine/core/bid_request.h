@@ -34,6 +34,7 @@ struct VideoSpec {
   int max_duration = 0;  // seconds; 0 = not given
   std::vector<std::string> mimes;
   std::vector<int> battr;
+  std::vector<int> protocols;  // list 5.8 (VAST versions, InLine or Wrapper); empty = any
 };
 
 struct AudioSpec {

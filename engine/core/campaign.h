@@ -28,7 +28,13 @@ struct Creative {
   std::string markup;  // banner HTML or VAST XML
   int duration_s = 0;  // video
   bool rewarded_ok = false;
-  std::string mime;             // video
+  std::string mime;  // video
+  // Video, from the VAST at upload: its OpenRTB list 5.8 protocol (11 = VAST 4.1, 12 = VAST 4.1
+  // Wrapper, ...; 0 = unknown), its MediaFile sizes, and where the bid path splices our
+  // <Impression> into `markup` (one ascending offset per InLine/Wrapper).
+  int vast_protocol = 0;
+  std::vector<Size> media_sizes;
+  std::vector<uint32_t> vast_impression_offsets;
   std::vector<int> attributes;  // list 5.3 creative attributes, checked against `battr`
   std::string landing_url;
   // Native-served kinds.

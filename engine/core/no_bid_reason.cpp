@@ -64,6 +64,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "no_matching_creative";
     case NoBidReason::kBlockedAttribute:
       return "blocked_attribute";
+    case NoBidReason::kVideoProtocol:
+      return "video_protocol";
     case NoBidReason::kBelowFloor:
       return "below_floor";
     case NoBidReason::kUnsupportedCurrency:

@@ -34,6 +34,7 @@ enum class NoBidReason : uint8_t {
   kTargetingDeal,       // a deal campaign and no deal of the imp it may bid on
   kPrivateAuction,      // the imp takes deal bids only and the campaign bids in the open
   kNoMatchingCreative,  // no creative fits the imp's formats, sizes, durations or assets
+  kVideoProtocol,       // every otherwise fitting video's VAST version is outside `protocols`
   kBlockedAttribute,    // every fitting creative carries a `battr` attribute
   kBelowFloor,
   kFrequencyCapped,      // the user saw the campaign as often as its caps allow

@@ -1,6 +1,8 @@
 #include "engine/targeting/eligibility.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 namespace vetrina::engine {
 namespace {
@@ -71,6 +73,20 @@ bool NativeAssetFillable(const Creative& creative, const NativeAsset& asset) {
   return false;
 }
 
+Size ServedVideoSize(const Creative& creative, Size slot) {
+  if (creative.media_sizes.empty()) return creative.size;
+  if (slot.w <= 0 || slot.h <= 0) return creative.media_sizes.front();
+  auto misfit = [&](Size media) {
+    const double aspect = std::abs(
+        std::log(static_cast<double>(media.w) * slot.h / (static_cast<double>(media.h) * slot.w)));
+    const int64_t area =
+        std::llabs(static_cast<int64_t>(media.w) * media.h - static_cast<int64_t>(slot.w) * slot.h);
+    return std::pair{aspect, area};
+  };
+  return *std::min_element(creative.media_sizes.begin(), creative.media_sizes.end(),
+                           [&](Size a, Size b) { return misfit(a) < misfit(b); });
+}
+
 NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
                           const RequestFacts& facts, absl::Time now) {
   if (campaign.status != CampaignStatus::kActive || now < campaign.start || now >= campaign.end) {
@@ -104,6 +120,7 @@ NoBidReason CheckImp(const Campaign& campaign, const Imp& imp, CreativeMatch* ma
 
 NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatch* match) {
   bool blocked_by_attribute = false;
+  bool wrong_protocol = false;
   auto accept = [&](const Creative& creative, const std::vector<int>& battr, MediaType type,
                     Size size) {
     if (AnyAttributeBlocked(creative, battr)) {
@@ -131,8 +148,12 @@ NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatc
       const bool mime_ok =
           v.mimes.empty() || creative.mime.empty() || Contains(v.mimes, creative.mime);
       const bool rewarded_ok = !imp.rewarded || creative.rewarded_ok;
-      if (duration_ok && mime_ok && rewarded_ok &&
-          accept(creative, v.battr, MediaType::kVideo, v.size)) {
+      const bool protocol_ok =
+          v.protocols.empty() || std::find(v.protocols.begin(), v.protocols.end(),
+                                           creative.vast_protocol) != v.protocols.end();
+      if (duration_ok && mime_ok && rewarded_ok && !protocol_ok) wrong_protocol = true;
+      if (duration_ok && mime_ok && rewarded_ok && protocol_ok &&
+          accept(creative, v.battr, MediaType::kVideo, ServedVideoSize(creative, v.size))) {
         return NoBidReason::kNone;
       }
     }
@@ -146,7 +167,8 @@ NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatc
       }
     }
   }
-  return blocked_by_attribute ? NoBidReason::kBlockedAttribute : NoBidReason::kNoMatchingCreative;
+  if (blocked_by_attribute) return NoBidReason::kBlockedAttribute;
+  return wrong_protocol ? NoBidReason::kVideoProtocol : NoBidReason::kNoMatchingCreative;
 }
 
 }  // namespace vetrina::engine

@@ -18,11 +18,15 @@ NoBidReason CheckCampaign(const Campaign& campaign, const BidRequest& request,
 struct CreativeMatch {
   const Creative* creative = nullptr;
   MediaType media_type = MediaType::kBanner;
-  Size size;  // the size served; {0,0} when the imp gives none
+  Size size;  // the size served (for video, its media's); {0,0} when unknown
 };
 
+// The size of the video `creative` serves in a `slot` ({0,0}: unknown): of its MediaFile sizes,
+// the closest in aspect ratio, then in area; the creative's declared size when it has none.
+Size ServedVideoSize(const Creative& creative, Size slot);
+
 // The campaign's first creative (in upload order) that fits `imp`: format, size, duration,
-// rewarded, native assets and blocked attributes. kNone and `*match` set on success.
+// VAST protocol, rewarded, native assets and blocked attributes. kNone and `*match` set on success.
 NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatch* match);
 
 // The request's block lists (`bcat`, `badv`, `bapp`) against the campaign. kNone when clear.

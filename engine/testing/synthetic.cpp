@@ -117,7 +117,18 @@ Campaign SyntheticWorld::MakeCampaign(size_t index) {
     video.duration_s = Chance(0.5) ? 15 : 30;
     video.rewarded_ok = Chance(0.7);
     video.mime = kMimes[0];
-    video.markup = "<VAST version=\"4.0\"></VAST>";
+    // What an upload would accept and keep: a VAST 4.1 InLine in its schema's element order.
+    video.markup = StrCat(
+        "<VAST version=\"4.1\"><Ad id=\"", c.id, "\"><InLine><AdSystem>Vetrina</AdSystem>",
+        "<Impression><![CDATA[https://track.example/imp]]></Impression><AdServingId>", c.id,
+        "</AdServingId><AdTitle>", c.id, "</AdTitle><Creatives><Creative>",
+        "<UniversalAdId idRegistry=\"unknown\">unknown</UniversalAdId><Linear><Duration>00:00:",
+        video.duration_s, "</Duration><MediaFiles><MediaFile delivery=\"progressive\" ",
+        "type=\"video/mp4\" width=\"1280\" height=\"720\"><![CDATA[https://cdn.example/", c.id,
+        ".mp4]]></MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>");
+    video.vast_protocol = 11;  // VAST 4.1
+    video.media_sizes = {{1280, 720}};
+    video.vast_impression_offsets = {static_cast<uint32_t>(video.markup.find("<Impression>"))};
     c.creatives.push_back(video);
   }
   if (Chance(0.3)) {

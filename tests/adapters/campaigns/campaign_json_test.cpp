@@ -4,6 +4,7 @@
 
 #include "../../support/files.h"
 #include "base/strings.h"
+#include "engine/targeting/eligibility.h"
 
 namespace vetrina::campaigns {
 namespace {
@@ -223,6 +224,95 @@ TEST_CASE("every demo campaign in schemas/examples is valid") {
         engine::CreativeKind::kProduct, engine::CreativeKind::kChallenge}) {
     CHECK(std::find(kinds.begin(), kinds.end(), kind) != kinds.end());
   }
+}
+
+// kValid with its banner swapped for a video creative.
+std::string WithVideo(int duration, const std::string& vast) {
+  std::string json = kValid;
+  const std::string banner =
+      R"({"id": "b1", "kind": "banner", "w": 320, "h": 50, "markup": "<img>"})";
+  std::string escaped;
+  for (char c : vast) {
+    if (c == '"' || c == '\\') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  json.replace(json.find(banner), banner.size(),
+               StrCat(R"({"id": "v1", "kind": "video", "duration": )", duration,
+                      R"(, "mime": "video/mp4", "vast": ")", escaped, "\"}"));
+  return json;
+}
+
+std::string Vast(std::string_view version, std::string_view duration) {
+  return StrCat("<VAST version=\"", version,
+                "\"><Ad><InLine><AdSystem>V</AdSystem><Impression>i</Impression>"
+                "<AdServingId>s</AdServingId><AdTitle>t</AdTitle><Creatives><Creative><Linear>"
+                "<Duration>",
+                duration,
+                "</Duration><MediaFiles>"
+                "<MediaFile width=\"1280\" height=\"720\">a</MediaFile>"
+                "<MediaFile width=\"720\" height=\"1280\">b</MediaFile>"
+                "</MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>");
+}
+
+TEST_CASE("a video creative keeps its VAST's protocol, media sizes and tracker offsets") {
+  const std::string vast = Vast("4.1", "00:00:15");
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(WithVideo(15, vast));
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  const engine::Creative& video = c->creatives[0];
+  CHECK(video.kind == engine::CreativeKind::kVideo);
+  CHECK(video.duration_s == 15);
+  CHECK(video.vast_protocol == 11);
+  CHECK(video.media_sizes == std::vector<engine::Size>{{1280, 720}, {720, 1280}});
+  REQUIRE(video.vast_impression_offsets.size() == 1);
+  CHECK(video.markup.substr(video.vast_impression_offsets[0], 12) == "<Impression>");
+  // A VAST 2.0 document is protocol 2.
+  absl::StatusOr<engine::Campaign> old = ParseCampaign(WithVideo(15, Vast("2.0", "00:00:15")));
+  REQUIRE(old.ok());
+  CHECK(old->creatives[0].vast_protocol == 2);
+}
+
+TEST_CASE("a video creative's VAST is checked at upload, each problem at its pointer") {
+  struct Row {
+    const char* rule;
+    int duration;
+    std::string vast;
+    std::string problem;
+  };
+  const Row rows[] = {
+      {"XML 1.0 §2.1: a document has a root element", 15, "hello world",
+       "/creatives/0/vast: not well-formed XML: text outside the root element at byte 0"},
+      {"XML 1.0 §3: every start tag has its end tag", 15,
+       "<VAST><Ad><InLine><AdSystem>x</AdSystem>",
+       "/creatives/0/vast: not well-formed XML: unexpected end: <InLine> not closed at byte 40"},
+      {"VAST: a known version", 15, Vast("5.0", "00:00:15"),
+       "/creatives/0/vast: VAST version \"5.0\" is not one of 2.0, 3.0, 4.0, 4.1, 4.2, 4.3"},
+      {"VAST 4.1 §3.8: the declared duration is the VAST's", 13, Vast("4.1", "00:00:15"),
+       "/creatives/0/duration: must equal the VAST <Duration>: 15000 ms"},
+      {"VAST 4.1 §3.8: no rounding of HH:MM:SS.mmm", 15, Vast("4.1", "00:00:15.500"),
+       "/creatives/0/duration: must equal the VAST <Duration>: 15500 ms"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    CHECK(Problems(WithVideo(row.duration, row.vast)) == std::vector<std::string>{row.problem});
+  }
+  CHECK(Problems(WithVideo(15, Vast("4.1", "00:00:15.000"))).empty());
+}
+
+TEST_CASE("a 15 s VAST cannot pass for 13 s and fill a maxduration 13 slot") {
+  // Declared 13, VAST 15: refused at upload.
+  CHECK_FALSE(ParseCampaign(WithVideo(13, Vast("4.1", "00:00:15"))).ok());
+  // Declared as what it is, it no longer fits.
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(WithVideo(15, Vast("4.1", "00:00:15")));
+  REQUIRE(c.ok());
+  engine::Imp imp;
+  imp.id = "1";
+  imp.video.emplace();
+  imp.video->max_duration = 13;
+  engine::CreativeMatch match;
+  CHECK(engine::MatchCreative(*c, imp, &match) == engine::NoBidReason::kNoMatchingCreative);
+  imp.video->max_duration = 15;
+  CHECK(engine::MatchCreative(*c, imp, &match) == engine::NoBidReason::kNone);
 }
 
 }  // namespace

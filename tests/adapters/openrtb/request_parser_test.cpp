@@ -182,5 +182,16 @@ TEST_CASE("one parser is reused: nothing of one request leaks into the next") {
   CHECK(request.imps[0].bid_floor == 0);
 }
 
+TEST_CASE("reads the VAST protocols a video imp accepts (OpenRTB 2.6 §3.2.7, list 5.8)") {
+  engine::BidRequest r = MustParse(R"({
+    "id": "r",
+    "imp": [{"id": "a", "video": {"w": 1080, "h": 1920, "protocols": [2, 3, 7, 11]}},
+            {"id": "b", "video": {"mimes": ["video/mp4"]}}]
+  })");
+  CHECK(r.imps[0].video->protocols == std::vector<int>{2, 3, 7, 11});
+  CHECK(r.imps[0].video->size == engine::Size{1080, 1920});
+  CHECK(r.imps[1].video->protocols.empty());  // absent: any
+}
+
 }  // namespace
 }  // namespace vetrina::openrtb

@@ -2,9 +2,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "adapters/vast/vast.h"
 #include "base/json_writer.h"
+#include "base/strings.h"
+#include "engine/targeting/eligibility.h"
 
 namespace vetrina::openrtb {
 namespace {
@@ -95,7 +99,7 @@ TEST_CASE("a bid in another currency and on a deal says so") {
   CHECK(std::string_view(doc["seatbid"].at(0)["bid"].at(0)["dealid"]) == "deal-7");
 }
 
-TEST_CASE("tracked markup: the click macro becomes the click URL, VAST gets an Impression") {
+TEST_CASE("tracked markup: the click macro becomes the click URL, a banner gets a pixel") {
   engine::Creative banner;
   banner.markup = "<a href=\"${VETRINA_CLICK_URL}\">go</a>";
   banner.landing_url = "https://land.example";
@@ -107,12 +111,134 @@ TEST_CASE("tracked markup: the click macro becomes the click URL, VAST gets an I
   // Without notice URLs the macro falls back to the landing page.
   CHECK(TrackedMarkup(banner, engine::MediaType::kBanner, {}) ==
         "<a href=\"https://land.example\">go</a>");
+}
 
+// A video creative as an upload keeps it: the offsets come from the upload's VAST reader.
+engine::Creative UploadedVideo(std::string vast_xml) {
   engine::Creative video;
-  video.markup = "<VAST version=\"4.0\"><Ad><InLine><AdSystem>V</AdSystem></InLine></Ad></VAST>";
-  CHECK(TrackedMarkup(video, engine::MediaType::kVideo, urls) ==
-        "<VAST version=\"4.0\"><Ad><InLine><Impression><![CDATA[https://b/ev/imp?t=X]]>"
-        "</Impression><AdSystem>V</AdSystem></InLine></Ad></VAST>");
+  video.kind = engine::CreativeKind::kVideo;
+  video.markup = std::move(vast_xml);
+  std::vector<std::string> problems;
+  vast::VastSummary summary = vast::ReadVast(video.markup, &problems);
+  INFO(video.markup);
+  CHECK(problems == std::vector<std::string>{});
+  video.vast_protocol = summary.protocol;
+  video.media_sizes = summary.media_sizes;
+  video.vast_impression_offsets = summary.impression_offsets;
+  return video;
+}
+
+constexpr char kTracker[] = "<Impression><![CDATA[https://b/ev/imp?t=X]]></Impression>";
+constexpr char kLinear[] =
+    "<Creatives><Creative><Linear><Duration>00:00:15</Duration><MediaFiles><MediaFile "
+    "width=\"640\" height=\"360\">m</MediaFile></MediaFiles></Linear></Creative></Creatives>";
+
+TEST_CASE("VAST gets our Impression where its schema allows one, in every Ad") {
+  const NoticeUrls urls{"https://b/ev/imp?t=X", "https://b/ev/click?t=X"};
+  struct Row {
+    const char* rule;
+    std::string vast;
+    std::string served;  // "@" marks where our tracker goes
+  };
+  const std::string inline40 =
+      StrCat("<VAST version=\"4.0\"><Ad><InLine><AdSystem>V</AdSystem><Error>e</Error>",
+             "<Extensions/>@<Impression>i</Impression><AdTitle>t</AdTitle>", kLinear,
+             "</InLine></Ad></VAST>");
+  const std::string wrapper20 =
+      "<VAST version=\"2.0\"><Ad><Wrapper><AdSystem>V</AdSystem><VASTAdTagURI>u</VASTAdTagURI>"
+      "<Error>e</Error>@<Impression>i</Impression><Creatives/></Wrapper></Ad></VAST>";
+  const std::string inline20 =
+      StrCat("<VAST version=\"2.0\"><Ad><InLine><AdSystem>V</AdSystem><AdTitle>t</AdTitle>",
+             "<Error>e</Error>@<Impression>i</Impression>", kLinear, "</InLine></Ad></VAST>");
+  const std::string pod =
+      StrCat("<VAST version=\"4.1\"><Ad sequence=\"1\"><InLine><AdSystem>V</AdSystem>",
+             "@<Impression>i</Impression><Impression>j</Impression><AdServingId>s</AdServingId>",
+             "<AdTitle>t</AdTitle>", kLinear, "</InLine></Ad><Ad sequence=\"2\"><Wrapper>",
+             "<AdSystem>V</AdSystem>@<Impression>i</Impression><VASTAdTagURI>u</VASTAdTagURI>",
+             "</Wrapper></Ad></VAST>");
+  const Row rows[] = {
+      {"VAST 4.0 AdDefinitionBase: AdSystem, Error*, Extensions? before Impression", inline40, ""},
+      {"VAST 2.0 Wrapper: AdSystem, VASTAdTagURI, Error? before Impression", wrapper20, ""},
+      {"VAST 2.0 InLine: AdTitle and Error before Impression", inline20, ""},
+      {"VAST 4.1 §3.2: every Ad of a pod is tracked", pod, ""},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    std::string original = row.vast;
+    std::string expected = row.vast;
+    original.erase(std::remove(original.begin(), original.end(), '@'), original.end());
+    for (size_t at = expected.find('@'); at != std::string::npos; at = expected.find('@')) {
+      expected.replace(at, 1, kTracker);
+    }
+    CHECK(TrackedMarkup(UploadedVideo(original), engine::MediaType::kVideo, urls) == expected);
+  }
+  // Without an impression URL the VAST is served as uploaded, click macro aside.
+  engine::Creative video = UploadedVideo(
+      StrCat("<VAST version=\"2.0\"><Ad><InLine><AdSystem>V</AdSystem><AdTitle>t</AdTitle>",
+             "<Impression>i</Impression>", kLinear, "</InLine></Ad></VAST>"));
+  CHECK(TrackedMarkup(video, engine::MediaType::kVideo, {}) == video.markup);
+}
+
+TEST_CASE("a video bid names its media size, duration, protocol and app (OpenRTB 2.6 §4.3.3)") {
+  Fixture f;
+  f.campaign.app_bundle = "com.example.game";
+  engine::Creative video = UploadedVideo(
+      StrCat("<VAST version=\"4.1\"><Ad><InLine><AdSystem>V</AdSystem><Impression>i</Impression>",
+             "<AdServingId>s</AdServingId><AdTitle>t</AdTitle><Creatives><Creative><Linear>",
+             "<Duration>00:00:15</Duration><MediaFiles><MediaFile width=\"1280\" height=\"720\">m",
+             "</MediaFile></MediaFiles></Linear></Creative></Creatives></InLine></Ad></VAST>"));
+  video.id = "v1";
+  video.duration_s = 15;
+  f.campaign.creatives = {video};
+  engine::Imp& imp = f.request.imps[0];
+  imp.banner.reset();
+  imp.video.emplace();
+  imp.video->size = {1080, 1920};
+  engine::CreativeMatch match;
+  REQUIRE(engine::MatchCreative(f.campaign, imp, &match) == engine::NoBidReason::kNone);
+  f.result.bids[0].match = match;
+  std::string out;
+  WriteBidResponse(f.request, f.result, "r", {{"b-1", "T", "A"}}, {}, &out);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  simdjson::dom::element bid = doc["seatbid"].at(0)["bid"].at(0);
+  struct Row {
+    const char* rule;
+    const char* field;
+    int64_t expected;
+  };
+  for (const Row& row : {Row{"§4.3.3 w: the creative's width, not the slot's", "w", 1280},
+                         Row{"§4.3.3 h: the creative's height, not the slot's", "h", 720},
+                         Row{"§4.3.3 dur: the video's duration in seconds", "dur", 15},
+                         Row{"§4.3.3 protocol: list 5.8, 11 = VAST 4.1", "protocol", 11},
+                         Row{"§4.3.3 mtype: 2 = video", "mtype", 2}}) {
+    INFO(row.rule);
+    int64_t value = -1;
+    CHECK(bid[row.field].get_int64().get(value) == simdjson::SUCCESS);
+    CHECK(value == row.expected);
+  }
+  CHECK(std::string_view(bid["bundle"]) == "com.example.game");
+}
+
+TEST_CASE("a banner bid names the campaign's app, and no video fields") {
+  Fixture f;
+  f.campaign.app_bundle = "com.example.game";
+  std::string out;
+  WriteBidResponse(f.request, f.result, "r", {{"b-1", "T", "A"}}, {}, &out);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  simdjson::dom::element bid = doc["seatbid"].at(0)["bid"].at(0);
+  CHECK(std::string_view(bid["bundle"]) == "com.example.game");
+  CHECK(bid["dur"].error() == simdjson::NO_SUCH_FIELD);
+  CHECK(bid["protocol"].error() == simdjson::NO_SUCH_FIELD);
+  // Without an app, no bundle.
+  f.campaign.app_bundle.clear();
+  out.clear();
+  WriteBidResponse(f.request, f.result, "r", {{"b-1", "T", "A"}}, {}, &out);
+  REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+  CHECK(doc["seatbid"].at(0)["bid"].at(0)["bundle"].error() == simdjson::NO_SUCH_FIELD);
 }
 
 TEST_CASE("native markup answers the requested assets the creative can fill") {

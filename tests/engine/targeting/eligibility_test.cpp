@@ -25,7 +25,9 @@ Campaign VideoCampaign(int duration, bool rewarded_ok) {
   v.duration_s = duration;
   v.rewarded_ok = rewarded_ok;
   v.mime = "video/mp4";
-  v.markup = "<VAST/>";
+  v.markup = "<VAST version=\"4.1\">...</VAST>";
+  v.vast_protocol = 11;  // VAST 4.1
+  v.media_sizes = {{640, 360}};
   c.creatives.push_back(v);
   return c;
 }
@@ -137,6 +139,65 @@ TEST_CASE("video fits by duration, mime and rewarded capability") {
   Imp webm = VideoImp(0, 0, false);
   webm.video->mimes = {"video/webm"};
   CHECK(MatchCreative(VideoCampaign(30, false), webm, &match) == NoBidReason::kNoMatchingCreative);
+}
+
+TEST_CASE("video matches the request's VAST protocols (OpenRTB 2.6 §3.2.7, list 5.8)") {
+  struct Row {
+    const char* rule;
+    std::vector<int> protocols;
+    int creative_protocol;
+    NoBidReason expected;
+  };
+  const Row rows[] = {
+      {"§3.2.7 protocols absent: any VAST version", {}, 11, NoBidReason::kNone},
+      {"list 5.8: 2 = VAST 2.0 only refuses VAST 4.1 (11)", {2}, 11, NoBidReason::kVideoProtocol},
+      {"list 5.8: VAST 4.1 (11) listed", {2, 3, 7, 11}, 11, NoBidReason::kNone},
+      {"list 5.8: 12 = VAST 4.1 Wrapper is not 11 = VAST 4.1 InLine",
+       {12},
+       11,
+       NoBidReason::kVideoProtocol},
+      {"list 5.8: a VAST 4.1 Wrapper (12) needs 12", {11}, 12, NoBidReason::kVideoProtocol},
+      {"list 5.8: 16 = VAST 4.3 Wrapper", {15, 16}, 16, NoBidReason::kNone},
+      {"list 5.8: a VAST of unknown version fits no list", {2, 3}, 0, NoBidReason::kVideoProtocol},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    Campaign c = VideoCampaign(30, false);
+    c.creatives[0].vast_protocol = row.creative_protocol;
+    Imp imp = VideoImp(5, 30, false);
+    imp.video->protocols = row.protocols;
+    CreativeMatch match;
+    CHECK(MatchCreative(c, imp, &match) == row.expected);
+  }
+  // A creative that fails for another reason is no protocol miss.
+  Imp long_slot = VideoImp(60, 0, false);
+  long_slot.video->protocols = {2};
+  CreativeMatch match;
+  CHECK(MatchCreative(VideoCampaign(30, false), long_slot, &match) ==
+        NoBidReason::kNoMatchingCreative);
+}
+
+TEST_CASE("a video bid's size is its media's, the one closest to the slot (OpenRTB 2.6 §4.3.3)") {
+  Campaign c = VideoCampaign(15, false);
+  Imp portrait = VideoImp(0, 0, false);
+  portrait.video->size = {1080, 1920};
+  CreativeMatch match;
+  c.creatives[0].media_sizes = {{1280, 720}};
+  REQUIRE(MatchCreative(c, portrait, &match) == NoBidReason::kNone);
+  CHECK(match.size == Size{1280, 720});  // not the slot's 1080x1920
+  // Several renditions: the closest aspect ratio, then the closest area.
+  c.creatives[0].media_sizes = {{1280, 720}, {360, 640}, {720, 1280}, {1920, 1080}};
+  REQUIRE(MatchCreative(c, portrait, &match) == NoBidReason::kNone);
+  CHECK(match.size == Size{720, 1280});
+  Imp landscape = VideoImp(0, 0, false);
+  landscape.video->size = {1920, 1080};
+  REQUIRE(MatchCreative(c, landscape, &match) == NoBidReason::kNone);
+  CHECK(match.size == Size{1920, 1080});
+  // A slot without a size: the first rendition.
+  landscape.video->size = {};
+  REQUIRE(MatchCreative(c, landscape, &match) == NoBidReason::kNone);
+  CHECK(match.size == Size{1280, 720});
+  CHECK(ServedVideoSize(c.creatives[0], {640, 360}) == Size{1280, 720});
 }
 
 TEST_CASE("native creatives must fill every required asset") {
