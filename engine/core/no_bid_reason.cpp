@@ -70,6 +70,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "unsupported_currency";
     case NoBidReason::kDeadline:
       return "deadline";
+    case NoBidReason::kRequestLimit:
+      return "request_limit";
     case NoBidReason::kCount:
       break;
   }

@@ -41,6 +41,7 @@ enum class NoBidReason : uint8_t {
   kPaced,                // even pacing held the bid back
   kUnsupportedCurrency,  // `cur` or `bidfloorcur` we cannot price in
   kDeadline,             // the request's tmax would pass before our answer arrived
+  kRequestLimit,         // the request's bounds: bids per response or per campaign, money reserved
   kCount,
 };
 
