@@ -37,7 +37,9 @@ constexpr char kUsage[] =
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
     "                [--reservation-timeout SECONDS] [--tcf-vendor-id ID] [--default-tmax-ms MS]\n"
-    "                [--max-connections N]\n"
+    "                [--max-connections N] [--max-imps-per-request N]\n"
+    "                [--max-bids-per-response N] [--max-bids-per-campaign N]\n"
+    "                [--max-request-reservation-ppm PPM]\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
     "  vetrina consent tcf|gpp|usp|usnat STRING\n";
@@ -162,6 +164,10 @@ int Serve(const ServeConfig& config) {
   options.max_body_bytes = public_options.max_body_bytes;
   options.pipeline.tcf_vendor_id = config.tcf_vendor_id;
   options.pipeline.default_tmax = absl::Milliseconds(config.default_tmax_ms);
+  options.pipeline.max_imps_per_request = static_cast<size_t>(config.max_imps_per_request);
+  options.pipeline.max_bids_per_response = static_cast<size_t>(config.max_bids_per_response);
+  options.pipeline.max_bids_per_campaign = static_cast<size_t>(config.max_bids_per_campaign);
+  options.pipeline.max_request_reservation_ppm = config.max_request_reservation_ppm;
   options.response.notice_base_url =
       config.public_url.empty()
           ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())
