@@ -8,8 +8,8 @@
 
 #include <simdjson.h>
 
-#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -147,24 +147,57 @@ class SeenKeys {
  public:
   // False when `key` was seen before. `key` must outlive this set (it points into the parser's
   // string buffer, valid for the document).
-  bool Insert(std::string_view key) {
-    if (overflow_.empty()) {
+  [[gnu::always_inline]] bool Insert(std::string_view key) {
+    if (overflow_ != nullptr) return overflow_->insert(key).second;
+    const uint64_t signature = Signature(key);
+    // A 64-bit filter of the signatures seen: the scan runs only when this key's bit is set,
+    // which for an object of a dozen keys is rare.
+    const uint64_t bit = uint64_t{1} << ((signature * 0x9e3779b97f4a7c15ULL) >> 58);
+    if ((filter_ & bit) != 0) {
       for (size_t i = 0; i < size_; ++i) {
-        if (inline_[i] == key) return false;
+        // Equal signatures mean equal lengths, so reading key.size() bytes of data_[i] is safe.
+        if (signatures_[i] == signature && std::string_view(data_[i], key.size()) == key) {
+          return false;
+        }
       }
-      if (size_ < inline_.size()) {
-        inline_[size_++] = key;
-        return true;
-      }
-      overflow_.insert(inline_.begin(), inline_.end());
     }
-    return overflow_.insert(key).second;
+    filter_ |= bit;
+    if (size_ < kInline) {
+      signatures_[size_] = signature;
+      data_[size_++] = key.data();
+      return true;
+    }
+    return Overflow(key);
   }
 
  private:
-  std::array<std::string_view, 24> inline_;
+  static constexpr size_t kInline = 24;
+
+  // Moves the keys to a hash set, once the inline arrays are full.
+  [[gnu::noinline]] bool Overflow(std::string_view key) {
+    overflow_ = std::make_unique<absl::flat_hash_set<std::string_view>>();
+    for (size_t i = 0; i < size_; ++i) {
+      overflow_->insert(std::string_view(data_[i], signatures_[i] >> 16));
+    }
+    return overflow_->insert(key).second;
+  }
+
+  // The length and the first and last bytes: a cheap first test that tells an object's keys
+  // apart nearly always.
+  static uint64_t Signature(std::string_view key) {
+    if (key.empty()) return 0;
+    return static_cast<uint64_t>(key.size()) << 16 |
+           static_cast<uint64_t>(static_cast<uint8_t>(key.front())) << 8 |
+           static_cast<uint8_t>(key.back());
+  }
+
+  // Plain arrays left uninitialised (this is built for every object); only the first size_
+  // entries are read.
+  uint64_t signatures_[kInline];
+  const char* data_[kInline];
   size_t size_ = 0;
-  absl::flat_hash_set<std::string_view> overflow_;
+  uint64_t filter_ = 0;
+  std::unique_ptr<absl::flat_hash_set<std::string_view>> overflow_;
 };
 
 // Calls fn(std::string_view key, value v) -> absl::Status for each field, in document order.
