@@ -4,9 +4,26 @@
 #include <charconv>
 #include <tuple>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
 
 namespace vetrina::app {
+namespace {
+
+// An integer flag's value in [min, max].
+absl::Status ParseIntFlag(const std::string& flag, const std::string& text, int min, int max,
+                          int* out) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < min || n > max) {
+    return absl::InvalidArgumentError(
+        StrCat(flag, " must be an integer in [", min, ", ", max, "]"));
+  }
+  *out = n;
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<HostPort> ParseHostPort(const std::string& text) {
   const size_t colon = text.rfind(':');
@@ -152,6 +169,15 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
         return absl::InvalidArgumentError("--tcf-vendor-id must be an integer in [0, 65535]");
       }
       config.tcf_vendor_id = n;
+    } else if (flag == "--max-imps-per-request") {
+      VETRINA_RETURN_IF_ERROR(ParseIntFlag(flag, *v, 1, 1'000, &config.max_imps_per_request));
+    } else if (flag == "--max-bids-per-response") {
+      VETRINA_RETURN_IF_ERROR(ParseIntFlag(flag, *v, 1, 1'000, &config.max_bids_per_response));
+    } else if (flag == "--max-bids-per-campaign") {
+      VETRINA_RETURN_IF_ERROR(ParseIntFlag(flag, *v, 1, 1'000, &config.max_bids_per_campaign));
+    } else if (flag == "--max-request-reservation-ppm") {
+      VETRINA_RETURN_IF_ERROR(
+          ParseIntFlag(flag, *v, 1, 1'000'000, &config.max_request_reservation_ppm));
     } else if (flag == "--data-dir") {
       config.data_dir = *v;
     } else if (flag == "--campaigns") {

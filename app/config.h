@@ -38,6 +38,11 @@ struct ServeConfig {
   int default_tmax_ms = 100;
   // Open connections on the public listener; more get 503. Capped by the descriptor limit.
   int max_connections = 16'384;
+  // What one bid request may take (engine::BidPipelineConfig has the reasons and defaults).
+  int max_imps_per_request = 32;
+  int max_bids_per_response = 16;
+  int max_bids_per_campaign = 2;
+  int max_request_reservation_ppm = 10'000;  // of a campaign's budget: 1%
 };
 
 // Settings a container passes as environment variables; a flag wins over its variable.

@@ -39,6 +39,8 @@ constexpr char kUsage[] =
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
     "                [--public-url-https URL] [--reservation-timeout SECONDS]\n"
     "                [--tcf-vendor-id ID] [--default-tmax-ms MS] [--max-connections N]\n"
+    "                [--max-imps-per-request N] [--max-bids-per-response N]\n"
+    "                [--max-bids-per-campaign N] [--max-request-reservation-ppm PPM]\n"
     "    (VETRINA_PUBLIC_URL and VETRINA_PUBLIC_URL_HTTPS stand in for the public URL flags)\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
@@ -164,6 +166,10 @@ int Serve(const ServeConfig& config) {
   options.max_body_bytes = public_options.max_body_bytes;
   options.pipeline.tcf_vendor_id = config.tcf_vendor_id;
   options.pipeline.default_tmax = absl::Milliseconds(config.default_tmax_ms);
+  options.pipeline.max_imps_per_request = static_cast<size_t>(config.max_imps_per_request);
+  options.pipeline.max_bids_per_response = static_cast<size_t>(config.max_bids_per_response);
+  options.pipeline.max_bids_per_campaign = static_cast<size_t>(config.max_bids_per_campaign);
+  options.pipeline.max_request_reservation_ppm = config.max_request_reservation_ppm;
   options.response.notice_base_url =
       config.public_url.empty()
           ? StrCat("http://", HostForUrl(config.listen.host), ":", (*public_server)->port())

@@ -290,7 +290,11 @@ absl::Status BidRequestParser::ParseImp(value v, engine::Imp* imp) {
         }
         std::string_view text;
         if (auto e = g.get_string().get(text)) return json::Error(e, "a string");
-        return native_parser_.Parse(text, &native.request);
+        // The native request is a document of its own: its syntax errors break only this imp.
+        const bool outer_malformed = json::parse_state.malformed_json;
+        absl::Status s = native_parser_.Parse(text, &native.request);
+        json::parse_state.malformed_json = outer_malformed;
+        return s;
       });
     }
     if (key == "instl") return json::ReadFlag(f, &imp->interstitial);
@@ -315,8 +319,22 @@ absl::Status BidRequestParser::ParseRoot(value root, engine::BidRequest* out) {
   VETRINA_RETURN_IF_ERROR(json::ForEachField(root, [&](std::string_view key, value f) {
     if (key == "id") return json::ReadString(f, &out->id);
     if (key == "imp") {
-      return json::ForEachElement(
-          f, [&](size_t, value e) { return ParseImp(e, &out->imps.emplace_back()); });
+      return json::ForEachElement(f, [&](size_t index, value e) {
+        engine::Imp& imp = out->imps.emplace_back();
+        ImpDropReason reason = ImpDropReason::kMalformed;
+        absl::Status s = ParseImp(e, &imp);
+        if (s.ok()) {
+          reason = ImpDropReason::kIncomplete;
+          s = ValidateImp(imp);
+        }
+        if (s.ok()) return s;
+        // Unreadable JSON or a duplicated member leaves no request we can trust; anything else
+        // wrong inside the imp costs only the imp.
+        if (json::parse_state.malformed_json || json::parse_state.duplicate_member) return s;
+        out->imps.pop_back();
+        notes_.dropped_imps.push_back({index, reason, json::Prefix(StrCat("imp[", index, "]"), s)});
+        return absl::OkStatus();
+      });
     }
     if (key == "app" || key == "site" || key == "dooh") {
       ++distribution_channels;
@@ -344,6 +362,7 @@ absl::Status BidRequestParser::ParseRoot(value root, engine::BidRequest* out) {
     if (key == "bapp") return json::ReadStringArray(f, &out->bapp);
     return json::Skip(f);
   }));
+  if (out->imps.empty() && !notes_.dropped_imps.empty()) return notes_.dropped_imps.front().error;
   return ValidateBidRequest(*out);
 }
 
@@ -352,6 +371,8 @@ absl::Status BidRequestParser::Parse(std::string_view json, engine::BidRequest* 
     return absl::ResourceExhaustedError(StrCat("request body larger than ", max_bytes_));
   }
   *out = engine::BidRequest();
+  notes_ = ParseNotes();
+  json::parse_state = json::ParseState();
   padded_.assign(json);
   padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
   simdjson::ondemand::document doc;
@@ -369,13 +390,36 @@ absl::Status BidRequestParser::Parse(std::string_view json, engine::BidRequest* 
   if (auto e = doc.get_value().get(root)) {
     return absl::InvalidArgumentError(StrCat("invalid JSON (", simdjson::error_message(e), ")"));
   }
-  if (absl::Status s = ParseRoot(root, out); !s.ok()) {
+  absl::Status root_status = ParseRoot(root, out);
+  notes_.ignored_exts = json::parse_state.ignored_exts;
+  if (absl::Status s = std::move(root_status); !s.ok()) {
     // Errors about the root itself read "request: must be an object".
     if (!s.message().empty() && s.message().front() == ':') return json::Prefix("request", s);
     return s;
   }
   if (doc.current_location().error() == simdjson::SUCCESS)
     return absl::InvalidArgumentError("request: trailing content after the object");
+  if (!notes_.dropped_imps.empty()) {
+    // On-Demand skips the rest of an imp it stopped reading without checking it, so a request
+    // that keeps going past a broken imp is checked whole; this is rare, so it may cost a pass.
+    simdjson::dom::element checked;
+    if (auto e = validator_.parse(padded_.data(), json.size(), false).get(checked)) {
+      return absl::InvalidArgumentError(StrCat("invalid JSON (", simdjson::error_message(e), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateImp(const engine::Imp& imp) {
+  if (imp.id.empty()) return absl::InvalidArgumentError("id: required");
+  if (!imp.banner && !imp.video && !imp.audio && !imp.native) {
+    return absl::InvalidArgumentError(": needs one of banner, video, audio, native");
+  }
+  // Native 1.2 §4.1: `assets` is required and holds at least one asset; an ad with none would
+  // be empty.
+  if (imp.native && imp.native->request.assets.empty()) {
+    return absl::InvalidArgumentError("native.request.assets: at least one asset is required");
+  }
   return absl::OkStatus();
 }
 
@@ -385,13 +429,9 @@ absl::Status ValidateBidRequest(const engine::BidRequest& request) {
   absl::flat_hash_set<std::string_view> ids;
   for (size_t i = 0; i < request.imps.size(); ++i) {
     const engine::Imp& imp = request.imps[i];
-    if (imp.id.empty()) return absl::InvalidArgumentError(StrCat("imp[", i, "].id: required"));
+    if (absl::Status s = ValidateImp(imp); !s.ok()) return json::Prefix(StrCat("imp[", i, "]"), s);
     if (!ids.insert(imp.id).second) {
       return absl::InvalidArgumentError(StrCat("imp[", i, "].id: duplicate \"", imp.id, "\""));
-    }
-    if (!imp.banner && !imp.video && !imp.audio && !imp.native) {
-      return absl::InvalidArgumentError(
-          StrCat("imp[", i, "]: needs one of banner, video, audio, native"));
     }
   }
   return absl::OkStatus();

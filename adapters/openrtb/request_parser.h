@@ -12,8 +12,10 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "adapters/openrtb/native_parser.h"
@@ -21,12 +23,37 @@
 
 namespace vetrina::openrtb {
 
+// Why an imp was left out of a request that was otherwise answered.
+enum class ImpDropReason : uint8_t {
+  kMalformed,   // a member of the wrong type or shape, or a native request that is not JSON
+  kIncomplete,  // a required member missing: id, a media object, native assets
+  kCount
+};
+
+// What the parser tolerated in the last request instead of rejecting it, for metrics.
+struct ParseNotes {
+  struct DroppedImp {
+    size_t index = 0;  // in the request's `imp` array
+    ImpDropReason reason = ImpDropReason::kMalformed;
+    absl::Status error;  // names the member, "imp[2].native.request: ..."
+  };
+  std::vector<DroppedImp> dropped_imps;
+  int ignored_exts = 0;  // `ext` members of the wrong type, skipped
+};
+
 // Not thread-safe: one per thread. Nothing in the parsed request refers to the parser.
+//
+// A broken imp (a wrong type inside it, a missing id or media object, a native request that is
+// not Native) is dropped and noted, and the request is answered for its other imps; when every
+// imp is broken the request is rejected with the first imp's error. Anything broken outside the
+// imps, a duplicated member anywhere, or JSON that is not well formed rejects the request.
 class BidRequestParser {
  public:
   explicit BidRequestParser(size_t max_bytes);
 
   absl::Status Parse(std::string_view json, engine::BidRequest* out);
+  // What the last Parse tolerated.
+  const ParseNotes& notes() const { return notes_; }
 
  private:
   absl::Status ParseRoot(simdjson::ondemand::value root, engine::BidRequest* out);
@@ -36,7 +63,13 @@ class BidRequestParser {
   simdjson::ondemand::parser parser_;
   NativeRequestParser native_parser_;
   std::string padded_;
+  simdjson::dom::parser validator_;  // checks a request whose broken imps were skipped
+  ParseNotes notes_;
 };
+
+// An imp's own structural rules: an id, one media object, a native request with assets.
+// InvalidArgument naming the field, relative to the imp ("native.request: required").
+absl::Status ValidateImp(const engine::Imp& imp);
 
 // The spec's structural rules that a JSON schema cannot say: unique imp ids, one media object
 // per imp, at most one of site/app/dooh. InvalidArgument naming the field.

@@ -270,15 +270,25 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
   // The version of the payload we answer with (OpenRTB 2.6 §2.5), never the request's: 2.5
   // requests are read as the subset of 2.6 they are, and the answer is 2.6 all the same.
   response->headers.emplace_back("x-openrtb-version", "2.6");
-  if (absl::Status s = parser_.Parse(request.body, &bid_request_); !s.ok()) {
-    http::SetError(s.code() == absl::StatusCode::kResourceExhausted ? 413 : 400, View(s.message()),
-                   response);
+  absl::Status parsed = parser_.Parse(request.body, &bid_request_);
+  Metrics& metrics = bidder_.metrics();
+  metrics.CountIgnoredExts(static_cast<uint64_t>(parser_.notes().ignored_exts));
+  if (!parsed.ok()) {
+    http::SetError(parsed.code() == absl::StatusCode::kResourceExhausted ? 413 : 400,
+                   View(parsed.message()), response);
     return;
+  }
+  for (const openrtb::ParseNotes::DroppedImp& dropped : parser_.notes().dropped_imps) {
+    metrics.CountDroppedImps(dropped.reason == openrtb::ImpDropReason::kMalformed
+                                 ? Metrics::ImpDropReason::kMalformed
+                                 : Metrics::ImpDropReason::kIncomplete,
+                             1);
   }
   bid_request_.received_at = request.received_at;
   engine::EpochDomain::ReadGuard guard(reader_);
   const engine::BidOutcome outcome =
       pipeline_.Bid(&bid_request_, bidder_.World(guard), request.received_at);
+  metrics.CountDroppedImps(Metrics::ImpDropReason::kOverLimit, outcome.imps_over_limit);
   WriteOutcome(outcome, response);
   bidder_.metrics().ObserveBidLatency(bidder_.clock().Now() - request.received_at);
 }

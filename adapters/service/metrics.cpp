@@ -72,6 +72,14 @@ void Metrics::CountPrivacy(uint32_t rules) {
   }
 }
 
+void Metrics::CountDroppedImps(ImpDropReason reason, uint64_t imps) {
+  if (imps > 0) dropped_imps_[static_cast<size_t>(reason)].fetch_add(imps, kRelaxed);
+}
+
+void Metrics::CountIgnoredExts(uint64_t exts) {
+  if (exts > 0) ignored_exts_.fetch_add(exts, kRelaxed);
+}
+
 void Metrics::ObserveBidLatency(absl::Duration latency) {
   const int64_t ns = absl::ToInt64Nanoseconds(latency);
   size_t bucket = 0;
@@ -145,6 +153,21 @@ std::string Metrics::Render(
               engine::PrivacyRuleName(static_cast<engine::PrivacyRule>(r)), "\"} ",
               privacy_[r].load(kRelaxed), "\n");
   }
+  out.append(
+      "# HELP vetrina_imps_dropped_total Imps of answered bid requests left out, by reason: "
+      "malformed or incomplete (the parser dropped them), over_limit (past the per-request "
+      "imp limit).\n");
+  out.append("# TYPE vetrina_imps_dropped_total counter\n");
+  static constexpr std::string_view kImpDropReasons[] = {"malformed", "incomplete", "over_limit"};
+  for (size_t r = 0; r < dropped_imps_.size(); ++r) {
+    StrAppend(&out, "vetrina_imps_dropped_total{reason=\"", kImpDropReasons[r], "\"} ",
+              dropped_imps_[r].load(kRelaxed), "\n");
+  }
+  out.append(
+      "# HELP vetrina_request_ext_ignored_total Bid request ext members that were not objects, "
+      "skipped.\n");
+  out.append("# TYPE vetrina_request_ext_ignored_total counter\n");
+  StrAppend(&out, "vetrina_request_ext_ignored_total ", ignored_exts_.load(kRelaxed), "\n");
   out.append("# HELP vetrina_notices_total Win, bill, loss, impression and click notices.\n");
   out.append("# TYPE vetrina_notices_total counter\n");
   static constexpr std::string_view kNoticeKindNames[] = {"win", "bill", "loss", "imp", "click"};

@@ -69,6 +69,17 @@ class Metrics {
   // Bid requests a privacy rule restricted: one count per rule that applied
   // (engine::PrivacyDecision::rules bits).
   void CountPrivacy(uint32_t rules);
+  // Imps of answered bid requests left out: broken ones the parser dropped, and those past the
+  // per-request imp limit.
+  enum class ImpDropReason : uint8_t {
+    kMalformed,   // openrtb::ImpDropReason::kMalformed
+    kIncomplete,  // openrtb::ImpDropReason::kIncomplete
+    kOverLimit,   // past BidPipelineConfig::max_imps_per_request
+    kCount
+  };
+  void CountDroppedImps(ImpDropReason reason, uint64_t imps);
+  // `ext` members of the wrong type the parser skipped.
+  void CountIgnoredExts(uint64_t exts);
 
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
@@ -90,6 +101,8 @@ class Metrics {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(PixelResult::kCount)> pixels_{};
   std::atomic<uint64_t> latency_sum_ns_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(engine::PrivacyRule::kCount)> privacy_{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(ImpDropReason::kCount)> dropped_imps_{};
+  std::atomic<uint64_t> ignored_exts_{0};
   static constexpr size_t kNoticeKinds = 5;
   std::array<std::array<std::atomic<uint64_t>, static_cast<size_t>(NoticeResult::kCount)>,
              kNoticeKinds>

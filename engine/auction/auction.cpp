@@ -145,8 +145,13 @@ NoBidReason CheckOffer(const Campaign& campaign, const BidRequest& request, cons
 class ImpAuction {
  public:
   ImpAuction(const BidRequest& request, const Imp& imp, const ImpTerms& terms,
-             const AuctionContext& context, NoBidReason closest)
-      : request_(request), imp_(imp), terms_(terms), context_(context), reason_(closest) {}
+             const AuctionContext& context, NoBidReason closest, const std::vector<Bid>& bids)
+      : request_(request),
+        imp_(imp),
+        terms_(terms),
+        context_(context),
+        reason_(closest),
+        bids_(bids) {}
 
   // Offers the next campaign in rank order; false once the auction is decided.
   bool Offer(const Campaign& campaign) {
@@ -158,6 +163,9 @@ class ImpAuction {
     if (have_winner_ && rank_bid <= runner_up_.ecpm) return false;
     Candidate candidate;
     NoBidReason reason = CheckOffer(campaign, request_, imp_, terms_, context_, &candidate);
+    if (reason == NoBidReason::kNone && Wins(campaign) >= context_.max_bids_per_campaign) {
+      reason = NoBidReason::kRequestLimit;
+    }
     if (reason == NoBidReason::kNone && context_.policy) {
       reason = context_.policy->Admit(campaign);
     }
@@ -183,11 +191,18 @@ class ImpAuction {
   NoBidReason reason() const { return reason_; }
 
  private:
+  // The imps of this request `campaign` has won so far (a short list: at most max_bids).
+  size_t Wins(const Campaign& campaign) const {
+    return static_cast<size_t>(std::count_if(
+        bids_.begin(), bids_.end(), [&](const Bid& bid) { return bid.campaign == &campaign; }));
+  }
+
   const BidRequest& request_;
   const Imp& imp_;
   const ImpTerms& terms_;
   const AuctionContext& context_;
   NoBidReason reason_;
+  const std::vector<Bid>& bids_;  // the request's bids so far
   bool have_winner_ = false;
   Candidate winner_{};
   Candidate runner_up_{};
@@ -312,13 +327,17 @@ AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns
   }
 
   for (size_t i = 0; i < request.imps.size(); ++i) {
+    if (result.bids.size() >= context.max_bids) {
+      result.imp_reasons[i] = NoBidReason::kRequestLimit;
+      continue;
+    }
     const Imp& imp = request.imps[i];
     const ImpTerms terms = PriceImp(request, imp, context);
     if (terms.unpriceable != NoBidReason::kNone) {
       result.imp_reasons[i] = terms.unpriceable;
       continue;
     }
-    ImpAuction auction(request, imp, terms, context, closest);
+    ImpAuction auction(request, imp, terms, context, closest, result.bids);
     NoBidReason residual_reason = NoBidReason::kTargeting;
     if (context.use_index) {
       campaigns.ForEachEligible(

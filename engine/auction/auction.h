@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,7 @@ struct Bid {
 };
 
 struct AuctionResult {
-  std::vector<Bid> bids;  // at most one per imp, in imp order
+  std::vector<Bid> bids;  // at most one per imp, in imp order; at most context.max_bids
   // Per imp: kNone when it got a bid, else the reason of the campaign that came closest.
   std::vector<NoBidReason> imp_reasons;
   // The response's currency: USD unless `cur` asks for another one the rate table has.
@@ -81,6 +82,11 @@ struct AuctionContext {
   bool child_directed = false;
   // Whether notices can be served over https; without it `secure` imps get no bid.
   bool https_notices = false;
+  // Bounds on one request's bids, in imp order: the imps after the `max_bids`th bid, and a
+  // campaign's offers once it has won `max_bids_per_campaign` imps, get kRequestLimit (another
+  // campaign may win such an imp).
+  size_t max_bids = SIZE_MAX;
+  size_t max_bids_per_campaign = SIZE_MAX;
 };
 
 AuctionResult RunAuction(const BidRequest& request, const CampaignSet& campaigns,

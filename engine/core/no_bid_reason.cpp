@@ -74,6 +74,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "no_secure_notices";
     case NoBidReason::kDeadline:
       return "deadline";
+    case NoBidReason::kRequestLimit:
+      return "request_limit";
     case NoBidReason::kCount:
       break;
   }

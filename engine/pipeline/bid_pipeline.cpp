@@ -32,6 +32,7 @@ BidOutcome BidPipeline::Bid(BidRequest* request, const BidWorld& world, absl::Ti
   bid_ids_.clear();
   signed_bids_.clear();  // a late request leaves none, not the previous request's
   Minimise(request);
+  outcome.imps_over_limit = LimitImps(request);
   if (PastDeadline(*request, received_at)) {
     outcome.status = BidOutcome::Status::kTooLate;
     return outcome;
@@ -64,6 +65,7 @@ Explanation BidPipeline::Explain(BidRequest* request, const BidWorld& world,
                                  size_t limit) {
   Explanation explanation;
   Minimise(request);
+  LimitImps(request);
   explanation.privacy = DecidePrivacy(*request, world.market);
   CollectUserKeys(*request, explanation.privacy);
   const absl::Time now = clock_.Now();
@@ -85,6 +87,13 @@ Explanation BidPipeline::Explain(BidRequest* request, const BidWorld& world,
 }
 
 void BidPipeline::Minimise(BidRequest* request) { MinimiseRequest(request); }
+
+size_t BidPipeline::LimitImps(BidRequest* request) const {
+  if (request->imps.size() <= config_.max_imps_per_request) return 0;
+  const size_t over = request->imps.size() - config_.max_imps_per_request;
+  request->imps.resize(config_.max_imps_per_request);
+  return over;
+}
 
 PrivacyDecision BidPipeline::DecidePrivacy(const BidRequest& request,
                                            const MarketRules& market) const {
@@ -164,7 +173,9 @@ AuctionContext BidPipeline::Context(const BidWorld& world, const PrivacyDecision
                         .policy = &policy,
                         .seat = config_.seat,
                         .child_directed = privacy.child_directed,
-                        .https_notices = config_.https_notices};
+                        .https_notices = config_.https_notices,
+                        .max_bids = config_.max_bids_per_response,
+                        .max_bids_per_campaign = config_.max_bids_per_campaign};
 }
 
 AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld& world,
@@ -177,16 +188,33 @@ AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld&
 
 void BidPipeline::Reserve(AuctionResult* result, const BidWorld& world, absl::Time now) {
   bid_ids_.clear();
+  reserved_.clear();
   auto kept = result->bids.begin();
   for (engine::Bid& bid : result->bids) {
     const Campaign& campaign = *bid.campaign;
     std::string bid_id = NextId();
     const Micros cost = bid.click_price > 0 ? bid.click_price : ImpressionCost(bid.clearing_price);
     const bool budgeted = campaign.daily_budget > 0 || campaign.lifetime_budget > 0;
+    // What this request already holds of the campaign's budget (a short list: one entry per
+    // campaign that won here).
+    auto held = std::find_if(reserved_.begin(), reserved_.end(),
+                             [&](const auto& entry) { return entry.first == &campaign; });
+    if (held == reserved_.end()) held = reserved_.insert(held, {&campaign, 0});
+    if (budgeted && held->second > 0) {
+      const Micros budget =
+          campaign.daily_budget > 0 ? campaign.daily_budget : campaign.lifetime_budget;
+      const Micros cap = static_cast<Micros>(static_cast<__int128>(budget) *
+                                             config_.max_request_reservation_ppm / 1'000'000);
+      if (held->second + cost > cap) {
+        result->imp_reasons[bid.imp_index] = NoBidReason::kRequestLimit;
+        continue;
+      }
+    }
     if (budgeted && !world.money.ledger.Reserve(bid_id, campaign, cost, now)) {
       result->imp_reasons[bid.imp_index] = NoBidReason::kBudgetExhausted;
       continue;
     }
+    held->second += cost;
     world.money.ledger.Account(campaign.id).bids.fetch_add(1, std::memory_order_relaxed);
     bid_ids_.push_back(std::move(bid_id));
     *kept++ = bid;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -66,6 +67,25 @@ struct BidPipelineConfig {
   // Sign notice tokens, and hash users for frequency caps. Must outlive the pipeline.
   const HmacSha256Key* notice_key = nullptr;
   const HmacSha256Key* user_key = nullptr;
+
+  // What one request may take. The bid endpoint is not authenticated: without these a request
+  // with thousands of imps got as many bids, each holding its cost against a budget for the
+  // reservation timeout, so a few such requests a minute locked a campaign's day.
+  //
+  // Imps considered, in request order; the rest get no bid (the body limit already bounds
+  // parsing, this bounds the auction's work and the answer's size).
+  size_t max_imps_per_request = 32;
+  // Bids in one answer (our one seat's), in imp order.
+  size_t max_bids_per_response = 16;
+  // Imps of one request one campaign may win: a campaign bids on a multi-slot page, not on all
+  // of it.
+  size_t max_bids_per_campaign = 2;
+  // What one request may hold of a campaign's budget (its daily budget, else its lifetime one),
+  // parts per million; the campaign's first bid in a request is always allowed, so a small
+  // budget still bids. 1%: to lock a budget a sender must keep a hundred such requests'
+  // reservations open at once, and a CPM bid costs a thousandth of its price, so in practice the
+  // per-campaign bid bound binds first and this cap matters for CPC bids, which hold a click.
+  int64_t max_request_reservation_ppm = 10'000;
 };
 
 // A bid's id and its signed notice tokens (engine/money/notice_token.h): one for the exchange's
@@ -85,7 +105,8 @@ struct BidOutcome {
   Status status = Status::kNoBid;
   PrivacyDecision privacy;
   AuctionResult result;
-  std::string response_id;  // the response's `bidid` when there are bids
+  std::string response_id;     // the response's `bidid` when there are bids
+  size_t imps_over_limit = 0;  // imps past max_imps_per_request, left out before the auction
 };
 
 // Why each campaign would or would not bid on a request, after the same steps a bid takes.
@@ -121,6 +142,8 @@ class BidPipeline {
 
   // 1. Data minimisation: truncated IPs from here on (engine/privacy).
   static void Minimise(BidRequest* request);
+  // 1b. Leaves out the imps past max_imps_per_request; returns how many.
+  size_t LimitImps(BidRequest* request) const;
   // 2. Which privacy rules apply (GDPR/TCF, US privacy, GPP, COPPA, ATT) and what they allow.
   PrivacyDecision DecidePrivacy(const BidRequest& request, const MarketRules& market) const;
   // 3. The audience keys of the ids privacy lets audience targeting use, and the one id
@@ -138,8 +161,9 @@ class BidPipeline {
                            const PrivacyDecision& privacy, const std::vector<std::string>* segments,
                            SpendPolicy& policy, absl::Time now);
   // 7. Holds each bid's cost against its campaign's budget; drops the bids the budget can no
-  //    longer hold (another thread may have taken the last of it since the auction looked) and
-  //    gives each kept bid its id.
+  //    longer hold (another thread may have taken the last of it since the auction looked) or
+  //    that would take more than max_request_reservation_ppm of it for this request, and gives
+  //    each kept bid its id.
   void Reserve(AuctionResult* result, const BidWorld& world, absl::Time now);
   // 8. Signs each kept bid's notice tokens. `personal_data`: whether the tokens may carry the
   //    capping user hash.
@@ -167,6 +191,7 @@ class BidPipeline {
   std::vector<std::vector<SegmentId>> user_segments_;
   std::vector<std::string> segment_names_;
   std::vector<std::string> bid_ids_;  // parallel to the kept bids, between Reserve and Sign
+  std::vector<std::pair<const Campaign*, Micros>> reserved_;  // this request's, in Reserve
   std::vector<SignedBid> signed_bids_;
 };
 

@@ -37,6 +37,19 @@ TEST_CASE("serve flags") {
   CHECK_FALSE(ParseServeArgs({"--max-connections", "0"}).ok());
   CHECK_FALSE(ParseServeArgs({"--max-connections", "10k"}).ok());
   CHECK_FALSE(ParseServeArgs({"--frobnicate", "1"}).ok());
+  // What one bid request may take.
+  auto limits =
+      ParseServeArgs({"--max-imps-per-request", "8", "--max-bids-per-response", "4",
+                      "--max-bids-per-campaign", "1", "--max-request-reservation-ppm", "500"});
+  REQUIRE(limits.ok());
+  CHECK(limits->max_imps_per_request == 8);
+  CHECK(limits->max_bids_per_response == 4);
+  CHECK(limits->max_bids_per_campaign == 1);
+  CHECK(limits->max_request_reservation_ppm == 500);
+  CHECK(ParseServeArgs({})->max_bids_per_response == 16);
+  CHECK_FALSE(ParseServeArgs({"--max-bids-per-response", "0"}).ok());
+  CHECK_FALSE(ParseServeArgs({"--max-imps-per-request", "many"}).ok());
+  CHECK_FALSE(ParseServeArgs({"--max-request-reservation-ppm", "1000001"}).ok());
   CHECK_FALSE(ParseServeArgs({"--data-dir", ""}).ok());
 }
 

@@ -123,6 +123,70 @@ class ServerTest(unittest.TestCase):
         self.assertGreater(seen_valid, 40)
         self.assertGreater(bids, 10)  # the demo campaigns cover banner, video and native fixtures
 
+    def test_a_broken_imp_is_left_out_not_a_400(self):
+        # The shape of Prebid Server's multiformat-impression adapter case: a banner imp, a video
+        # imp, and an imp whose native request is broken.
+        with open(DEMO_REQUEST, "rb") as f:
+            request = json.load(f)
+        banner = request["imp"][0]
+        video = {"id": "video-1", "video": {"mimes": ["video/mp4"], "w": 640, "h": 480,
+                                             "minduration": 5, "maxduration": 30}}
+        for broken in ({"id": "native-1", "native": {"request": "{\"assets\": [{\"id\": 1"}},
+                       {"id": "native-1", "native": {}},
+                       {"id": "native-1", "native": {"request": "{\"assets\": []}"}}):
+            with self.subTest(broken=broken):
+                request["imp"] = [banner, video, broken]
+                status, _, body = self.post(json.dumps(request).encode())
+                self.assertIn(status, (200, 204), body)
+                if status == 200:
+                    self.check_bid_response(request, body)
+                    impids = {bid["impid"] for seat in json.loads(body)["seatbid"]
+                              for bid in seat["bid"]}
+                    self.assertNotIn("native-1", impids)
+        _, metrics = self.admin_get("/metrics")
+        self.assertIn(b'vetrina_imps_dropped_total{reason="malformed"} ', metrics)
+        self.assertNotIn(b'vetrina_imps_dropped_total{reason="incomplete"} 0\n', metrics)
+
+    def test_request_conformance(self):
+        with open(DEMO_REQUEST, "rb") as f:
+            demo = json.load(f)
+        imp = json.dumps(demo["imp"][0])
+        cases = {
+            # RFC 8259 §4 / OpenRTB 2.6 §3.2.1: the exchange's parser may keep the other imp.
+            "imp given twice": (b'{"id":"dup","imp":[' + imp.encode() + b'],"imp":[' +
+                                imp.replace('"1"', '"2"').encode() + b']}', 400,
+                                b'duplicate member \\"imp\\"'),
+            # OpenRTB 2.6 §3.2.2: ext is exchange-specific; a string there is not our business.
+            "source.ext a string": (json.dumps(dict(demo, source={"ext": "test-ext"})).encode(),
+                                    200, None),
+            # OpenRTB 2.6 §3.2.4: the same for imp.ext.
+            "imp.ext empty": (json.dumps(dict(demo, imp=[dict(demo["imp"][0], ext="")])).encode(),
+                              200, None),
+        }
+        for name, (body, expected, fragment) in cases.items():
+            with self.subTest(case=name):
+                status, _, answer = self.post(body)
+                self.assertEqual(status, expected, answer)
+                if fragment:
+                    self.assertIn(fragment, answer)
+        _, metrics = self.admin_get("/metrics")
+        self.assertNotIn(b"vetrina_request_ext_ignored_total 0\n", metrics)
+
+    def test_thousands_of_imps_get_a_bounded_answer(self):
+        with open(DEMO_REQUEST, "rb") as f:
+            request = json.load(f)
+        request["imp"] = [{"id": str(i), "banner": {"w": 320, "h": 50}} for i in range(4500)]
+        status, _, body = self.post(json.dumps(request, separators=(",", ":")).encode())
+        self.assertEqual(status, 200, body[:200])
+        bids = [bid for seat in json.loads(body)["seatbid"] for bid in seat["bid"]]
+        self.assertLessEqual(len(bids), 16)  # --max-bids-per-response's default
+        self.assertTrue(all(int(bid["impid"]) < 32 for bid in bids))  # --max-imps-per-request
+        per_campaign = {}
+        for bid in bids:
+            per_campaign[bid["cid"]] = per_campaign.get(bid["cid"], 0) + 1
+        self.assertLessEqual(max(per_campaign.values()), 2)  # --max-bids-per-campaign
+        self.assertLess(len(body), 64 * 1024)
+
     def test_gzip_request_and_response(self):
         with open(DEMO_REQUEST, "rb") as f:
             raw = f.read()

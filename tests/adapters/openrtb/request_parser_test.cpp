@@ -161,6 +161,8 @@ TEST_CASE("parses every valid shared fixture request") {
        vetrina::testing::JsonFilesUnder(vetrina::testing::FixturesDir() / "openrtb")) {
     const std::string name = path.filename().string();
     if (name.rfind("bid-response", 0) == 0 || name == "bid-request-2.5-native-ad.json") continue;
+    // Its only imp's native request is "{}": no assets (Native 1.2 §4.1), so nothing to bid on.
+    if (name == "pangle__exemplary__app_native__0.json") continue;
     INFO(name);
     BidRequestParser parser(256 * 1024);
     engine::BidRequest request;

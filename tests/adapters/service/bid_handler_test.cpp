@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "../../support/files.h"
 #include "absl/synchronization/notification.h"
@@ -211,6 +213,117 @@ TEST_CASE("the privacy page native ads link to is served") {
     CHECK(r.body.find("App Tracking Transparency") != std::string::npos);
   }
   CHECK(h.Call(http::Method::kPost, "/privacy", "").status == 404);
+}
+
+std::string DemoRequest() {
+  return vetrina::testing::ReadFile(vetrina::testing::SourceDir() /
+                                    "docs/examples/bid-request.json");
+}
+
+// The demo request with `text` inserted at the start of its imp array.
+std::string WithImpFirst(std::string_view text) {
+  std::string body = DemoRequest();
+  const size_t at = body.find("\"imp\": [");
+  REQUIRE(at != std::string::npos);
+  body.insert(at + std::string_view("\"imp\": [").size(), text);
+  return body;
+}
+
+std::vector<std::string> BidImpIds(const std::string& response) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(response).get(doc) == simdjson::SUCCESS);
+  std::vector<std::string> ids;
+  for (simdjson::dom::element seat : doc["seatbid"].get_array()) {
+    for (simdjson::dom::element bid : seat["bid"].get_array()) {
+      ids.emplace_back(std::string_view(bid["impid"]));
+    }
+  }
+  return ids;
+}
+
+bool Contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST_CASE("one broken imp is left out and counted; the request is answered for the others") {
+  struct Row {
+    const char* rule;
+    const char* broken_imp;
+    const char* metric;
+  };
+  const Row kRows[] = {
+      {"Native 1.2 §4.1: a native request that is not JSON",
+       R"({"id":"broken","native":{"request":"{not json"}},)",
+       "vetrina_imps_dropped_total{reason=\"malformed\"} 1"},
+      {"Native 1.2 §4.1: a native object without a request", R"({"id":"broken","native":{}},)",
+       "vetrina_imps_dropped_total{reason=\"incomplete\"} 1"},
+      {"Native 1.2 §4.1: a native request without assets",
+       R"({"id":"broken","native":{"request":"{\"assets\":[]}"}},)",
+       "vetrina_imps_dropped_total{reason=\"incomplete\"} 1"},
+  };
+  for (const Row& row : kRows) {
+    INFO(row.rule);
+    Harness h;
+    http::HttpResponse r =
+        h.Call(http::Method::kPost, "/openrtb2/bid", WithImpFirst(row.broken_imp));
+    REQUIRE(r.status == 200);
+    CHECK(BidImpIds(r.body) == std::vector<std::string>{"1"});
+    CHECK(Contains(h.bidder.metrics().Render({}), row.metric));
+  }
+  // Every imp broken: 400 naming the first.
+  Harness h;
+  http::HttpResponse r =
+      h.Call(http::Method::kPost, "/openrtb2/bid",
+             R"({"id":"r","imp":[{"id":"1","native":{}},{"id":"2","banner":{"w":"x"}}]})");
+  CHECK(r.status == 400);
+  CHECK(r.body == R"({"error":"imp[0].native.request.assets: at least one asset is required"})");
+}
+
+TEST_CASE("an ext of the wrong type is ignored and counted, not a 400") {
+  Harness h;
+  std::string body = DemoRequest();
+  body.insert(1, R"("source": {"ext": "test-ext"}, "ext": 7,)");
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+  CHECK(r.status == 200);
+  CHECK(Contains(h.bidder.metrics().Render({}), "vetrina_request_ext_ignored_total 2"));
+  r = h.Call(http::Method::kPost, "/openrtb2/bid", WithImpFirst(R"({"id":"e","ext":"",
+    "banner":{"w":320,"h":50}},)"));
+  CHECK(r.status == 200);
+  CHECK(Contains(h.bidder.metrics().Render({}), "vetrina_request_ext_ignored_total 3"));
+}
+
+TEST_CASE("a duplicated member is a 400 naming it") {
+  Harness h;
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid",
+                                R"({"id":"dup","imp":[{"id":"a","banner":{"w":320,"h":50}}],
+                                    "imp":[{"id":"b","banner":{"w":320,"h":50}}]})");
+  CHECK(r.status == 400);
+  CHECK(r.body == R"({"error":"request: duplicate member \"imp\""})");
+}
+
+TEST_CASE("a request with 4,500 imps gets a bounded answer and holds a bounded reservation") {
+  Harness h;
+  std::string body = DemoRequest();
+  const size_t open = body.find("\"imp\": [");
+  const size_t close = body.find("],", open);
+  std::string imps;
+  for (int i = 0; i < 4'500; ++i) {
+    StrAppend(&imps, i == 0 ? "" : ",", R"({"id":")", i, R"(","banner":{"w":320,"h":50}})");
+  }
+  body.replace(open + 8, close - open - 8, imps);
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", body);
+  REQUIRE(r.status == 200);
+  const engine::BidPipelineConfig& limits = h.bidder.pipeline_config();
+  const std::vector<std::string> ids = BidImpIds(r.body);
+  CHECK(!ids.empty());
+  CHECK(ids.size() <= limits.max_bids_per_response);
+  for (const std::string& id : ids) CHECK(std::stoul(id) < limits.max_imps_per_request);
+  CHECK(r.body.size() < 64 * 1024);
+  CHECK(h.money.ledger.open_reservations() == ids.size());
+  CHECK(Contains(h.bidder.metrics().Render({}),
+                 StrCat("vetrina_imps_dropped_total{reason=\"over_limit\"} ",
+                        4'500 - limits.max_imps_per_request)));
 }
 
 TEST_CASE("wrong method and unknown paths") {

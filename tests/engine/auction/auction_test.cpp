@@ -1,6 +1,8 @@
 #include "engine/auction/auction.h"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
 
 #include "tests/support/test_campaigns.h"
 
@@ -171,6 +173,47 @@ TEST_CASE("a blocked winner lets the next campaign win") {
   AuctionResult result = RunAuction(request, snapshot, kNow);
   REQUIRE(result.bids.size() == 1);
   CHECK(result.bids[0].campaign->id == "modest");
+}
+
+BidRequest ManyImps(size_t n) {
+  BidRequest request = BannerRequest();
+  request.auction_type = 1;
+  const Imp imp = request.imps[0];
+  request.imps.clear();
+  for (size_t i = 0; i < n; ++i) {
+    request.imps.push_back(imp);
+    request.imps.back().id = std::to_string(i);
+  }
+  return request;
+}
+
+TEST_CASE("one request's bids are bounded per response and per campaign, in imp order") {
+  CampaignSet snapshot({BannerCampaign("a", 3 * kDollar), BannerCampaign("b", 2 * kDollar),
+                        BannerCampaign("c", kDollar)});
+  const BidRequest request = ManyImps(6);
+  auto winners = [&](size_t max_bids, size_t per_campaign) {
+    const AuctionResult result = RunAuction(
+        request, snapshot,
+        AuctionContext{.now = kNow, .max_bids = max_bids, .max_bids_per_campaign = per_campaign});
+    std::string ids;
+    for (const Bid& bid : result.bids) ids += bid.campaign->id;
+    for (size_t i = result.bids.size(); i < request.imps.size(); ++i) {
+      CHECK(result.imp_reasons[i] == NoBidReason::kRequestLimit);
+    }
+    return ids;
+  };
+  // Unbounded, the best campaign wins every imp.
+  CHECK(winners(SIZE_MAX, SIZE_MAX) == "aaaaaa");
+  // A capped campaign's imps go to the next best one, which is then capped in turn.
+  CHECK(winners(SIZE_MAX, 2) == "aabbcc");
+  CHECK(winners(SIZE_MAX, 1) == "abc");
+  CHECK(winners(4, 2) == "aabb");
+  CHECK(winners(3, SIZE_MAX) == "aaa");
+  // A capped campaign sets no price for the others: the next one clears at its own bid.
+  const AuctionResult capped =
+      RunAuction(request, snapshot, AuctionContext{.now = kNow, .max_bids_per_campaign = 1});
+  REQUIRE(capped.bids.size() == 3);
+  CHECK(capped.bids[1].clearing_price == 2 * kDollar);
 }
 
 }  // namespace

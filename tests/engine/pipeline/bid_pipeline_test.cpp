@@ -269,5 +269,83 @@ TEST_CASE("privacy decides which ids reach audiences: without consent no user is
   CHECK(pipeline.Bid(&bid_request, world.View(guard), kNow).status == BidOutcome::Status::kNoBid);
 }
 
+// A request with thousands of imps, as an unauthenticated sender may post.
+BidRequest ManyImpsRequest(size_t n) {
+  BidRequest request = UserRequest(0);
+  request.auction_type = 1;
+  const Imp imp = request.imps[0];
+  request.imps.clear();
+  for (size_t i = 0; i < n; ++i) {
+    request.imps.push_back(imp);
+    request.imps.back().id = std::to_string(i);
+  }
+  return request;
+}
+
+TEST_CASE("one request with 4,500 imps gets bounded bids and reservations") {
+  World world;
+  std::vector<Campaign> campaigns;
+  for (int i = 0; i < 12; ++i) {
+    Campaign c = BannerCampaign("c" + std::to_string(i), 2 * kDollar + i * kDollar / 10);
+    c.daily_budget = 100 * kDollar;
+    c.pacing = Pacing::kAsap;
+    campaigns.push_back(std::move(c));
+  }
+  world.campaigns = std::make_unique<CampaignSet>(campaigns);
+  const BidPipelineConfig config = world.Config();
+  BidPipeline pipeline(config, world.clock, 0);
+  EpochDomain::Reader reader(world.epoch);
+  EpochDomain::ReadGuard guard(reader);
+
+  BidRequest request = ManyImpsRequest(4'500);
+  const BidOutcome outcome = pipeline.Bid(&request, world.View(guard), kNow);
+  REQUIRE(outcome.status == BidOutcome::Status::kBid);
+  CHECK(outcome.imps_over_limit == 4'500 - config.max_imps_per_request);
+  CHECK(request.imps.size() == config.max_imps_per_request);
+  CHECK(outcome.result.bids.size() == config.max_bids_per_response);
+  CHECK(pipeline.signed_bids().size() == config.max_bids_per_response);
+  CHECK(world.money.ledger.open_reservations() == config.max_bids_per_response);
+  for (const Campaign& c : campaigns) {
+    INFO(c.id);
+    size_t bids = 0;
+    for (const Bid& bid : outcome.result.bids) bids += bid.campaign->id == c.id;
+    CHECK(bids <= config.max_bids_per_campaign);
+    CHECK(world.money.ledger.Account(c.id).State(kNow).daily_reserved <=
+          c.daily_budget * config.max_request_reservation_ppm / 1'000'000);
+  }
+}
+
+TEST_CASE("a request holds at most its share of a campaign's budget, beyond its first bid") {
+  World world;
+  Campaign campaign = BannerCampaign("c1", 2 * kDollar);  // a bid holds 2,000 micros
+  campaign.daily_budget = 100 * kDollar;
+  campaign.pacing = Pacing::kAsap;  // the whole day's budget is there to be held
+  world.campaigns = std::make_unique<CampaignSet>(std::vector<Campaign>{campaign});
+  EpochDomain::Reader reader(world.epoch);
+  EpochDomain::ReadGuard guard(reader);
+  struct Row {
+    int64_t share_ppm;
+    size_t bids;
+  };
+  // 100 USD: 10 ppm is 1,000 micros (only the first bid), 40 ppm 4,000 (two), 60 ppm 6,000.
+  for (const Row& row : {Row{10, 1}, Row{40, 2}, Row{60, 3}}) {
+    INFO(row.share_ppm);
+    BidPipelineConfig config = world.Config();
+    config.max_bids_per_campaign = 10;
+    config.max_request_reservation_ppm = row.share_ppm;
+    // A worker per row: pipelines started at the same instant would repeat each other's bid ids.
+    BidPipeline pipeline(config, world.clock, /*worker=*/static_cast<int>(row.share_ppm));
+    BidRequest request = ManyImpsRequest(5);
+    const Micros before = world.money.ledger.Account("c1").State(kNow).daily_reserved;
+    const BidOutcome outcome = pipeline.Bid(&request, world.View(guard), kNow);
+    REQUIRE(outcome.status == BidOutcome::Status::kBid);
+    CHECK(outcome.result.bids.size() == row.bids);
+    CHECK(pipeline.signed_bids().size() == row.bids);
+    CHECK(world.money.ledger.Account("c1").State(kNow).daily_reserved - before ==
+          static_cast<Micros>(row.bids) * 2'000);
+    CHECK(outcome.result.imp_reasons[row.bids] == NoBidReason::kRequestLimit);
+  }
+}
+
 }  // namespace
 }  // namespace vetrina::engine
