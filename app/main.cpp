@@ -94,6 +94,12 @@ int Serve(const ServeConfig& config) {
     std::printf("seeded %zu campaigns from %s\n", (*catalog)->campaign_count(),
                 config.campaigns_dir.c_str());
   }
+  for (const auto& [id, reason] : (*catalog)->HeldCampaigns()) {
+    std::fprintf(stderr,
+                 "vetrina: campaign %s is held (paused): its stored version fails today's checks "
+                 "(%s); upload a fixed version\n",
+                 id.c_str(), reason.c_str());
+  }
 
   vetrina::RealClock clock;
   http::ServerOptions public_options;

@@ -175,8 +175,20 @@ absl::Status Catalog::Replay(std::string_view record) {
       std::string json = simdjson::minify(element);
       absl::StatusOr<engine::Campaign> campaign = campaigns::ParseCampaign(json);
       if (!campaign.ok()) {
-        return absl::DataLossError(
-            StrCat("stored campaign no longer valid: ", View(campaign.status().message())));
+        // Stored under older, looser checks: kept as stored, and paused, so nothing acknowledged
+        // is lost and nothing that fails today's checks is served.
+        std::string_view id, advertiser;
+        if (element["id"].get(id) || element["advertiser"].get(advertiser)) {
+          return absl::DataLossError("bad campaign in a put record");
+        }
+        held_[std::string(id)] = std::string(View(campaign.status().message()));
+        engine::Campaign paused;
+        paused.id = id;
+        paused.advertiser = advertiser;
+        paused.status = engine::CampaignStatus::kPaused;
+        campaign = std::move(paused);
+      } else {
+        held_.erase(campaign->id);
       }
       const std::string id = campaign->id;
       campaigns_[id] = CampaignEntry{std::make_shared<const engine::Campaign>(*std::move(campaign)),
@@ -206,6 +218,7 @@ absl::Status Catalog::Replay(std::string_view record) {
     std::string_view id;
     if (doc["id"].get(id)) return absl::DataLossError("bad delete record");
     campaigns_.erase(std::string(id));
+    held_.erase(std::string(id));
   } else if (op == "version") {
     uint64_t version = 0;
     if (doc["version"].get(version)) return absl::DataLossError("bad version record");
@@ -327,6 +340,7 @@ absl::Status Catalog::PutCampaigns(const Principal& principal, std::vector<Campa
     const std::string id = entry.campaign->id;
     auto [it, inserted] = campaigns_.insert_or_assign(id, std::move(entry));
     new_ones += inserted ? 1 : 0;
+    held_.erase(id);
     RecordChange(id);
   }
   if (created != nullptr) *created = new_ones;
@@ -343,6 +357,7 @@ absl::Status Catalog::DeleteCampaign(const Principal& principal, const std::stri
   }
   VETRINA_RETURN_IF_ERROR(journal_->Append(DeleteRecord(id)));
   campaigns_.erase(it);
+  held_.erase(id);
   ++version_;
   RecordChange(id);
   return absl::OkStatus();
@@ -487,6 +502,11 @@ std::vector<engine::CampaignPtr> Catalog::AllCampaigns(uint64_t* version) const 
   all.reserve(campaigns_.size());
   for (const auto& [id, entry] : campaigns_) all.push_back(entry.campaign);
   return all;
+}
+
+std::map<std::string, std::string> Catalog::HeldCampaigns() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return held_;
 }
 
 size_t Catalog::campaign_count() const {

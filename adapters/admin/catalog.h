@@ -114,6 +114,10 @@ class Catalog {
   // The current campaign of each id; nullptr for ids that do not exist (deleted).
   std::vector<engine::CampaignPtr> Lookup(const std::vector<std::string>& ids) const;
   size_t campaign_count() const;
+  // Stored campaigns that fail today's checks (stored before a check was added), by id, with the
+  // reason. Each is kept as stored and paused, so it never bids; GET shows it as uploaded, and
+  // a fixed upload (or a delete) ends the hold.
+  std::map<std::string, std::string> HeldCampaigns() const;
 
   // Increases with every change, and carries on from where it was after a reopen.
   uint64_t version() const;
@@ -141,6 +145,7 @@ class Catalog {
   mutable absl::Mutex mu_;
   storage::JournalPtr journal_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, CampaignEntry> campaigns_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> held_ ABSL_GUARDED_BY(mu_);  // see HeldCampaigns()
   absl::flat_hash_map<std::string, std::string> advertiser_by_token_hash_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> token_hash_by_advertiser_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -435,6 +437,43 @@ TEST_CASE("a journal of superseded records is compacted on open, to the same sta
   const Observed after_delete = Observe(*reopened);
   reopened.reset();
   CHECK(Observe(*MustOpen(dir)) == after_delete);
+}
+
+TEST_CASE("a stored campaign that fails today's checks is kept, paused, until fixed") {
+  TempDir dir;
+  // What an older version accepted: a video whose VAST today's upload check refuses.
+  const std::string stored = R"({"id":"c1","advertiser":"acme","status":"active",)"
+                             R"("bid":{"strategy":"cpm","max_bid":2.5,"currency":"USD"},)"
+                             R"("creatives":[{"id":"v1","kind":"video","duration":15,)"
+                             R"("vast":"hello world"}]})";
+  REQUIRE_FALSE(campaigns::ParseCampaign(stored).ok());
+  {
+    CatalogPtr catalog = MustOpen(dir);
+    REQUIRE(catalog->CreateAdvertiser("acme").ok());
+    CampaignEntry entry = Entry("c1", "acme");
+    entry.json = stored;
+    REQUIRE(catalog->PutCampaigns(kAdmin, {entry, Entry("c2", "acme")}).ok());
+  }
+  {
+    CatalogPtr reopened = MustOpen(dir);
+    const std::map<std::string, std::string> held = reopened->HeldCampaigns();
+    REQUIRE(held.size() == 1);
+    CHECK(held.begin()->first == "c1");
+    CHECK(held.begin()->second.find("vast") != std::string::npos);
+    std::optional<CampaignEntry> c1 = reopened->GetCampaign(kAdmin, "c1");
+    REQUIRE(c1.has_value());
+    CHECK(c1->campaign->status == engine::CampaignStatus::kPaused);
+    CHECK(c1->campaign->creatives.empty());
+    CHECK(c1->json == Minified(stored));
+    CHECK(reopened->GetCampaign(kAdmin, "c2")->campaign->status ==
+          engine::CampaignStatus::kActive);
+    // A fixed upload ends the hold, and stays fixed across a restart.
+    REQUIRE(reopened->PutCampaigns(kAdmin, {Entry("c1", "acme")}).ok());
+    CHECK(reopened->HeldCampaigns().empty());
+  }
+  CatalogPtr again = MustOpen(dir);
+  CHECK(again->HeldCampaigns().empty());
+  CHECK(again->GetCampaign(kAdmin, "c1")->campaign->status == engine::CampaignStatus::kActive);
 }
 
 }  // namespace
