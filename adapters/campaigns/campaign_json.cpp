@@ -507,10 +507,13 @@ void ParseImage(Checker& check, object creative, std::string_view key, const std
 
 // The video creative's VAST: well-formed, a known version, every ad complete, and a Linear
 // <Duration> equal to the declared `duration` (which is what `minduration`/`maxduration` match).
-void CheckVast(Checker& check, const std::string& at, bool has_duration, engine::Creative* c) {
+// `field` names the VAST's member: `vast`, or a challenge's `sample_video`, which declares no
+// duration.
+void CheckVast(Checker& check, const std::string& at, std::string_view field, bool has_duration,
+               engine::Creative* c) {
   std::vector<std::string> problems;
   vast::VastSummary summary = vast::ReadVast(c->markup, &problems);
-  for (std::string& problem : problems) check.Add(at + "/vast", std::move(problem));
+  for (std::string& problem : problems) check.Add(StrCat(at, "/", field), std::move(problem));
   if (!problems.empty()) return;
   if (has_duration) {
     for (int64_t ms : summary.linear_durations_ms) {
@@ -550,7 +553,7 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
         {"id", "kind", "landing", "attr", "duration", "vast", "mime", "rewarded", "w", "h"});
     const bool has_duration = check.Int(obj, "duration", at, true, &c->duration_s, 1, 3600);
     if (check.String(obj, "vast", at, true, &c->markup, 1, 64 * 1024)) {
-      CheckVast(check, at, has_duration, c);
+      CheckVast(check, at, "vast", has_duration, c);
     }
     check.String(obj, "mime", at, false, &c->mime);
     check.Bool(obj, "rewarded", at, &c->rewarded_ok);
@@ -611,7 +614,9 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
       check.Add(at + "/hashtag", "must match ^#[A-Za-z0-9_]{1,99}$");
     }
     check.String(obj, "title", at, true, &c->title, 1, 256);
-    check.String(obj, "sample_video", at, true, &c->markup, 1, 64 * 1024);
+    if (check.String(obj, "sample_video", at, true, &c->markup, 1, 64 * 1024)) {
+      CheckVast(check, at, "sample_video", /*has_duration=*/false, c);
+    }
     ParseImage(check, obj, "image", at, false, &c->image_url, &c->image_size);
     check.String(obj, "sponsor", at, false, &c->sponsor, 1, 128);
     c->body = hashtag;

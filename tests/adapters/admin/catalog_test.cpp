@@ -465,8 +465,7 @@ TEST_CASE("a stored campaign that fails today's checks is kept, paused, until fi
     CHECK(c1->campaign->status == engine::CampaignStatus::kPaused);
     CHECK(c1->campaign->creatives.empty());
     CHECK(c1->json == Minified(stored));
-    CHECK(reopened->GetCampaign(kAdmin, "c2")->campaign->status ==
-          engine::CampaignStatus::kActive);
+    CHECK(reopened->GetCampaign(kAdmin, "c2")->campaign->status == engine::CampaignStatus::kActive);
     // A fixed upload ends the hold, and stays fixed across a restart.
     REQUIRE(reopened->PutCampaigns(kAdmin, {Entry("c1", "acme")}).ok());
     CHECK(reopened->HeldCampaigns().empty());

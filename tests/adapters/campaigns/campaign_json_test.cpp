@@ -299,6 +299,27 @@ TEST_CASE("a video creative's VAST is checked at upload, each problem at its poi
   CHECK(Problems(WithVideo(15, Vast("4.1", "00:00:15.000"))).empty());
 }
 
+TEST_CASE("a challenge's sample video is checked as VAST too, and keeps its tracker offsets") {
+  auto with_sample = [](const std::string& vast) {
+    std::string json = WithVideo(15, vast);
+    const std::string video = R"("kind": "video", "duration": 15, "mime": "video/mp4", "vast")";
+    REQUIRE(json.find(video) != std::string::npos);
+    json.replace(json.find(video), video.size(),
+                 R"("kind": "challenge", "hashtag": "#Dance", "title": "Dance", )"
+                 R"("landing": "https://fizz.example/c", "sample_video")");
+    return json;
+  };
+  CHECK(Problems(with_sample("hello world")) ==
+        std::vector<std::string>{"/creatives/0/sample_video: not well-formed XML: text outside "
+                                 "the root element at byte 0"});
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(with_sample(Vast("4.1", "00:00:12")));
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->creatives[0].kind == engine::CreativeKind::kChallenge);
+  CHECK(c->creatives[0].vast_protocol == 11);
+  CHECK(c->creatives[0].vast_impression_offsets.size() == 1);
+}
+
 TEST_CASE("a 15 s VAST cannot pass for 13 s and fill a maxduration 13 slot") {
   // Declared 13, VAST 15: refused at upload.
   CHECK_FALSE(ParseCampaign(WithVideo(13, Vast("4.1", "00:00:15"))).ok());
