@@ -1,9 +1,13 @@
 #include "app/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <charconv>
 #include <tuple>
 
+#include "absl/strings/ascii.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 
@@ -45,11 +49,32 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& text) {
   return hp;
 }
 
+// Whether `host` is an unspecified address in any spelling the resolver accepts: "0.0.0.0",
+// "0", "0x0", "0.0.0.0." (inet_aton's forms), "::", "[0::0]", "::ffff:0.0.0.0".
 bool IsWildcardHost(std::string_view host) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  return host == "0.0.0.0" || host == "::" || host == "0:0:0:0:0:0:0:0" || host == "::0";
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  const std::string text(host);
+  in_addr v4{};
+  if (inet_aton(text.c_str(), &v4) != 0) return v4.s_addr == INADDR_ANY;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_UNSPECIFIED(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      return v6.s6_addr[12] == 0 && v6.s6_addr[13] == 0 && v6.s6_addr[14] == 0 &&
+             v6.s6_addr[15] == 0;
+    }
+  }
+  return false;
+}
+
+// A path prefix's characters: RFC 3986 pchar and '/', less '&' and '\'' and the percent sign's
+// neighbours that HTML attributes and VAST CDATA would have to escape ('"', '<', '>', '\\').
+bool IsPathChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("-._~/%!$()*+,;=:@").find(c) != std::string_view::npos;
 }
 
 absl::StatusOr<std::string> ParsePublicUrl(std::string_view url,
@@ -95,8 +120,13 @@ absl::StatusOr<std::string> ParsePublicUrl(std::string_view url,
           std::string_view::npos) {
     return bad("a host with characters a host name cannot have");
   }
+  if (host.find_first_not_of(".-") == std::string_view::npos) return bad("no host name");
   if (IsWildcardHost(host)) {
     return bad(StrCat(host, " is a wildcard address no exchange or device can reach"));
+  }
+  const std::string_view path = rest.substr(authority.size());
+  if (!std::all_of(path.begin(), path.end(), IsPathChar)) {
+    return bad("a path with characters markup would have to escape");
   }
   if (!port.empty()) {
     port.remove_prefix(1);  // ':'

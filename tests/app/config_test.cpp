@@ -80,6 +80,18 @@ TEST_CASE("public URLs are checked at start-up") {
       {"printable ASCII only", "http://bid.exämple", nullptr},
       {"wildcard address: 0.0.0.0", "http://0.0.0.0:8080", nullptr},
       {"wildcard address: [::]", "http://[::]:8080", nullptr},
+      {"wildcard address: 0, as inet_aton reads it", "http://0:8080", nullptr},
+      {"wildcard address: 0x0, as inet_aton reads it", "http://0x0/", nullptr},
+      {"wildcard address: a trailing dot", "http://0.0.0.0./", nullptr},
+      {"wildcard address: [0::0]", "http://[0::0]", nullptr},
+      {"wildcard address: IPv4-mapped", "http://[::ffff:0.0.0.0]", nullptr},
+      {"RFC 3986 §3.2.2: a host name, not dots", "http://./x", nullptr},
+      {"RFC 3986 §3.3: no quote in a path (it would end an HTML attribute)",
+       "http://bid.example/a\"b", nullptr},
+      {"RFC 3986 §3.3: no angle bracket in a path (it would end VAST's CDATA)",
+       "http://bid.example/a]]>", nullptr},
+      {"RFC 3986 §3.3: pchar in a path", "http://bid.example/rtb~1/a-b_c.d",
+       "http://bid.example/rtb~1/a-b_c.d"},
   };
   for (const Row& row : rows) {
     INFO(row.rule << ": " << row.url);
