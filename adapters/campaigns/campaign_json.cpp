@@ -516,9 +516,13 @@ void CheckVast(Checker& check, const std::string& at, std::string_view field, bo
   for (std::string& problem : problems) check.Add(StrCat(at, "/", field), std::move(problem));
   if (!problems.empty()) return;
   if (has_duration) {
+    // Whole seconds, rounded up: the declared duration is what `maxduration` is checked
+    // against, so it may never understate the ad (a 15.015 s VAST is declared 16).
     for (int64_t ms : summary.linear_durations_ms) {
-      if (ms != int64_t{c->duration_s} * 1000) {
-        check.Add(at + "/duration", StrCat("must equal the VAST <Duration>: ", ms, " ms"));
+      const int64_t seconds = (ms + 999) / 1000;
+      if (seconds != c->duration_s) {
+        check.Add(at + "/duration", StrCat("must equal the VAST <Duration> (", ms,
+                                           " ms) in whole seconds, rounded up: ", seconds));
         break;
       }
     }

@@ -59,6 +59,12 @@ absl::Status ParseVideo(value v, engine::VideoSpec* video) {
     if (key == "mimes") return json::ReadStringArray(f, &video->mimes);
     if (key == "battr") return json::ReadIntArray(f, &video->battr);
     if (key == "protocols") return json::ReadIntArray(f, &video->protocols);
+    if (key == "protocol") {  // 2.5's deprecated single value; counts as one more protocol
+      int protocol = 0;
+      VETRINA_RETURN_IF_ERROR(json::ReadInt(f, &protocol));
+      video->protocols.push_back(protocol);
+      return absl::OkStatus();
+    }
     return json::Skip(f);
   });
 }

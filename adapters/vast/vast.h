@@ -28,8 +28,9 @@ struct VastSummary {
   std::vector<int64_t> linear_durations_ms;  // each InLine Linear's <Duration>
   std::vector<engine::Size> media_sizes;     // distinct MediaFile sizes, in document order
   // Where a tracker <Impression> may go in each InLine/Wrapper: the offset of its first
-  // <Impression>, which every VAST version's schema places after AdSystem, Error and
-  // (4.x) Extensions and before everything else. Ascending.
+  // <Impression>. Another Impression may stand right before one in every version's schema
+  // (Impression is 1..unbounded), whatever comes before it: AdSystem, Error and Extensions in
+  // 4.x; AdTitle, Description, Survey, Error too in an InLine of 2.0 and 3.0. Ascending.
   std::vector<uint32_t> impression_offsets;
 };
 

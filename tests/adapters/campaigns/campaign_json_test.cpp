@@ -288,15 +288,20 @@ TEST_CASE("a video creative's VAST is checked at upload, each problem at its poi
       {"VAST: a known version", 15, Vast("5.0", "00:00:15"),
        "/creatives/0/vast: VAST version \"5.0\" is not one of 2.0, 3.0, 4.0, 4.1, 4.2, 4.3"},
       {"VAST 4.1 §3.8: the declared duration is the VAST's", 13, Vast("4.1", "00:00:15"),
-       "/creatives/0/duration: must equal the VAST <Duration>: 15000 ms"},
-      {"VAST 4.1 §3.8: no rounding of HH:MM:SS.mmm", 15, Vast("4.1", "00:00:15.500"),
-       "/creatives/0/duration: must equal the VAST <Duration>: 15500 ms"},
+       "/creatives/0/duration: must equal the VAST <Duration> (15000 ms) in whole seconds, "
+       "rounded up: 15"},
+      {"VAST 4.1 §3.8: HH:MM:SS.mmm is never rounded down (maxduration would be understated)",
+       15, Vast("4.1", "00:00:15.500"),
+       "/creatives/0/duration: must equal the VAST <Duration> (15500 ms) in whole seconds, "
+       "rounded up: 16"},
   };
   for (const Row& row : rows) {
     INFO(row.rule);
     CHECK(Problems(WithVideo(row.duration, row.vast)) == std::vector<std::string>{row.problem});
   }
   CHECK(Problems(WithVideo(15, Vast("4.1", "00:00:15.000"))).empty());
+  // Encoders write milliseconds: 15.015 s is declared 16, the seconds it occupies.
+  CHECK(Problems(WithVideo(16, Vast("4.1", "00:00:15.015"))).empty());
 }
 
 TEST_CASE("a challenge's sample video is checked as VAST too, and keeps its tracker offsets") {

@@ -188,11 +188,14 @@ TEST_CASE("reads the VAST protocols a video imp accepts (OpenRTB 2.6 §3.2.7, li
   engine::BidRequest r = MustParse(R"({
     "id": "r",
     "imp": [{"id": "a", "video": {"w": 1080, "h": 1920, "protocols": [2, 3, 7, 11]}},
-            {"id": "b", "video": {"mimes": ["video/mp4"]}}]
+            {"id": "b", "video": {"mimes": ["video/mp4"]}},
+            {"id": "c", "video": {"protocol": 2}}]
   })");
   CHECK(r.imps[0].video->protocols == std::vector<int>{2, 3, 7, 11});
   CHECK(r.imps[0].video->size == engine::Size{1080, 1920});
   CHECK(r.imps[1].video->protocols.empty());  // absent: any
+  // OpenRTB 2.5 §3.2.7's deprecated `protocol`: a player that speaks only VAST 2.0.
+  CHECK(r.imps[2].video->protocols == std::vector<int>{2});
 }
 
 }  // namespace
