@@ -530,6 +530,7 @@ void CheckVast(Checker& check, const std::string& at, std::string_view field, bo
   c->vast_protocol = summary.protocol;
   c->media_sizes = std::move(summary.media_sizes);
   c->vast_impression_offsets = std::move(summary.impression_offsets);
+  c->loads_http = summary.loads_http;
 }
 
 void ParseCreative(Checker& check, element e, const std::string& at, engine::Creative* c) {
@@ -628,6 +629,11 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
   } else {
     check.Add(at + "/kind", "must be one of banner, video, native, product, challenge");
   }
+  // Banner HTML is not parsed: any http:// in it counts. VAST was read above.
+  if (c->kind == engine::CreativeKind::kBanner) {
+    c->loads_http = absl::StrContains(absl::AsciiStrToLower(c->markup), "http://");
+  }
+  c->loads_http = c->loads_http || vast::IsHttpUrl(c->image_url) || vast::IsHttpUrl(c->icon_url);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "adapters/vast/xml_scanner.h"
 #include "base/strings.h"
 
@@ -120,6 +121,14 @@ class Reader {
 
 }  // namespace
 
+bool IsHttpUrl(std::string_view text) {
+  text = Trim(text);
+  constexpr std::string_view kScheme = "http://";
+  return text.size() >= kScheme.size() &&
+         std::equal(kScheme.begin(), kScheme.end(), text.begin(),
+                    [](char a, char b) { return a == absl::ascii_tolower(b); });
+}
+
 int VastProtocol(std::string_view version, bool wrapper) {
   for (const KnownVersion& known : kKnownVersions) {
     if (known.version == version) return wrapper ? known.wrapper_protocol : known.inline_protocol;
@@ -186,6 +195,14 @@ VastSummary ReadVast(std::string_view xml, std::vector<std::string>* problems) {
     read.ReadAd(read.At(bodies.front()), where, &out);
   }
   if (!out.version.empty()) out.protocol = VastProtocol(out.version, any_wrapper);
+  for (const XmlElement& element : doc->elements) {
+    out.loads_http = out.loads_http || IsHttpUrl(element.text);
+    for (const XmlAttribute& attribute : element.attributes) {
+      // xmlns="http://www.iab.com/VAST" names the vocabulary; nothing fetches it.
+      if (attribute.name == "xmlns" || attribute.name.rfind("xmlns:", 0) == 0) continue;
+      out.loads_http = out.loads_http || IsHttpUrl(attribute.value);
+    }
+  }
   return out;
 }
 

@@ -32,7 +32,13 @@ struct VastSummary {
   // (Impression is 1..unbounded), whatever comes before it: AdSystem, Error and Extensions in
   // 4.x; AdTitle, Description, Survey, Error too in an InLine of 2.0 and 3.0. Ascending.
   std::vector<uint32_t> impression_offsets;
+  // Whether any element's text or attribute is an http:// URL (a media file, a tracker, a click),
+  // namespace declarations aside: the ad then loads something over plain http.
+  bool loads_http = false;
 };
+
+// Whether `text`, leading whitespace aside, is an http:// URL (any letter case).
+bool IsHttpUrl(std::string_view text);
 
 // The VAST version's list 5.8 value: `wrapper` picks the Wrapper variant. 0 when unknown.
 int VastProtocol(std::string_view version, bool wrapper);

@@ -51,6 +51,10 @@ struct Creative {
   // the shop's app (any scheme but script and data ones).
   std::string store_url;
   std::string deep_link;
+  // Whether showing the ad loads anything over plain http (an image, a media file, a tracker in
+  // its markup), found at upload: such an ad cannot fill a `secure = 1` imp, whose page or app
+  // would block it as mixed content (OpenRTB 2.6 §3.2.4).
+  bool loads_http = false;
 };
 
 enum class CampaignStatus : uint8_t { kActive, kPaused, kArchived };

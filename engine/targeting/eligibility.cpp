@@ -132,6 +132,7 @@ NoBidReason MatchCreative(const Campaign& campaign, const Imp& imp, CreativeMatc
   };
 
   for (const Creative& creative : campaign.creatives) {
+    if (imp.secure && creative.loads_http) continue;
     if (imp.banner && creative.kind == CreativeKind::kBanner) {
       const auto& sizes = imp.banner->sizes;
       // An imp without sizes (typical of interstitials) takes any banner.

@@ -81,6 +81,42 @@ TEST_CASE("landing and image URLs are absolute http(s) URLs that cannot split a 
   }
 }
 
+TEST_CASE("the upload records whether an ad loads anything over plain http") {
+  struct Row {
+    const char* what;
+    const char* creative;
+    bool loads_http;
+  } rows[] = {
+      {"banner HTML with an https image", R"("markup": "<img src='https://cdn.example/a.png'>")",
+       false},
+      {"banner HTML with an http image", R"("markup": "<img src='HTTP://cdn.example/a.png'>")",
+       true},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    std::string json = kValid;
+    json.replace(json.find(R"("markup": "<img>")"), 17, row.creative);
+    absl::StatusOr<engine::Campaign> c = ParseCampaign(json);
+    REQUIRE(c.ok());
+    CHECK(c->creatives[0].loads_http == row.loads_http);
+  }
+  const std::string native = R"({"id": "n", "advertiser": "adv", "status": "active",
+    "bid": {"strategy": "cpm", "max_bid": 1},
+    "creatives": [{"id": "n1", "kind": "native", "title": "T", "landing": "http://adv.example",
+                   "image": {"url": "IMAGE"}}]})";
+  for (auto [image, loads_http] : {std::pair{"https://cdn.example/i.png", false},
+                                   std::pair{"http://cdn.example/i.png", true}}) {
+    INFO(image);
+    std::string json = native;
+    json.replace(json.find("IMAGE"), 5, image);
+    absl::StatusOr<engine::Campaign> c = ParseCampaign(json);
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    // The landing page is navigated to, not loaded into the ad: an http one does not count.
+    CHECK(c->creatives[0].loads_http == loads_http);
+  }
+}
+
 TEST_CASE("required fields, wrong types and malformed JSON") {
   CHECK(Problems("{}") == std::vector<std::string>{"/id: required", "/advertiser: required",
                                                    "/status: required", "/bid: required",
@@ -290,8 +326,8 @@ TEST_CASE("a video creative's VAST is checked at upload, each problem at its poi
       {"VAST 4.1 §3.8: the declared duration is the VAST's", 13, Vast("4.1", "00:00:15"),
        "/creatives/0/duration: must equal the VAST <Duration> (15000 ms) in whole seconds, "
        "rounded up: 15"},
-      {"VAST 4.1 §3.8: HH:MM:SS.mmm is never rounded down (maxduration would be understated)",
-       15, Vast("4.1", "00:00:15.500"),
+      {"VAST 4.1 §3.8: HH:MM:SS.mmm is never rounded down (maxduration would be understated)", 15,
+       Vast("4.1", "00:00:15.500"),
        "/creatives/0/duration: must equal the VAST <Duration> (15500 ms) in whole seconds, "
        "rounded up: 16"},
   };

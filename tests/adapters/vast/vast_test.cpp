@@ -40,6 +40,29 @@ TEST_CASE("a VAST InLine yields its version, protocol, duration, media sizes and
   CHECK(xml.substr(vast.impression_offsets[0], 12) == "<Impression>");
 }
 
+TEST_CASE("an ad loads plain http when any URL in it is http://, its namespace aside") {
+  std::vector<std::string> problems;
+  std::string xml = InLine41();
+  xml.insert(xml.find(" version"), " xmlns=\"http://www.iab.com/VAST\"");
+  CHECK_FALSE(ReadVast(xml, &problems).loads_http);
+  struct Row {
+    const char* what;
+    std::string from, to;
+  } rows[] = {
+      {"a media file", "https://cdn.example/a.mp4", "http://cdn.example/a.mp4"},
+      {"a tracker, in any letter case", "https://t.example/imp", "  HTTP://t.example/imp"},
+      {"an attribute", "idRegistry=\"unknown\"", "idRegistry=\"http://registry.example\""},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    std::string changed = xml;
+    changed.replace(changed.find(row.from), row.from.size(), row.to);
+    VastSummary vast = ReadVast(changed, &problems);
+    CHECK(problems.empty());
+    CHECK(vast.loads_http);
+  }
+}
+
 TEST_CASE("a Wrapper is its version's wrapper protocol; every Ad gets an insertion point") {
   std::vector<std::string> problems;
   VastSummary wrapper = ReadVast(kWrapper30, &problems);

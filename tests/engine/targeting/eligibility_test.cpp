@@ -111,6 +111,23 @@ TEST_CASE("banner creatives fit by size; an interstitial without sizes takes any
   CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNone);
 }
 
+TEST_CASE("a secure imp takes only creatives that load nothing over http (OpenRTB 2.6 §3.2.4)") {
+  Campaign c = BannerCampaign("a", kDollar);
+  c.creatives.push_back(c.creatives[0]);
+  c.creatives[0].id = "plain";
+  c.creatives[0].loads_http = true;
+  c.creatives[1].id = "secure";
+  Imp imp = BannerRequest().imps[0];
+  CreativeMatch match;
+  REQUIRE(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+  CHECK(match.creative->id == "plain");
+  imp.secure = true;
+  REQUIRE(MatchCreative(c, imp, &match) == NoBidReason::kNone);
+  CHECK(match.creative->id == "secure");
+  c.creatives.pop_back();
+  CHECK(MatchCreative(c, imp, &match) == NoBidReason::kNoMatchingCreative);
+}
+
 TEST_CASE("blocked creative attributes exclude a creative") {
   Campaign c = BannerCampaign("a", kDollar);
   c.creatives[0].attributes = {6};  // in-banner video, auto-play
