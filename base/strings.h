@@ -17,6 +17,15 @@ namespace vetrina {
 // Views an Abseil string (absl::Status::message(), ...) as a std::string_view.
 inline std::string_view View(absl::string_view s) { return {s.data(), s.size()}; }
 
+// `s` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r): Abseil's
+// StripAsciiWhitespace for std::string_view.
+inline std::string_view StripAsciiWhitespace(std::string_view s) {
+  constexpr std::string_view kWhitespace = " \t\n\v\f\r";
+  const size_t first = s.find_first_not_of(kWhitespace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kWhitespace) - first + 1);
+}
+
 namespace strings_internal {
 
 inline void AppendPiece(std::string* out, std::string_view piece) { out->append(piece); }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/strings/match.h"
+#include "base/strings.h"
 
 namespace vetrina::http {
 namespace {
@@ -41,13 +42,6 @@ std::optional<std::string_view> AfterHttpScheme(std::string_view target) {
     }
   }
   return std::nullopt;
-}
-
-// Trims the optional whitespace (space, tab) around a list element.
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool IsChunked(std::string_view coding) {
@@ -97,7 +91,7 @@ std::optional<HeadRefusal> CheckRequestHead(const RequestHeader& head) {
     std::string_view list = View(field.value());
     while (!list.empty()) {
       const size_t comma = list.find(',');
-      const std::string_view coding = TrimOws(list.substr(0, comma));
+      const std::string_view coding = StripAsciiWhitespace(list.substr(0, comma));
       list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       if (coding.empty()) continue;  // RFC 9110 §5.6.1: empty list elements do not count
       ++codings;

@@ -21,17 +21,10 @@ constexpr KnownVersion kKnownVersions[] = {
     {"2.0", 2, 5}, {"3.0", 3, 6}, {"4.0", 7, 8}, {"4.1", 11, 12}, {"4.2", 13, 14}, {"4.3", 15, 16},
 };
 
-std::string_view Trim(std::string_view s) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // A positive pixel count: digits only, as the schemas' xs:integer width/height in practice are.
 int ParsePixels(const std::string* text) {
   if (text == nullptr) return 0;
-  const std::string_view s = Trim(*text);
+  const std::string_view s = StripAsciiWhitespace(*text);
   if (s.empty() || s.size() > 5) return 0;
   int n = 0;
   for (char c : s) {
@@ -122,7 +115,7 @@ class Reader {
 }  // namespace
 
 bool IsHttpUrl(std::string_view text) {
-  text = Trim(text);
+  text = StripAsciiWhitespace(text);
   constexpr std::string_view kScheme = "http://";
   return text.size() >= kScheme.size() &&
          std::equal(kScheme.begin(), kScheme.end(), text.begin(),
@@ -137,7 +130,7 @@ int VastProtocol(std::string_view version, bool wrapper) {
 }
 
 int64_t ParseVastDuration(std::string_view text) {
-  const std::string_view s = Trim(text);
+  const std::string_view s = StripAsciiWhitespace(text);
   if (s.size() != 8 && s.size() != 12) return -1;
   auto digits = [&](size_t at, size_t count, int64_t* value) {
     *value = 0;

@@ -4,19 +4,10 @@
 
 #include "base/hex.h"
 #include "base/sha256.h"
+#include "base/strings.h"
 
 namespace vetrina::engine {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 AudienceKey KeyFromDigest(const Digest& d) {
   AudienceKey k;
@@ -28,7 +19,7 @@ AudienceKey KeyFromDigest(const Digest& d) {
 }  // namespace
 
 bool IsZeroIfa(std::string_view id) {
-  id = Trim(id);
+  id = StripAsciiWhitespace(id);
   bool any_digit = false;
   for (char c : id) {
     if (c == '0') {
@@ -41,7 +32,7 @@ bool IsZeroIfa(std::string_view id) {
 }
 
 std::optional<AudienceKey> KeyForId(std::string_view id) {
-  id = Trim(id);
+  id = StripAsciiWhitespace(id);
   if (id.empty() || IsZeroIfa(id)) return std::nullopt;
   std::string lower(id);
   for (char& c : lower) {
@@ -51,7 +42,7 @@ std::optional<AudienceKey> KeyForId(std::string_view id) {
 }
 
 std::optional<AudienceKey> KeyFromSha256Hex(std::string_view hex) {
-  hex = Trim(hex);
+  hex = StripAsciiWhitespace(hex);
   if (hex.size() != 64) return std::nullopt;
   Digest d{};
   for (int i = 0; i < 32; ++i) {
