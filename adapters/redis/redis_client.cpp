@@ -4,8 +4,8 @@
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
 #include <chrono>
@@ -211,12 +211,11 @@ class RedisClient::Impl : public std::enable_shared_from_this<Impl> {
     ac->ev.addWrite = &AddWrite;
     ac->ev.delWrite = &DelWrite;
     ac->ev.cleanup = &Cleanup;
+    context_ = ac;
+    // hiredis 0.14 learns that connect(2) finished from the first write event, which it asks for
+    // here (addWrite): the hooks above must be in place first.
     redisAsyncSetConnectCallback(ac, &OnConnect);
     redisAsyncSetDisconnectCallback(ac, &OnDisconnect);
-    context_ = ac;
-    // hiredis 0.14 learns that connect(2) finished from the first write event, and asks for one
-    // only when a command is queued: ask now, so the connection completes without traffic.
-    AddWrite(holder);
 
     connect_timer_.expires_after(absl::ToChronoNanoseconds(options_.connect_timeout));
     connect_timer_.async_wait(
@@ -290,9 +289,9 @@ class RedisClient::Impl : public std::enable_shared_from_this<Impl> {
     if (ac != self->context_ || r == nullptr) return;  // a loss is reported by OnDisconnect
     auto* reply = static_cast<redisReply*>(r);
     if (reply->type == REDIS_REPLY_ERROR) {
-      self->Lost(ac, absl::UnavailableError(StrCat("redis ", self->url_, ": SELECT ",
-                                                   self->endpoint_.db, " failed: ",
-                                                   std::string_view(reply->str, reply->len))));
+      self->Lost(ac, absl::UnavailableError(
+                         StrCat("redis ", self->url_, ": SELECT ", self->endpoint_.db,
+                                " failed: ", std::string_view(reply->str, reply->len))));
       redisAsyncFree(ac);  // deferred by hiredis until this callback returns
       return;
     }
@@ -355,8 +354,7 @@ absl::Status RedisClient::last_error() const { return impl_->last_error(); }
 const RedisEndpoint& RedisClient::endpoint() const { return impl_->endpoint(); }
 
 absl::StatusOr<RedisReply> RunRedisCommand(const RedisEndpoint& endpoint,
-                                           std::vector<std::string> args,
-                                           absl::Duration timeout) {
+                                           std::vector<std::string> args, absl::Duration timeout) {
   auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   std::optional<absl::StatusOr<RedisReply>> result;
   asio::io_context io;
@@ -377,12 +375,11 @@ absl::StatusOr<RedisReply> RunRedisCommand(const RedisEndpoint& endpoint,
     if (!client.last_error().ok()) StrAppend(&why, " (", View(client.last_error().message()), ")");
     return absl::DeadlineExceededError(why);
   }
-  client.Command(std::move(args), [&](absl::StatusOr<RedisReply> reply) {
-    result = std::move(reply);
-  });
+  client.Command(std::move(args),
+                 [&](absl::StatusOr<RedisReply> reply) { result = std::move(reply); });
   if (!run_until([&] { return result.has_value(); })) {
-    return absl::DeadlineExceededError(StrCat("redis ", endpoint.ToUrl(), ": no reply within ",
-                                              absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        StrCat("redis ", endpoint.ToUrl(), ": no reply within ", absl::FormatDuration(timeout)));
   }
   return *std::move(result);
 }

@@ -34,8 +34,8 @@ struct RedisReply {
   enum class Type { kNil, kInteger, kStatus, kError, kString, kArray };
 
   Type type = Type::kNil;
-  int64_t integer = 0;              // kInteger
-  std::string str;                  // kStatus, kError, kString (binary-safe)
+  int64_t integer = 0;               // kInteger
+  std::string str;                   // kStatus, kError, kString (binary-safe)
   std::vector<RedisReply> elements;  // kArray
 
   static RedisReply Nil() { return {}; }
@@ -121,7 +121,6 @@ class RedisClient {
 // runs one command and returns its outcome as Command reports it, or DeadlineExceeded when
 // connecting and answering take longer than `timeout` together.
 absl::StatusOr<RedisReply> RunRedisCommand(const RedisEndpoint& endpoint,
-                                           std::vector<std::string> args,
-                                           absl::Duration timeout);
+                                           std::vector<std::string> args, absl::Duration timeout);
 
 }  // namespace vetrina::redis

@@ -55,7 +55,8 @@ class RedisServer {
 
   // Starts it again on the same port (after Stop).
   void Start() {
-    if (!TryStart()) FAIL("redis-server did not restart on port " << port_ << "; its log:\n" << Log());
+    if (!TryStart())
+      FAIL("redis-server did not restart on port " << port_ << "; its log:\n" << Log());
   }
 
   // SIGTERM, then SIGKILL when it has not exited within 5 s. Returns once the process is reaped.
@@ -102,16 +103,16 @@ class RedisServer {
     return ntohs(addr.sin_port);
   }
 
-  // Starts redis-server on port_ and waits (at most 10 s) until it answers (INFO, which also proves it is ours). False when it
-  // exited (the port was taken) or never answered; the process is gone either way.
+  // Starts redis-server on port_ and waits (at most 10 s) until it answers (INFO, which also proves
+  // it is ours). False when it exited (the port was taken) or never answered; the process is gone
+  // either way.
   bool TryStart() {
     std::string port = std::to_string(port_);
     std::string dir = dir_.path.string();
     std::string log = (dir_.path / "redis.log").string();
-    std::vector<std::string> args = {binary_,      "--port",       port,   "--bind",
-                                     "127.0.0.1",  "--save",       "",     "--appendonly",
-                                     "no",         "--dir",        dir,    "--logfile",
-                                     log,          "--daemonize",  "no"};
+    std::vector<std::string> args = {
+        binary_, "--port", port, "--bind",    "127.0.0.1", "--save",      "",  "--appendonly",
+        "no",    "--dir",  dir,  "--logfile", log,         "--daemonize", "no"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

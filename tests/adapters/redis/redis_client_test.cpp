@@ -96,9 +96,9 @@ TEST_CASE("array replies, nested ones included, are copied out whole") {
   REQUIRE(Call(c.io, c.client, {"RPUSH", "list", "a", std::string("b\0", 2), ""}).ok());
   Result range = Call(c.io, c.client, {"LRANGE", "list", "0", "-1"});
   REQUIRE(range.ok());
-  CHECK(*range == RedisReply::Array({RedisReply::String("a"),
-                                     RedisReply::String(std::string("b\0", 2)),
-                                     RedisReply::String("")}));
+  CHECK(*range ==
+        RedisReply::Array({RedisReply::String("a"), RedisReply::String(std::string("b\0", 2)),
+                           RedisReply::String("")}));
 
   REQUIRE(Call(c.io, c.client, {"XADD", "stream", "1-1", "field", "value"}).ok());
   Result entries = Call(c.io, c.client, {"XRANGE", "stream", "-", "+"});
