@@ -82,7 +82,9 @@ class RedisClient {
     int max_pending = 10'000;
   };
 
-  // Starts connecting at once. Options are checked with asserts: positive durations,
+  // Starts connecting at once. hiredis resolves a host name with a blocking getaddrinfo on each
+  // attempt (IPv4 first, IPv6 only when there is no IPv4 address): give an IP address where the
+  // thread must not block. Options are checked with asserts: positive durations,
   // reconnect_min <= reconnect_max, max_pending >= 1.
   RedisClient(boost::asio::io_context& io, RedisEndpoint endpoint, Options options);
   // Completes every pending command with Unavailable (from inside the destructor) and closes the
@@ -93,7 +95,8 @@ class RedisClient {
 
   using Done = std::function<void(absl::StatusOr<RedisReply>)>;
 
-  // Sends `args` (binary-safe; args[0] is the command name) and calls `done` exactly once:
+  // Sends `args` (binary-safe; args[0] is the command name) and calls `done` exactly once (while
+  // the io_context runs):
   // - with the reply, when Redis answers with anything but an error;
   // - FailedPrecondition carrying Redis' message verbatim ("ERR ...", "WRONGTYPE ...") when
   //   Redis answers with an error;
