@@ -633,7 +633,9 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
   if (c->kind == engine::CreativeKind::kBanner) {
     c->loads_http = absl::StrContains(absl::AsciiStrToLower(c->markup), "http://");
   }
-  c->loads_http = c->loads_http || vast::IsHttpUrl(c->image_url) || vast::IsHttpUrl(c->icon_url);
+  // Image and icon URLs passed Url() above, so their scheme is lower case.
+  c->loads_http = c->loads_http || absl::StartsWith(c->image_url, "http://") ||
+                  absl::StartsWith(c->icon_url, "http://");
 }
 
 }  // namespace

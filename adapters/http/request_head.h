@@ -41,7 +41,7 @@ HttpRequest ToHttpRequest(const RequestHeader& head, int worker);
 // Why a request's header alone refuses it, with the status that says so; the server answers it
 // and closes the connection, the body unread.
 struct HeadRefusal {
-  int status = 400;         // 400, or 501 for a transfer coding we do not implement
+  int status = 400;         // 400, or 501 for a transfer coding we do not decode
   std::string_view reason;  // for the error body; a constant
 };
 

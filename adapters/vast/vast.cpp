@@ -112,8 +112,7 @@ class Reader {
   std::vector<std::string>* problems_;
 };
 
-}  // namespace
-
+// Whether `text`, leading whitespace aside, is an http:// URL (any letter case).
 bool IsHttpUrl(std::string_view text) {
   text = StripAsciiWhitespace(text);
   constexpr std::string_view kScheme = "http://";
@@ -121,6 +120,8 @@ bool IsHttpUrl(std::string_view text) {
          std::equal(kScheme.begin(), kScheme.end(), text.begin(),
                     [](char a, char b) { return a == absl::ascii_tolower(b); });
 }
+
+}  // namespace
 
 int VastProtocol(std::string_view version, bool wrapper) {
   for (const KnownVersion& known : kKnownVersions) {

@@ -37,9 +37,6 @@ struct VastSummary {
   bool loads_http = false;
 };
 
-// Whether `text`, leading whitespace aside, is an http:// URL (any letter case).
-bool IsHttpUrl(std::string_view text);
-
 // The VAST version's list 5.8 value: `wrapper` picks the Wrapper variant. 0 when unknown.
 int VastProtocol(std::string_view version, bool wrapper);
 

@@ -41,6 +41,19 @@ inline BidRequest BannerRequest(Size size = {320, 50}, Micros floor = 0) {
   return r;
 }
 
+// `request` with its first imp repeated `n` times (ids "0", "1", ...), in a first-price auction:
+// the many-imp request an unauthenticated sender may post.
+inline BidRequest WithImpCopies(BidRequest request, size_t n) {
+  request.auction_type = 1;
+  const Imp imp = request.imps[0];
+  request.imps.clear();
+  for (size_t i = 0; i < n; ++i) {
+    request.imps.push_back(imp);
+    request.imps.back().id = std::to_string(i);
+  }
+  return request;
+}
+
 inline constexpr Micros kDollar = kMicrosPerUnit;
 // A fixed "now" for tests: 2027-01-15.
 inline const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);

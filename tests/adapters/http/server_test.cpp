@@ -445,10 +445,10 @@ TEST_CASE("HTTP/1.1 conformance, table-driven by the rule each row checks") {
       {"RFC 9112 §6.1 chunked, in any case, is the transfer coding we implement",
        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked" + chunked_x, 200, "", false,
        "/echo", "x"},
-      {"RFC 9112 §6.1 a transfer coding we do not implement: 501",
+      {"RFC 9112 §6.1 a transfer coding we do not decode is refused: 501",
        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked" + chunked_x, 501,
        "close", true},
-      {"RFC 9112 §6.1 a transfer coding we do not implement, on its own field line: 501",
+      {"RFC 9112 §6.1 a transfer coding we do not decode, on its own field line, is refused: 501",
        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked" +
            chunked_x,
        501, "close", true},

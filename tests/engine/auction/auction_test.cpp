@@ -13,6 +13,7 @@ using testing::BannerCampaign;
 using testing::BannerRequest;
 using testing::kDollar;
 using testing::kNow;
+using testing::WithImpCopies;
 
 TEST_CASE("the highest eCPM wins and a second-price auction charges the runner-up plus a cent") {
   CampaignSet snapshot({BannerCampaign("a", 2 * kDollar), BannerCampaign("b", 3 * kDollar),
@@ -175,22 +176,10 @@ TEST_CASE("a blocked winner lets the next campaign win") {
   CHECK(result.bids[0].campaign->id == "modest");
 }
 
-BidRequest ManyImps(size_t n) {
-  BidRequest request = BannerRequest();
-  request.auction_type = 1;
-  const Imp imp = request.imps[0];
-  request.imps.clear();
-  for (size_t i = 0; i < n; ++i) {
-    request.imps.push_back(imp);
-    request.imps.back().id = std::to_string(i);
-  }
-  return request;
-}
-
 TEST_CASE("one request's bids are bounded per response and per campaign, in imp order") {
   CampaignSet snapshot({BannerCampaign("a", 3 * kDollar), BannerCampaign("b", 2 * kDollar),
                         BannerCampaign("c", kDollar)});
-  const BidRequest request = ManyImps(6);
+  const BidRequest request = WithImpCopies(BannerRequest(), 6);
   auto winners = [&](size_t max_bids, size_t per_campaign) {
     const AuctionResult result = RunAuction(
         request, snapshot,

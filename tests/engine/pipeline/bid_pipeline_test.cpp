@@ -17,6 +17,7 @@ using testing::BannerCampaign;
 using testing::BannerRequest;
 using testing::kDollar;
 using testing::kNow;
+using testing::WithImpCopies;
 
 constexpr char kIfa[] = "6d92078a-8246-4ba4-ae5b-76104861e7dc";
 const std::vector<std::string> kAudiences = {"adv/buyers", "adv/lapsed", "adv/visitors"};
@@ -269,19 +270,6 @@ TEST_CASE("privacy decides which ids reach audiences: without consent no user is
   CHECK(pipeline.Bid(&bid_request, world.View(guard), kNow).status == BidOutcome::Status::kNoBid);
 }
 
-// A request with thousands of imps, as an unauthenticated sender may post.
-BidRequest ManyImpsRequest(size_t n) {
-  BidRequest request = UserRequest(0);
-  request.auction_type = 1;
-  const Imp imp = request.imps[0];
-  request.imps.clear();
-  for (size_t i = 0; i < n; ++i) {
-    request.imps.push_back(imp);
-    request.imps.back().id = std::to_string(i);
-  }
-  return request;
-}
-
 TEST_CASE("one request with 4,500 imps gets bounded bids and reservations") {
   World world;
   std::vector<Campaign> campaigns;
@@ -297,7 +285,7 @@ TEST_CASE("one request with 4,500 imps gets bounded bids and reservations") {
   EpochDomain::Reader reader(world.epoch);
   EpochDomain::ReadGuard guard(reader);
 
-  BidRequest request = ManyImpsRequest(4'500);
+  BidRequest request = WithImpCopies(UserRequest(0), 4'500);
   const BidOutcome outcome = pipeline.Bid(&request, world.View(guard), kNow);
   REQUIRE(outcome.status == BidOutcome::Status::kBid);
   CHECK(outcome.imps_over_limit == 4'500 - config.max_imps_per_request);
@@ -335,7 +323,7 @@ TEST_CASE("a request holds at most its share of a campaign's budget, beyond its 
     config.max_request_reservation_ppm = row.share_ppm;
     // A worker per row: pipelines started at the same instant would repeat each other's bid ids.
     BidPipeline pipeline(config, world.clock, /*worker=*/static_cast<int>(row.share_ppm));
-    BidRequest request = ManyImpsRequest(5);
+    BidRequest request = WithImpCopies(UserRequest(0), 5);
     const Micros before = world.money.ledger.Account("c1").State(kNow).daily_reserved;
     const BidOutcome outcome = pipeline.Bid(&request, world.View(guard), kNow);
     REQUIRE(outcome.status == BidOutcome::Status::kBid);
