@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/storage/record_log.h"
 
 namespace vetrina::storage {
 
@@ -32,27 +33,27 @@ struct JournalStats {
 class Journal;
 using JournalPtr = std::unique_ptr<Journal>;
 
-// Thread-safe: appends are serialised. After an fdatasync failure every append fails.
-class Journal {
+// One process's RecordLog. Thread-safe: appends are serialised. After an fdatasync failure every
+// append fails.
+class Journal final : public RecordLog {
  public:
   static constexpr size_t kMaxRecordBytes = 64 * 1024 * 1024;
 
-  using ReplayFn = std::function<absl::Status(std::string_view record)>;
 
   // Opens or creates `path`, calling `replay` for each intact record in order. A torn tail is
   // truncated away; damage anywhere else is DataLoss (the journal is left untouched).
   static absl::StatusOr<JournalPtr> Open(const std::string& path, const ReplayFn& replay,
                                          JournalStats* stats = nullptr);
-  ~Journal();
+  ~Journal() override;
 
   // Appends one record; returns once it is durable.
-  absl::Status Append(std::string_view record);
+  absl::Status Append(std::string_view record) override;
 
   // Atomically replaces the whole journal with `records` (write a temporary file, fsync, rename,
   // fsync the directory). Used to compact.
-  absl::Status Rewrite(const std::vector<std::string>& records);
+  absl::Status Rewrite(const std::vector<std::string>& records) override;
 
-  size_t size_bytes() const;
+  size_t size_bytes() const override;
 
  private:
   Journal(std::string path, int fd, size_t size) : path_(std::move(path)), fd_(fd), size_(size) {}

@@ -1,0 +1,73 @@
+// A RecordLog kept in Redis and shared by every node of a fleet. Three keys, one hash tag, so in
+// a Redis Cluster they share a slot and every script may touch all of them:
+//   vt:{NAME}:log   a stream; each entry is one record (field "r")
+//   vt:{NAME}:snap  a list: the records of the last compaction (Rewrite)
+//   vt:{NAME}:head  a string: the id of the last stream entry the snapshot includes ("0-0": none)
+// A log is read as the snapshot, then the stream entries after the head's id. Rewrite replaces
+// the snapshot and trims the stream up to the new head, so a node that has not read that far
+// must Reload (Follow tells it with OutOfRange). Every read and write is one Lua script, atomic
+// in Redis.
+//
+// Appends are durable once Redis has them under its AOF policy (docs/fleet.md: appendonly yes,
+// appendfsync always). In conditional mode an append succeeds only when the stream ends at the
+// last entry this log read, so a node that checks its preconditions against what it has read
+// never appends on top of a change it has not seen (the catalog's compare-and-append).
+//
+//   absl::StatusOr<std::unique_ptr<RedisLog>> log =
+//       RedisLog::Open(link, "catalog", replay, {.conditional_append = true});
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/redis/redis_link.h"
+#include "adapters/storage/record_log.h"
+
+namespace vetrina::fleet {
+
+// Not thread-safe: the owner serialises calls (the RecordLog contract).
+class RedisLog final : public storage::RecordLog {
+ public:
+  struct Options {
+    // Appends fail with Aborted unless this log has read the whole stream (see above). Without
+    // it, appends always land and come back through Follow (echoes_appends()).
+    bool conditional_append = false;
+    // Stream entries read per Follow round trip.
+    int follow_batch = 512;
+  };
+
+  // Reads the whole log (snapshot, then stream), calling `replay` for each record. Fails with
+  // Redis' error when it cannot be read (Unavailable while Redis is down).
+  static absl::StatusOr<std::unique_ptr<RedisLog>> Open(const redis::RedisLink& link,
+                                                        std::string name, const ReplayFn& replay,
+                                                        Options options);
+
+  absl::Status Append(std::string_view record) override;
+  absl::Status Rewrite(const std::vector<std::string>& records) override;
+  absl::Status Follow(const ReplayFn& replay) override;
+  absl::Status Reload(const ReplayFn& replay) override;
+  bool echoes_appends() const override { return !options_.conditional_append; }
+  size_t size_bytes() const override { return bytes_; }
+
+  // The id of the last stream entry read or appended ("0-0" before any).
+  const std::string& last_id() const { return last_id_; }
+  // The stream's key, which routes every command of this log: "vt:{NAME}:log".
+  const std::string& stream_key() const { return stream_key_; }
+
+ private:
+  RedisLog(const redis::RedisLink& link, std::string name, Options options);
+
+  const redis::RedisLink& link_;
+  const std::string name_;
+  const Options options_;
+  const std::string stream_key_;
+  const std::string snapshot_key_;
+  const std::string head_key_;
+  std::string last_id_ = "0-0";
+  size_t bytes_ = 0;
+};
+
+}  // namespace vetrina::fleet
