@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
+#include "adapters/fleet/redis_log.h"
 #include "adapters/storage/journal.h"
 
 namespace vetrina::money {
@@ -78,6 +80,46 @@ TEST_CASE("on a log, each change is one record, and reopening the log restores e
   CHECK((*reopened)->AppBlocklistJson("other") == R"({"apps":["com.c"]})");
   CHECK((*reopened)->ChildDirectedAppsJson() == R"({"apps":["com.kids"]})");
   CHECK((*reopened)->rules()->currencies.Rate("EUR") == 920'000);
+}
+
+TEST_CASE("in a fleet, a change made on one node reaches another when it follows", "[fleet]") {
+  vetrina::testing::RedisServer server;
+  redis::RedisLink::Options quick;
+  quick.call_timeout = absl::Milliseconds(500);
+  redis::RedisLink link_a({{"127.0.0.1", server.port(), 0}}, quick);
+  redis::RedisLink link_b({{"127.0.0.1", server.port(), 0}}, quick);
+  REQUIRE(link_a.WaitConnected(absl::Seconds(10)));
+  REQUIRE(link_b.WaitConnected(absl::Seconds(10)));
+  auto on = [](const redis::RedisLink& link) {
+    return [&link](const storage::RecordLog::ReplayFn& replay)
+               -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+      return fleet::RedisLog::Open(link, "market", replay, {});
+    };
+  };
+  auto a = MarketStore::OpenShared(on(link_a));
+  auto b = MarketStore::OpenShared(on(link_b));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::shared_ptr<const engine::MarketRules> published_on_b;
+  (*b)->OnChange([&](auto rules) { published_on_b = std::move(rules); });
+
+  REQUIRE((*a)->PutAppBlocklist("adv", R"({"apps": ["com.b"]})").ok());
+  REQUIRE((*b)->PutAppBlocklist("other", R"({"apps": ["com.c"]})").ok());  // b follows first
+  REQUIRE(published_on_b);
+  CHECK(published_on_b->AppBlocked("adv", "com.b"));
+  CHECK(published_on_b->AppBlocked("other", "com.c"));
+  REQUIRE((*a)->PutCurrencies(R"({"rates": {"EUR": 0.5}})").ok());
+  CHECK((*b)->CurrenciesJson() == R"({"base":"USD","rates":{}})");  // not followed yet
+  REQUIRE((*b)->Follow().ok());
+  CHECK((*b)->CurrenciesJson() == R"({"base":"USD","rates":{"EUR":0.5}})");
+  CHECK(published_on_b->currencies.Rate("EUR") == 500'000);
+  REQUIRE((*a)->Follow().ok());
+  CHECK((*a)->AppBlocklistJson("other") == R"({"apps":["com.c"]})");
+
+  server.Stop();
+  const absl::StatusCode down = (*a)->PutFloors(R"({"floors": []})").code();
+  CHECK((down == absl::StatusCode::kUnavailable || down == absl::StatusCode::kDeadlineExceeded));
+  CHECK((*a)->rules()->currencies.Rate("EUR") == 500'000);  // what was published stays
 }
 
 TEST_CASE("bad settings are refused whole, naming the field, and change nothing") {
