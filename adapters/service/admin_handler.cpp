@@ -39,6 +39,15 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     endpoint = Endpoint::kMetrics;
     response->content_type = "text/plain; version=0.0.4";
     response->body = bidder_.metrics().Render(bidder_.listeners());
+    if (const engine::AudienceStore* audiences = bidder_.audience_store()) {
+      StrAppend(&response->body,
+                "# HELP vetrina_audience_users Users with at least one audience membership.\n"
+                "# TYPE vetrina_audience_users gauge\nvetrina_audience_users ",
+                audiences->users(),
+                "\n# HELP vetrina_audience_memberships Audience memberships held in memory.\n"
+                "# TYPE vetrina_audience_memberships gauge\nvetrina_audience_memberships ",
+                audiences->memberships(), "\n");
+    }
     if (bidder_.in_fleet()) {
       StrAppend(&response->body,
                 "# HELP vetrina_fleet_store_up Whether this node reaches the fleet's Redis.\n"

@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
 import time
 import unittest
@@ -139,6 +140,12 @@ class AudiencesTest(unittest.TestCase):
         status, body = upload(self.port, self.shop, "crm", lines)
         self.assertEqual((status, body), (200, {"added": 200_000, "rejected": 0}))
         self.assertLess(time.monotonic() - started, 30)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", "/metrics")
+        metrics = conn.getresponse().read().decode()
+        conn.close()
+        memberships = int(re.search(r"^vetrina_audience_memberships (\d+)$", metrics, re.M).group(1))
+        self.assertGreaterEqual(memberships, 200_000)
 
     def test_audiences_belong_to_their_advertiser(self):
         self.assertEqual(call(self.port, "GET", "/v1/audiences/carts", self.rival)[0], 404)
