@@ -65,6 +65,17 @@ int OwnerOf(const RedisCluster& cluster, uint16_t slot) {
   return -1;
 }
 
+// How many GETs `node` turned away (MOVED and ASK replies count as rejected calls).
+int64_t RejectedGets(const RedisEndpoint& node) {
+  Result stats = Direct(node, {"INFO", "commandstats"});
+  REQUIRE(stats.ok());
+  const size_t line = stats->str.find("cmdstat_get:");
+  if (line == std::string::npos) return 0;
+  const size_t field = stats->str.find("rejected_calls=", line);
+  REQUIRE(field != std::string::npos);
+  return std::stoll(stats->str.substr(field + 15));
+}
+
 // Starts moving `slot` from master `from` to master `to`: IMPORTING on the target, MIGRATING on
 // the source, then MIGRATE of `keys` (those that already go).
 void BeginMigration(const RedisCluster& cluster, uint16_t slot, int from, int to,
@@ -210,6 +221,7 @@ TEST_CASE("RedisLink with a cluster follows MOVED after a slot moved to another 
   Result stale = Direct(cluster.endpoint(from), {"GET", keys[0]});
   CHECK(View(stale.status().message()).starts_with("MOVED"));
 
+  const int64_t rejected_before = RejectedGets(cluster.endpoint(from));
   for (const std::string& key : keys) {
     Result get = link.Call(key, {"GET", key});
     REQUIRE(get.ok());
@@ -219,6 +231,8 @@ TEST_CASE("RedisLink with a cluster follows MOVED after a slot moved to another 
     REQUIRE(stored.ok());
     CHECK(*stored == RedisReply::String("new"));
   }
+  // Only the first call went to the old owner: MOVED updated the slot in the link's map.
+  CHECK(RejectedGets(cluster.endpoint(from)) == rejected_before + 1);
   // A new key of the moved slot goes there too.
   REQUIRE(link.Call("vt:{moved}:c", {"SET", "vt:{moved}:c", "c"}).ok());
   Result stored = Direct(cluster.endpoint(to), {"GET", "vt:{moved}:c"});
