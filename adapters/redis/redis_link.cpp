@@ -110,6 +110,10 @@ class RedisLink::Impl {
       shutting_down_ = true;
       health_timer_.cancel();
       single_ = nullptr;
+      for (ParkedCall& parked : parked_) {
+        Complete(parked.call->pending, absl::UnavailableError("redis: the link is shutting down"));
+      }
+      parked_.clear();
       slots_.assign(kClusterSlots, nullptr);
       // Fails every pending command with Unavailable; their callbacks only complete calls now.
       auto clients = std::move(clients_);
@@ -163,6 +167,14 @@ class RedisLink::Impl {
 
  private:
   enum class Mode { kDetecting, kSingle, kCluster };
+
+  // A redirected call waiting for the link's first connection to its target.
+  struct ParkedCall {
+    std::shared_ptr<RoutedCall> call;
+    std::string url;  // the target's, a key of clients_
+    bool asking = false;
+    std::chrono::steady_clock::time_point give_up;
+  };
 
   static void Complete(const std::shared_ptr<PendingCall>& pending,
                        absl::StatusOr<RedisReply> result) {
@@ -267,12 +279,42 @@ class RedisLink::Impl {
       Complete(call->pending, absl::UnavailableError("redis: the link is shutting down"));
       return;
     }
-    RedisClient* target = ClientFor(RedisEndpoint{r.host, r.port, 0});
+    const RedisEndpoint endpoint{r.host, r.port, 0};
+    RedisClient* target = ClientFor(endpoint);
     if (!r.ask) {
       slots_[r.slot] = target;
       RefreshSlots();
     }
+    if (!target->connected()) {
+      // A node the link had no connection to (a new master): the call waits for the first one.
+      parked_.push_back({std::move(call), endpoint.ToUrl(), r.ask,
+                         std::chrono::steady_clock::now() +
+                             absl::ToChronoNanoseconds(options_.client.connect_timeout)});
+      return;
+    }
     Send(*target, std::move(call), /*asking=*/r.ask);
+  }
+
+  // Sends the calls parked by Redirect once their node is connected; fails them with Unavailable
+  // when its first connection attempt failed or took longer than connect_timeout.
+  void RetryParked() {
+    std::vector<ParkedCall> parked = std::move(parked_);
+    parked_.clear();
+    const auto now = std::chrono::steady_clock::now();
+    for (ParkedCall& p : parked) {
+      auto it = clients_.find(p.url);
+      RedisClient* client = it == clients_.end() ? nullptr : it->second.get();
+      if (client != nullptr && client->connected()) {
+        Send(*client, std::move(p.call), p.asking);
+      } else if (client == nullptr || !client->last_error().ok() || now >= p.give_up) {
+        Complete(p.call->pending,
+                 client == nullptr || client->last_error().ok()
+                     ? absl::UnavailableError(StrCat("redis ", p.url, ": not connected"))
+                     : client->last_error());
+      } else {
+        parked_.push_back(std::move(p));
+      }
+    }
   }
 
   void RunOnEveryMaster(std::shared_ptr<PendingCall> pending, std::vector<std::string> args) {
@@ -392,6 +434,9 @@ class RedisLink::Impl {
     if (shutting_down_) return;
     std::set<RedisClient*> keep;
     if (single_ != nullptr) keep.insert(single_);
+    for (const ParkedCall& parked : parked_) {
+      if (auto it = clients_.find(parked.url); it != clients_.end()) keep.insert(it->second.get());
+    }
     for (RedisClient* master : Masters()) keep.insert(master);
     if (mode_ != Mode::kSingle) {
       for (const RedisEndpoint& seed : seeds_) keep.insert(ClientFor(seed));
@@ -446,6 +491,7 @@ class RedisLink::Impl {
   }
 
   void CheckHealth() {
+    if (!parked_.empty()) RetryParked();
     absl::Status status = absl::OkStatus();
     switch (mode_) {
       case Mode::kDetecting:
@@ -500,6 +546,7 @@ class RedisLink::Impl {
   bool refresh_again_ = false;       // ... and the map changed meanwhile: load it again after
   bool refresh_wanted_ = false;      // the last load failed: the health check retries
   std::chrono::steady_clock::time_point last_refresh_{};
+  std::vector<ParkedCall> parked_;
 
   mutable absl::Mutex mu_;
   absl::Status last_error_ ABSL_GUARDED_BY(mu_) = absl::UnavailableError("redis: connecting");

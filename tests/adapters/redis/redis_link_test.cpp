@@ -78,33 +78,29 @@ int64_t RejectedGets(const RedisEndpoint& node) {
 
 // Starts moving `slot` from master `from` to master `to`: IMPORTING on the target, MIGRATING on
 // the source, then MIGRATE of `keys` (those that already go).
-void BeginMigration(const RedisCluster& cluster, uint16_t slot, int from, int to,
+void BeginMigration(uint16_t slot, const RedisEndpoint& from, const RedisEndpoint& to,
                     const std::vector<std::string>& keys) {
   const std::string s = std::to_string(slot);
-  REQUIRE(Direct(cluster.endpoint(to),
-                 {"CLUSTER", "SETSLOT", s, "IMPORTING", NodeId(cluster.endpoint(from))})
-              .ok());
-  REQUIRE(Direct(cluster.endpoint(from),
-                 {"CLUSTER", "SETSLOT", s, "MIGRATING", NodeId(cluster.endpoint(to))})
-              .ok());
+  Result importing = Direct(to, {"CLUSTER", "SETSLOT", s, "IMPORTING", NodeId(from)});
+  REQUIRE(importing.status() == absl::OkStatus());
+  Result migrating = Direct(from, {"CLUSTER", "SETSLOT", s, "MIGRATING", NodeId(to)});
+  REQUIRE(migrating.status() == absl::OkStatus());
   for (const std::string& key : keys) {
-    Result migrated = Direct(
-        cluster.endpoint(from),
-        {"MIGRATE", "127.0.0.1", std::to_string(cluster.endpoint(to).port), key, "0", "5000"});
-    REQUIRE(migrated.ok());
+    Result migrated =
+        Direct(from, {"MIGRATE", "127.0.0.1", std::to_string(to.port), key, "0", "5000"});
+    REQUIRE(migrated.status() == absl::OkStatus());
   }
 }
 
-// Ends the move: every master hears that `to` owns `slot` (the target first, as redis-cli does).
-void FinishMigration(const RedisCluster& cluster, uint16_t slot, int from, int to) {
-  const std::string id = NodeId(cluster.endpoint(to));
-  std::vector<int> order = {to, from};
-  for (int i = 0; i < RedisCluster::kMasters; ++i) {
-    if (i != to && i != from) order.push_back(i);
-  }
-  for (int i : order) {
-    REQUIRE(
-        Direct(cluster.endpoint(i), {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}).ok());
+// Ends the move: every master in `masters` hears that `to` owns `slot`, the target first (as
+// redis-cli does).
+void FinishMigration(uint16_t slot, const RedisEndpoint& to,
+                     const std::vector<RedisEndpoint>& masters) {
+  const std::string id = NodeId(to);
+  REQUIRE(Direct(to, {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}).ok());
+  for (const RedisEndpoint& master : masters) {
+    if (master == to) continue;
+    REQUIRE(Direct(master, {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", id}).ok());
   }
 }
 
@@ -215,8 +211,8 @@ TEST_CASE("RedisLink with a cluster follows MOVED after a slot moved to another 
   const uint16_t slot = KeySlot(keys[0]);
   const int from = OwnerOf(cluster, slot);
   const int to = (from + 1) % RedisCluster::kMasters;
-  BeginMigration(cluster, slot, from, to, keys);
-  FinishMigration(cluster, slot, from, to);
+  BeginMigration(slot, cluster.endpoint(from), cluster.endpoint(to), keys);
+  FinishMigration(slot, cluster.endpoint(to), cluster.seeds());
   // The link's map still says `from`, which now answers MOVED.
   Result stale = Direct(cluster.endpoint(from), {"GET", keys[0]});
   CHECK(View(stale.status().message()).starts_with("MOVED"));
@@ -253,7 +249,7 @@ TEST_CASE("RedisLink with a cluster follows ASK while a slot is half-migrated") 
   const uint16_t slot = KeySlot(moved_key);
   const int from = OwnerOf(cluster, slot);
   const int to = (from + 1) % RedisCluster::kMasters;
-  BeginMigration(cluster, slot, from, to, {moved_key});
+  BeginMigration(slot, cluster.endpoint(from), cluster.endpoint(to), {moved_key});
   // The source sends the moved key's readers on with ASK; the target serves them only after
   // ASKING.
   Result ask = Direct(cluster.endpoint(from), {"GET", moved_key});
@@ -272,6 +268,59 @@ TEST_CASE("RedisLink with a cluster follows ASK while a slot is half-migrated") 
   Result on_source = Direct(cluster.endpoint(from), {"GET", staying_key});
   REQUIRE(on_source.ok());
   CHECK(*on_source == RedisReply::String("s2"));
+}
+
+TEST_CASE("RedisLink with a cluster follows MOVED to a master it had no connection to") {
+  RedisCluster cluster;
+  RedisLink link(cluster.seeds(), FastLink());
+  REQUIRE(link.WaitConnected(absl::Seconds(10)));
+  const std::string key = "vt:{newcomer}:a";
+  REQUIRE(link.Call(key, {"SET", key, "v"}).ok());
+
+  // A fourth master joins, and every node learns of every other.
+  RedisServer newcomer({.append_only = true, .cluster_enabled = true});
+  const RedisEndpoint fourth{"127.0.0.1", newcomer.port(), 0};
+  REQUIRE(
+      Direct(cluster.endpoint(0), {"CLUSTER", "MEET", "127.0.0.1", std::to_string(newcomer.port())})
+          .ok());
+  std::vector<RedisEndpoint> masters = cluster.seeds();
+  masters.push_back(fourth);
+  std::vector<std::string> ids;
+  for (const RedisEndpoint& master : masters) ids.push_back(NodeId(master));
+  for (const RedisEndpoint& master : masters) {
+    REQUIRE(PollUntil([&] {
+      Result nodes = Direct(master, {"CLUSTER", "NODES"});
+      if (!nodes.ok()) return false;
+      for (const std::string& id : ids) {
+        const size_t line = nodes->str.find(id);
+        // Known, with its address and no handshake pending.
+        if (line == std::string::npos ||
+            nodes->str.find("handshake", line) < nodes->str.find('\n', line)) {
+          return false;
+        }
+      }
+      return true;
+    }));
+  }
+  // ... and the newcomer has learned who serves every slot.
+  REQUIRE(PollUntil([&] {
+    Result info = Direct(fourth, {"CLUSTER", "INFO"});
+    return info.ok() && info->str.find("cluster_state:ok") != std::string::npos;
+  }));
+  const uint16_t slot = KeySlot(key);
+  const int from = OwnerOf(cluster, slot);
+  BeginMigration(slot, cluster.endpoint(from), fourth, {key});
+  FinishMigration(slot, fourth, masters);
+
+  Result get = link.Call(key, {"GET", key});
+  REQUIRE(get.ok());
+  CHECK(*get == RedisReply::String("v"));
+  REQUIRE(link.Call(key, {"SET", key, "w"}).ok());
+  Result stored = Direct(fourth, {"GET", key});
+  REQUIRE(stored.ok());
+  CHECK(*stored == RedisReply::String("w"));
+  // The map now names four masters, all connected.
+  CHECK(link.WaitConnected(absl::Seconds(10)));
 }
 
 }  // namespace
