@@ -467,7 +467,9 @@ class RedisLink::Impl {
   void OnDetected(RedisClient* seed, const absl::StatusOr<RedisReply>& info) {
     detecting_ = false;
     if (shutting_down_ || mode_ != Mode::kDetecting) return;
-    if (absl::IsUnavailable(info.status())) return;  // lost meanwhile: the health check retries
+    // Lost meanwhile, or still loading its data: the health check asks again.
+    if (absl::IsUnavailable(info.status())) return;
+    if (!info.ok() && View(info.status().message()).starts_with("LOADING")) return;
     if (info.ok() && IsClusterNode(*info)) {
       mode_ = Mode::kCluster;
       RefreshSlots();

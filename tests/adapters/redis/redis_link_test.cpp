@@ -270,6 +270,27 @@ TEST_CASE("RedisLink with a cluster follows ASK while a slot is half-migrated") 
   CHECK(*on_source == RedisReply::String("s2"));
 }
 
+TEST_CASE("RedisLink with a cluster gives up after kMaxRedirections redirections") {
+  RedisCluster cluster;
+  RedisLink link(cluster.seeds(), FastLink());
+  REQUIRE(link.WaitConnected(absl::Seconds(10)));
+  const std::string key = "vt:{loop}:missing";
+  const uint16_t slot = KeySlot(key);
+  const int from = OwnerOf(cluster, slot);
+  const int to = (from + 1) % RedisCluster::kMasters;
+  // A misconfigured move: the source sends a missing key on with ASK, but the target is not
+  // importing and sends it back with MOVED, for ever.
+  REQUIRE(Direct(cluster.endpoint(from), {"CLUSTER", "SETSLOT", std::to_string(slot), "MIGRATING",
+                                          NodeId(cluster.endpoint(to))})
+              .ok());
+
+  Result looped = link.Call(key, {"GET", key});
+  CHECK(absl::IsUnavailable(looped.status()));
+  CHECK(View(looped.status().message()).find("redirections") != std::string::npos);
+  // Other slots are not affected.
+  CHECK(link.Call("vt:{other}:k", {"SET", "vt:{other}:k", "v"}).ok());
+}
+
 TEST_CASE("RedisLink with a cluster follows MOVED to a master it had no connection to") {
   RedisCluster cluster;
   RedisLink link(cluster.seeds(), FastLink());
