@@ -150,8 +150,8 @@ class RedisServer {
   }
 
   // Starts redis-server on port_ and waits (at most 10 s) until it answers (INFO, which also proves
-  // it is ours). False when it exited (the port was taken) or never answered; the process is gone
-  // either way.
+  // it is ours) and has loaded its data. False when it exited (the port was taken) or never
+  // answered; the process is gone either way.
   bool TryStart() {
     std::string port = std::to_string(port_);
     std::string dir = dir_.path.string();
@@ -191,8 +191,8 @@ class RedisServer {
     return false;
   }
 
-  // True when our process answers on port_: INFO's process_id is its pid (not another server
-  // that took the port first).
+  // True when our process answers on port_ and serves data: INFO's process_id is its pid (not
+  // another server that took the port first) and it is not loading its AOF (loading:0).
   bool Ping() const {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{1, 0};
@@ -203,19 +203,23 @@ class RedisServer {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     std::string expected = "process_id:" + std::to_string(pid_) + "\r\n";
     std::string received;
-    static constexpr char kInfo[] = "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n";
+    auto has_line = [&](const char* field) {
+      const size_t at = received.find(field);
+      return at != std::string::npos && received.find("\r\n", at) != std::string::npos;
+    };
+    static constexpr char kInfo[] = "*1\r\n$4\r\nINFO\r\n";  // server, persistence, ...
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
         ::write(fd, kInfo, sizeof(kInfo) - 1) == static_cast<ssize_t>(sizeof(kInfo) - 1)) {
       char buf[4096];
-      while (received.find("process_id:") == std::string::npos ||
-             received.find("\r\n", received.find("process_id:")) == std::string::npos) {
+      while (!has_line("process_id:") || !has_line("\r\nloading:")) {
         ssize_t n = ::read(fd, buf, sizeof(buf));
         if (n <= 0) break;
         received.append(buf, static_cast<size_t>(n));
       }
     }
     ::close(fd);
-    return received.find(expected) != std::string::npos;
+    return received.find(expected) != std::string::npos &&
+           received.find("\r\nloading:0\r\n") != std::string::npos;
   }
 
   bool WaitForExit(std::chrono::steady_clock::duration limit) {
