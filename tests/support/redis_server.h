@@ -4,6 +4,9 @@
 //   RedisServer server;             // started; FAILs the test when redis-server is missing
 //   server.port();
 //   server.Stop(); server.Start();  // the same port again (reconnection tests)
+//
+//   RedisServer durable({.append_only = true});  // appendonly yes, appendfsync always
+//   durable.Kill(); durable.Start();             // a crash, then a restart that replays the AOF
 #pragma once
 
 #include <arpa/inet.h>
@@ -17,6 +20,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,10 +33,52 @@
 
 namespace vetrina::testing {
 
+// The path of executable `name` on $PATH, or "" when there is none.
+inline std::string FindOnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// Runs `args` (args[0] is the executable's path) with stdout and stderr appended to `log`, and
+// waits for it; its exit code, or -1 when it did not exit normally.
+inline int RunProcess(std::vector<std::string> args, const std::string& log) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    FILE* out = std::fopen(log.c_str(), "a");
+    if (out != nullptr) {
+      ::dup2(::fileno(out), STDOUT_FILENO);
+      ::dup2(::fileno(out), STDERR_FILENO);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 class RedisServer {
  public:
+  struct Options {
+    // appendonly yes with appendfsync always: every acknowledged write is on disk, and Start()
+    // after Kill() replays it.
+    bool append_only = false;
+    // cluster-enabled yes, its node file (nodes-PORT.conf) in the server's directory.
+    bool cluster_enabled = false;
+  };
+
   // Starts on a free port; retries with another port when the one picked was taken meanwhile.
-  RedisServer() {
+  RedisServer() : RedisServer(Options{}) {}
+  explicit RedisServer(Options options) : options_(options) {
     binary_ = FindOnPath("redis-server");
     if (binary_.empty()) {
       FAIL("redis-server is not on PATH: run scripts/install-deps (Debian package redis-server)");
@@ -59,6 +105,16 @@ class RedisServer {
       FAIL("redis-server did not restart on port " << port_ << "; its log:\n" << Log());
   }
 
+  // SIGKILL: a crash. The directory (AOF, node file) stays for Start().
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  const std::filesystem::path& dir() const { return dir_.path; }
+
   // SIGTERM, then SIGKILL when it has not exited within 5 s. Returns once the process is reaped.
   void Stop() {
     if (pid_ <= 0) return;
@@ -78,16 +134,6 @@ class RedisServer {
   }
 
  private:
-  static std::string FindOnPath(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::stringstream dirs(path ? path : "");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-      std::string candidate = dir + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return "";
-  }
-
   // Binds 127.0.0.1:0 to learn a port nobody uses now, and closes it. Another process may take it
   // before redis-server binds; TryStart notices (the server exits) and the caller picks again.
   static uint16_t PickFreePort() {
@@ -104,15 +150,24 @@ class RedisServer {
   }
 
   // Starts redis-server on port_ and waits (at most 10 s) until it answers (INFO, which also proves
-  // it is ours). False when it exited (the port was taken) or never answered; the process is gone
-  // either way.
+  // it is ours) and has loaded its data. False when it exited (the port was taken) or never
+  // answered; the process is gone either way.
   bool TryStart() {
     std::string port = std::to_string(port_);
     std::string dir = dir_.path.string();
     std::string log = (dir_.path / "redis.log").string();
     std::vector<std::string> args = {
-        binary_, "--port", port, "--bind",    "127.0.0.1", "--save",      "",  "--appendonly",
-        "no",    "--dir",  dir,  "--logfile", log,         "--daemonize", "no"};
+        binary_, "--port", port,        "--bind", "127.0.0.1",   "--save", "",
+        "--dir", dir,      "--logfile", log,      "--daemonize", "no"};
+    if (options_.append_only) {
+      args.insert(args.end(), {"--appendonly", "yes", "--appendfsync", "always"});
+    } else {
+      args.insert(args.end(), {"--appendonly", "no"});
+    }
+    if (options_.cluster_enabled) {
+      args.insert(args.end(),
+                  {"--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf"});
+    }
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -136,8 +191,8 @@ class RedisServer {
     return false;
   }
 
-  // True when our process answers on port_: INFO's process_id is its pid (not another server
-  // that took the port first).
+  // True when our process answers on port_ and serves data: INFO's process_id is its pid (not
+  // another server that took the port first) and it is not loading its AOF (loading:0).
   bool Ping() const {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{1, 0};
@@ -148,19 +203,23 @@ class RedisServer {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     std::string expected = "process_id:" + std::to_string(pid_) + "\r\n";
     std::string received;
-    static constexpr char kInfo[] = "*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n";
+    auto has_line = [&](const char* field) {
+      const size_t at = received.find(field);
+      return at != std::string::npos && received.find("\r\n", at) != std::string::npos;
+    };
+    static constexpr char kInfo[] = "*1\r\n$4\r\nINFO\r\n";  // server, persistence, ...
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
         ::write(fd, kInfo, sizeof(kInfo) - 1) == static_cast<ssize_t>(sizeof(kInfo) - 1)) {
       char buf[4096];
-      while (received.find("process_id:") == std::string::npos ||
-             received.find("\r\n", received.find("process_id:")) == std::string::npos) {
+      while (!has_line("process_id:") || !has_line("\r\nloading:")) {
         ssize_t n = ::read(fd, buf, sizeof(buf));
         if (n <= 0) break;
         received.append(buf, static_cast<size_t>(n));
       }
     }
     ::close(fd);
-    return received.find(expected) != std::string::npos;
+    return received.find(expected) != std::string::npos &&
+           received.find("\r\nloading:0\r\n") != std::string::npos;
   }
 
   bool WaitForExit(std::chrono::steady_clock::duration limit) {
@@ -172,6 +231,7 @@ class RedisServer {
     return false;
   }
 
+  Options options_;
   TempDir dir_;
   std::string binary_;
   uint16_t port_ = 0;
