@@ -52,6 +52,13 @@ class NodeSpec:
 
 NODES = tuple(NodeSpec(f"node-{n}", PUBLIC_PORT + n, ADMIN_PORT + n) for n in (1, 2, 3))
 
+
+
+def seed_args(spec):
+    """The first node seeds the demo campaigns into the fleet; the others get them from Redis."""
+    return ["--campaigns", str(SEED_CAMPAIGNS)] if spec == NODES[0] else []
+
+
 # Inside Docker Compose every node is its own host, listening where docker/Dockerfile says.
 CONTAINER_PUBLIC_PORT = 8080
 CONTAINER_ADMIN_PORT = 9090
@@ -218,6 +225,11 @@ class Redis(Child):
             return False
 
 
+# An acknowledged write is on Redis' disk (docs/fleet.md); no RDB snapshots besides the AOF.
+REDIS_ARGS = ("--appendonly", "yes", "--appendfsync", "always", "--save", "",
+              "--daemonize", "no", "--logfile", "")
+
+
 def start_redis(data_dir, port=REDIS_PORT, host=HOST, extra_args=(), echo=None, name="redis",
                 timeout=10, stop=None):
     """redis-server on `host`:`port` with its data (the AOF) in `data_dir`; returns once it
@@ -225,8 +237,7 @@ def start_redis(data_dir, port=REDIS_PORT, host=HOST, extra_args=(), echo=None, 
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [find_program("redis-server"), "--port", port, "--bind", host,
-            "--dir", data_dir.resolve(), "--appendonly", "yes", "--appendfsync", "always",
-            "--save", "", "--daemonize", "no", "--logfile", "", *extra_args]
+            "--dir", data_dir.resolve(), *REDIS_ARGS, *extra_args]
     redis = Redis(name, argv, host, port, echo)
     _wait_until(redis.ping, redis, f"answer PING on {host}:{port}", timeout, stop)
     return redis
