@@ -72,14 +72,18 @@ class ChildFailed(RuntimeError):
     """A child exited, or did not come up in time; the message carries its last output."""
 
 
+try:
+    # Looked up here: the child between fork and exec only calls it (no dlopen there).
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
 def _die_with_parent():
-    """In the child before exec: its own session, and SIGTERM when the parent dies."""
-    os.setsid()
-    try:
+    """In the child before exec: SIGTERM when the parent dies."""
+    if _prctl is not None:
         PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def find_program(name):
@@ -126,7 +130,7 @@ class Child:
         self.proc = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, errors="replace", cwd=cwd,
-            preexec_fn=_die_with_parent)
+            start_new_session=True, preexec_fn=_die_with_parent)
         self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
         self._reader.start()
 
