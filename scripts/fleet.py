@@ -191,6 +191,8 @@ class Child:
             self.proc.kill()
             self.proc.wait()
         self._reader.join(timeout=2)
+        if not self._reader.is_alive():
+            self.proc.stdout.close()
         return self.proc.returncode
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
@@ -200,15 +202,26 @@ class Child:
 
 def _wait_until(check, child, what, timeout, stop=None):
     deadline = time.monotonic() + timeout
-    while not check():
+    # Alive as well: whatever answered might be another server on the same port.
+    while not (check() and child.alive()):
         if not child.alive():
-            raise child.failure(f"exited before {what}")
+            raise child.failure(f"exited before it could {what}")
         if stop is not None and stop.is_set():
             return False
         if time.monotonic() > deadline:
             raise child.failure(f"did not {what} within {timeout} s")
         time.sleep(0.05)
     return True
+
+
+def _wait_or_stop(check, child, what, timeout, stop):
+    """_wait_until, stopping `child` before raising: a caller that gets an exception has no
+    child to stop."""
+    try:
+        return _wait_until(check, child, what, timeout, stop)
+    except ChildFailed:
+        child.stop(timeout=5)
+        raise
 
 
 class Redis(Child):
@@ -221,10 +234,17 @@ class Redis(Child):
         self.url = f"redis://{host}:{port}"
 
     def ping(self):
+        """Whether this process (not another server on the same port) answers."""
         try:
             with socket.create_connection((self.host, self.port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(64).startswith(b"+PONG")
+                s.sendall(b"INFO server\r\n")
+                reply = b""
+                while not (found := re.search(rb"^process_id:(\d+)\r$", reply, re.M)):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        return False
+                    reply += chunk
+                return int(found.group(1)) == self.proc.pid
         except OSError:
             return False
 
@@ -243,7 +263,7 @@ def start_redis(data_dir, port=REDIS_PORT, host=HOST, extra_args=(), echo=None, 
     argv = [find_program("redis-server"), "--port", port, "--bind", host,
             "--dir", data_dir.resolve(), *REDIS_ARGS, *extra_args]
     redis = Redis(name, argv, host, port, echo)
-    _wait_until(redis.ping, redis, f"answer PING on {host}:{port}", timeout, stop)
+    _wait_or_stop(redis.ping, redis, f"answer PING on {host}:{port}", timeout, stop)
     return redis
 
 
@@ -366,8 +386,8 @@ def start_nginx(prefix_dir, public_listen, admin_listen, nodes, echo=None, name=
             "-g", "daemon off;"]
     nginx = Nginx(name, argv, echo)
     listeners = [hp.rsplit(":", 1) for hp in (public_listen, admin_listen)]
-    _wait_until(lambda: all(_accepts(h, int(p)) for h, p in listeners), nginx,
-                f"listen on {public_listen} and {admin_listen}", timeout, stop)
+    _wait_or_stop(lambda: all(_accepts(h, int(p)) for h, p in listeners), nginx,
+                  f"listen on {public_listen} and {admin_listen}", timeout, stop)
     return nginx
 
 
