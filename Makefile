@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run test test-asan test-tsan bench bench-all fuzz crash-loop clean format
+.PHONY: deps build run fleet test test-asan test-tsan bench bench-all fuzz crash-loop clean format
 
 deps:
 	@scripts/install-deps
@@ -20,6 +20,12 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 run: build
 	$(BUILD_DIR)/app/vetrina serve --listen $(LISTEN) --admin-listen $(ADMIN_LISTEN) \
 	  --threads $(JOBS) --data-dir $(DATA_DIR) --campaigns schemas/examples --print-demo-curl
+
+# Three bidder nodes sharing one redis-server (AOF) behind nginx, on loopback: public
+# 127.0.0.1:8080, admin 127.0.0.1:9090 (docs/fleet.md). FLEET_ARGS=--fresh starts an empty fleet.
+fleet: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vetrina
+	scripts/fleet --binary $(BUILD_DIR)/app/vetrina $(FLEET_ARGS)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

@@ -143,9 +143,43 @@ absl::StatusOr<std::string> ParsePublicUrl(std::string_view url,
   return std::string(url);
 }
 
+absl::StatusOr<std::vector<redis::RedisEndpoint>> ParseRedisSeeds(std::string_view text) {
+  std::vector<redis::RedisEndpoint> seeds;
+  for (size_t start = 0; start <= text.size();) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view url = text.substr(start, comma - start);
+    start = comma + 1;
+    if (url.empty()) {
+      return absl::InvalidArgumentError(
+          StrCat("\"", text,
+                 "\" has an empty entry (expected redis://HOST:PORT[/DB], or several "
+                 "separated by commas)"));
+    }
+    VETRINA_ASSIGN_OR_RETURN(redis::RedisEndpoint endpoint, redis::ParseRedisUrl(url));
+    if (std::find(seeds.begin(), seeds.end(), endpoint) != seeds.end()) {
+      return absl::InvalidArgumentError(StrCat("\"", text, "\" names ", url, " twice"));
+    }
+    if (!seeds.empty() && endpoint.db != seeds.front().db) {
+      return absl::InvalidArgumentError(StrCat("\"", text, "\" mixes databases ", seeds.front().db,
+                                               " and ", endpoint.db,
+                                               ": the seeds of one fleet share one database"));
+    }
+    seeds.push_back(std::move(endpoint));
+  }
+  return seeds;
+}
+
+bool IsValidNodeId(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
 absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
                                            const ServeEnvironment& env) {
   ServeConfig config;
+  std::string redis_flag;
+  bool node_id_flagged = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     auto value = [&]() -> absl::StatusOr<std::string> {
@@ -216,6 +250,12 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
       config.public_url = *v;
     } else if (flag == "--public-url-https") {
       config.public_url_https = *v;
+    } else if (flag == "--redis") {
+      if (v->empty()) return absl::InvalidArgumentError("--redis must not be empty");
+      redis_flag = *v;
+    } else if (flag == "--node-id") {
+      config.node_id = *v;
+      node_id_flagged = true;
     } else {
       return absl::InvalidArgumentError(StrCat("unknown flag ", flag));
     }
@@ -236,6 +276,38 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
           StrCat(flagged ? flag : variable, ": ", View(url.status().message())));
     }
     *value = *std::move(url);
+  }
+  // Fleet mode: --redis and --node-id come together, each flag winning over its variable.
+  const std::string_view redis_source = redis_flag.empty() ? "VETRINA_REDIS" : "--redis";
+  const std::string& redis_text = redis_flag.empty() ? env.redis : redis_flag;
+  if (!redis_text.empty()) {
+    absl::StatusOr<std::vector<redis::RedisEndpoint>> seeds = ParseRedisSeeds(redis_text);
+    if (!seeds.ok()) {
+      return absl::InvalidArgumentError(StrCat(redis_source, ": ", View(seeds.status().message())));
+    }
+    config.redis = *std::move(seeds);
+  }
+  if (!node_id_flagged) config.node_id = env.node_id;
+  const std::string_view node_id_source = node_id_flagged ? "--node-id" : "VETRINA_NODE_ID";
+  if (!config.node_id.empty() && !IsValidNodeId(config.node_id)) {
+    return absl::InvalidArgumentError(
+        StrCat(node_id_source, " \"", config.node_id,
+               "\" is not a node id: 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+  }
+  if (node_id_flagged && config.node_id.empty()) {
+    return absl::InvalidArgumentError("--node-id must not be empty");
+  }
+  if (!config.redis.empty() && config.node_id.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat(redis_source,
+               " joins a fleet, where every node needs a name: pass --node-id ID (or set "
+               "VETRINA_NODE_ID), unique in the fleet, 1 to 64 characters of A-Z a-z 0-9 . _ -"));
+  }
+  if (config.redis.empty() && !config.node_id.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat(node_id_source,
+               " names a node of a fleet, and there is none without --redis URL (or "
+               "VETRINA_REDIS): drop it to run a single node, or add the fleet's Redis"));
   }
   // Notice URLs built from a wildcard listen address would send every tracker to 0.0.0.0.
   if (config.public_url.empty() && IsWildcardHost(config.listen.host)) {

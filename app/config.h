@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "adapters/redis/redis_url.h"
 
 namespace vetrina::app {
 
@@ -43,12 +44,18 @@ struct ServeConfig {
   int max_bids_per_response = 16;
   int max_bids_per_campaign = 2;
   int max_request_reservation_ppm = 10'000;  // of a campaign's budget: 1%
+  // Fleet mode: the Redis server (or a Cluster's seeds) the node shares its state through, and
+  // the node's name in the fleet. Both empty = a single node with local journals.
+  std::vector<redis::RedisEndpoint> redis;
+  std::string node_id;
 };
 
 // Settings a container passes as environment variables; a flag wins over its variable.
 struct ServeEnvironment {
   std::string public_url = "";        // VETRINA_PUBLIC_URL
   std::string public_url_https = "";  // VETRINA_PUBLIC_URL_HTTPS
+  std::string redis = "";             // VETRINA_REDIS
+  std::string node_id = "";           // VETRINA_NODE_ID
 };
 
 // Parses "HOST:PORT" ("[::1]:8080" for IPv6).
@@ -61,6 +68,14 @@ bool IsWildcardHost(std::string_view host);
 // user info, HOST not a wildcard address. Returns it without trailing slashes.
 absl::StatusOr<std::string> ParsePublicUrl(std::string_view url,
                                            std::initializer_list<std::string_view> schemes);
+
+// Parses `--redis`: one `redis://HOST:PORT[/DB]` or a comma-separated seed list of them, no
+// empty entry, no endpoint twice, every one on the same DB.
+absl::StatusOr<std::vector<redis::RedisEndpoint>> ParseRedisSeeds(std::string_view text);
+
+// A node id: 1 to 64 characters of [A-Za-z0-9._-], so it fits in Redis keys, logs and metrics
+// labels as it is.
+bool IsValidNodeId(std::string_view id);
 
 // Parses the arguments after `serve`, with `env` for what the flags leave out.
 absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,

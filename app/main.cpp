@@ -41,7 +41,9 @@ constexpr char kUsage[] =
     "                [--tcf-vendor-id ID] [--default-tmax-ms MS] [--max-connections N]\n"
     "                [--max-imps-per-request N] [--max-bids-per-response N]\n"
     "                [--max-bids-per-campaign N] [--max-request-reservation-ppm PPM]\n"
-    "    (VETRINA_PUBLIC_URL and VETRINA_PUBLIC_URL_HTTPS stand in for the public URL flags)\n"
+    "                [--redis redis://HOST:PORT[/DB][,redis://...] --node-id ID]\n"
+    "    (VETRINA_PUBLIC_URL and VETRINA_PUBLIC_URL_HTTPS stand in for the public URL flags,\n"
+    "     VETRINA_REDIS and VETRINA_NODE_ID for --redis and --node-id)\n"
     "  vetrina campaigns validate FILE...\n"
     "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
     "  vetrina consent tcf|gpp|usp|usnat STRING\n";

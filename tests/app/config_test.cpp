@@ -150,5 +150,120 @@ TEST_CASE("a wildcard listen address needs a public URL, from a flag or the envi
   CHECK(ParseServeArgs({"--listen", "127.0.0.1:8080"}).ok());
 }
 
+TEST_CASE("--redis takes one redis:// URL or a comma-separated seed list") {
+  struct Row {
+    const char* rule;
+    const char* text;
+    size_t seeds;  // 0: refused
+  } rows[] = {
+      {"one server", "redis://127.0.0.1:6390", 1},
+      {"one server, a database", "redis://127.0.0.1:6390/2", 1},
+      {"a Cluster's seeds", "redis://10.0.0.1:7000,redis://10.0.0.2:7000,redis://[::1]:7000", 3},
+      {"every entry is a redis:// URL", "redis://127.0.0.1:6390,127.0.0.1:6391", 0},
+      {"no empty entry", "redis://127.0.0.1:6390,", 0},
+      {"no empty entry", ",redis://127.0.0.1:6390", 0},
+      {"no space around the commas", "redis://127.0.0.1:6390, redis://127.0.0.1:6391", 0},
+      {"no endpoint twice", "redis://127.0.0.1:6390,redis://127.0.0.1:6390/0", 0},
+      {"one database for all seeds", "redis://127.0.0.1:6390/1,redis://127.0.0.1:6391/2", 0},
+      {"no credentials", "redis://user:pw@127.0.0.1:6390", 0},
+      {"no TLS", "rediss://127.0.0.1:6390", 0},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule << ": " << row.text);
+    absl::StatusOr<std::vector<redis::RedisEndpoint>> seeds = ParseRedisSeeds(row.text);
+    if (row.seeds == 0) {
+      CHECK_FALSE(seeds.ok());
+    } else {
+      REQUIRE(seeds.ok());
+      CHECK(seeds->size() == row.seeds);
+    }
+  }
+  absl::StatusOr<std::vector<redis::RedisEndpoint>> seeds =
+      ParseRedisSeeds("redis://10.0.0.1:7000/3,redis://[::1]:7001/3");
+  REQUIRE(seeds.ok());
+  CHECK((*seeds)[0] == redis::RedisEndpoint{"10.0.0.1", 7000, 3});
+  CHECK((*seeds)[1] == redis::RedisEndpoint{"::1", 7001, 3});
+}
+
+TEST_CASE("a node id is 1 to 64 characters of [A-Za-z0-9._-]") {
+  for (std::string good : {std::string("n"), std::string("node-1"), std::string("eu_west.3"),
+                           std::string("A9"), std::string(64, 'x')}) {
+    INFO(good);
+    CHECK(IsValidNodeId(good));
+  }
+  for (std::string bad :
+       {std::string(), std::string(65, 'x'), std::string("node 1"), std::string("node:1"),
+        std::string("node{1}"), std::string("n\xc3\xa9"), std::string("n/1"), std::string("n\n")}) {
+    INFO(bad);
+    CHECK_FALSE(IsValidNodeId(bad));
+  }
+}
+
+TEST_CASE("fleet mode: --redis and --node-id come together") {
+  absl::StatusOr<ServeConfig> config =
+      ParseServeArgs({"--redis", "redis://127.0.0.1:6390/1", "--node-id", "node-1"});
+  REQUIRE(config.ok());
+  REQUIRE(config->redis.size() == 1);
+  CHECK(config->redis[0] == redis::RedisEndpoint{"127.0.0.1", 6390, 1});
+  CHECK(config->node_id == "node-1");
+  // Single node is the default.
+  config = ParseServeArgs({});
+  REQUIRE(config.ok());
+  CHECK(config->redis.empty());
+  CHECK(config->node_id.empty());
+
+  struct Row {
+    const char* rule;
+    std::vector<std::string> args;
+    const char* message;  // a part of the refusal
+  } refused[] = {
+      {"--redis without --node-id", {"--redis", "redis://127.0.0.1:6390"}, "--node-id"},
+      {"--node-id without --redis", {"--node-id", "node-1"}, "--redis"},
+      {"an empty --redis", {"--redis", "", "--node-id", "node-1"}, "--redis"},
+      {"an empty --node-id", {"--redis", "redis://127.0.0.1:6390", "--node-id", ""}, "--node-id"},
+      {"a bad node id", {"--redis", "redis://127.0.0.1:6390", "--node-id", "node 1"}, "node 1"},
+      {"a bad URL is quoted",
+       {"--redis", "redis://127.0.0.1", "--node-id", "n"},
+       "redis://127.0.0.1"},
+      {"a bad seed list names the flag",
+       {"--redis", "redis://127.0.0.1:1,", "--node-id", "n"},
+       "--redis"},
+  };
+  for (const Row& row : refused) {
+    INFO(row.rule);
+    config = ParseServeArgs(row.args);
+    REQUIRE_FALSE(config.ok());
+    CHECK(config.status().message().find(row.message) != std::string_view::npos);
+  }
+}
+
+TEST_CASE("fleet mode from the environment; a flag wins over its variable") {
+  absl::StatusOr<ServeConfig> config =
+      ParseServeArgs({}, {.redis = "redis://10.0.0.1:6379", .node_id = "env-node"});
+  REQUIRE(config.ok());
+  REQUIRE(config->redis.size() == 1);
+  CHECK(config->redis[0].host == "10.0.0.1");
+  CHECK(config->node_id == "env-node");
+  config = ParseServeArgs({"--redis", "redis://10.0.0.2:6379", "--node-id", "flag-node"},
+                          {.redis = "redis://10.0.0.1:6379", .node_id = "env-node"});
+  REQUIRE(config.ok());
+  CHECK(config->redis[0].host == "10.0.0.2");
+  CHECK(config->node_id == "flag-node");
+  // A variable fills in what the flags leave out.
+  config = ParseServeArgs({"--redis", "redis://10.0.0.2:6379"}, {.node_id = "env-node"});
+  REQUIRE(config.ok());
+  CHECK(config->node_id == "env-node");
+  // A bad variable is named as such.
+  config = ParseServeArgs({}, {.redis = "redis://nowhere", .node_id = "n"});
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message().find("VETRINA_REDIS") != std::string_view::npos);
+  config = ParseServeArgs({}, {.redis = "redis://10.0.0.1:6379", .node_id = "bad id"});
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message().find("VETRINA_NODE_ID") != std::string_view::npos);
+  config = ParseServeArgs({}, {.node_id = "n"});
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message().find("VETRINA_NODE_ID") != std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace vetrina::app
