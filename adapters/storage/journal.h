@@ -65,6 +65,10 @@ class Journal final : public RecordLog {
   absl::Status failed_ ABSL_GUARDED_BY(mu_);  // set by a failed fdatasync; appends then fail
 };
 
+// Opens the file journal at `path` (the single node's log); `stats`, when given, receives what
+// the open found.
+LogOpener JournalOpener(std::string path, JournalStats* stats = nullptr);
+
 // Writes `contents` to `path` atomically and durably (temporary file, fsync, rename, fsync dir).
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode);
 

@@ -10,11 +10,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace vetrina::storage {
 
@@ -55,5 +57,10 @@ class RecordLog {
   // Bytes the log holds now; its owner compacts once this grows well past its live state.
   virtual size_t size_bytes() const = 0;
 };
+
+// Opens a store's log, calling `replay` for every record it holds. Stores take one so the same
+// code runs on the file journal (single node) and on a shared log (a fleet).
+using LogOpener =
+    std::function<absl::StatusOr<std::unique_ptr<RecordLog>>(const RecordLog::ReplayFn& replay)>;
 
 }  // namespace vetrina::storage
