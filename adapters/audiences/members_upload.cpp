@@ -81,8 +81,7 @@ void MembersUpload::Finish(http::HttpResponse* response) {
       response->headers.emplace_back("Retry-After", "1");
       response->body = R"({"error":"the audience log is unreachable; retry"})";
     } else {
-      response->body =
-          R"({"error":"the membership journal failed; nothing after it was applied"})";
+      response->body = R"({"error":"the membership journal failed; nothing after it was applied"})";
     }
     return;
   }

@@ -76,12 +76,12 @@ absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& da
   const storage::LogOpener opener =
       open_log ? open_log : storage::JournalOpener(data_dir + "/audiences.journal");
   VETRINA_ASSIGN_OR_RETURN(writer->log_, opener([&](std::string_view record) {
-    VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &pending));
-    writer->replayed_ += record.size() / kRecordBytes;
-    ++records;
-    if (pending.size() >= 1'000'000) flush();
-    return absl::OkStatus();
-  }));
+                             VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &pending));
+                             writer->replayed_ += record.size() / kRecordBytes;
+                             ++records;
+                             if (pending.size() >= 1'000'000) flush();
+                             return absl::OkStatus();
+                           }));
   flush();
   writer->shared_ = writer->log_->echoes_appends();
   if (records > 64 && writer->replayed_ > 2 * store.memberships()) {
@@ -134,10 +134,10 @@ void MembershipWriter::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-
 uint64_t MembershipWriter::Submit(std::vector<engine::AudienceUpdate> updates) {
   absl::MutexLock lock(&mu_);
-  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queued() < kMaxQueued || stop_; };
+  auto room = [this]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queued() < kMaxQueued || stop_; };
   mu_.Await(absl::Condition(&room));
   queue_.insert(queue_.end(), updates.begin(), updates.end());
   return ++queued_ticket_;

@@ -39,7 +39,6 @@ class Journal final : public RecordLog {
  public:
   static constexpr size_t kMaxRecordBytes = 64 * 1024 * 1024;
 
-
   // Opens or creates `path`, calling `replay` for each intact record in order. A torn tail is
   // truncated away; damage anywhere else is DataLoss (the journal is left untouched).
   static absl::StatusOr<JournalPtr> Open(const std::string& path, const ReplayFn& replay,

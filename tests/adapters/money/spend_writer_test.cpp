@@ -30,10 +30,12 @@ engine::Notice Win(std::string bid, engine::Micros cpm) {
 // Submits and waits for the completion; returns the notice's result and the durability status.
 std::pair<engine::NoticeResult, absl::Status> SubmitAndWait(SpendWriter& writer,
                                                             const engine::Notice& notice) {
-  std::promise<absl::Status> durable;
-  engine::NoticeResult r =
-      writer.Submit(notice, kLimits, [&](absl::Status s) { durable.set_value(std::move(s)); });
-  return {r, durable.get_future().get()};
+  std::promise<absl::StatusOr<engine::NoticeResult>> done;
+  writer.Submit(notice, kLimits,
+                [&](absl::StatusOr<engine::NoticeResult> r) { done.set_value(std::move(r)); });
+  absl::StatusOr<engine::NoticeResult> r = done.get_future().get();
+  if (!r.ok()) return {engine::NoticeResult{}, r.status()};
+  return {*r, absl::OkStatus()};
 }
 
 TEST_CASE("acknowledged spend survives a reopen, and duplicates stay duplicates") {
