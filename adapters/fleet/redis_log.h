@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "adapters/redis/redis_client.h"
 #include "adapters/redis/redis_link.h"
 #include "adapters/storage/record_log.h"
 
@@ -40,7 +41,9 @@ class RedisLog final : public storage::RecordLog {
   };
 
   // Reads the whole log (snapshot, then stream), calling `replay` for each record. Fails with
-  // Redis' error when it cannot be read (Unavailable while Redis is down).
+  // Redis' error when it cannot be read (Unavailable while Redis is down). Open and Reload read
+  // every record before replaying any, so a compaction meanwhile makes them read again, never
+  // replay half a log; Follow replays batch by batch.
   static absl::StatusOr<std::unique_ptr<RedisLog>> Open(const redis::RedisLink& link,
                                                         std::string name, const ReplayFn& replay,
                                                         Options options);
@@ -52,13 +55,25 @@ class RedisLog final : public storage::RecordLog {
   bool echoes_appends() const override { return !options_.conditional_append; }
   size_t size_bytes() const override { return bytes_; }
 
-  // The id of the last stream entry read or appended ("0-0" before any).
+  // One stream entry: its id and its record.
+  struct Entry {
+    std::string id;
+    std::string record;
+  };
+
+  // The id of the last stream entry this log has read, or appended in conditional mode (the
+  // snapshot's head when there is none; "0-0" for an empty log).
   const std::string& last_id() const { return last_id_; }
   // The stream's key, which routes every command of this log: "vt:{NAME}:log".
   const std::string& stream_key() const { return stream_key_; }
 
  private:
   RedisLog(const redis::RedisLink& link, std::string name, Options options);
+  // Runs `script` with this log's three keys and `args`.
+  absl::StatusOr<redis::RedisReply> Eval(std::string_view script,
+                                         std::vector<std::string> args) const;
+  // One batch of stream entries after `after`; OutOfRange when the snapshot's head is newer.
+  absl::StatusOr<std::vector<Entry>> ReadAfter(std::string_view after) const;
 
   const redis::RedisLink& link_;
   const std::string name_;

@@ -217,8 +217,99 @@ void MarketStore::Rebuild() {
   if (publish_) publish_(rules_);
 }
 
-absl::Status MarketStore::Save(std::string_view file, const std::string& json) {
-  return storage::WriteFileAtomically(StrCat(data_dir_, "/", file), json, 0644);
+// A shared-log record: "FILE\nJSON", or "app_blocklists.json\nADVERTISER\nJSON" for one
+// advertiser's list (so changes to different advertisers' lists on different nodes both stay).
+absl::Status MarketStore::Save(std::string_view file, std::string_view advertiser,
+                               const std::string& json, const std::function<void()>& apply) {
+  if (log_ == nullptr) {
+    VETRINA_RETURN_IF_ERROR(storage::WriteFileAtomically(StrCat(data_dir_, "/", file), json, 0644));
+    apply();
+    Rebuild();
+    return absl::OkStatus();
+  }
+  std::string record = StrCat(file, "\n");
+  if (!advertiser.empty()) StrAppend(&record, advertiser, "\n");
+  record.append(json);
+  VETRINA_RETURN_IF_ERROR(log_->Append(record));
+  if (!log_->echoes_appends()) {
+    VETRINA_RETURN_IF_ERROR(Replay(record));
+    Rebuild();
+  }
+  // A shared log's own appends come back here, in the order every node applies them.
+  return FollowLocked();
+}
+
+absl::Status MarketStore::Replay(std::string_view record) {
+  const size_t newline = record.find('\n');
+  if (newline == std::string_view::npos) return absl::DataLossError("market record: no name");
+  const std::string_view file = record.substr(0, newline);
+  std::string_view json = record.substr(newline + 1);
+  auto damaged = [file](const absl::Status& s) {
+    return absl::DataLossError(StrCat("market record ", file, ": ", View(s.message())));
+  };
+  if (file == "currencies.json") {
+    absl::StatusOr<std::map<std::string, int64_t>> rates = ParseCurrencies(json);
+    if (!rates.ok()) return damaged(rates.status());
+    rates_ = *std::move(rates);
+  } else if (file == "floors.json") {
+    absl::StatusOr<std::vector<FloorEntry>> floors = ParseFloors(json);
+    if (!floors.ok()) return damaged(floors.status());
+    floors_ = *std::move(floors);
+  } else if (file == "child_directed_apps.json") {
+    absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json);
+    if (!apps.ok()) return damaged(apps.status());
+    child_directed_apps_ = *std::move(apps);
+  } else if (file == "app_blocklists.json") {
+    const size_t end = json.find('\n');
+    if (end == std::string_view::npos) return damaged(absl::InvalidArgumentError("no advertiser"));
+    const std::string advertiser(json.substr(0, end));
+    absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json.substr(end + 1));
+    if (!apps.ok()) return damaged(apps.status());
+    blocklists_[advertiser] = *std::move(apps);
+  } else {
+    return damaged(absl::InvalidArgumentError("unknown document"));
+  }
+  return absl::OkStatus();
+}
+
+void MarketStore::Clear() {
+  rates_.clear();
+  floors_.clear();
+  blocklists_.clear();
+  child_directed_apps_.clear();
+}
+
+absl::Status MarketStore::FollowLocked() {
+  if (log_ == nullptr) return absl::OkStatus();
+  bool changed = false;
+  auto replay = [this, &changed](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    changed = true;
+    return Replay(record);
+  };
+  absl::Status s = log_->Follow(replay);
+  if (absl::IsOutOfRange(s)) {  // compacted past what we read: start over
+    Clear();
+    changed = true;
+    s = log_->Reload(replay);
+  }
+  if (changed) Rebuild();
+  return s;
+}
+
+absl::Status MarketStore::Follow() {
+  absl::MutexLock lock(&mu_);
+  return FollowLocked();
+}
+
+absl::StatusOr<MarketStorePtr> MarketStore::OpenShared(const storage::LogOpener& open_log) {
+  MarketStorePtr store(new MarketStore(""));
+  absl::MutexLock lock(&store->mu_);
+  MarketStore* raw = store.get();
+  VETRINA_ASSIGN_OR_RETURN(
+      store->log_, open_log([raw](std::string_view record)
+                                ABSL_NO_THREAD_SAFETY_ANALYSIS { return raw->Replay(record); }));
+  store->Rebuild();
+  return store;
 }
 
 void MarketStore::OnChange(PublishFn publish) {
@@ -236,12 +327,9 @@ absl::Status MarketStore::PutCurrencies(std::string_view json) {
   if (!rates.ok()) return rates.status();
   absl::MutexLock lock(&mu_);
   std::swap(rates_, *rates);
-  if (absl::Status s = Save("currencies.json", CurrenciesJsonLocked()); !s.ok()) {
-    std::swap(rates_, *rates);
-    return s;
-  }
-  Rebuild();
-  return absl::OkStatus();
+  const std::string stored = CurrenciesJsonLocked();
+  std::swap(rates_, *rates);
+  return Save("currencies.json", "", stored, [&] { rates_ = *std::move(rates); });
 }
 
 absl::Status MarketStore::PutFloors(std::string_view json) {
@@ -249,39 +337,33 @@ absl::Status MarketStore::PutFloors(std::string_view json) {
   if (!floors.ok()) return floors.status();
   absl::MutexLock lock(&mu_);
   std::swap(floors_, *floors);
-  if (absl::Status s = Save("floors.json", FloorsJsonLocked()); !s.ok()) {
-    std::swap(floors_, *floors);
-    return s;
-  }
-  Rebuild();
-  return absl::OkStatus();
+  const std::string stored = FloorsJsonLocked();
+  std::swap(floors_, *floors);
+  return Save("floors.json", "", stored, [&] { floors_ = *std::move(floors); });
 }
 
 absl::Status MarketStore::PutAppBlocklist(const std::string& advertiser, std::string_view json) {
   absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json);
   if (!apps.ok()) return apps.status();
   absl::MutexLock lock(&mu_);
+  if (log_ != nullptr) {
+    return Save("app_blocklists.json", advertiser, AppsJson(*apps), [] {});
+  }
   std::vector<std::string>& entry = blocklists_[advertiser];
   std::swap(entry, *apps);
-  if (absl::Status s = Save("app_blocklists.json", BlocklistsJson()); !s.ok()) {
-    std::swap(entry, *apps);
-    return s;
-  }
-  Rebuild();
-  return absl::OkStatus();
+  const std::string stored = BlocklistsJson();
+  std::swap(entry, *apps);
+  return Save("app_blocklists.json", "", stored,
+              [&] { blocklists_[advertiser] = *std::move(apps); });
 }
 
 absl::Status MarketStore::PutChildDirectedApps(std::string_view json) {
   absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json);
   if (!apps.ok()) return apps.status();
   absl::MutexLock lock(&mu_);
-  std::swap(child_directed_apps_, *apps);
-  if (absl::Status s = Save("child_directed_apps.json", AppsJson(child_directed_apps_)); !s.ok()) {
-    std::swap(child_directed_apps_, *apps);
-    return s;
-  }
-  Rebuild();
-  return absl::OkStatus();
+  const std::string stored = AppsJson(*apps);
+  return Save("child_directed_apps.json", "", stored,
+              [&] { child_directed_apps_ = *std::move(apps); });
 }
 
 std::string MarketStore::ChildDirectedAppsJson() const {

@@ -1,7 +1,8 @@
-// The network's marketplace settings as JSON, kept in the data dir and changed through the admin
-// API: exchange rates (currencies.json), per-placement floors (floors.json) and each
-// advertiser's app blocklist (app_blocklists.json). Every change is validated whole, written
-// atomically, then published as a new engine::MarketRules.
+// The network's marketplace settings as JSON, changed through the admin API: exchange rates
+// (currencies.json), per-placement floors (floors.json) and each advertiser's app blocklist
+// (app_blocklists.json). Every change is validated whole, made durable, then published as a new
+// engine::MarketRules. A single node keeps them as files in its data dir, written atomically; a
+// fleet keeps them in a shared log (one record per change), which every node follows.
 //
 //   PUT /v1/currencies      {"rates": {"EUR": 0.92, "JPY": 151.3}}        (units per USD)
 //   PUT /v1/floors          {"floors": [{"app": "com.example", "tagid": "top", "floor": 0.5}]}
@@ -19,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/storage/record_log.h"
 #include "engine/core/market_rules.h"
 
 namespace vetrina::money {
@@ -43,6 +45,11 @@ class MarketStore {
 
   // Reads the settings in `data_dir` (absent files: USD only, no floors, no blocklists).
   static absl::StatusOr<MarketStorePtr> Open(const std::string& data_dir);
+  // Reads the settings from the shared log `open_log` opens; each change is appended to it.
+  static absl::StatusOr<MarketStorePtr> OpenShared(const storage::LogOpener& open_log);
+  // Applies the changes other nodes appended to the shared log (OK at once for a data dir);
+  // publishes when anything changed.
+  absl::Status Follow();
 
   // Called with the new rules after every change (and not for the initial ones: read rules()).
   void OnChange(PublishFn publish);
@@ -60,8 +67,14 @@ class MarketStore {
 
  private:
   explicit MarketStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
-  absl::Status Save(std::string_view file, const std::string& json)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes one document durable and current: `file` in the data dir, or a record in the shared
+  // log (for an app blocklist, `advertiser` names whose). `apply` installs it in memory.
+  absl::Status Save(std::string_view file, std::string_view advertiser, const std::string& json,
+                    const std::function<void()>& apply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Installs a shared-log record: a document, validated again (DataLoss when it is not valid).
+  absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FollowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Clear() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Rebuild() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string BlocklistsJson() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::string CurrenciesJsonLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -75,6 +88,7 @@ class MarketStore {
   std::vector<std::string> child_directed_apps_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const engine::MarketRules> rules_ ABSL_GUARDED_BY(mu_);
   PublishFn publish_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<storage::RecordLog> log_ ABSL_GUARDED_BY(mu_);  // null: the data dir
 };
 
 }  // namespace vetrina::money

@@ -92,10 +92,10 @@ class RedisLink::Impl {
       connected_.store(up, std::memory_order_relaxed);
       {
         absl::MutexLock lock(&mu_);
-        last_error_ = up                            ? absl::OkStatus()
-                      : client_->last_error().ok() ? absl::UnavailableError(StrCat(
-                                                         "redis ", description(), ": connecting"))
-                                                   : client_->last_error();
+        last_error_ = up ? absl::OkStatus()
+                      : client_->last_error().ok()
+                          ? absl::UnavailableError(StrCat("redis ", description(), ": connecting"))
+                          : client_->last_error();
       }
       ScheduleHealth();
     });

@@ -1,6 +1,8 @@
 #include "adapters/service/admin_handler.h"
 
 #include "adapters/service/bid_handler.h"
+#include "base/json_writer.h"
+#include "base/strings.h"
 
 namespace vetrina::service {
 
@@ -18,7 +20,16 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     response->body = "{\"status\":\"ok\"}";
   } else if (request.path == "/readyz") {
     endpoint = Endpoint::kReadyz;
-    if (bidder_.ready()) {
+    if (absl::Status fleet = bidder_.fleet_health(); bidder_.ready() && !fleet.ok()) {
+      // Still serving bids from the last snapshots: ready for traffic, but say why writes fail.
+      JsonWriter body(&response->body);
+      body.BeginObject();
+      body.Key("status");
+      body.String("degraded");
+      body.Key("reason");
+      body.String(View(fleet.message()));
+      body.EndObject();
+    } else if (bidder_.ready()) {
       response->body = "{\"status\":\"ready\"}";
     } else {
       response->status = 503;
@@ -28,6 +39,12 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     endpoint = Endpoint::kMetrics;
     response->content_type = "text/plain; version=0.0.4";
     response->body = bidder_.metrics().Render(bidder_.listeners());
+    if (bidder_.in_fleet()) {
+      StrAppend(&response->body,
+                "# HELP vetrina_fleet_store_up Whether this node reaches the fleet's Redis.\n"
+                "# TYPE vetrina_fleet_store_up gauge\nvetrina_fleet_store_up ",
+                bidder_.fleet_health().ok() ? 1 : 0, "\n");
+    }
   } else {
     http::SetError(404, "not found", response);
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -54,6 +55,10 @@ struct BidderServices {
   // Sign notice tokens and hash users for frequency caps.
   std::string notice_secret;
   std::string user_secret;
+  // In a fleet: OK while the node reaches the shared store, else why not (then /readyz reports
+  // the node degraded: it bids from its last snapshots, and writes answer 503). Null for a
+  // single node.
+  std::function<absl::Status()> fleet_health = nullptr;
 };
 
 // The bidder's shared state, complete from construction: snapshots are republished through the
@@ -91,6 +96,11 @@ class Bidder {
   audiences::MembershipWriter* membership_writer() const { return services_.membership_writer; }
   engine::MoneyState& money() const { return *services_.money; }
   money::SpendWriter* spend_writer() const { return services_.spend_writer; }
+  // OK for a single node; see BidderServices::fleet_health.
+  absl::Status fleet_health() const {
+    return services_.fleet_health ? services_.fleet_health() : absl::OkStatus();
+  }
+  bool in_fleet() const { return services_.fleet_health != nullptr; }
   const HmacSha256Key& notice_key() const { return notice_key_; }
 
   const engine::SnapshotCell<engine::CampaignSet>& campaigns() const { return campaigns_; }

@@ -58,8 +58,8 @@ class RecordLog {
   virtual size_t size_bytes() const = 0;
 };
 
-// Opens a store's log, calling `replay` for every record it holds. Stores take one so the same
-// code runs on the file journal (single node) and on a shared log (a fleet).
+// Opens a store's log, calling `replay` for every record it holds: how a store is told where its
+// changes live (its file journal on a single node, a RedisLog in a fleet).
 using LogOpener =
     std::function<absl::StatusOr<std::unique_ptr<RecordLog>>(const RecordLog::ReplayFn& replay)>;
 

@@ -2,7 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
+#include "adapters/fleet/redis_log.h"
+#include "adapters/storage/journal.h"
 
 namespace vetrina::money {
 namespace {
@@ -41,6 +44,82 @@ TEST_CASE("rates, floors and blocklists are validated, kept in the data dir and 
   CHECK(rules->PlacementFloor(app, imp) == 200'000);
   CHECK(rules->AppBlocked("adv", "com.c"));
   CHECK_FALSE(rules->AppBlocked("someone", "com.c"));
+}
+
+TEST_CASE("on a log, each change is one record, and reopening the log restores every document") {
+  TempDir dir;
+  const std::string path = (dir.path / "market.log").string();
+  auto open_log = [&](const storage::RecordLog::ReplayFn& replay)
+      -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+    return storage::Journal::Open(path, replay);
+  };
+  {
+    auto store = MarketStore::OpenShared(open_log);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->PutCurrencies(R"({"rates": {"EUR": 0.92}})").ok());
+    REQUIRE((*store)->PutFloors(R"({"floors": [{"app": "com.a", "floor": 0.2}]})").ok());
+    // Each advertiser's list is its own record: a change to one never rewrites another's.
+    REQUIRE((*store)->PutAppBlocklist("adv", R"({"apps": ["com.b"]})").ok());
+    REQUIRE((*store)->PutAppBlocklist("other", R"({"apps": ["com.c"]})").ok());
+    REQUIRE((*store)->PutChildDirectedApps(R"({"apps": ["com.kids"]})").ok());
+    CHECK((*store)->rules()->AppBlocked("adv", "com.b"));
+    CHECK((*store)->PutFloors(R"({"floors": [{"app": "com.a", "floor": -1}]})").code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
+  size_t records = 0;
+  REQUIRE(storage::Journal::Open(path, [&](std::string_view) {
+            ++records;
+            return absl::OkStatus();
+          }).ok());
+  CHECK(records == 5);  // the refused floors were never appended
+  auto reopened = MarketStore::OpenShared(open_log);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->CurrenciesJson() == R"({"base":"USD","rates":{"EUR":0.92}})");
+  CHECK((*reopened)->FloorsJson() == R"({"floors":[{"app":"com.a","floor":0.2}]})");
+  CHECK((*reopened)->AppBlocklistJson("adv") == R"({"apps":["com.b"]})");
+  CHECK((*reopened)->AppBlocklistJson("other") == R"({"apps":["com.c"]})");
+  CHECK((*reopened)->ChildDirectedAppsJson() == R"({"apps":["com.kids"]})");
+  CHECK((*reopened)->rules()->currencies.Rate("EUR") == 920'000);
+}
+
+TEST_CASE("in a fleet, a change made on one node reaches another when it follows", "[fleet]") {
+  vetrina::testing::RedisServer server;
+  redis::RedisLink::Options quick;
+  quick.call_timeout = absl::Milliseconds(500);
+  redis::RedisLink link_a({{"127.0.0.1", server.port(), 0}}, quick);
+  redis::RedisLink link_b({{"127.0.0.1", server.port(), 0}}, quick);
+  REQUIRE(link_a.WaitConnected(absl::Seconds(10)));
+  REQUIRE(link_b.WaitConnected(absl::Seconds(10)));
+  auto on = [](const redis::RedisLink& link) {
+    return [&link](const storage::RecordLog::ReplayFn& replay)
+               -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+      return fleet::RedisLog::Open(link, "market", replay, {});
+    };
+  };
+  auto a = MarketStore::OpenShared(on(link_a));
+  auto b = MarketStore::OpenShared(on(link_b));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  std::shared_ptr<const engine::MarketRules> published_on_b;
+  (*b)->OnChange([&](auto rules) { published_on_b = std::move(rules); });
+
+  REQUIRE((*a)->PutAppBlocklist("adv", R"({"apps": ["com.b"]})").ok());
+  REQUIRE((*b)->PutAppBlocklist("other", R"({"apps": ["com.c"]})").ok());  // b follows first
+  REQUIRE(published_on_b);
+  CHECK(published_on_b->AppBlocked("adv", "com.b"));
+  CHECK(published_on_b->AppBlocked("other", "com.c"));
+  REQUIRE((*a)->PutCurrencies(R"({"rates": {"EUR": 0.5}})").ok());
+  CHECK((*b)->CurrenciesJson() == R"({"base":"USD","rates":{}})");  // not followed yet
+  REQUIRE((*b)->Follow().ok());
+  CHECK((*b)->CurrenciesJson() == R"({"base":"USD","rates":{"EUR":0.5}})");
+  CHECK(published_on_b->currencies.Rate("EUR") == 500'000);
+  REQUIRE((*a)->Follow().ok());
+  CHECK((*a)->AppBlocklistJson("other") == R"({"apps":["com.c"]})");
+
+  server.Stop();
+  const absl::StatusCode down = (*a)->PutFloors(R"({"floors": []})").code();
+  CHECK((down == absl::StatusCode::kUnavailable || down == absl::StatusCode::kDeadlineExceeded));
+  CHECK((*a)->rules()->currencies.Rate("EUR") == 500'000);  // what was published stays
 }
 
 TEST_CASE("bad settings are refused whole, naming the field, and change nothing") {

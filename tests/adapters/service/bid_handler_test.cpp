@@ -457,6 +457,37 @@ TEST_CASE("without a spend journal notices are not served") {
   CHECK(h.Call(http::Method::kGet, "/ev/win", "").status == 404);
 }
 
+TEST_CASE("admin: a fleet node that cannot reach Redis is ready but reports itself degraded") {
+  vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
+  engine::EpochDomain epoch;
+  engine::MoneyState money{absl::Seconds(60)};
+  absl::Status store = absl::UnavailableError("redis redis://127.0.0.1:1/0: connection refused");
+  Bidder bidder(clock, epoch, BidderOptions{},
+                BidderServices{.money = &money,
+                               .notice_secret = "n",
+                               .user_secret = "u",
+                               .fleet_health = [&store] { return store; }});
+  AdminHandler admin(bidder);
+  auto call = [&](std::string_view path) {
+    http::HttpRequest request;
+    request.method = http::Method::kGet;
+    request.path = path;
+    http::HttpResponse response;
+    admin.Handle(request, &response);
+    return response;
+  };
+  CHECK(call("/readyz").status == 503);  // loading comes first
+  bidder.SetReady();
+  http::HttpResponse degraded = call("/readyz");
+  CHECK(degraded.status == 200);
+  CHECK(degraded.body ==
+        R"({"status":"degraded","reason":"redis redis://127.0.0.1:1/0: connection refused"})");
+  CHECK(call("/metrics").body.find("vetrina_fleet_store_up 0\n") != std::string::npos);
+  store = absl::OkStatus();
+  CHECK(call("/readyz").body == R"({"status":"ready"})");
+  CHECK(call("/metrics").body.find("vetrina_fleet_store_up 1\n") != std::string::npos);
+}
+
 TEST_CASE("admin: health, readiness and metrics") {
   Harness h;
   AdminHandler admin(h.bidder);
@@ -476,6 +507,7 @@ TEST_CASE("admin: health, readiness and metrics") {
   CHECK(metrics.status == 200);
   CHECK(metrics.content_type.rfind("text/plain", 0) == 0);
   CHECK(metrics.body.find("# TYPE vetrina_bid_latency_seconds histogram") != std::string::npos);
+  CHECK(metrics.body.find("vetrina_fleet_store_up") == std::string::npos);  // a single node
   CHECK(call(http::Method::kPost, "/metrics").status == 405);
   CHECK(call(http::Method::kGet, "/nope").status == 404);
 }

@@ -1,0 +1,301 @@
+#include "adapters/fleet/redis_log.h"
+
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
+#include "base/status_macros.h"
+#include "base/strings.h"
+
+namespace vetrina::fleet {
+namespace {
+
+using redis::RedisReply;
+
+// KEYS[1] = stream, KEYS[2] = snapshot list, KEYS[3] = head, in every script.
+
+// Compares two stream ids "ms-seq" numerically (decimal digits without leading zeros).
+constexpr std::string_view kLuaIdLess = R"lua(
+local function id_less(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am < #bm end
+  if am ~= bm then return am < bm end
+  if #as ~= #bs then return #as < #bs end
+  return as < bs
+end
+)lua";
+
+// ARGV: batch. Returns {head, snapshot records, stream entries after the head (one batch)}.
+constexpr std::string_view kLuaRead = R"lua(
+local head = redis.call('GET', KEYS[3]) or '0-0'
+local snap = redis.call('LRANGE', KEYS[2], 0, -1)
+local entries = redis.call('XRANGE', KEYS[1], '(' .. head, '+', 'COUNT', ARGV[1])
+return {head, snap, entries}
+)lua";
+
+// ARGV: last id read, batch. Returns {head, stream entries after the last id (one batch)}.
+constexpr std::string_view kLuaFollow = R"lua(
+local head = redis.call('GET', KEYS[3]) or '0-0'
+return {head, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+)lua";
+
+// ARGV: record. Returns the new entry's id.
+constexpr std::string_view kLuaAppend = R"lua(
+return redis.call('XADD', KEYS[1], '*', 'r', ARGV[1])
+)lua";
+
+// ARGV: last id read, record. Returns {1, new id}, or {0, the stream's last id} when the stream
+// does not end at the last id read (nothing appended). An empty stream ends at the head.
+constexpr std::string_view kLuaAppendIfLast = R"lua(
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local tail
+if #newest == 0 then tail = redis.call('GET', KEYS[3]) or '0-0' else tail = newest[1][1] end
+if tail ~= ARGV[1] then return {0, tail} end
+return {1, redis.call('XADD', KEYS[1], '*', 'r', ARGV[2])}
+)lua";
+
+// ARGV: last id read, then the records. Returns {1, head} once the snapshot is replaced, or
+// {0, head} when the stored head is newer than the last id read (a newer snapshot stays).
+// RPUSH takes the records in chunks: Lua's unpack has a stack limit.
+constexpr std::string_view kLuaRewrite = R"lua(
+local head = redis.call('GET', KEYS[3]) or '0-0'
+if id_less(ARGV[1], head) then return {0, head} end
+redis.call('DEL', KEYS[2])
+for i = 2, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+return {1, head}
+)lua";
+
+// Redis' "try again" errors (loading its AOF, a busy script, a cluster in transition) reach us as
+// FailedPrecondition with Redis' message; to the log's owner they mean Redis is unavailable.
+absl::Status MapRedisError(absl::Status status) {
+  if (!absl::IsFailedPrecondition(status)) return status;
+  for (std::string_view transient : {"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"}) {
+    if (View(status.message()).starts_with(transient)) {
+      return absl::UnavailableError(status.message());
+    }
+  }
+  return status;
+}
+
+absl::Status Malformed(std::string_view what) {
+  return absl::InternalError(StrCat("redis log: unexpected reply to ", what));
+}
+
+struct StreamId {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  friend auto operator<=>(const StreamId&, const StreamId&) = default;
+};
+
+bool ParseDecimal(std::string_view s, uint64_t* out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
+}
+
+absl::StatusOr<StreamId> ParseStreamId(std::string_view id) {
+  const size_t dash = id.find('-');
+  StreamId out;
+  if (dash == std::string_view::npos || !ParseDecimal(id.substr(0, dash), &out.ms) ||
+      !ParseDecimal(id.substr(dash + 1), &out.seq)) {
+    return absl::InternalError(StrCat("redis log: not a stream id: ", id));
+  }
+  return out;
+}
+
+// Whether stream id `a` comes before `b`.
+absl::StatusOr<bool> IdLess(std::string_view a, std::string_view b) {
+  VETRINA_ASSIGN_OR_RETURN(StreamId x, ParseStreamId(a));
+  VETRINA_ASSIGN_OR_RETURN(StreamId y, ParseStreamId(b));
+  return x < y;
+}
+
+// XRANGE's reply: [[id, [field, value, ...]], ...]; the record is field "r".
+absl::StatusOr<std::vector<RedisLog::Entry>> ParseEntries(RedisReply& reply) {
+  if (reply.type != RedisReply::Type::kArray) return Malformed("XRANGE");
+  std::vector<RedisLog::Entry> out;
+  out.reserve(reply.elements.size());
+  for (RedisReply& e : reply.elements) {
+    if (e.type != RedisReply::Type::kArray || e.elements.size() != 2 ||
+        e.elements[0].type != RedisReply::Type::kString ||
+        e.elements[1].type != RedisReply::Type::kArray) {
+      return Malformed("XRANGE");
+    }
+    std::vector<RedisReply>& fields = e.elements[1].elements;
+    bool found = false;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "r") {
+        out.push_back({std::move(e.elements[0].str), std::move(fields[i + 1].str)});
+        found = true;
+        break;
+      }
+    }
+    if (!found) return Malformed("XRANGE (an entry without a record)");
+  }
+  return out;
+}
+
+}  // namespace
+
+RedisLog::RedisLog(const redis::RedisLink& link, std::string name, Options options)
+    : link_(link),
+      name_(std::move(name)),
+      options_(options),
+      stream_key_(StrCat("vt:{", name_, "}:log")),
+      snapshot_key_(StrCat("vt:{", name_, "}:snap")),
+      head_key_(StrCat("vt:{", name_, "}:head")) {}
+
+absl::StatusOr<std::unique_ptr<RedisLog>> RedisLog::Open(const redis::RedisLink& link,
+                                                         std::string name, const ReplayFn& replay,
+                                                         Options options) {
+  std::unique_ptr<RedisLog> log(new RedisLog(link, std::move(name), options));
+  VETRINA_RETURN_IF_ERROR(log->Reload(replay));
+  return log;
+}
+
+absl::StatusOr<RedisReply> RedisLog::Eval(std::string_view script,
+                                          std::vector<std::string> args) const {
+  std::vector<std::string> command = {"EVAL",      std::string(script), "3",
+                                      stream_key_, snapshot_key_,       head_key_};
+  command.reserve(command.size() + args.size());
+  for (std::string& a : args) command.push_back(std::move(a));
+  absl::StatusOr<RedisReply> reply = link_.Call(stream_key_, std::move(command));
+  if (!reply.ok()) return MapRedisError(reply.status());
+  return reply;
+}
+
+absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_view after) const {
+  VETRINA_ASSIGN_OR_RETURN(
+      RedisReply reply,
+      Eval(kLuaFollow, {std::string(after), std::to_string(options_.follow_batch)}));
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
+      reply.elements[0].type != RedisReply::Type::kString) {
+    return Malformed("the follow script");
+  }
+  VETRINA_ASSIGN_OR_RETURN(bool trimmed, IdLess(after, reply.elements[0].str));
+  if (trimmed) {
+    return absl::OutOfRangeError(StrCat("redis log ", name_, ": entries after ", after,
+                                        " were compacted into the snapshot at ",
+                                        reply.elements[0].str, "; reload"));
+  }
+  return ParseEntries(reply.elements[1]);
+}
+
+absl::Status RedisLog::Reload(const ReplayFn& replay) {
+  // Everything is read before anything is replayed: a compaction between two pages makes the
+  // read start over, and the caller never sees half of a log.
+  constexpr int kAttempts = 5;
+  absl::Status status;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    VETRINA_ASSIGN_OR_RETURN(RedisReply reply,
+                             Eval(kLuaRead, {std::to_string(options_.follow_batch)}));
+    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
+        reply.elements[0].type != RedisReply::Type::kString ||
+        reply.elements[1].type != RedisReply::Type::kArray) {
+      return Malformed("the read script");
+    }
+    std::vector<std::string> records;
+    records.reserve(reply.elements[1].elements.size());
+    for (RedisReply& r : reply.elements[1].elements) records.push_back(std::move(r.str));
+    std::string last = std::move(reply.elements[0].str);
+    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(reply.elements[2]));
+    size_t count = entries.size();
+    for (Entry& e : entries) {
+      records.push_back(std::move(e.record));
+      last = std::move(e.id);
+    }
+    status = absl::OkStatus();
+    while (count == static_cast<size_t>(options_.follow_batch)) {
+      absl::StatusOr<std::vector<Entry>> page = ReadAfter(last);
+      if (!page.ok()) {
+        status = page.status();
+        break;
+      }
+      count = page->size();
+      for (Entry& e : *page) {
+        records.push_back(std::move(e.record));
+        last = std::move(e.id);
+      }
+    }
+    if (absl::IsOutOfRange(status)) continue;
+    VETRINA_RETURN_IF_ERROR(status);
+    last_id_ = "0-0";
+    bytes_ = 0;
+    for (const std::string& r : records) {
+      VETRINA_RETURN_IF_ERROR(replay(r));
+      bytes_ += r.size();
+    }
+    last_id_ = std::move(last);
+    return absl::OkStatus();
+  }
+  return status;
+}
+
+absl::Status RedisLog::Follow(const ReplayFn& replay) {
+  size_t count = 0;
+  do {
+    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAfter(last_id_));
+    count = entries.size();
+    for (Entry& e : entries) {
+      // A record that cannot be replayed stops the follow there: skipping it would leave this
+      // node's state different from the others'.
+      VETRINA_RETURN_IF_ERROR(replay(e.record));
+      bytes_ += e.record.size();
+      last_id_ = std::move(e.id);
+    }
+  } while (count == static_cast<size_t>(options_.follow_batch));
+  return absl::OkStatus();
+}
+
+absl::Status RedisLog::Append(std::string_view record) {
+  if (!options_.conditional_append) {
+    VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(kLuaAppend, {std::string(record)}));
+    if (reply.type != RedisReply::Type::kString) return Malformed("the append script");
+    return absl::OkStatus();  // last_id_ stays: Follow replays the record
+  }
+  VETRINA_ASSIGN_OR_RETURN(RedisReply reply,
+                           Eval(kLuaAppendIfLast, {last_id_, std::string(record)}));
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
+      reply.elements[0].type != RedisReply::Type::kInteger ||
+      reply.elements[1].type != RedisReply::Type::kString) {
+    return Malformed("the conditional append script");
+  }
+  if (reply.elements[0].integer == 0) {
+    return absl::AbortedError(StrCat("redis log ", name_, ": it ends at ", reply.elements[1].str,
+                                     ", this node has read up to ", last_id_, "; follow first"));
+  }
+  last_id_ = std::move(reply.elements[1].str);
+  bytes_ += record.size();
+  return absl::OkStatus();
+}
+
+absl::Status RedisLog::Rewrite(const std::vector<std::string>& records) {
+  std::vector<std::string> args;
+  args.reserve(records.size() + 1);
+  args.push_back(last_id_);
+  size_t bytes = 0;
+  for (const std::string& r : records) {
+    args.push_back(r);
+    bytes += r.size();
+  }
+  std::string script = StrCat(kLuaIdLess, kLuaRewrite);
+  VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(script, std::move(args)));
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
+      reply.elements[0].type != RedisReply::Type::kInteger ||
+      reply.elements[1].type != RedisReply::Type::kString) {
+    return Malformed("the rewrite script");
+  }
+  if (reply.elements[0].integer == 0) {
+    return absl::FailedPreconditionError(
+        StrCat("redis log ", name_, ": its snapshot (at ", reply.elements[1].str,
+               ") is newer than what this node has read (", last_id_, ")"));
+  }
+  bytes_ = bytes;
+  return absl::OkStatus();
+}
+
+}  // namespace vetrina::fleet
