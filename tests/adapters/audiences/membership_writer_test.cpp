@@ -3,11 +3,15 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "../../support/redis_log_node.h"
+#include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
 
 namespace vetrina::audiences {
 namespace {
 
+using vetrina::testing::RedisLogNode;
+using vetrina::testing::RedisServer;
 using vetrina::testing::TempDir;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
@@ -74,6 +78,70 @@ TEST_CASE("the journal is compacted while running and still restores the same st
   auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
   REQUIRE(writer.ok());
   CHECK(store.users() == 0);  // the last round removed everyone
+}
+
+// A fleet node: its own store and writer on the shared "audiences" log.
+struct AudienceNode {
+  AudienceNode(const RedisServer& server, const vetrina::Clock& clock)
+      : redis(server), store(domain, 1) {
+    auto opened =
+        MembershipWriter::Open(dir.path.string(), store, clock,
+                               MembershipWriter::kCompactAfterBytes, redis.Opener("audiences"));
+    REQUIRE(opened.ok());
+    writer = *std::move(opened);
+    writer->Start();
+  }
+  // Returns once everything appended to the log before the call is in this node's store: an
+  // empty submit is a follow that its ticket waits for.
+  absl::Status CatchUp() { return writer->WaitDurable(writer->Submit({})); }
+
+  TempDir dir;
+  RedisLogNode redis;
+  engine::EpochDomain domain;
+  engine::AudienceStore store;
+  MembershipWriterPtr writer;
+};
+
+TEST_CASE("fleet: an upload through one node and a pixel event on another reach both stores",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  AudienceNode a(server, clock), b(server, clock);
+
+  REQUIRE(
+      a.writer->WaitDurable(a.writer->Submit({{*engine::KeyForId("alice"), 3, today + 10}})).ok());
+  CHECK(Segments(a.store, a.domain, "alice", today) == std::vector<engine::SegmentId>{3});
+  REQUIRE(b.CatchUp().ok());
+  CHECK(Segments(b.store, b.domain, "alice", today) == std::vector<engine::SegmentId>{3});
+
+  REQUIRE(b.writer->TrySubmit({{*engine::KeyForId("bob"), 4, today + 10}}));
+  REQUIRE(b.CatchUp().ok());  // B's pixel event is in the log
+  REQUIRE(a.CatchUp().ok());
+  CHECK(Segments(a.store, a.domain, "bob", today) == std::vector<engine::SegmentId>{4});
+
+  // A node that joins later loads the same memberships from the log.
+  AudienceNode c(server, clock);
+  CHECK(Segments(c.store, c.domain, "alice", today) == std::vector<engine::SegmentId>{3});
+  CHECK(Segments(c.store, c.domain, "bob", today) == std::vector<engine::SegmentId>{4});
+}
+
+TEST_CASE("fleet: while Redis is down uploads fail with its error, and work once it is back",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  AudienceNode a(server, clock);
+  server.Stop();
+  const absl::Status down =
+      a.writer->WaitDurable(a.writer->Submit({{*engine::KeyForId("carol"), 5, today + 10}}));
+  CHECK((absl::IsUnavailable(down) || absl::IsDeadlineExceeded(down)));
+  server.Start();
+  REQUIRE(a.redis.link.WaitConnected(absl::Seconds(10)));
+  const absl::Status back =
+      a.writer->WaitDurable(a.writer->Submit({{*engine::KeyForId("dave"), 6, today + 10}}));
+  CHECK(back.ok());
+  CHECK(Segments(a.store, a.domain, "dave", today) == std::vector<engine::SegmentId>{6});
 }
 
 }  // namespace
