@@ -3,12 +3,16 @@
 #include <catch2/catch.hpp>
 #include <future>
 
+#include "../../support/redis_log_node.h"
+#include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
 #include "base/strings.h"
 
 namespace vetrina::money {
 namespace {
 
+using vetrina::testing::RedisLogNode;
+using vetrina::testing::RedisServer;
 using vetrina::testing::TempDir;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
@@ -144,6 +148,70 @@ TEST_CASE("the writer releases expired reservations") {
   (*writer)->Expire();
   CHECK(money.ledger.open_reservations() == 0);
   CHECK(money.ledger.Account("c").State(clock.Now()).lifetime_reserved == 0);
+}
+
+// A fleet node: its own money state and writer on the shared "notices" log.
+struct MoneyNode {
+  MoneyNode(const RedisServer& server, const vetrina::Clock& clock, std::string id)
+      : redis(server) {
+    SpendWriter::Options options;
+    options.open_log = redis.Opener("notices");
+    options.node_id = std::move(id);
+    auto opened = SpendWriter::Open(dir.path.string(), money, clock, std::move(options));
+    REQUIRE(opened.ok());
+    writer = *std::move(opened);
+    writer->Start();
+  }
+  engine::Micros spent() { return money.ledger.Account("c").State(kNow).lifetime_settled; }
+
+  TempDir dir;
+  RedisLogNode redis;
+  engine::MoneyState money;
+  SpendWriterPtr writer;
+};
+
+TEST_CASE("fleet: a notice is applied once across nodes, and a new node restores the same state",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  MoneyNode a(server, clock, "a"), b(server, clock, "b");
+  auto [won, durable] = SubmitAndWait(*a.writer, Win("b1", 2'000'000));
+  REQUIRE(durable.ok());
+  CHECK(won.status == engine::NoticeResult::Status::kApplied);
+  CHECK(won.effect.charged == 2'000);
+  auto [again, durable_again] = SubmitAndWait(*b.writer, Win("b1", 2'000'000));
+  REQUIRE(durable_again.ok());
+  CHECK(again.status == engine::NoticeResult::Status::kDuplicate);
+  CHECK(again.bid_charged == 2'000);
+  // A follows B's duplicate (its own next notice follows past it): nothing changes.
+  REQUIRE(SubmitAndWait(*a.writer, Win("b2", 1'000'000)).second.ok());
+  REQUIRE(SubmitAndWait(*b.writer, Win("b3", 1'000'000)).second.ok());
+  REQUIRE(SubmitAndWait(*a.writer, Win("b2", 1'000'000)).second.ok());
+  CHECK(a.spent() == 4'000);
+  CHECK(b.spent() == 4'000);
+  CHECK(a.money.ledger.Account("c").wins.load() == 3);
+  CHECK(b.money.ledger.Account("c").wins.load() == 3);
+
+  MoneyNode c(server, clock, "c");
+  CHECK(c.spent() == 4'000);
+  CHECK(c.money.ledger.Account("c").wins.load() == 3);
+  CHECK(SubmitAndWait(*c.writer, Win("b3", 1'000'000)).first.status ==
+        engine::NoticeResult::Status::kDuplicate);
+}
+
+TEST_CASE("fleet: while Redis is down notices fail with its error, and work once it is back",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  MoneyNode a(server, clock, "a");
+  server.Stop();
+  const absl::Status down = SubmitAndWait(*a.writer, Win("b1", 2'000'000)).second;
+  CHECK((absl::IsUnavailable(down) || absl::IsDeadlineExceeded(down)));
+  server.Start();
+  REQUIRE(a.redis.link.WaitConnected(absl::Seconds(10)));
+  auto [result, durable] = SubmitAndWait(*a.writer, Win("b2", 2'000'000));
+  CHECK(durable.ok());
+  CHECK(result.status == engine::NoticeResult::Status::kApplied);
 }
 
 }  // namespace
