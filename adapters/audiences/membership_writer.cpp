@@ -1,5 +1,6 @@
 #include "adapters/audiences/membership_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -188,14 +189,56 @@ absl::Status MembershipWriter::Follow() {
     return ApplyRecord(record);
   };
   absl::Status s = log_->Follow(apply);
-  if (absl::IsOutOfRange(s)) {
-    // Records this node had not read were compacted away. Replaying the whole log over the
-    // store restores them: an update sets or removes one membership, so re-applying one this
-    // node already had changes nothing. (A removal compacted away before this node read it
-    // leaves that membership until it expires.)
-    s = log_->Reload(apply);
-  }
+  if (absl::IsOutOfRange(s)) s = Reload();
   return s;
+}
+
+absl::Status MembershipWriter::Reload() {
+  // Records this node had not read were compacted away, removals among them. Replaying the whole
+  // log over the store restores every membership it holds (an update sets or removes one, so
+  // re-applying one the store has changes nothing) and readers never see the store emptied; the
+  // memberships it had that the log no longer adds are then removed.
+  struct Held {
+    engine::AudienceKey key;
+    engine::SegmentId segment;
+    bool operator<(const Held& o) const { return key == o.key ? segment < o.segment : key < o.key; }
+  };
+  const engine::Day today = engine::AudienceDay(clock_.Now());
+  std::vector<Held> held;
+  held.reserve(store_.memberships());
+  store_.ForEachMembership(
+      today, [&](const engine::AudienceKey& key, engine::SegmentId segment, engine::Day) {
+        held.push_back({key, segment});
+      });
+  std::sort(held.begin(), held.end());
+  std::vector<bool> added(held.size(), false);
+  std::vector<engine::AudienceUpdate> pending;
+  auto flush = [&] {
+    applied_ += pending.size();
+    store_.Apply(std::move(pending), today);
+    pending.clear();
+  };
+  VETRINA_RETURN_IF_ERROR(log_->Reload([&](std::string_view record) -> absl::Status {
+    const size_t from = pending.size();
+    if (absl::Status s = DecodeUpdates(record, &pending); !s.ok()) return s;
+    for (size_t i = from; i < pending.size(); ++i) {
+      if (pending[i].remove) continue;
+      engine::AudienceKey key = pending[i].key;
+      if (key.hi == 0) key.hi = 1;  // as the store keeps it
+      auto it = std::lower_bound(held.begin(), held.end(), Held{key, pending[i].segment});
+      if (it != held.end() && it->key == key && it->segment == pending[i].segment) {
+        added[static_cast<size_t>(it - held.begin())] = true;
+      }
+    }
+    if (pending.size() >= 1'000'000) flush();
+    return absl::OkStatus();
+  }));
+  flush();
+  for (size_t i = 0; i < held.size(); ++i) {
+    if (!added[i]) pending.push_back({held[i].key, held[i].segment, 0, true});
+  }
+  flush();
+  return absl::OkStatus();
 }
 
 absl::Status MembershipWriter::AppendShared(std::vector<engine::AudienceUpdate>& uploads,

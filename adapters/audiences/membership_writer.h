@@ -82,6 +82,9 @@ class MembershipWriter {
   // Applies every record appended since the last call (this node's too); reloads the whole
   // log when records it had not read were compacted away.
   absl::Status Follow();
+  // Brings the store to the whole log's state, after records this node had not read were
+  // compacted away.
+  absl::Status Reload();
   absl::Status ApplyRecord(std::string_view record);
   // Rewrites the journal as the live memberships once it has grown well past them.
   absl::Status MaybeCompact();

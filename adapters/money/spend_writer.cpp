@@ -159,8 +159,8 @@ absl::Status SpendWriter::Replay(std::string_view record, std::vector<Completion
     std::string_view origin;
     uint64_t incarnation;
     if (!r.String(&origin) || !r.U64(&incarnation)) return Malformed();
-    // This process counted its own bids as it made them.
-    const bool mine = origin == node_id_ && incarnation == incarnation_;
+    // This process counted its own bids as it made them (unless it cleared them to reload).
+    const bool mine = origin == node_id_ && incarnation == incarnation_ && !reloading_;
     while (!r.done()) {
       std::string_view id;
       uint64_t bids;
@@ -426,10 +426,17 @@ absl::Status SpendWriter::Follow() {
             ABSL_NO_THREAD_SAFETY_ANALYSIS { return Replay(record, &completions); };
     s = log_->Follow(apply);
     if (absl::IsOutOfRange(s)) {
-      // Records this node had not read were compacted away; the counts it holds cannot be
-      // replayed over (they would count twice), so the notice state stops here.
-      s = absl::InternalError(
-          "the shared spend log was compacted past what this node had read; restart it");
+      // Records this node had not read were compacted away. Counts cannot be replayed over
+      // (they would count twice): forget what the log holds, then replay all of it, this
+      // process's own bid counts included. Open reservations stay (this node's bids).
+      money_.ledger.ForEachAccount(
+          [](const std::string&, engine::CampaignAccount& account) { account.ClearJournaled(); });
+      money_.ctr.Clear();
+      money_.frequency.Clear();
+      book_.Clear();
+      reloading_ = true;
+      s = log_->Reload(apply);
+      reloading_ = false;
     }
   }
   for (Completion& c : completions) c.done(std::move(c.result));

@@ -136,6 +136,7 @@ class SpendWriter {
   std::vector<uint64_t> queued_sequences_ ABSL_GUARDED_BY(mu_);
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, Done> waiting_by_sequence_ ABSL_GUARDED_BY(mu_);
+  bool reloading_ ABSL_GUARDED_BY(mu_) = false;  // Follow replays the whole shared log
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

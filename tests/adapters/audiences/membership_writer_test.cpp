@@ -82,14 +82,14 @@ TEST_CASE("the journal is compacted while running and still restores the same st
 
 // A fleet node: its own store and writer on the shared "audiences" log.
 struct AudienceNode {
-  AudienceNode(const RedisServer& server, const vetrina::Clock& clock)
+  AudienceNode(const RedisServer& server, const vetrina::Clock& clock, bool start = true,
+               size_t compact_after_bytes = MembershipWriter::kCompactAfterBytes)
       : redis(server), store(domain, 1) {
-    auto opened =
-        MembershipWriter::Open(dir.path.string(), store, clock,
-                               MembershipWriter::kCompactAfterBytes, redis.Opener("audiences"));
+    auto opened = MembershipWriter::Open(dir.path.string(), store, clock, compact_after_bytes,
+                                         redis.Opener("audiences"));
     REQUIRE(opened.ok());
     writer = *std::move(opened);
-    writer->Start();
+    if (start) writer->Start();
   }
   // Returns once everything appended to the log before the call is in this node's store: an
   // empty submit is a follow that its ticket waits for.
@@ -142,6 +142,44 @@ TEST_CASE("fleet: while Redis is down uploads fail with its error, and work once
       a.writer->WaitDurable(a.writer->Submit({{*engine::KeyForId("dave"), 6, today + 10}}));
   CHECK(back.ok());
   CHECK(Segments(a.store, a.domain, "dave", today) == std::vector<engine::SegmentId>{6});
+}
+
+TEST_CASE("fleet: a node that missed records a compaction removed reloads the same memberships",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  auto round = [&](int r) {
+    std::vector<engine::AudienceUpdate> batch;
+    for (int u = 0; u < 10; ++u) {
+      batch.push_back({*engine::KeyForId("u" + std::to_string(u)), 7, today + 5, r % 2 == 1});
+    }
+    batch.push_back({*engine::KeyForId("stays"), static_cast<engine::SegmentId>(r % 3), today + 5});
+    return batch;
+  };
+  AudienceNode a(server, clock, /*start=*/true, /*compact_after_bytes=*/4096);
+  REQUIRE(a.writer->WaitDurable(a.writer->Submit(round(0))).ok());
+  AudienceNode behind(server, clock, /*start=*/false);  // has read round 0: u0..u9 in segment 7
+  CHECK(behind.store.users() == 11);
+  for (int r = 1; r < 200; ++r) REQUIRE(a.writer->WaitDurable(a.writer->Submit(round(r))).ok());
+  CHECK(a.store.users() == 1);  // the last round removed u0..u9
+  // Then only "stays" changes, until a compaction drops the removals from the log.
+  const size_t compactions = a.writer->compactions();
+  for (int r = 0; a.writer->compactions() == compactions; ++r) {
+    REQUIRE(r < 10'000);
+    REQUIRE(
+        a.writer
+            ->WaitDurable(a.writer->Submit(
+                {{*engine::KeyForId("stays"), static_cast<engine::SegmentId>(r % 3), today + 5}}))
+            .ok());
+  }
+
+  behind.writer->Start();  // its first follow finds the records it had not read compacted away
+  REQUIRE(behind.CatchUp().ok());
+  CHECK(behind.store.users() == 1);
+  CHECK(Segments(behind.store, behind.domain, "u3", today).empty());
+  CHECK(Segments(behind.store, behind.domain, "stays", today) ==
+        Segments(a.store, a.domain, "stays", today));
 }
 
 }  // namespace

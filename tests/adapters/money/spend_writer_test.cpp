@@ -152,15 +152,17 @@ TEST_CASE("the writer releases expired reservations") {
 
 // A fleet node: its own money state and writer on the shared "notices" log.
 struct MoneyNode {
-  MoneyNode(const RedisServer& server, const vetrina::Clock& clock, std::string id)
+  MoneyNode(const RedisServer& server, const vetrina::Clock& clock, std::string id,
+            bool start = true, size_t compact_after_bytes = SpendWriter::kCompactAfterBytes)
       : redis(server) {
     SpendWriter::Options options;
     options.open_log = redis.Opener("notices");
     options.node_id = std::move(id);
+    options.compact_after_bytes = compact_after_bytes;
     auto opened = SpendWriter::Open(dir.path.string(), money, clock, std::move(options));
     REQUIRE(opened.ok());
     writer = *std::move(opened);
-    writer->Start();
+    if (start) writer->Start();
   }
   engine::Micros spent() { return money.ledger.Account("c").State(kNow).lifetime_settled; }
 
@@ -212,6 +214,27 @@ TEST_CASE("fleet: while Redis is down notices fail with its error, and work once
   auto [result, durable] = SubmitAndWait(*a.writer, Win("b2", 2'000'000));
   CHECK(durable.ok());
   CHECK(result.status == engine::NoticeResult::Status::kApplied);
+}
+
+TEST_CASE("fleet: a node that missed records a compaction removed reloads the same state",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  MoneyNode behind(server, clock, "behind", /*start=*/false);
+  {
+    MoneyNode a(server, clock, "a", /*start=*/true, /*compact_after_bytes=*/1024);
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE(SubmitAndWait(*a.writer, Win(StrCat("b", i), 1'000'000)).second.ok());
+    }
+    REQUIRE(a.writer->compactions() > 0);
+    CHECK(a.spent() == 100 * 1'000);
+  }
+  behind.writer->Start();  // its first follow finds the records it had not read compacted away
+  auto [dup, durable] = SubmitAndWait(*behind.writer, Win("b7", 1'000'000));
+  REQUIRE(durable.ok());
+  CHECK(dup.status == engine::NoticeResult::Status::kDuplicate);
+  CHECK(behind.spent() == 100 * 1'000);
+  CHECK(behind.money.ledger.Account("c").wins.load() == 100);
 }
 
 }  // namespace
