@@ -126,22 +126,30 @@ TEST_CASE("fleet: an upload through one node and a pixel event on another reach 
   CHECK(Segments(c.store, c.domain, "bob", today) == std::vector<engine::SegmentId>{4});
 }
 
-TEST_CASE("fleet: while Redis is down uploads fail with its error, and work once it is back",
-          "[fleet]") {
+TEST_CASE(
+    "fleet: while Redis is down uploads fail with its error and pixel events wait; both work once "
+    "it is back",
+    "[fleet]") {
   RedisServer server;
   vetrina::ManualClock clock(kNow);
   const engine::Day today = engine::AudienceDay(clock.Now());
   AudienceNode a(server, clock);
   server.Stop();
+  REQUIRE(a.writer->TrySubmit({{*engine::KeyForId("erin"), 8, today + 10}}));  // a pixel event
   const absl::Status down =
       a.writer->WaitDurable(a.writer->Submit({{*engine::KeyForId("carol"), 5, today + 10}}));
   CHECK((absl::IsUnavailable(down) || absl::IsDeadlineExceeded(down)));
   server.Start();
   REQUIRE(a.redis.link.WaitConnected(absl::Seconds(10)));
+  // The pixel event waited in the queue; the upload's client was told, and retries.
+  CHECK(Segments(a.store, a.domain, "erin", today).empty());
   const absl::Status back =
       a.writer->WaitDurable(a.writer->Submit({{*engine::KeyForId("dave"), 6, today + 10}}));
   CHECK(back.ok());
   CHECK(Segments(a.store, a.domain, "dave", today) == std::vector<engine::SegmentId>{6});
+  CHECK(Segments(a.store, a.domain, "erin", today) == std::vector<engine::SegmentId>{8});
+  CHECK(Segments(a.store, a.domain, "carol", today).empty());
+  CHECK(a.writer->dropped() == 0);
 }
 
 TEST_CASE("fleet: a node that missed records a compaction removed reloads the same memberships",
