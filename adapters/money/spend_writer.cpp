@@ -342,9 +342,12 @@ SpendWriter::~SpendWriter() {
 void SpendWriter::Submit(const engine::Notice& notice, const engine::BudgetLimits& limits,
                          Done done) {
   engine::NoticeResult result;
+  bool full = false;
   {
     absl::MutexLock lock(&mu_);
-    if (shared_) {
+    // A shared log that has not answered for a while: refuse rather than queue without bound.
+    full = shared_ && waiting_by_sequence_.size() >= kMaxWaiting;
+    if (shared_ && !full) {
       // Applied when the log hands it back, on every node alike.
       const uint64_t sequence = ++next_sequence_;
       vetrina::ByteWriter w;
@@ -356,8 +359,8 @@ void SpendWriter::Submit(const engine::Notice& notice, const engine::BudgetLimit
       waiting_by_sequence_.emplace(sequence, std::move(done));
       return;
     }
-    result = book_.Apply(notice, limits, clock_.Now());
-    if (result.status != engine::NoticeResult::Status::kPriceAbove) {
+    if (!full) result = book_.Apply(notice, limits, clock_.Now());
+    if (!full && result.status != engine::NoticeResult::Status::kPriceAbove) {
       if (result.status != engine::NoticeResult::Status::kDuplicate) {
         vetrina::ByteWriter w;
         w.String(engine::EncodeEffect(result.effect));
@@ -367,6 +370,10 @@ void SpendWriter::Submit(const engine::Notice& notice, const engine::BudgetLimit
       waiting_.push_back({std::move(done), std::move(result)});
       return;
     }
+  }
+  if (full) {
+    done(absl::UnavailableError("too many notices are waiting for the spend log"));
+    return;
   }
   done(std::move(result));  // changes nothing: no wait
 }
@@ -418,26 +425,29 @@ void SpendWriter::JournalBidCounts() {
 
 absl::Status SpendWriter::Follow() {
   std::vector<Completion> completions;
-  absl::Status s;
-  {
+  // The lock is taken per record, never across a round trip to the log's store: Submit (an
+  // HTTP worker) must not wait on Redis.
+  const storage::RecordLog::ReplayFn apply = [this, &completions](std::string_view record) {
     absl::MutexLock lock(&mu_);
-    const storage::RecordLog::ReplayFn apply =
-        [this, &completions](std::string_view record)
-            ABSL_NO_THREAD_SAFETY_ANALYSIS { return Replay(record, &completions); };
-    s = log_->Follow(apply);
-    if (absl::IsOutOfRange(s)) {
-      // Records this node had not read were compacted away. Counts cannot be replayed over
-      // (they would count twice): forget what the log holds, then replay all of it, this
-      // process's own bid counts included. Open reservations stay (this node's bids).
+    return Replay(record, &completions);
+  };
+  absl::Status s = log_->Follow(apply);
+  if (absl::IsOutOfRange(s)) {
+    // Records this node had not read were compacted away. Counts cannot be replayed over (they
+    // would count twice): forget what the log holds, then replay all of it, this process's own
+    // bid counts included. Open reservations stay (this node's bids).
+    {
+      absl::MutexLock lock(&mu_);
       money_.ledger.ForEachAccount(
           [](const std::string&, engine::CampaignAccount& account) { account.ClearJournaled(); });
       money_.ctr.Clear();
       money_.frequency.Clear();
       book_.Clear();
       reloading_ = true;
-      s = log_->Reload(apply);
-      reloading_ = false;
     }
+    s = log_->Reload(apply);
+    absl::MutexLock lock(&mu_);
+    reloading_ = false;
   }
   for (Completion& c : completions) c.done(std::move(c.result));
   return s;

@@ -52,6 +52,8 @@ using SpendWriterPtr = std::unique_ptr<SpendWriter>;
 class SpendWriter {
  public:
   static constexpr size_t kCompactAfterBytes = size_t{64} << 20;
+  // Shared log: notices waiting for it past this are refused (Unavailable).
+  static constexpr size_t kMaxWaiting = 100'000;
 
   struct Options {
     size_t compact_after_bytes = kCompactAfterBytes;
