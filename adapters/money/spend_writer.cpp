@@ -92,6 +92,7 @@ SpendWriter::SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock,
     : money_(money),
       clock_(clock),
       node_id_(std::move(options.node_id)),
+      max_waiting_(options.max_waiting),
       incarnation_(RandomIncarnation()),
       compact_after_bytes_(options.compact_after_bytes),
       book_(money) {}
@@ -346,7 +347,7 @@ void SpendWriter::Submit(const engine::Notice& notice, const engine::BudgetLimit
   {
     absl::MutexLock lock(&mu_);
     // A shared log that has not answered for a while: refuse rather than queue without bound.
-    full = shared_ && waiting_by_sequence_.size() >= kMaxWaiting;
+    full = shared_ && waiting_by_sequence_.size() >= max_waiting_;
     if (shared_ && !full) {
       // Applied when the log hands it back, on every node alike.
       const uint64_t sequence = ++next_sequence_;

@@ -52,8 +52,6 @@ using SpendWriterPtr = std::unique_ptr<SpendWriter>;
 class SpendWriter {
  public:
   static constexpr size_t kCompactAfterBytes = size_t{64} << 20;
-  // Shared log: notices waiting for it past this are refused (Unavailable).
-  static constexpr size_t kMaxWaiting = 100'000;
 
   struct Options {
     size_t compact_after_bytes = kCompactAfterBytes;
@@ -61,6 +59,9 @@ class SpendWriter {
     storage::LogOpener open_log;
     // Names this node's notices in a shared log (the fleet's --node-id).
     std::string node_id;
+    // Shared log: notices waiting for it past this many are refused (Unavailable), so nothing
+    // queues without bound while Redis does not answer.
+    size_t max_waiting = 100'000;
   };
   static absl::StatusOr<SpendWriterPtr> Open(const std::string& data_dir, engine::MoneyState& money,
                                              const vetrina::Clock& clock, Options options);
@@ -118,6 +119,7 @@ class SpendWriter {
   engine::MoneyState& money_;
   const vetrina::Clock& clock_;
   const std::string node_id_;
+  const size_t max_waiting_;
   const uint64_t incarnation_;  // random per process: a restarted node's sequences start anew
   std::unique_ptr<storage::RecordLog> log_;  // used by Open, then by the writer thread only
   bool shared_ = false;                      // log_->echoes_appends()

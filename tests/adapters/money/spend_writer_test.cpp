@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 
+#include "../../support/memory_log.h"
 #include "../../support/redis_log_node.h"
 #include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
@@ -235,6 +236,29 @@ TEST_CASE("fleet: a node that missed records a compaction removed reloads the sa
   CHECK(dup.status == engine::NoticeResult::Status::kDuplicate);
   CHECK(behind.spent() == 100 * 1'000);
   CHECK(behind.money.ledger.Account("c").wins.load() == 100);
+}
+
+TEST_CASE("fleet: notices waiting for a shared log that does not answer are bounded") {
+  vetrina::testing::SharedRecords records;
+  vetrina::ManualClock clock(kNow);
+  engine::MoneyState money;
+  SpendWriter::Options options;
+  options.open_log = vetrina::testing::MemoryLogOpener(records);
+  options.node_id = "a";
+  options.max_waiting = 2;
+  auto writer = SpendWriter::Open("", money, clock, std::move(options));
+  REQUIRE(writer.ok());
+  (*writer)->Start();
+  records.CloseGate();  // appends wait, as on a Redis that does not answer
+  std::promise<absl::StatusOr<engine::NoticeResult>> first, second;
+  (*writer)->Submit(Win("b1", 1'000'000), kLimits, [&](auto r) { first.set_value(std::move(r)); });
+  (*writer)->Submit(Win("b2", 1'000'000), kLimits, [&](auto r) { second.set_value(std::move(r)); });
+  auto [refused, status] = SubmitAndWait(**writer, Win("b3", 1'000'000));
+  CHECK(absl::IsUnavailable(status));
+  records.OpenGate();
+  CHECK(first.get_future().get().ok());
+  CHECK(second.get_future().get().ok());
+  CHECK(money.ledger.Account("c").State(kNow).lifetime_settled == 2'000);
 }
 
 }  // namespace
