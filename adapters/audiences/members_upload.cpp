@@ -38,6 +38,7 @@ void MembersUpload::Line(std::string_view line) {
 void MembersUpload::Flush() {
   if (batch_.empty()) return;
   last_ticket_ = writer_.Submit(std::move(batch_));
+  if (first_ticket_ == 0) first_ticket_ = last_ticket_;
   batch_ = {};
   batch_.reserve(kBatch);
 }
@@ -72,9 +73,16 @@ void MembersUpload::Finish(http::HttpResponse* response) {
   if (!partial_.empty() && !skipping_long_) Line(partial_);
   partial_.clear();
   Flush();
-  if (absl::Status s = writer_.WaitDurable(last_ticket_); !s.ok()) {
+  if (absl::Status s = writer_.WaitDurable(first_ticket_, last_ticket_); !s.ok()) {
     response->status = 503;
-    response->body = R"({"error":"the membership journal failed; nothing after it was applied"})";
+    if (absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s)) {
+      // A shared log out of reach: the upload may be sent again (adding or removing the same
+      // members twice changes nothing).
+      response->headers.emplace_back("Retry-After", "1");
+      response->body = R"({"error":"the audience log is unreachable; retry"})";
+    } else {
+      response->body = R"({"error":"the membership journal failed; nothing after it was applied"})";
+    }
     return;
   }
   response->status = 200;

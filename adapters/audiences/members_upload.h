@@ -38,6 +38,7 @@ class MembersUpload final : public http::BodyStream {
   std::string partial_;         // a line split across chunks
   bool skipping_long_ = false;  // inside a line longer than kMaxLine
   std::vector<engine::AudienceUpdate> batch_;
+  uint64_t first_ticket_ = 0;  // 0: nothing submitted yet
   uint64_t last_ticket_ = 0;
   size_t accepted_ = 0;
   size_t rejected_ = 0;

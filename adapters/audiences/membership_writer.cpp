@@ -1,5 +1,6 @@
 #include "adapters/audiences/membership_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -63,34 +64,35 @@ absl::Status DecodeUpdates(std::string_view record, std::vector<engine::Audience
 absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& data_dir,
                                                            engine::AudienceStore& store,
                                                            const vetrina::Clock& clock,
-                                                           size_t compact_after_bytes) {
+                                                           size_t compact_after_bytes,
+                                                           const storage::LogOpener& open_log) {
   MembershipWriterPtr writer(new MembershipWriter(store, clock, compact_after_bytes));
   const engine::Day today = engine::AudienceDay(clock.Now());
   std::vector<engine::AudienceUpdate> pending;
-  storage::JournalStats stats;
+  size_t records = 0;
   auto flush = [&] {
     store.Apply(std::move(pending), today);
     pending.clear();
   };
-  VETRINA_ASSIGN_OR_RETURN(writer->journal_,
-                           storage::Journal::Open(
-                               data_dir + "/audiences.journal",
-                               [&](std::string_view record) {
-                                 VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &pending));
-                                 writer->replayed_ += record.size() / kRecordBytes;
-                                 if (pending.size() >= 1'000'000) flush();
-                                 return absl::OkStatus();
-                               },
-                               &stats));
+  const storage::LogOpener opener =
+      open_log ? open_log : storage::JournalOpener(data_dir + "/audiences.journal");
+  VETRINA_ASSIGN_OR_RETURN(writer->log_, opener([&](std::string_view record) {
+                             VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &pending));
+                             writer->replayed_ += record.size() / kRecordBytes;
+                             ++records;
+                             if (pending.size() >= 1'000'000) flush();
+                             return absl::OkStatus();
+                           }));
   flush();
-  if (stats.records > 64 && writer->replayed_ > 2 * store.memberships()) {
+  writer->shared_ = writer->log_->echoes_appends();
+  if (records > 64 && writer->replayed_ > 2 * store.memberships()) {
     VETRINA_RETURN_IF_ERROR(writer->Compact(today));
   }
   return writer;
 }
 
 absl::Status MembershipWriter::Compact(engine::Day today) {
-  // The journal becomes the live memberships, in a few large records, atomically.
+  // The log becomes the live memberships, in a few large records, atomically.
   std::vector<std::string> records;
   std::vector<engine::AudienceUpdate> chunk;
   store_.ForEachMembership(
@@ -103,7 +105,7 @@ absl::Status MembershipWriter::Compact(engine::Day today) {
       });
   if (!chunk.empty()) records.push_back(EncodeUpdates(chunk));
   ++compactions_;
-  return journal_->Rewrite(records);
+  return log_->Rewrite(records);
 }
 
 void MembershipWriter::MaybeSweep() {
@@ -115,7 +117,7 @@ void MembershipWriter::MaybeSweep() {
 
 absl::Status MembershipWriter::MaybeCompact() {
   const size_t live_bytes = store_.memberships() * kRecordBytes;
-  if (journal_->size_bytes() < compact_after_bytes_ || journal_->size_bytes() < 4 * live_bytes) {
+  if (log_->size_bytes() < compact_after_bytes_ || log_->size_bytes() < 4 * live_bytes) {
     return absl::OkStatus();
   }
   return Compact(engine::AudienceDay(clock_.Now()));
@@ -133,39 +135,146 @@ void MembershipWriter::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-uint64_t MembershipWriter::Enqueue(std::vector<engine::AudienceUpdate>& updates) {
+uint64_t MembershipWriter::Submit(std::vector<engine::AudienceUpdate> updates) {
+  absl::MutexLock lock(&mu_);
+  auto room = [this]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queued() < kMaxQueued || stop_; };
+  mu_.Await(absl::Condition(&room));
   queue_.insert(queue_.end(), updates.begin(), updates.end());
   return ++queued_ticket_;
 }
 
-uint64_t MembershipWriter::Submit(std::vector<engine::AudienceUpdate> updates) {
-  absl::MutexLock lock(&mu_);
-  auto room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return queue_.size() < kMaxQueued || stop_;
-  };
-  mu_.Await(absl::Condition(&room));
-  return Enqueue(updates);
-}
-
 bool MembershipWriter::TrySubmit(std::vector<engine::AudienceUpdate> updates) {
   absl::MutexLock lock(&mu_);
-  if (queue_.size() + updates.size() > kMaxQueued) return false;
-  Enqueue(updates);
+  if (queued() + updates.size() > kMaxQueued) return false;
+  // No ticket: nobody waits for a pixel event.
+  pixel_queue_.insert(pixel_queue_.end(), updates.begin(), updates.end());
   return true;
 }
 
-absl::Status MembershipWriter::WaitDurable(uint64_t ticket) {
+void MembershipWriter::RecordFailure(uint64_t first, uint64_t last, const absl::Status& status) {
+  if (first > last) return;
+  failed_.push_back({first, last, status});
+  if (failed_.size() > kFailuresKept) {
+    forgotten_through_ = failed_.front().last;
+    forgotten_failure_ = failed_.front().status;
+    failed_.pop_front();
+  }
+}
+
+absl::Status MembershipWriter::WaitDurable(uint64_t first, uint64_t last) {
   absl::MutexLock lock(&mu_);
-  auto done = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return durable_ticket_ >= ticket || !failure_.ok();
+  auto done = [this, last]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return durable_ticket_ >= last || !failure_.ok();
   };
   mu_.Await(absl::Condition(&done));
-  return failure_;
+  if (!failure_.ok() || last == 0) return failure_;
+  if (first <= forgotten_through_) return forgotten_failure_;
+  for (const FailedBatch& f : failed_) {
+    if (f.first <= last && f.last >= first) return f.status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MembershipWriter::ApplyRecord(std::string_view record) {
+  std::vector<engine::AudienceUpdate> updates;
+  VETRINA_RETURN_IF_ERROR(DecodeUpdates(record, &updates));
+  applied_ += updates.size();
+  store_.Apply(std::move(updates), engine::AudienceDay(clock_.Now()));
+  return absl::OkStatus();
+}
+
+absl::Status MembershipWriter::Follow() {
+  const storage::RecordLog::ReplayFn apply = [this](std::string_view record) {
+    return ApplyRecord(record);
+  };
+  absl::Status s = log_->Follow(apply);
+  if (absl::IsOutOfRange(s)) s = Reload();
+  return s;
+}
+
+absl::Status MembershipWriter::Reload() {
+  // Records this node had not read were compacted away, removals among them. Replaying the whole
+  // log over the store restores every membership it holds (an update sets or removes one, so
+  // re-applying one the store has changes nothing) and readers never see the store emptied; the
+  // memberships it had that the log no longer adds are then removed.
+  struct Held {
+    engine::AudienceKey key;
+    engine::SegmentId segment;
+    bool operator<(const Held& o) const { return key == o.key ? segment < o.segment : key < o.key; }
+  };
+  const engine::Day today = engine::AudienceDay(clock_.Now());
+  std::vector<Held> held;
+  held.reserve(store_.memberships());
+  store_.ForEachMembership(
+      today, [&](const engine::AudienceKey& key, engine::SegmentId segment, engine::Day) {
+        held.push_back({key, segment});
+      });
+  std::sort(held.begin(), held.end());
+  std::vector<bool> added(held.size(), false);
+  std::vector<engine::AudienceUpdate> pending;
+  auto flush = [&] {
+    applied_ += pending.size();
+    store_.Apply(std::move(pending), today);
+    pending.clear();
+  };
+  VETRINA_RETURN_IF_ERROR(log_->Reload([&](std::string_view record) -> absl::Status {
+    const size_t from = pending.size();
+    if (absl::Status s = DecodeUpdates(record, &pending); !s.ok()) return s;
+    for (size_t i = from; i < pending.size(); ++i) {
+      if (pending[i].remove) continue;
+      engine::AudienceKey key = pending[i].key;
+      if (key.hi == 0) key.hi = 1;  // as the store keeps it
+      auto it = std::lower_bound(held.begin(), held.end(), Held{key, pending[i].segment});
+      if (it != held.end() && it->key == key && it->segment == pending[i].segment) {
+        added[static_cast<size_t>(it - held.begin())] = true;
+      }
+    }
+    if (pending.size() >= 1'000'000) flush();
+    return absl::OkStatus();
+  }));
+  flush();
+  for (size_t i = 0; i < held.size(); ++i) {
+    if (!added[i]) pending.push_back({held[i].key, held[i].segment, 0, true});
+  }
+  flush();
+  return absl::OkStatus();
+}
+
+absl::Status MembershipWriter::AppendShared(std::vector<engine::AudienceUpdate>& uploads,
+                                            std::vector<engine::AudienceUpdate>& pixels) {
+  std::string record = EncodeUpdates(uploads);
+  record += EncodeUpdates(pixels);
+  // An empty batch appends nothing: it only follows.
+  absl::Status s = record.empty() ? absl::OkStatus() : log_->Append(record);
+  // Durable once appended; applied (here as on every node) once followed past it.
+  if (s.ok()) s = Follow();
+  if (s.ok()) {
+    // Followed to the end: the store holds everything the log does, so it may be compacted.
+    if (absl::Status c = MaybeCompact(); !c.ok()) {
+      std::fprintf(stderr, "vetrina: audience log compaction failed: %s\n", c.ToString().c_str());
+    }
+    return s;
+  }
+  // A shared log's failure is transient. Pixel events wait for the next batch, as long as the
+  // queue has room (the oldest go first); uploads are told, and their clients retry.
+  absl::MutexLock lock(&mu_);
+  if (pixels.size() + queued() > kMaxQueued) {
+    const size_t drop = std::min(pixels.size(), pixels.size() + queued() - kMaxQueued);
+    dropped_ += drop;
+    pixels.erase(pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
+  pixels.insert(pixels.end(), pixel_queue_.begin(), pixel_queue_.end());
+  pixel_queue_.swap(pixels);
+  return s;
 }
 
 void MembershipWriter::Run() {
+  bool retry_later = false;
   for (;;) {
     std::vector<engine::AudienceUpdate> batch;
+    std::vector<engine::AudienceUpdate> pixels;
+    uint64_t first = 0;
     uint64_t ticket = 0;
     bool idle = false;
     {
@@ -174,25 +283,58 @@ void MembershipWriter::Run() {
         // Fail-stop: after a journal failure nothing more is applied (it could not be
         // restored); waiters see the failure.
         queue_.clear();
+        pixel_queue_.clear();
         if (stop_) return;
         durable_ticket_ = queued_ticket_;
       }
-      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stop_; };
-      mu_.AwaitWithTimeout(absl::Condition(&work), absl::Milliseconds(100));
-      if (queue_.empty()) {
+      // An empty Submit is work too: its ticket says "what was appended before is applied".
+      auto work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return queued() > 0 || queued_ticket_ > durable_ticket_ || stop_;
+      };
+      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_; };
+      if (retry_later) {
+        // The shared log just failed: give it a moment before the next attempt.
+        mu_.AwaitWithTimeout(absl::Condition(&stopping), kRetryAfterFailure);
+      } else {
+        mu_.AwaitWithTimeout(absl::Condition(&work),
+                             shared_ ? kFollowEvery : absl::Milliseconds(100));
+      }
+      const bool waited_on = queued_ticket_ > durable_ticket_;
+      if (!waited_on && (queued() == 0 || (stop_ && retry_later))) {
+        // Nothing anyone waits for: when stopping, pixel events a failing log would not take
+        // are dropped.
         if (stop_) return;
         idle = true;
       } else {
         batch.swap(queue_);
+        pixels.swap(pixel_queue_);
+        first = durable_ticket_ + 1;
         ticket = queued_ticket_;
       }
     }
+    retry_later = false;
     if (idle) {
+      // Other nodes' records (their pixel events and uploads).
+      if (shared_) Follow().IgnoreError();
       MaybeSweep();
       continue;
     }
+    if (shared_) {
+      absl::Status s = AppendShared(batch, pixels);
+      retry_later = !s.ok();
+      absl::MutexLock lock(&mu_);
+      if (!s.ok()) RecordFailure(first, ticket, s);
+      durable_ticket_ = ticket;
+      continue;
+    }
+    batch.insert(batch.end(), pixels.begin(), pixels.end());
+    if (batch.empty()) {
+      absl::MutexLock lock(&mu_);
+      durable_ticket_ = ticket;
+      continue;
+    }
     // Durable first, then visible: what a reader can see, a restart restores.
-    absl::Status s = journal_->Append(EncodeUpdates(batch));
+    absl::Status s = log_->Append(EncodeUpdates(batch));
     if (s.ok()) {
       applied_ += batch.size();
       store_.Apply(std::move(batch), engine::AudienceDay(clock_.Now()));

@@ -1,6 +1,7 @@
 #include "adapters/money/spend_writer.h"
 
 #include <cstdio>
+#include <random>
 
 #include "base/status_macros.h"
 #include "base/strings.h"
@@ -14,6 +15,11 @@ namespace {
 constexpr uint8_t kEffects = 'E';
 constexpr uint8_t kSnapshot = 'S';
 constexpr uint8_t kBidCounts = 'N';  // campaign, bids since the last such record
+// A shared log's records. A batch of notices: 'T', origin node id, its incarnation, count, then
+// per notice its sequence, time and the notice (EncodeNotice). Bid counts: 'M', origin node id,
+// its incarnation, then campaign, bids since the last such record of that origin.
+constexpr uint8_t kNotices = 'T';
+constexpr uint8_t kFleetBidCounts = 'M';
 constexpr uint8_t kAccountItem = 'A';
 constexpr uint8_t kCtrItem = 'C';
 constexpr uint8_t kFrequencyItem = 'F';
@@ -23,29 +29,150 @@ constexpr size_t kMaxEffectBytes = 8 * 1024;
 
 absl::Status Malformed() { return absl::DataLossError("malformed spend journal record"); }
 
+void EncodeNotice(const engine::Notice& notice, const engine::BudgetLimits& limits,
+                  vetrina::ByteWriter& w) {
+  const engine::NoticeToken& t = notice.token;
+  w.Byte(static_cast<uint8_t>(notice.kind));
+  w.Byte(static_cast<uint8_t>(t.scope));
+  w.String(t.auction_id);
+  w.String(t.bid_id);
+  w.String(t.campaign_id);
+  w.String(t.creative_id);
+  w.String(t.app);
+  w.I64(t.bid_price);
+  w.String(t.currency);
+  w.I64(t.rate_micros);
+  w.I64(t.click_price);
+  w.U64(t.user);
+  w.I64(absl::ToUnixMicros(t.issued));
+  w.I64(absl::ToUnixMicros(t.expires));
+  w.Byte(notice.reported_price ? 1 : 0);
+  w.I64(notice.reported_price.value_or(0));
+  w.I64(limits.daily);
+  w.I64(limits.lifetime);
+  w.Byte(limits.closed ? 1 : 0);
+}
+
+bool DecodeNotice(vetrina::ByteReader& r, engine::Notice* notice, engine::BudgetLimits* limits) {
+  engine::NoticeToken& t = notice->token;
+  uint8_t kind, scope, has_price, closed;
+  std::string_view auction, bid, campaign, creative, app, currency;
+  int64_t issued, expires, price;
+  if (!r.Byte(&kind) || kind > static_cast<uint8_t>(engine::NoticeKind::kClick) ||
+      !r.Byte(&scope) || !r.String(&auction) || !r.String(&bid) || !r.String(&campaign) ||
+      !r.String(&creative) || !r.String(&app) || !r.I64(&t.bid_price) || !r.String(&currency) ||
+      !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) || !r.I64(&issued) ||
+      !r.I64(&expires) || !r.Byte(&has_price) || !r.I64(&price) || !r.I64(&limits->daily) ||
+      !r.I64(&limits->lifetime) || !r.Byte(&closed) || t.rate_micros <= 0) {
+    return false;
+  }
+  notice->kind = static_cast<engine::NoticeKind>(kind);
+  t.scope = static_cast<engine::TokenScope>(scope);
+  t.auction_id = auction;
+  t.bid_id = bid;
+  t.campaign_id = campaign;
+  t.creative_id = creative;
+  t.app = app;
+  t.currency = currency;
+  t.issued = absl::FromUnixMicros(issued);
+  t.expires = absl::FromUnixMicros(expires);
+  notice->reported_price = has_price ? std::optional<engine::Micros>(price) : std::nullopt;
+  limits->closed = closed != 0;
+  return true;
+}
+
+uint64_t RandomIncarnation() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
 }  // namespace
+
+SpendWriter::SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock, Options options)
+    : money_(money),
+      clock_(clock),
+      node_id_(std::move(options.node_id)),
+      max_waiting_(options.max_waiting),
+      incarnation_(RandomIncarnation()),
+      compact_after_bytes_(options.compact_after_bytes),
+      book_(money) {}
+
+absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
+                                                 engine::MoneyState& money,
+                                                 const vetrina::Clock& clock, Options options) {
+  const storage::LogOpener opener =
+      options.open_log ? options.open_log
+                       : storage::JournalOpener(StrCat(data_dir, "/spend.journal"));
+  SpendWriterPtr writer(new SpendWriter(money, clock, std::move(options)));
+  SpendWriter* w = writer.get();
+  absl::MutexLock lock(&w->mu_);
+  absl::StatusOr<std::unique_ptr<storage::RecordLog>> log = opener(
+      [w](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->Replay(record); });
+  if (!log.ok()) return log.status();
+  w->log_ = *std::move(log);
+  w->shared_ = w->log_->echoes_appends();
+  w->live_bytes_ = w->log_->size_bytes();
+  return writer;
+}
 
 absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
                                                  engine::MoneyState& money,
                                                  const vetrina::Clock& clock,
                                                  size_t compact_after_bytes) {
-  SpendWriterPtr writer(new SpendWriter(money, clock, compact_after_bytes));
-  SpendWriter* w = writer.get();
-  absl::MutexLock lock(&w->mu_);
-  absl::StatusOr<storage::JournalPtr> journal = storage::Journal::Open(
-      StrCat(data_dir, "/spend.journal"),
-      [w](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->Replay(record); });
-  if (!journal.ok()) return journal.status();
-  w->journal_ = *std::move(journal);
-  w->live_bytes_ = w->journal_->size_bytes();
-  return writer;
+  Options options;
+  options.compact_after_bytes = compact_after_bytes;
+  return Open(data_dir, money, clock, std::move(options));
 }
 
-absl::Status SpendWriter::Replay(std::string_view record) {
+absl::Status SpendWriter::ReplayNotices(vetrina::ByteReader& r,
+                                        std::vector<Completion>* completions) {
+  std::string_view origin;
+  uint64_t incarnation, count;
+  if (!r.String(&origin) || !r.U64(&incarnation) || !r.U64(&count)) return Malformed();
+  const bool mine = origin == node_id_ && incarnation == incarnation_;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t sequence;
+    int64_t at;
+    engine::Notice notice;
+    engine::BudgetLimits limits;
+    if (!r.U64(&sequence) || !r.I64(&at) || !DecodeNotice(r, &notice, &limits)) {
+      return Malformed();
+    }
+    // The record's time, not this node's: every node decides the same.
+    engine::NoticeResult result = book_.Apply(notice, limits, absl::FromUnixMicros(at));
+    ++replayed_;
+    if (!mine) continue;
+    auto it = waiting_by_sequence_.find(sequence);
+    if (it == waiting_by_sequence_.end()) continue;  // already failed (the append timed out)
+    if (completions != nullptr) completions->push_back({std::move(it->second), std::move(result)});
+    waiting_by_sequence_.erase(it);
+  }
+  return r.done() ? absl::OkStatus() : Malformed();
+}
+
+absl::Status SpendWriter::Replay(std::string_view record, std::vector<Completion>* completions) {
   const absl::Time now = clock_.Now();
   vetrina::ByteReader r(record);
   uint8_t kind;
   if (!r.Byte(&kind)) return Malformed();
+  if (kind == kNotices) return ReplayNotices(r, completions);
+  if (kind == kFleetBidCounts) {
+    std::string_view origin;
+    uint64_t incarnation;
+    if (!r.String(&origin) || !r.U64(&incarnation)) return Malformed();
+    // This process counted its own bids as it made them (unless it cleared them to reload).
+    const bool mine = origin == node_id_ && incarnation == incarnation_ && !reloading_;
+    while (!r.done()) {
+      std::string_view id;
+      uint64_t bids;
+      if (!r.String(&id) || !r.U64(&bids)) return Malformed();
+      if (mine) continue;
+      engine::CampaignAccount& account = money_.ledger.Account(id);
+      account.bids += bids;
+      account.bids_journaled += bids;
+    }
+    return absl::OkStatus();
+  }
   if (kind == kEffects) {
     uint64_t count;
     if (!r.U64(&count)) return Malformed();
@@ -196,7 +323,7 @@ std::vector<std::string> SpendWriter::Snapshot() {
 }
 
 void SpendWriter::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] { shared_ ? RunShared() : Run(); });
 }
 
 SpendWriter::~SpendWriter() {
@@ -206,24 +333,50 @@ SpendWriter::~SpendWriter() {
   }
   if (thread_.joinable()) {
     thread_.join();
+  } else if (shared_) {
+    RunShared();  // never started: still complete whatever was submitted
   } else {
-    Run();  // never started: still complete whatever was submitted
+    Run();
   }
 }
 
-engine::NoticeResult SpendWriter::Submit(const engine::Notice& notice,
-                                         const engine::BudgetLimits& limits, Done done) {
-  absl::MutexLock lock(&mu_);
-  engine::NoticeResult result = book_.Apply(notice, limits, clock_.Now());
-  if (result.status == engine::NoticeResult::Status::kPriceAbove) return result;
-  if (result.status != engine::NoticeResult::Status::kDuplicate) {
-    vetrina::ByteWriter w;
-    w.String(engine::EncodeEffect(result.effect));
-    pending_.append(w.bytes());
-    ++pending_effects_;
+void SpendWriter::Submit(const engine::Notice& notice, const engine::BudgetLimits& limits,
+                         Done done) {
+  engine::NoticeResult result;
+  bool full = false;
+  {
+    absl::MutexLock lock(&mu_);
+    // A shared log that has not answered for a while: refuse rather than queue without bound.
+    full = shared_ && waiting_by_sequence_.size() >= max_waiting_;
+    if (shared_ && !full) {
+      // Applied when the log hands it back, on every node alike.
+      const uint64_t sequence = ++next_sequence_;
+      vetrina::ByteWriter w;
+      w.U64(sequence);
+      w.I64(absl::ToUnixMicros(clock_.Now()));
+      EncodeNotice(notice, limits, w);
+      queued_notices_.append(w.bytes());
+      queued_sequences_.push_back(sequence);
+      waiting_by_sequence_.emplace(sequence, std::move(done));
+      return;
+    }
+    if (!full) result = book_.Apply(notice, limits, clock_.Now());
+    if (!full && result.status != engine::NoticeResult::Status::kPriceAbove) {
+      if (result.status != engine::NoticeResult::Status::kDuplicate) {
+        vetrina::ByteWriter w;
+        w.String(engine::EncodeEffect(result.effect));
+        pending_.append(w.bytes());
+        ++pending_effects_;
+      }
+      waiting_.push_back({std::move(done), std::move(result)});
+      return;
+    }
   }
-  waiting_.push_back(std::move(done));
-  return result;
+  if (full) {
+    done(absl::UnavailableError("too many notices are waiting for the spend log"));
+    return;
+  }
+  done(std::move(result));  // changes nothing: no wait
 }
 
 void SpendWriter::Expire() {
@@ -241,7 +394,13 @@ void SpendWriter::Expire() {
 
 void SpendWriter::JournalBidCounts() {
   vetrina::ByteWriter w;
-  w.Byte(kBidCounts);
+  if (shared_) {
+    w.Byte(kFleetBidCounts);
+    w.String(node_id_);
+    w.U64(incarnation_);
+  } else {
+    w.Byte(kBidCounts);
+  }
   bool any = false;
   // Counted outside the journal's order on purpose: bids are reporting, not money, and a crash
   // loses at most the last second of them.
@@ -259,9 +418,120 @@ void SpendWriter::JournalBidCounts() {
     absl::MutexLock lock(&mu_);
     if (!failure_.ok()) return;
   }
-  if (absl::Status s = journal_->Append(w.bytes()); !s.ok()) {
+  if (absl::Status s = log_->Append(w.bytes()); !s.ok() && !shared_) {
     absl::MutexLock lock(&mu_);
     failure_ = s;
+  }
+}
+
+absl::Status SpendWriter::Follow() {
+  std::vector<Completion> completions;
+  // The lock is taken per record, never across a round trip to the log's store: Submit (an
+  // HTTP worker) must not wait on Redis.
+  const storage::RecordLog::ReplayFn apply = [this, &completions](std::string_view record) {
+    absl::MutexLock lock(&mu_);
+    return Replay(record, &completions);
+  };
+  absl::Status s = log_->Follow(apply);
+  if (absl::IsOutOfRange(s)) {
+    // Records this node had not read were compacted away. Counts cannot be replayed over (they
+    // would count twice): forget what the log holds, then replay all of it, this process's own
+    // bid counts included. Open reservations stay (this node's bids).
+    {
+      absl::MutexLock lock(&mu_);
+      money_.ledger.ForEachAccount(
+          [](const std::string&, engine::CampaignAccount& account) { account.ClearJournaled(); });
+      money_.ctr.Clear();
+      money_.frequency.Clear();
+      book_.Clear();
+      reloading_ = true;
+    }
+    s = log_->Reload(apply);
+    absl::MutexLock lock(&mu_);
+    reloading_ = false;
+  }
+  for (Completion& c : completions) c.done(std::move(c.result));
+  return s;
+}
+
+void SpendWriter::AppendNotices(std::string batch, size_t count,
+                                const std::vector<uint64_t>& sequences) {
+  absl::Status s;
+  if (count > 0) {
+    vetrina::ByteWriter w;
+    w.Byte(kNotices);
+    w.String(node_id_);
+    w.U64(incarnation_);
+    w.U64(count);
+    w.Raw(batch);
+    s = log_->Append(w.bytes());
+  }
+  // Applied (here as on every node) when followed; this node's notices complete then.
+  if (s.ok()) s = Follow();
+  if (s.ok()) {
+    batches_.fetch_add(1);
+    // Followed to the end: the state holds everything the log does, so it may be compacted.
+    if (log_->size_bytes() > compact_after_bytes_ && log_->size_bytes() > 4 * live_bytes_) {
+      std::vector<std::string> snapshot;
+      {
+        absl::MutexLock lock(&mu_);
+        snapshot = Snapshot();
+      }
+      if (absl::Status c = log_->Rewrite(snapshot); c.ok()) {
+        live_bytes_ = log_->size_bytes();
+        compactions_.fetch_add(1);
+      } else {
+        std::fprintf(stderr, "vetrina: spend log compaction failed: %s\n", c.ToString().c_str());
+      }
+    }
+  }
+  // Notices the follow did not reach: the log failed (the append may still land, and is then
+  // applied everywhere, this node included, and a retry is a duplicate).
+  if (s.ok()) s = absl::UnavailableError("the notice was not read back from the spend log");
+  std::vector<Done> failed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (uint64_t sequence : sequences) {
+      auto it = waiting_by_sequence_.find(sequence);
+      if (it == waiting_by_sequence_.end()) continue;
+      failed.push_back(std::move(it->second));
+      waiting_by_sequence_.erase(it);
+    }
+  }
+  for (Done& done : failed) done(s);
+}
+
+void SpendWriter::RunShared() {
+  absl::Time last_expire = absl::InfinitePast();
+  for (;;) {
+    std::string batch;
+    std::vector<uint64_t> sequences;
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !queued_sequences_.empty() || stop_;
+      };
+      // Idle, it still follows every kFollowEvery: other nodes' notices.
+      mu_.AwaitWithTimeout(absl::Condition(&has_work), kFollowEvery);
+      stopping = stop_ && queued_sequences_.empty();
+      batch.swap(queued_notices_);
+      sequences.swap(queued_sequences_);
+    }
+    if (!sequences.empty()) {
+      AppendNotices(std::move(batch), sequences.size(), sequences);
+    } else {
+      Follow().IgnoreError();
+    }
+    if (clock_.Now() - last_expire >= absl::Seconds(1)) {
+      Expire();
+      JournalBidCounts();
+      last_expire = clock_.Now();
+    }
+    if (stopping) {
+      JournalBidCounts();
+      return;
+    }
   }
 }
 
@@ -270,7 +540,7 @@ void SpendWriter::Run() {
   for (;;) {
     std::string effects;
     size_t count = 0;
-    std::vector<Done> waiting;
+    std::vector<Completion> waiting;
     std::vector<std::string> snapshot;
     bool stopping;
     {
@@ -286,8 +556,8 @@ void SpendWriter::Run() {
         waiting.swap(waiting_);
         // Compact instead of appending once the journal has grown well past its live state:
         // the snapshot already holds the effects just taken.
-        if (failure_.ok() && journal_->size_bytes() > compact_after_bytes_ &&
-            journal_->size_bytes() > 4 * live_bytes_) {
+        if (failure_.ok() && log_->size_bytes() > compact_after_bytes_ &&
+            log_->size_bytes() > 4 * live_bytes_) {
           snapshot = Snapshot();
         }
       }
@@ -299,9 +569,9 @@ void SpendWriter::Run() {
         status = failure_;
       }
       if (status.ok() && !snapshot.empty()) {
-        status = journal_->Rewrite(snapshot);
+        status = log_->Rewrite(snapshot);
         if (status.ok()) {
-          live_bytes_ = journal_->size_bytes();
+          live_bytes_ = log_->size_bytes();
           compactions_.fetch_add(1);
         }
       } else if (status.ok() && count > 0) {
@@ -309,7 +579,7 @@ void SpendWriter::Run() {
         w.Byte(kEffects);
         w.U64(count);
         w.Raw(effects);
-        status = journal_->Append(w.bytes());
+        status = log_->Append(w.bytes());
       }
       if (!status.ok()) {
         // Fail-stop: nothing is acknowledged from here on; money already applied in memory
@@ -321,7 +591,13 @@ void SpendWriter::Run() {
       } else {
         batches_.fetch_add(1);
       }
-      for (Done& done : waiting) done(status);
+      for (Completion& c : waiting) {
+        if (status.ok()) {
+          c.done(std::move(c.result));
+        } else {
+          c.done(status);
+        }
+      }
     }
     if (clock_.Now() - last_expire >= absl::Seconds(1)) {
       Expire();

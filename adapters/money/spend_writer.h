@@ -1,15 +1,28 @@
-// The one writer of money. Notices are applied to the in-memory state under one lock (so the
-// duplicate filter and the journal agree on their order) and their effects queued; a thread
-// takes everything queued, appends it to <data-dir>/spend.journal as one record with fdatasync
-// (group commit), and only then runs each notice's completion, so a notice is acknowledged only
-// once its spend is on disk. On open the journal is replayed: spend, counts, the CTR model,
-// frequency counts and the duplicate filter come back; reservations do not (a notice for a bid
-// from before the restart is charged only if the budget still has room). Once the journal has
-// grown it is rewritten as a snapshot of that state.
+// The one writer of money: it applies notices (win, bill, loss, impression, click) and makes
+// them durable in the spend log before they are acknowledged.
+//
+// Single node, the log is <data-dir>/spend.journal. A notice is applied to the in-memory state
+// at once, under one lock (so the duplicate filter and the journal agree on their order), and
+// its effect queued; a thread takes everything queued, appends it as one record with fdatasync
+// (group commit), and only then completes each notice, so a notice is acknowledged only once its
+// spend is on disk. A journal failure stops the writer (fail-stop).
+//
+// On a shared log (a fleet: echoes_appends()) the log carries notices, not effects: Submit
+// queues the notice with its origin (node id, a per-process incarnation, a sequence number),
+// its campaign's limits and the time; the thread appends the queued notices as one record and
+// follows the log. Every node applies every notice of the log, in log order and at the
+// record's time, so duplicate decisions, spend and counts agree fleet-wide; the origin node
+// completes a notice when its follow reaches it. A shared log's failure is transient: the
+// notices waiting get its error and the next batch tries again.
+//
+// On open the log is replayed: spend, counts, the CTR model, frequency counts and the duplicate
+// filter come back; reservations do not (a notice for a bid from before the restart is charged
+// only if the budget still has room). Once the log has grown it is rewritten as a snapshot of
+// that state (effect records, which a replay accepts as it accepts notice records).
 //
 //   absl::StatusOr<SpendWriterPtr> writer = SpendWriter::Open(dir, money, clock);
 //   (*writer)->Start();
-//   NoticeResult r = (*writer)->Submit(notice, limits, [](absl::Status durable) { ... });
+//   (*writer)->Submit(notice, limits, [](absl::StatusOr<NoticeResult> r) { ... });
 #pragma once
 
 #include <cstdint>
@@ -20,10 +33,13 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/storage/journal.h"
+#include "adapters/storage/record_log.h"
 #include "base/clock.h"
+#include "base/wire.h"
 #include "engine/money/notice_book.h"
 #include "engine/money/spend_policy.h"
 
@@ -37,6 +53,18 @@ class SpendWriter {
  public:
   static constexpr size_t kCompactAfterBytes = size_t{64} << 20;
 
+  struct Options {
+    size_t compact_after_bytes = kCompactAfterBytes;
+    // Opens the spend log; empty: the file journal <data_dir>/spend.journal.
+    storage::LogOpener open_log;
+    // Names this node's notices in a shared log (the fleet's --node-id).
+    std::string node_id;
+    // Shared log: notices waiting for it past this many are refused (Unavailable), so nothing
+    // queues without bound while Redis does not answer.
+    size_t max_waiting = 100'000;
+  };
+  static absl::StatusOr<SpendWriterPtr> Open(const std::string& data_dir, engine::MoneyState& money,
+                                             const vetrina::Clock& clock, Options options);
   static absl::StatusOr<SpendWriterPtr> Open(const std::string& data_dir, engine::MoneyState& money,
                                              const vetrina::Clock& clock,
                                              size_t compact_after_bytes = kCompactAfterBytes);
@@ -44,14 +72,14 @@ class SpendWriter {
 
   void Start();
 
-  // Called once, on the writer thread: OK when the notice's effect (for a duplicate: every
-  // effect submitted before it) is durable, the journal's error otherwise.
-  using Done = std::function<void(absl::Status durable)>;
+  // Called once with the notice's result when it is durable (for a duplicate: once every
+  // effect submitted before it is), or with the log's error: Unavailable or DeadlineExceeded
+  // while a shared log is out of reach. Called on the writer thread, or at once on the caller's
+  // for kPriceAbove on a single node (it changes nothing and needs no wait).
+  using Done = std::function<void(absl::StatusOr<engine::NoticeResult> result)>;
 
-  // Applies `notice` (`limits`: its campaign's current budgets). `done` is called for every
-  // status but kPriceAbove, which changes nothing and needs no wait.
-  engine::NoticeResult Submit(const engine::Notice& notice, const engine::BudgetLimits& limits,
-                              Done done);
+  // Applies `notice` (`limits`: its campaign's current budgets) and calls `done`.
+  void Submit(const engine::Notice& notice, const engine::BudgetLimits& limits, Done done);
 
   // Releases expired reservations, forgets expired bids and sweeps old frequency counts; the
   // writer thread calls it every second.
@@ -62,9 +90,26 @@ class SpendWriter {
   size_t compactions() const { return compactions_.load(); }
 
  private:
-  SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock, size_t compact_after_bytes)
-      : money_(money), clock_(clock), compact_after_bytes_(compact_after_bytes), book_(money) {}
-  absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock, Options options);
+  // A notice to complete: on a shared log, by its completion in `waiting_by_sequence_`.
+  struct Completion {
+    Done done;
+    absl::StatusOr<engine::NoticeResult> result;
+  };
+  // Applies one record of the log. Notices this node submitted (since it opened) are added to
+  // `completions`, when given.
+  absl::Status Replay(std::string_view record, std::vector<Completion>* completions = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReplayNotices(vetrina::ByteReader& r, std::vector<Completion>* completions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Shared log: applies what was appended since the last call and completes this node's
+  // notices; reloads the whole log when records it had not read were compacted away.
+  absl::Status Follow();
+  // Shared log: appends the queued notices (`batch`: encoded; `sequences`: theirs), follows past
+  // them, and fails those the follow did not complete.
+  void AppendNotices(std::string batch, size_t count, const std::vector<uint64_t>& sequences);
+  void RunShared();
+  static constexpr absl::Duration kFollowEvery = absl::Milliseconds(20);
   // The state as journal records (under mu_, so consistent with the effects applied).
   std::vector<std::string> Snapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
@@ -73,7 +118,11 @@ class SpendWriter {
 
   engine::MoneyState& money_;
   const vetrina::Clock& clock_;
-  storage::JournalPtr journal_;  // used by Open, then by the writer thread only
+  const std::string node_id_;
+  const size_t max_waiting_;
+  const uint64_t incarnation_;  // random per process: a restarted node's sequences start anew
+  std::unique_ptr<storage::RecordLog> log_;  // used by Open, then by the writer thread only
+  bool shared_ = false;                      // log_->echoes_appends()
   size_t replayed_ = 0;
   std::atomic<uint64_t> batches_{0};
   std::atomic<size_t> compactions_{0};
@@ -85,7 +134,13 @@ class SpendWriter {
   engine::NoticeBook book_ ABSL_GUARDED_BY(mu_);
   std::string pending_ ABSL_GUARDED_BY(mu_);  // encoded effects, wire.h strings
   size_t pending_effects_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<Done> waiting_ ABSL_GUARDED_BY(mu_);
+  std::vector<Completion> waiting_ ABSL_GUARDED_BY(mu_);  // single node
+  // Shared log: the queued notices (encoded), and every notice of this node not yet completed.
+  std::string queued_notices_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> queued_sequences_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<uint64_t, Done> waiting_by_sequence_ ABSL_GUARDED_BY(mu_);
+  bool reloading_ ABSL_GUARDED_BY(mu_) = false;  // Follow replays the whole shared log
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

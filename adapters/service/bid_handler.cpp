@@ -9,28 +9,31 @@
 namespace vetrina::service {
 namespace {
 
-// A notice answer that waits for the spend journal. Whichever comes second — the journal's
-// completion (writer thread) or the server's defer call (after Handle returns) — writes the
-// response and resumes the connection, so the response is never touched while Handle runs.
+// A notice answer that waits for the spend writer. Whichever comes second — the writer's
+// completion (writer thread, or the caller's for a notice that changes nothing) or the server's
+// defer call (after Handle returns) — writes the response and resumes the connection, so the
+// response is never touched while Handle runs.
 class DeferredNotice {
  public:
-  DeferredNotice(http::HttpResponse* response, Metrics& metrics, int kind,
-                 Metrics::NoticeResult result)
-      : response_(response), metrics_(metrics), kind_(kind), result_(result) {}
+  DeferredNotice(http::HttpResponse* response, Metrics& metrics, int kind, bool click,
+                 std::string landing_url)
+      : response_(response),
+        metrics_(metrics),
+        kind_(kind),
+        click_(click),
+        landing_url_(std::move(landing_url)) {}
 
   // The writer's completion.
-  void Durable(absl::Status status) {
+  void Done(absl::StatusOr<engine::NoticeResult> result) {
     std::function<void()> resume;
     {
       absl::MutexLock lock(&mu_);
-      status_ = std::move(status);
+      result_ = std::move(result);
       done_ = true;
       resume = std::move(resume_);
     }
     if (resume) Finish(resume);
   }
-  // Called by Handle before it returns: Finish runs only after Defer, which follows Handle.
-  void set_result(Metrics::NoticeResult result) { result_ = result; }
   // The server's defer call.
   void Defer(std::function<void()> resume) {
     {
@@ -45,11 +48,45 @@ class DeferredNotice {
 
  private:
   void Finish(const std::function<void()>& resume) {
-    if (!status_.ok()) {
+    using Status = engine::NoticeResult::Status;
+    Metrics::NoticeResult outcome = Metrics::NoticeResult::kCounted;
+    if (!result_.ok()) {
       http::SetError(503, "spend journal unavailable", response_);
-      result_ = Metrics::NoticeResult::kFailed;
+      if (absl::IsUnavailable(result_.status()) || absl::IsDeadlineExceeded(result_.status())) {
+        response_->headers.emplace_back("Retry-After", "1");  // the shared log is out of reach
+      }
+      outcome = Metrics::NoticeResult::kFailed;
+    } else if (result_->status == Status::kPriceAbove) {
+      http::SetError(400, "price above the bid", response_);
+      outcome = Metrics::NoticeResult::kRejected;
+    } else {
+      std::string_view status_text = "counted";
+      if (result_->status == Status::kDuplicate) {
+        outcome = Metrics::NoticeResult::kDuplicate;
+        status_text = "duplicate";
+      } else if (result_->status == Status::kOverBudget) {
+        outcome = Metrics::NoticeResult::kOverBudget;
+        status_text = "over_budget";
+      } else if (result_->effect.charged > 0) {
+        outcome = Metrics::NoticeResult::kCharged;
+        status_text = "charged";
+      }
+      if (click_ && !landing_url_.empty()) {
+        response_->status = 302;
+        response_->headers.emplace_back("Location", landing_url_);
+        response_->body.clear();
+        response_->content_type = "text/plain";
+      } else if (click_) {
+        http::SetError(404, "the creative no longer exists", response_);
+      } else {
+        response_->status = 200;
+        response_->body =
+            StrCat("{\"status\":\"", status_text, "\",\"charged_micros\":", result_->effect.charged,
+                   ",\"bid_charged_micros\":", result_->bid_charged, "}");
+      }
+      response_->headers.emplace_back("Cache-Control", "no-store");
     }
-    metrics_.CountNotice(kind_, result_);
+    metrics_.CountNotice(kind_, outcome);
     metrics_.CountRequest(Endpoint::kNotice, response_->status);
     resume();
   }
@@ -57,10 +94,11 @@ class DeferredNotice {
   http::HttpResponse* const response_;
   Metrics& metrics_;
   const int kind_;
-  Metrics::NoticeResult result_;
+  const bool click_;
+  const std::string landing_url_;
   absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status status_;  // written before done_ is set, read after
+  absl::StatusOr<engine::NoticeResult> result_;  // written before done_ is set, read after
   std::function<void()> resume_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -220,42 +258,12 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
     return;
   }
   auto deferred =
-      std::make_shared<DeferredNotice>(response, metrics, kind, Metrics::NoticeResult::kCounted);
+      std::make_shared<DeferredNotice>(response, metrics, kind, click, std::move(landing_url));
   const engine::Notice notice{parsed->kind, *std::move(token), parsed->price};
-  const engine::NoticeResult result = bidder_.spend_writer()->Submit(
-      notice, limits, [deferred](absl::Status s) { deferred->Durable(std::move(s)); });
-
-  using Status = engine::NoticeResult::Status;
-  if (result.status == Status::kPriceAbove) {
-    return reject(400, "price above the bid", kind);
-  }
-  Metrics::NoticeResult outcome = Metrics::NoticeResult::kCounted;
-  std::string_view status_text = "counted";
-  if (result.status == Status::kDuplicate) {
-    outcome = Metrics::NoticeResult::kDuplicate;
-    status_text = "duplicate";
-  } else if (result.status == Status::kOverBudget) {
-    outcome = Metrics::NoticeResult::kOverBudget;
-    status_text = "over_budget";
-  } else if (result.effect.charged > 0) {
-    outcome = Metrics::NoticeResult::kCharged;
-    status_text = "charged";
-  }
-  deferred->set_result(outcome);
-  if (parsed->kind == engine::NoticeKind::kClick && !landing_url.empty()) {
-    response->status = 302;
-    response->headers.emplace_back("Location", landing_url);
-    response->body.clear();
-    response->content_type = "text/plain";
-  } else if (parsed->kind == engine::NoticeKind::kClick) {
-    http::SetError(404, "the creative no longer exists", response);
-  } else {
-    response->status = 200;
-    response->body =
-        StrCat("{\"status\":\"", status_text, "\",\"charged_micros\":", result.effect.charged,
-               ",\"bid_charged_micros\":", result.bid_charged, "}");
-  }
-  response->headers.emplace_back("Cache-Control", "no-store");
+  bidder_.spend_writer()->Submit(notice, limits,
+                                 [deferred](absl::StatusOr<engine::NoticeResult> result) {
+                                   deferred->Done(std::move(result));
+                                 });
   response->defer = [deferred](std::function<void()> resume) {
     deferred->Defer(std::move(resume));
   };

@@ -99,6 +99,15 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   return SyncParentDirectory(path);
 }
 
+LogOpener JournalOpener(std::string path, JournalStats* stats) {
+  return [path = std::move(path),
+          stats](const RecordLog::ReplayFn& replay) -> absl::StatusOr<std::unique_ptr<RecordLog>> {
+    absl::StatusOr<JournalPtr> journal = Journal::Open(path, replay, stats);
+    if (!journal.ok()) return journal.status();
+    return std::unique_ptr<RecordLog>(*std::move(journal));
+  };
+}
+
 absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn& replay,
                                          JournalStats* stats) {
   const bool existed = ::access(path.c_str(), F_OK) == 0;

@@ -39,7 +39,6 @@ class Journal final : public RecordLog {
  public:
   static constexpr size_t kMaxRecordBytes = 64 * 1024 * 1024;
 
-
   // Opens or creates `path`, calling `replay` for each intact record in order. A torn tail is
   // truncated away; damage anywhere else is DataLoss (the journal is left untouched).
   static absl::StatusOr<JournalPtr> Open(const std::string& path, const ReplayFn& replay,
@@ -64,6 +63,10 @@ class Journal final : public RecordLog {
   size_t size_;
   absl::Status failed_ ABSL_GUARDED_BY(mu_);  // set by a failed fdatasync; appends then fail
 };
+
+// Opens the file journal at `path` (the single node's log); `stats`, when given, receives what
+// the open found.
+LogOpener JournalOpener(std::string path, JournalStats* stats = nullptr);
 
 // Writes `contents` to `path` atomically and durably (temporary file, fsync, rename, fsync dir).
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode);

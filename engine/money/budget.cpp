@@ -89,6 +89,18 @@ void CampaignAccount::Restore(Micros amount, DayIndex day, absl::Time now) {
   if (day == day_) daily_settled_ += amount;
 }
 
+void CampaignAccount::ClearJournaled() {
+  {
+    std::lock_guard lock(mu_);
+    daily_settled_ = 0;
+    lifetime_settled_ = 0;
+  }
+  bids.fetch_sub(bids_journaled.exchange(0));
+  wins.store(0);
+  impressions.store(0);
+  clicks.store(0);
+}
+
 NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng& rng) {
   const bool paced = campaign.pacing == Pacing::kEven && campaign.daily_budget > 0;
   double rate = 1.0;

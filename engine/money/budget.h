@@ -70,6 +70,9 @@ class CampaignAccount {
   bool Charge(Micros amount, const BudgetLimits& limits, DayIndex day, absl::Time now);
   // Spend read back from the journal.
   void Restore(Micros amount, DayIndex day, absl::Time now);
+  // Forgets settled spend and the counts the journal holds, keeping reservations and the bids
+  // not journaled yet: before a shared log is replayed from its start.
+  void ClearJournaled();
 
   // Whether `campaign` may bid now: kBudgetExhausted when nothing is left to reserve, kPaced
   // when even pacing holds this bid back (never for ASAP pacing or without a daily budget).

@@ -46,6 +46,13 @@ class CtrModel {
   }
   // Restores counts saved by ForEach.
   void Restore(uint64_t key, const CtrCounts& counts);
+  // Forgets every count (before a shared log is replayed from its start).
+  void Clear() {
+    for (Shard& shard : shards_) {
+      std::unique_lock lock(shard.mu);
+      shard.counts.clear();
+    }
+  }
   static uint64_t KeyOf(std::string_view campaign, std::string_view creative, std::string_view app);
 
  private:

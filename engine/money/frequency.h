@@ -50,6 +50,13 @@ class FrequencyStore {
     }
   }
   void Restore(const Entry& entry);
+  // Forgets every count (before a shared log is replayed from its start).
+  void Clear() {
+    for (Shard& shard : shards_) {
+      std::unique_lock lock(shard.mu);
+      shard.counts.clear();
+    }
+  }
 
  private:
   struct Counts {

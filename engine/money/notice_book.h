@@ -102,6 +102,8 @@ class NoticeBook {
   };
   const absl::flat_hash_map<std::string, BidState>& bids() const { return bids_; }
   void RestoreBid(std::string bid_id, BidState state) { bids_[std::move(bid_id)] = state; }
+  // Forgets every bid (before a shared log is replayed from its start).
+  void Clear() { bids_.clear(); }
 
  private:
   // The duplicate filter and the counts of an effect; not its spend.

@@ -3,12 +3,17 @@
 #include <catch2/catch.hpp>
 #include <future>
 
+#include "../../support/memory_log.h"
+#include "../../support/redis_log_node.h"
+#include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
 #include "base/strings.h"
 
 namespace vetrina::money {
 namespace {
 
+using vetrina::testing::RedisLogNode;
+using vetrina::testing::RedisServer;
 using vetrina::testing::TempDir;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
@@ -30,10 +35,12 @@ engine::Notice Win(std::string bid, engine::Micros cpm) {
 // Submits and waits for the completion; returns the notice's result and the durability status.
 std::pair<engine::NoticeResult, absl::Status> SubmitAndWait(SpendWriter& writer,
                                                             const engine::Notice& notice) {
-  std::promise<absl::Status> durable;
-  engine::NoticeResult r =
-      writer.Submit(notice, kLimits, [&](absl::Status s) { durable.set_value(std::move(s)); });
-  return {r, durable.get_future().get()};
+  std::promise<absl::StatusOr<engine::NoticeResult>> done;
+  writer.Submit(notice, kLimits,
+                [&](absl::StatusOr<engine::NoticeResult> r) { done.set_value(std::move(r)); });
+  absl::StatusOr<engine::NoticeResult> r = done.get_future().get();
+  if (!r.ok()) return {engine::NoticeResult{}, r.status()};
+  return {*r, absl::OkStatus()};
 }
 
 TEST_CASE("acknowledged spend survives a reopen, and duplicates stay duplicates") {
@@ -142,6 +149,116 @@ TEST_CASE("the writer releases expired reservations") {
   (*writer)->Expire();
   CHECK(money.ledger.open_reservations() == 0);
   CHECK(money.ledger.Account("c").State(clock.Now()).lifetime_reserved == 0);
+}
+
+// A fleet node: its own money state and writer on the shared "notices" log.
+struct MoneyNode {
+  MoneyNode(const RedisServer& server, const vetrina::Clock& clock, std::string id,
+            bool start = true, size_t compact_after_bytes = SpendWriter::kCompactAfterBytes)
+      : redis(server) {
+    SpendWriter::Options options;
+    options.open_log = redis.Opener("notices");
+    options.node_id = std::move(id);
+    options.compact_after_bytes = compact_after_bytes;
+    auto opened = SpendWriter::Open(dir.path.string(), money, clock, std::move(options));
+    REQUIRE(opened.ok());
+    writer = *std::move(opened);
+    if (start) writer->Start();
+  }
+  engine::Micros spent() { return money.ledger.Account("c").State(kNow).lifetime_settled; }
+
+  TempDir dir;
+  RedisLogNode redis;
+  engine::MoneyState money;
+  SpendWriterPtr writer;
+};
+
+TEST_CASE("fleet: a notice is applied once across nodes, and a new node restores the same state",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  MoneyNode a(server, clock, "a"), b(server, clock, "b");
+  auto [won, durable] = SubmitAndWait(*a.writer, Win("b1", 2'000'000));
+  REQUIRE(durable.ok());
+  CHECK(won.status == engine::NoticeResult::Status::kApplied);
+  CHECK(won.effect.charged == 2'000);
+  auto [again, durable_again] = SubmitAndWait(*b.writer, Win("b1", 2'000'000));
+  REQUIRE(durable_again.ok());
+  CHECK(again.status == engine::NoticeResult::Status::kDuplicate);
+  CHECK(again.bid_charged == 2'000);
+  // A follows B's duplicate (its own next notice follows past it): nothing changes.
+  REQUIRE(SubmitAndWait(*a.writer, Win("b2", 1'000'000)).second.ok());
+  REQUIRE(SubmitAndWait(*b.writer, Win("b3", 1'000'000)).second.ok());
+  REQUIRE(SubmitAndWait(*a.writer, Win("b2", 1'000'000)).second.ok());
+  CHECK(a.spent() == 4'000);
+  CHECK(b.spent() == 4'000);
+  CHECK(a.money.ledger.Account("c").wins.load() == 3);
+  CHECK(b.money.ledger.Account("c").wins.load() == 3);
+
+  MoneyNode c(server, clock, "c");
+  CHECK(c.spent() == 4'000);
+  CHECK(c.money.ledger.Account("c").wins.load() == 3);
+  CHECK(SubmitAndWait(*c.writer, Win("b3", 1'000'000)).first.status ==
+        engine::NoticeResult::Status::kDuplicate);
+}
+
+TEST_CASE("fleet: while Redis is down notices fail with its error, and work once it is back",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  MoneyNode a(server, clock, "a");
+  server.Stop();
+  const absl::Status down = SubmitAndWait(*a.writer, Win("b1", 2'000'000)).second;
+  CHECK((absl::IsUnavailable(down) || absl::IsDeadlineExceeded(down)));
+  server.Start();
+  REQUIRE(a.redis.link.WaitConnected(absl::Seconds(10)));
+  auto [result, durable] = SubmitAndWait(*a.writer, Win("b2", 2'000'000));
+  CHECK(durable.ok());
+  CHECK(result.status == engine::NoticeResult::Status::kApplied);
+}
+
+TEST_CASE("fleet: a node that missed records a compaction removed reloads the same state",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  MoneyNode behind(server, clock, "behind", /*start=*/false);
+  {
+    MoneyNode a(server, clock, "a", /*start=*/true, /*compact_after_bytes=*/1024);
+    for (int i = 0; i < 100; ++i) {
+      REQUIRE(SubmitAndWait(*a.writer, Win(StrCat("b", i), 1'000'000)).second.ok());
+    }
+    REQUIRE(a.writer->compactions() > 0);
+    CHECK(a.spent() == 100 * 1'000);
+  }
+  behind.writer->Start();  // its first follow finds the records it had not read compacted away
+  auto [dup, durable] = SubmitAndWait(*behind.writer, Win("b7", 1'000'000));
+  REQUIRE(durable.ok());
+  CHECK(dup.status == engine::NoticeResult::Status::kDuplicate);
+  CHECK(behind.spent() == 100 * 1'000);
+  CHECK(behind.money.ledger.Account("c").wins.load() == 100);
+}
+
+TEST_CASE("fleet: notices waiting for a shared log that does not answer are bounded") {
+  vetrina::testing::SharedRecords records;
+  vetrina::ManualClock clock(kNow);
+  engine::MoneyState money;
+  SpendWriter::Options options;
+  options.open_log = vetrina::testing::MemoryLogOpener(records);
+  options.node_id = "a";
+  options.max_waiting = 2;
+  auto writer = SpendWriter::Open("", money, clock, std::move(options));
+  REQUIRE(writer.ok());
+  (*writer)->Start();
+  records.CloseGate();  // appends wait, as on a Redis that does not answer
+  std::promise<absl::StatusOr<engine::NoticeResult>> first, second;
+  (*writer)->Submit(Win("b1", 1'000'000), kLimits, [&](auto r) { first.set_value(std::move(r)); });
+  (*writer)->Submit(Win("b2", 1'000'000), kLimits, [&](auto r) { second.set_value(std::move(r)); });
+  auto [refused, status] = SubmitAndWait(**writer, Win("b3", 1'000'000));
+  CHECK(absl::IsUnavailable(status));
+  records.OpenGate();
+  CHECK(first.get_future().get().ok());
+  CHECK(second.get_future().get().ok());
+  CHECK(money.ledger.Account("c").State(kNow).lifetime_settled == 2'000);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
@@ -16,6 +17,7 @@
 #include "base/strings.h"
 #include "engine/money/notice_token.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/unreachable_log.h"
 
 namespace vetrina::service {
 namespace {
@@ -353,9 +355,10 @@ struct MoneyHarness {
   std::unique_ptr<Bidder> bidder;
   std::unique_ptr<BidHandler> handler;
 
-  MoneyHarness() {
+  // `options`: the spend writer's (default: the file journal in `dir`).
+  explicit MoneyHarness(money::SpendWriter::Options options = {}) {
     absl::StatusOr<money::SpendWriterPtr> opened =
-        money::SpendWriter::Open(dir.path.string(), money, clock);
+        money::SpendWriter::Open(dir.path.string(), money, clock, std::move(options));
     REQUIRE(opened.ok());
     writer = *std::move(opened);
     writer->Start();
@@ -450,6 +453,26 @@ TEST_CASE("a bid reserves its cost and signs its notices; the win is charged onc
   // A token signed with another key is refused.
   query.replace(query.find("t=") + 2, 4, "AAAA");
   CHECK(h.Call(http::Method::kGet, path, query, "").status == 403);
+}
+
+TEST_CASE("a fleet node that cannot reach its spend log answers notices 503, retry after 1 s") {
+  money::SpendWriter::Options options;
+  options.open_log = vetrina::testing::UnreachableLogOpener();
+  options.node_id = "a";
+  MoneyHarness h(std::move(options));
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", "", body);
+  REQUIRE(r.status == 200);  // bids never wait on the shared store
+  simdjson::dom::parser parser;
+  simdjson::dom::element bid = parser.parse(r.body)["seatbid"].at(0)["bid"].at(0);
+  const std::string campaign{std::string_view(bid["cid"])};
+  auto [path, query] = NoticeTarget(std::string_view(bid["nurl"]), "0.5");
+  http::HttpResponse win = h.Call(http::Method::kGet, path, query, "");
+  CHECK(win.status == 503);
+  CHECK(std::find(win.headers.begin(), win.headers.end(),
+                  std::pair<std::string, std::string>{"Retry-After", "1"}) != win.headers.end());
+  CHECK(h.money.ledger.FindAccount(campaign)->State(h.clock.Now()).daily_settled == 0);
 }
 
 TEST_CASE("without a spend journal notices are not served") {
