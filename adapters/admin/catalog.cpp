@@ -177,7 +177,7 @@ absl::StatusOr<CatalogPtr> Catalog::OpenShared(const LogOpener& open_log,
                                                std::string* new_admin_token, RandomBytes random) {
   CatalogPtr catalog(new Catalog(std::move(random)));
   absl::MutexLock lock(&catalog->mu_);
-  catalog->admin_token_in_log_ = true;
+  catalog->shared_log_ = true;
   VETRINA_ASSIGN_OR_RETURN(catalog->log_, open_log(catalog->Replayer()));
   if (catalog->log_->echoes_appends()) {
     return absl::InvalidArgumentError(
@@ -219,13 +219,26 @@ absl::Status Catalog::EnsureSharedAdminToken(std::string* new_admin_token) {
 
 absl::Status Catalog::AppendChecked(
     const std::function<absl::StatusOr<std::string>()>& check_and_encode) {
+  bool followed = !shared_log_;
   for (int attempt = 0; attempt < kAppendAttempts; ++attempt) {
-    VETRINA_ASSIGN_OR_RETURN(const std::string record, check_and_encode());
-    absl::Status s = log_->Append(record);
-    if (!absl::IsAborted(s)) return s;
+    absl::StatusOr<std::string> record = check_and_encode();
+    if (record.ok()) {
+      absl::Status s = log_->Append(*record);
+      if (!absl::IsAborted(s)) return s;
+    } else if (followed) {
+      return record.status();
+    }
+    // A refusal may come from a state other nodes have changed since: it stands only once
+    // checked against the latest.
     VETRINA_RETURN_IF_ERROR(FollowLocked());
+    followed = true;
   }
   return absl::UnavailableError("the catalog is busy: other nodes kept changing it first");
+}
+
+absl::Status Catalog::CompactNow() {
+  absl::MutexLock lock(&mu_);
+  return Compact();
 }
 
 absl::Status Catalog::Follow() {
@@ -246,7 +259,7 @@ void Catalog::ClearLocked() {
   token_hash_by_advertiser_.clear();
   audiences_.clear();
   next_segment_ = 1;
-  if (admin_token_in_log_) admin_token_hash_ = {};
+  if (shared_log_) admin_token_hash_ = {};
   version_ = 0;
 }
 
@@ -375,7 +388,7 @@ absl::Status Catalog::MaybeCompact() {
 
 absl::Status Catalog::Compact() {
   std::vector<std::string> records;
-  if (admin_token_in_log_) records.push_back(AdminTokenRecord(vetrina::ToHex(admin_token_hash_)));
+  if (shared_log_) records.push_back(AdminTokenRecord(vetrina::ToHex(admin_token_hash_)));
   for (const auto& [id, hash] : token_hash_by_advertiser_) {
     records.push_back(AdvertiserRecord(id, hash));
   }

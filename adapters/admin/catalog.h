@@ -87,6 +87,11 @@ class Catalog {
   // journal has nothing to follow: OK.
   absl::Status Follow();
 
+  // Rewrites the log as the current state now (it also happens by itself once the log grows
+  // well past the live state). On a shared log, FailedPrecondition when another node has
+  // compacted past what this node has read.
+  absl::Status CompactNow();
+
   // The caller behind an "Authorization: Bearer <token>" header value; nullopt if none matches.
   std::optional<Principal> Authenticate(std::string_view authorization) const;
 
@@ -168,8 +173,8 @@ class Catalog {
   // Forgets every record read (before a reload).
   void ClearLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends the record `check_and_encode` returns (or fails with its error). When the shared
-  // log answers Aborted (others appended first), follows and calls it again, so its checks see
-  // the latest state; after a few tries, Unavailable.
+  // log answers Aborted (others appended first), or the check refuses, follows and calls it
+  // again, so its checks see the latest state; after a few tries, Unavailable.
   absl::Status AppendChecked(const std::function<absl::StatusOr<std::string>()>& check_and_encode)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // On a shared log: creates the admin token unless the log holds one.
@@ -187,8 +192,9 @@ class Catalog {
   bool fresh_ = false;
   mutable absl::Mutex mu_;
   vetrina::Digest admin_token_hash_ ABSL_GUARDED_BY(mu_){};
-  // Whether the admin token's hash is kept in the log (a shared log) rather than a file.
-  bool admin_token_in_log_ ABSL_GUARDED_BY(mu_) = false;
+  // Whether the log is shared by a fleet (OpenShared): the admin token's hash is then kept in
+  // it rather than in a file, and a write checked against a stale state follows first.
+  bool shared_log_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<storage::RecordLog> log_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, CampaignEntry> campaigns_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> held_ ABSL_GUARDED_BY(mu_);  // see HeldCampaigns()
