@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "base/hex.h"
 #include "base/ids.h"
 #include "base/json_writer.h"
 #include "base/status_macros.h"
@@ -78,19 +79,10 @@ std::string AdminTokenRecord(std::string_view token_hash) {
 }
 
 std::optional<vetrina::Digest> DigestFromHex(std::string_view hex) {
+  std::optional<std::string> bytes = vetrina::HexToBytes(hex);
   vetrina::Digest digest{};
-  if (hex.size() != 2 * digest.size()) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < digest.size(); ++i) {
-    const int hi = nibble(hex[2 * i]);
-    const int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    digest[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  if (!bytes || bytes->size() != digest.size()) return std::nullopt;
+  std::copy(bytes->begin(), bytes->end(), digest.begin());
   return digest;
 }
 
