@@ -34,10 +34,15 @@ local entries = redis.call('XRANGE', KEYS[1], '(' .. head, '+', 'COUNT', ARGV[1]
 return {head, snap, entries}
 )lua";
 
-// ARGV: last id read, batch. Returns {head, stream entries after the last id (one batch)}.
+// ARGV: last id read, batch. Returns {head, stream entries after the last id (one batch), the
+// stream's last id (the head when it is empty)}.
 constexpr std::string_view kLuaFollow = R"lua(
 local head = redis.call('GET', KEYS[3]) or '0-0'
-return {head, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local tail
+if #newest == 0 then tail = head else tail = newest[1][1] end
+return {head, entries, tail}
 )lua";
 
 // ARGV: record. Returns the new entry's id.
@@ -172,8 +177,9 @@ absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_vie
   VETRINA_ASSIGN_OR_RETURN(
       RedisReply reply,
       Eval(kLuaFollow, {std::string(after), std::to_string(options_.follow_batch)}));
-  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
-      reply.elements[0].type != RedisReply::Type::kString) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
+      reply.elements[0].type != RedisReply::Type::kString ||
+      reply.elements[2].type != RedisReply::Type::kString) {
     return Malformed("the follow script");
   }
   VETRINA_ASSIGN_OR_RETURN(bool trimmed, IdLess(after, reply.elements[0].str));
@@ -181,6 +187,14 @@ absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_vie
     return absl::OutOfRangeError(StrCat("redis log ", name_, ": entries after ", after,
                                         " were compacted into the snapshot at ",
                                         reply.elements[0].str, "; reload"));
+  }
+  // Stream ids only grow: a log that ends before what this node read lost entries (a Redis
+  // without AOF restarted, a FLUSHALL). Reloading makes every node hold what Redis holds.
+  VETRINA_ASSIGN_OR_RETURN(bool went_back, IdLess(reply.elements[2].str, after));
+  if (went_back) {
+    return absl::OutOfRangeError(StrCat("redis log ", name_, ": it ends at ", reply.elements[2].str,
+                                        ", before ", after,
+                                        " which this node read: Redis lost entries; reload"));
   }
   return ParseEntries(reply.elements[1]);
 }

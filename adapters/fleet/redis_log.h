@@ -5,10 +5,11 @@
 //   vt:{NAME}:head  a string: the id of the last stream entry the snapshot includes ("0-0": none)
 // A log is read as the snapshot, then the stream entries after the head's id. Rewrite replaces
 // the snapshot and trims the stream up to the new head (the head's own entry stays, so the
-// stream still ends where it did), so a node that has not read that far must Reload (Follow
-// tells it with OutOfRange). Every read and write is one Lua script, atomic in Redis; Redis'
-// transient refusals (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN, MASTERDOWN) come back as Unavailable.
-// Stream ids are compared numerically ("ms-seq"); XRANGE's exclusive start needs Redis >= 6.2.
+// stream still ends where it did), so a node that has not read that far must Reload: Follow
+// tells it with OutOfRange, as it does when the stream ends before what this log read (Redis
+// lost entries). Every read and write is one Lua script, atomic in Redis. Redis' transient
+// refusals (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN, MASTERDOWN) come back as Unavailable. Stream
+// ids are compared numerically ("ms-seq"); XRANGE's exclusive start needs Redis >= 6.2.
 //
 // Appends are durable once Redis has them under its AOF policy (docs/fleet.md: appendonly yes,
 // appendfsync always). In conditional mode an append succeeds only when the stream ends at the

@@ -227,7 +227,11 @@ TEST_CASE("while Redis is down calls fail without crashing, and work once it is 
 
   server.Start();  // without persistence: the restarted server is empty
   REQUIRE(a.link.WaitConnected(absl::Seconds(10)));
+  // The log went back behind what this node read: it must reload, not carry on.
+  CHECK(absl::IsAborted(log_a->Append("after")));
+  CHECK(absl::IsOutOfRange(log_a->Follow(a.Replay())));
   REQUIRE(log_a->Reload(a.Replay()).ok());
+  CHECK(log_a->last_id() == "0-0");
   REQUIRE(log_a->Append("after").ok());
   Node b(server);
   b.Open(kConditional);
