@@ -344,5 +344,57 @@ TEST_CASE("a catalog dropped mid-way and opened again has every acknowledged wri
   CHECK(catalog.Authenticate("Bearer " + acme_token)->advertiser == "acme");
 }
 
+// A shared log whose appends always lose the race (or that echoes its appends).
+class LosingLog final : public storage::RecordLog {
+ public:
+  struct Calls {
+    int appends = 0;
+    int follows = 0;
+  };
+  LosingLog(bool echoes, Calls* calls) : echoes_(echoes), calls_(calls) {}
+  absl::Status Append(std::string_view) override {
+    ++calls_->appends;
+    return absl::AbortedError("another node appended first");
+  }
+  absl::Status Rewrite(const std::vector<std::string>&) override { return absl::OkStatus(); }
+  absl::Status Follow(const ReplayFn&) override {
+    ++calls_->follows;
+    return absl::OkStatus();
+  }
+  bool echoes_appends() const override { return echoes_; }
+  size_t size_bytes() const override { return 0; }
+
+ private:
+  bool echoes_;
+  Calls* calls_;
+};
+
+TEST_CASE("a write that keeps losing the race gives up with Unavailable after a few tries",
+          "[fleet][catalog]") {
+  LosingLog::Calls calls;
+  std::string token;
+  absl::StatusOr<CatalogPtr> catalog = Catalog::OpenShared(
+      [&](const storage::RecordLog::ReplayFn&)
+          -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+        return std::make_unique<LosingLog>(false, &calls);
+      },
+      &token);
+  CHECK(absl::IsUnavailable(catalog.status()));  // its admin token could not be stored
+  CHECK(calls.appends == 8);
+  CHECK(calls.follows == 8);
+}
+
+TEST_CASE("the catalog refuses a shared log that echoes its appends", "[fleet][catalog]") {
+  LosingLog::Calls calls;
+  std::string token;
+  absl::StatusOr<CatalogPtr> catalog = Catalog::OpenShared(
+      [&](const storage::RecordLog::ReplayFn&)
+          -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+        return std::make_unique<LosingLog>(true, &calls);
+      },
+      &token);
+  CHECK(absl::IsInvalidArgument(catalog.status()));
+}
+
 }  // namespace
 }  // namespace vetrina::admin
