@@ -43,7 +43,8 @@ class RedisLog final : public storage::RecordLog {
     int follow_batch = 512;
   };
 
-  // Reads the whole log (snapshot, then stream), calling `replay` for each record. Fails with
+  // Reads the whole log (snapshot, then stream; each a page per round trip), calling `replay`
+  // for each record. Fails with
   // Redis' error when it cannot be read (Unavailable while Redis is down). Open and Reload read
   // every record before replaying any, so a compaction meanwhile makes them read again, never
   // replay half a log; Follow replays batch by batch.
@@ -56,6 +57,8 @@ class RedisLog final : public storage::RecordLog {
   absl::Status Append(std::string_view record) override;
   // `records` must be the state as of last_id(); entries after it stay in the stream.
   // FailedPrecondition when another node's snapshot is newer than last_id() (nothing changes).
+  // A snapshot already at last_id() holds this state: it stays, and the call is OK. So a head
+  // names one snapshot, and a snapshot read a page at a time under one head is consistent.
   absl::Status Rewrite(const std::vector<std::string>& records) override;
   absl::Status Follow(const ReplayFn& replay) override;
   absl::Status Reload(const ReplayFn& replay) override;

@@ -194,7 +194,23 @@ TEST_CASE("records are binary-safe and may be large", "[fleet][redis_log]") {
   CHECK(c.seen == written);
 }
 
-TEST_CASE("a snapshot of many records survives Lua's argument limits", "[fleet][redis_log]") {
+TEST_CASE("a Rewrite at a head that already has its snapshot keeps that snapshot",
+          "[fleet][redis_log]") {
+  RedisServer server;
+  Node a(server), b(server), c(server);
+  std::unique_ptr<RedisLog> log_a = a.Open(kConditional);
+  std::unique_ptr<RedisLog> log_b = b.Open(kConditional);
+  REQUIRE(log_a->Append("x").ok());
+  REQUIRE(log_b->Follow(b.Replay()).ok());
+  // Both nodes hold the same state at the same id: one snapshot names that head.
+  REQUIRE(log_a->Rewrite({"state by a"}).ok());
+  REQUIRE(log_b->Rewrite({"state by b"}).ok());
+  c.Open(kConditional);
+  CHECK(c.seen == std::vector<std::string>{"state by a"});
+}
+
+TEST_CASE("a snapshot of many records survives Lua's argument limits and is read in pages",
+          "[fleet][redis_log]") {
   RedisServer server;
   Node a(server), b(server);
   std::unique_ptr<RedisLog> log_a = a.Open(kConditional);
