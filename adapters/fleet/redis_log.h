@@ -44,10 +44,9 @@ class RedisLog final : public storage::RecordLog {
   };
 
   // Reads the whole log (snapshot, then stream; each a page per round trip), calling `replay`
-  // for each record. Fails with
-  // Redis' error when it cannot be read (Unavailable while Redis is down). Open and Reload read
-  // every record before replaying any, so a compaction meanwhile makes them read again, never
-  // replay half a log; Follow replays batch by batch.
+  // for each record. Fails with Redis' error when it cannot be read (Unavailable while Redis is
+  // down). Open and Reload read every record before replaying any, so a compaction meanwhile
+  // makes them read again, never replay half a log; Follow replays batch by batch.
   static absl::StatusOr<std::unique_ptr<RedisLog>> Open(const redis::RedisLink& link,
                                                         std::string name, const ReplayFn& replay,
                                                         Options options);
