@@ -67,13 +67,12 @@ int HttpStatusFor(const absl::Status& s) {
       return 409;
     case absl::StatusCode::kResourceExhausted:
       return 413;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return 503;
     default:
       return 500;
   }
-}
-
-void SetStatusError(const absl::Status& s, http::HttpResponse* response) {
-  http::SetError(HttpStatusFor(s), View(s.message()), response);
 }
 
 // 400 with every problem: {"error": "...", "problems": ["/creatives/0/w: must be >= 1", ...]}.
@@ -119,6 +118,13 @@ bool IsDryRun(const http::HttpRequest& request) {
 }
 
 }  // namespace
+
+void SetStatusError(const absl::Status& s, http::HttpResponse* response) {
+  http::SetError(HttpStatusFor(s), View(s.message()), response);
+  // The shared store (Redis) is down or slow: nothing was stored, and the same request may be
+  // sent again shortly.
+  if (response->status == 503) response->headers.emplace_back("Retry-After", "1");
+}
 
 std::string_view QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {

@@ -80,6 +80,11 @@ class AdminApi final : public http::Handler {
   engine::BidPipeline pipeline_;  // explain's: the bid path's steps with a dry-run money policy
 };
 
+// Answers a refused or failed call: 400 InvalidArgument, 403 PermissionDenied, 404 NotFound,
+// 409 AlreadyExists, 413 ResourceExhausted, 503 with "Retry-After: 1" for Unavailable and
+// DeadlineExceeded (the catalog's log could not be reached: nothing was stored), else 500.
+void SetStatusError(const absl::Status& s, http::HttpResponse* response);
+
 // The value of `name` in a URL query string ("a=1&dry_run=1"), undecoded; "" when absent.
 std::string_view QueryParam(std::string_view query, std::string_view name);
 

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "adapters/campaigns/audience_json.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "base/hex.h"
 #include "base/ids.h"
 #include "base/json_writer.h"
 #include "base/status_macros.h"
@@ -28,6 +29,8 @@ constexpr char kJournalFile[] = "catalog.journal";
 constexpr char kAdminTokenFile[] = "admin.token";
 constexpr size_t kCampaignsPerCompactedRecord = 1000;
 constexpr size_t kMaxChangeLog = 100'000;
+// Conditional appends tried before a write gives up with Unavailable (other nodes kept winning).
+constexpr int kAppendAttempts = 8;
 
 std::string HexBytes(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -68,6 +71,19 @@ std::string AudienceRecord(const engine::Audience& a, std::string_view json) {
   AppendJsonEscaped(a.advertiser, &r);
   StrAppend(&r, "\",\"segment\":", a.segment, ",\"definition\":", json, "}");
   return r;
+}
+
+// The admin token's hash, kept in a shared log (single nodes keep the token in a file).
+std::string AdminTokenRecord(std::string_view token_hash) {
+  return StrCat("{\"op\":\"admin_token\",\"token_sha256\":\"", token_hash, "\"}");
+}
+
+std::optional<vetrina::Digest> DigestFromHex(std::string_view hex) {
+  std::optional<std::string> bytes = vetrina::HexToBytes(hex);
+  vetrina::Digest digest{};
+  if (!bytes || bytes->size() != digest.size()) return std::nullopt;
+  std::copy(bytes->begin(), bytes->end(), digest.begin());
+  return digest;
 }
 
 std::string DeleteRecord(std::string_view id) {
@@ -128,28 +144,138 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::strin
   VETRINA_ASSIGN_OR_RETURN(
       const std::string admin_token,
       ReadOrCreateAdminToken(data_dir + "/" + kAdminTokenFile, catalog->random_, &created));
-  catalog->admin_token_hash_ = vetrina::Sha256(admin_token);
   *new_admin_token = created ? admin_token : "";
 
   const std::string journal_path = data_dir + "/" + kJournalFile;
   catalog->fresh_ = !std::filesystem::exists(journal_path);
   absl::MutexLock lock(&catalog->mu_);
+  catalog->admin_token_hash_ = vetrina::Sha256(admin_token);
   storage::JournalStats stats;
-  Catalog* raw = catalog.get();
-  VETRINA_ASSIGN_OR_RETURN(catalog->journal_,
-                           storage::Journal::Open(
-                               journal_path,
-                               [raw](std::string_view record)
-                                   ABSL_NO_THREAD_SAFETY_ANALYSIS { return raw->Replay(record); },
-                               &stats));
-  catalog->changes_from_ = catalog->version_;  // the change log starts after the replay
+  VETRINA_ASSIGN_OR_RETURN(catalog->log_,
+                           storage::Journal::Open(journal_path, catalog->Replayer(), &stats));
+  // The change log starts after the replay.
+  catalog->changes_.clear();
+  catalog->changes_from_ = catalog->version_;
   catalog->RebuildRegistry();
   // Compact when the journal holds far more records than live state.
   const size_t live = catalog->campaigns_.size() / kCampaignsPerCompactedRecord + 1 +
                       catalog->token_hash_by_advertiser_.size();
-  catalog->live_bytes_ = catalog->journal_->size_bytes();
+  catalog->live_bytes_ = catalog->log_->size_bytes();
   if (stats.records > 2 * live + 64) VETRINA_RETURN_IF_ERROR(catalog->Compact());
   return catalog;
+}
+
+absl::StatusOr<CatalogPtr> Catalog::OpenShared(const LogOpener& open_log,
+                                               std::string* new_admin_token, RandomBytes random) {
+  CatalogPtr catalog(new Catalog(std::move(random)));
+  absl::MutexLock lock(&catalog->mu_);
+  catalog->shared_log_ = true;
+  VETRINA_ASSIGN_OR_RETURN(catalog->log_, open_log(catalog->Replayer()));
+  if (catalog->log_->echoes_appends()) {
+    return absl::InvalidArgumentError(
+        "the catalog applies its own appends: its shared log must not echo them");
+  }
+  catalog->changes_.clear();
+  catalog->changes_from_ = catalog->version_;
+  catalog->RebuildRegistry();
+  catalog->live_bytes_ = catalog->log_->size_bytes();
+  VETRINA_RETURN_IF_ERROR(catalog->EnsureSharedAdminToken(new_admin_token));
+  catalog->fresh_ = !new_admin_token->empty();
+  return catalog;
+}
+
+storage::RecordLog::ReplayFn Catalog::Replayer() {
+  return [this](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS { return Replay(record); };
+}
+
+absl::Status Catalog::EnsureSharedAdminToken(std::string* new_admin_token) {
+  std::string token;
+  absl::Status s =
+      AppendChecked([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<std::string> {
+        if (admin_token_hash_ != vetrina::Digest{}) {
+          return absl::AlreadyExistsError("the fleet has an admin token");
+        }
+        token = NewToken(random_);
+        return AdminTokenRecord(TokenHash(token));
+      });
+  if (absl::IsAlreadyExists(s)) {
+    new_admin_token->clear();
+    return absl::OkStatus();
+  }
+  VETRINA_RETURN_IF_ERROR(s);
+  admin_token_hash_ = vetrina::Sha256(token);
+  ++version_;
+  *new_admin_token = token;
+  return absl::OkStatus();
+}
+
+absl::Status Catalog::AppendChecked(
+    const std::function<absl::StatusOr<std::string>()>& check_and_encode) {
+  bool followed = !shared_log_;
+  for (int attempt = 0; attempt < kAppendAttempts; ++attempt) {
+    absl::StatusOr<std::string> record = check_and_encode();
+    if (record.ok()) {
+      absl::Status s = log_->Append(*record);
+      if (!absl::IsAborted(s)) return s;
+    } else if (followed) {
+      return record.status();
+    }
+    // A refusal may come from a state other nodes have changed since: it stands only once
+    // checked against the latest.
+    VETRINA_RETURN_IF_ERROR(FollowLocked());
+    followed = true;
+  }
+  return absl::UnavailableError("the catalog is busy: other nodes kept changing it first");
+}
+
+absl::Status Catalog::CompactNow() {
+  absl::MutexLock lock(&mu_);
+  return Compact();
+}
+
+absl::Status Catalog::Follow() {
+  absl::MutexLock lock(&mu_);
+  return FollowLocked();
+}
+
+absl::Status Catalog::FollowLocked() {
+  absl::Status s = log_->Follow(Replayer());
+  if (absl::IsOutOfRange(s)) return ReloadLocked();
+  return s;
+}
+
+void Catalog::ClearLocked() {
+  campaigns_.clear();
+  held_.clear();
+  advertiser_by_token_hash_.clear();
+  token_hash_by_advertiser_.clear();
+  audiences_.clear();
+  next_segment_ = 1;
+  if (shared_log_) admin_token_hash_ = {};
+  version_ = 0;
+}
+
+absl::Status Catalog::ReloadLocked() {
+  const uint64_t old_version = version_;
+  // Cleared at the first record, so a log that cannot be read leaves the catalog as it was.
+  bool cleared = false;
+  absl::Status s = log_->Reload([&](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (!cleared) {
+      ClearLocked();
+      cleared = true;
+    }
+    return Replay(record);
+  });
+  if (s.ok() && !cleared) ClearLocked();
+  if (!s.ok() && !cleared) return s;
+  // Versions never go back, and everything counts as changed: the change log starts afresh, so
+  // ChangesSince answers false and the publisher rebuilds.
+  version_ = std::max(version_, old_version + 1);
+  changes_.clear();
+  changes_from_ = version_;
+  RebuildRegistry();
+  live_bytes_ = log_->size_bytes();
+  return s;
 }
 
 absl::Status Catalog::Replay(std::string_view record) {
@@ -160,7 +286,15 @@ absl::Status Catalog::Replay(std::string_view record) {
   }
   std::string_view op;
   if (doc["op"].get(op) != simdjson::SUCCESS) return absl::DataLossError("record without op");
-  if (op == "advertiser") {
+  std::vector<std::string> changed;  // campaign ids
+  if (op == "admin_token") {
+    std::string_view hex;
+    std::optional<vetrina::Digest> digest;
+    if (doc["token_sha256"].get(hex) || !(digest = DigestFromHex(hex))) {
+      return absl::DataLossError("bad admin token record");
+    }
+    admin_token_hash_ = *digest;
+  } else if (op == "advertiser") {
     std::string_view id, hash;
     if (doc["id"].get(id) || doc["token_sha256"].get(hash)) {
       return absl::DataLossError("bad advertiser record");
@@ -193,6 +327,7 @@ absl::Status Catalog::Replay(std::string_view record) {
       const std::string id = campaign->id;
       campaigns_[id] = CampaignEntry{std::make_shared<const engine::Campaign>(*std::move(campaign)),
                                      std::move(json)};
+      changed.push_back(id);
     }
   } else if (op == "audience") {
     std::string_view id, advertiser;
@@ -219,6 +354,7 @@ absl::Status Catalog::Replay(std::string_view record) {
     if (doc["id"].get(id)) return absl::DataLossError("bad delete record");
     campaigns_.erase(std::string(id));
     held_.erase(std::string(id));
+    changed.emplace_back(id);
   } else if (op == "version") {
     uint64_t version = 0;
     if (doc["version"].get(version)) return absl::DataLossError("bad version record");
@@ -228,19 +364,23 @@ absl::Status Catalog::Replay(std::string_view record) {
     return absl::DataLossError(StrCat("unknown op ", op));
   }
   ++version_;
+  // Records another node appended are published like local writes (a replay on open starts the
+  // change log afresh afterwards).
+  for (const std::string& id : changed) RecordChange(id);
   return absl::OkStatus();
 }
 
 absl::Status Catalog::MaybeCompact() {
   // Campaign edits append whole campaigns: without this a busy catalog grows without bound.
   constexpr size_t kMinBytes = size_t{64} << 20;
-  const size_t size = journal_->size_bytes();
+  const size_t size = log_->size_bytes();
   if (size < kMinBytes || size < 4 * live_bytes_) return absl::OkStatus();
   return Compact();
 }
 
 absl::Status Catalog::Compact() {
   std::vector<std::string> records;
+  if (shared_log_) records.push_back(AdminTokenRecord(vetrina::ToHex(admin_token_hash_)));
   for (const auto& [id, hash] : token_hash_by_advertiser_) {
     records.push_back(AdvertiserRecord(id, hash));
   }
@@ -259,8 +399,8 @@ absl::Status Catalog::Compact() {
   // Last, so that replaying the compacted journal ends at the version it had, not at its count
   // of records: versions never go back across a restart.
   records.push_back(StrCat("{\"op\":\"version\",\"version\":", version_, "}"));
-  VETRINA_RETURN_IF_ERROR(journal_->Rewrite(records));
-  live_bytes_ = journal_->size_bytes();
+  VETRINA_RETURN_IF_ERROR(log_->Rewrite(records));
+  live_bytes_ = log_->size_bytes();
   return absl::OkStatus();
 }
 
@@ -275,10 +415,10 @@ std::optional<Principal> Catalog::Authenticate(std::string_view authorization) c
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   if (token.empty()) return std::nullopt;
   const vetrina::Digest digest = vetrina::Sha256(token);
-  if (vetrina::ConstantTimeEquals(digest, admin_token_hash_))
-    return Principal{.admin = true, .advertiser = {}};
   const std::string hash = vetrina::ToHex(digest);
   absl::MutexLock lock(&mu_);
+  if (vetrina::ConstantTimeEquals(digest, admin_token_hash_))
+    return Principal{.admin = true, .advertiser = {}};
   auto it = advertiser_by_token_hash_.find(hash);
   if (it == advertiser_by_token_hash_.end()) return std::nullopt;
   // The lookup is keyed by the token's hash, which tells an attacker nothing about the token.
@@ -292,10 +432,13 @@ absl::StatusOr<std::string> Catalog::CreateAdvertiser(const std::string& id) {
   const std::string token = NewToken(random_);
   const std::string hash = TokenHash(token);
   absl::MutexLock lock(&mu_);
-  if (token_hash_by_advertiser_.contains(id)) {
-    return absl::AlreadyExistsError(StrCat("advertiser ", id, " exists"));
-  }
-  VETRINA_RETURN_IF_ERROR(journal_->Append(AdvertiserRecord(id, hash)));
+  VETRINA_RETURN_IF_ERROR(
+      AppendChecked([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<std::string> {
+        if (token_hash_by_advertiser_.contains(id)) {
+          return absl::AlreadyExistsError(StrCat("advertiser ", id, " exists"));
+        }
+        return AdvertiserRecord(id, hash);
+      }));
   advertiser_by_token_hash_[hash] = id;
   token_hash_by_advertiser_[id] = hash;
   ++version_;
@@ -332,8 +475,11 @@ absl::Status Catalog::PutCampaigns(const Principal& principal, std::vector<Campa
   for (const CampaignEntry& e : entries) pointers.push_back(&e);
   const std::string record = PutRecord(pointers);
   absl::MutexLock lock(&mu_);
-  VETRINA_RETURN_IF_ERROR(CheckPutLocked(principal, entries));
-  VETRINA_RETURN_IF_ERROR(journal_->Append(record));
+  auto check = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<std::string> {
+    VETRINA_RETURN_IF_ERROR(CheckPutLocked(principal, entries));
+    return record;
+  };
+  VETRINA_RETURN_IF_ERROR(AppendChecked(check));
   size_t new_ones = 0;
   ++version_;
   for (CampaignEntry& entry : entries) {
@@ -351,12 +497,15 @@ absl::Status Catalog::PutCampaigns(const Principal& principal, std::vector<Campa
 
 absl::Status Catalog::DeleteCampaign(const Principal& principal, const std::string& id) {
   absl::MutexLock lock(&mu_);
-  auto it = campaigns_.find(id);
-  if (it == campaigns_.end() || !principal.Owns(it->second.campaign->advertiser)) {
-    return absl::NotFoundError(StrCat("campaign ", id, " not found"));
-  }
-  VETRINA_RETURN_IF_ERROR(journal_->Append(DeleteRecord(id)));
-  campaigns_.erase(it);
+  VETRINA_RETURN_IF_ERROR(
+      AppendChecked([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<std::string> {
+        auto it = campaigns_.find(id);
+        if (it == campaigns_.end() || !principal.Owns(it->second.campaign->advertiser)) {
+          return absl::NotFoundError(StrCat("campaign ", id, " not found"));
+        }
+        return DeleteRecord(id);
+      }));
+  campaigns_.erase(id);
   held_.erase(id);
   ++version_;
   RecordChange(id);
@@ -414,17 +563,22 @@ absl::StatusOr<engine::Audience> Catalog::PutAudience(const Principal& principal
   }
   audience.advertiser = principal.advertiser;
   absl::MutexLock lock(&mu_);
-  auto existing = audiences_.find(audience.QualifiedName());
-  if (existing != audiences_.end()) {
-    audience.segment = existing->second.audience.segment;
-  } else {
-    if (next_segment_ > engine::kMaxSegmentId) {
-      return absl::ResourceExhaustedError("no segment ids left");
-    }
-    audience.segment = next_segment_;
-  }
-  VETRINA_RETURN_IF_ERROR(journal_->Append(AudienceRecord(audience, json)));
-  if (existing == audiences_.end()) ++next_segment_;
+  bool is_new = false;
+  VETRINA_RETURN_IF_ERROR(
+      AppendChecked([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<std::string> {
+        auto existing = audiences_.find(audience.QualifiedName());
+        is_new = existing == audiences_.end();
+        if (!is_new) {
+          audience.segment = existing->second.audience.segment;
+        } else {
+          if (next_segment_ > engine::kMaxSegmentId) {
+            return absl::ResourceExhaustedError("no segment ids left");
+          }
+          audience.segment = next_segment_;
+        }
+        return AudienceRecord(audience, json);
+      }));
+  if (is_new) ++next_segment_;
   audiences_[audience.QualifiedName()] = StoredAudience{audience, json};
   ++version_;
   RebuildRegistry();

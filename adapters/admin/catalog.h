@@ -6,6 +6,10 @@
 //   std::string new_token;
 //   absl::StatusOr<CatalogPtr> catalog = Catalog::Open("/var/lib/vetrina", &new_token);
 //   absl::Status s = (*catalog)->PutCampaigns(principal, {entry});   // durable when OK
+//
+// In a fleet every node opens the catalog on one shared log (OpenShared) and appends its
+// changes only on top of everything it has read: when another node appended first, the write
+// follows, checks its preconditions again and retries. Follow() applies other nodes' changes.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "adapters/storage/journal.h"
+#include "adapters/storage/record_log.h"
 #include "base/sha256.h"
 #include "engine/audience/audience.h"
 #include "engine/targeting/campaign_snapshot.h"
@@ -62,11 +67,40 @@ class Catalog {
   static absl::StatusOr<CatalogPtr> Open(const std::string& data_dir, std::string* new_admin_token,
                                          RandomBytes random = SystemRandomBytes);
 
+  // Opens a log, calling `replay` for each record it holds.
+  using LogOpener = std::function<absl::StatusOr<std::unique_ptr<storage::RecordLog>>(
+      const storage::RecordLog::ReplayFn& replay)>;
+  // Opens the catalog on a log shared by the nodes of a fleet, whose appends are conditional
+  // (RecordLog::Append answers Aborted when others appended first; echoes_appends() is false:
+  // InvalidArgument otherwise). The admin token's hash is kept in the log: the node that finds
+  // none creates the token and returns it in `*new_admin_token` (fresh() is then true), every
+  // other node gets "". Fails with the log's error (Unavailable while it cannot be reached).
+  static absl::StatusOr<CatalogPtr> OpenShared(const LogOpener& open_log,
+                                               std::string* new_admin_token,
+                                               RandomBytes random = SystemRandomBytes);
+
+  // Applies the changes other nodes appended to a shared log since the last call, published
+  // exactly as local writes are (a new version, the change log, the audience registry). When
+  // the log was compacted past what this node had read, rebuilds the whole catalog from it (the
+  // change log then starts afresh, so the publisher rebuilds everything). Returns the log's
+  // error (Unavailable while it cannot be reached); the catalog then stays as it was. A file
+  // journal has nothing to follow: OK.
+  absl::Status Follow();
+
+  // Rewrites the log as the current state now (it also happens by itself once the log grows
+  // well past the live state). On a shared log, FailedPrecondition when another node has
+  // compacted past what this node has read.
+  absl::Status CompactNow();
+
   // The caller behind an "Authorization: Bearer <token>" header value; nullopt if none matches.
   std::optional<Principal> Authenticate(std::string_view authorization) const;
 
   // Registers an advertiser and returns its token (shown once; only its hash is stored).
   // AlreadyExists, InvalidArgument for a bad id.
+  //
+  // Every write (CreateAdvertiser, PutCampaigns, DeleteCampaign, PutAudience) also fails with
+  // the log's Unavailable or DeadlineExceeded, unchanged, when the change could not be made
+  // durable; nothing is applied then (a shared log may still hold it: Follow applies it).
   absl::StatusOr<std::string> CreateAdvertiser(const std::string& id);
 
   // Creates or replaces campaigns, all or nothing. NotFound when a campaign id belongs to an
@@ -124,13 +158,28 @@ class Catalog {
   // Returns the version once it differs from `seen`, or after `timeout`.
   uint64_t WaitForChange(uint64_t seen, absl::Duration timeout) const;
 
-  // True when the catalog was created by this Open (a fresh data dir).
+  // True when the catalog was created by this Open (a fresh data dir; on a shared log: this
+  // node created the admin token).
   bool fresh() const { return fresh_; }
 
  private:
   explicit Catalog(RandomBytes random) : random_(std::move(random)) {}
 
   absl::Status Replay(std::string_view record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  storage::RecordLog::ReplayFn Replayer() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // Applies records appended elsewhere; on OutOfRange, clears and reloads the whole log.
+  absl::Status FollowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets every record read (before a reload).
+  void ClearLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends the record `check_and_encode` returns (or fails with its error). When the shared
+  // log answers Aborted (others appended first), or the check refuses, follows and calls it
+  // again, so its checks see the latest state; after a few tries, Unavailable.
+  absl::Status AppendChecked(const std::function<absl::StatusOr<std::string>()>& check_and_encode)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // On a shared log: creates the admin token unless the log holds one.
+  absl::Status EnsureSharedAdminToken(std::string* new_admin_token)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Compacts once the journal is much larger than the live state (after a change).
   absl::Status MaybeCompact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -141,9 +190,12 @@ class Catalog {
 
   RandomBytes random_;
   bool fresh_ = false;
-  vetrina::Digest admin_token_hash_{};
   mutable absl::Mutex mu_;
-  storage::JournalPtr journal_ ABSL_GUARDED_BY(mu_);
+  vetrina::Digest admin_token_hash_ ABSL_GUARDED_BY(mu_){};
+  // Whether the log is shared by a fleet (OpenShared): the admin token's hash is then kept in
+  // it rather than in a file, and a write checked against a stale state follows first.
+  bool shared_log_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<storage::RecordLog> log_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, CampaignEntry> campaigns_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> held_ ABSL_GUARDED_BY(mu_);  // see HeldCampaigns()
   absl::flat_hash_map<std::string, std::string> advertiser_by_token_hash_ ABSL_GUARDED_BY(mu_);

@@ -26,18 +26,34 @@ local function id_less(a, b)
 end
 )lua";
 
-// ARGV: batch. Returns {head, snapshot records, stream entries after the head (one batch)}.
+// ARGV: batch, snapshot page. Returns {head, the snapshot's length, its first page, stream
+// entries after the head (one batch)}.
 constexpr std::string_view kLuaRead = R"lua(
 local head = redis.call('GET', KEYS[3]) or '0-0'
-local snap = redis.call('LRANGE', KEYS[2], 0, -1)
+local length = redis.call('LLEN', KEYS[2])
+local snap = redis.call('LRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1)
 local entries = redis.call('XRANGE', KEYS[1], '(' .. head, '+', 'COUNT', ARGV[1])
-return {head, snap, entries}
+return {head, length, snap, entries}
 )lua";
 
-// ARGV: last id read, batch. Returns {head, stream entries after the last id (one batch)}.
+// ARGV: start, page. Returns {head, the snapshot's records from start (one page)}. A snapshot
+// is never replaced without a new head (see kLuaRewrite), so pages read under one head belong
+// together.
+constexpr std::string_view kLuaSnapshotPage = R"lua(
+local head = redis.call('GET', KEYS[3]) or '0-0'
+local first = tonumber(ARGV[1])
+return {head, redis.call('LRANGE', KEYS[2], first, first + tonumber(ARGV[2]) - 1)}
+)lua";
+
+// ARGV: last id read, batch. Returns {head, stream entries after the last id (one batch), the
+// stream's last id (the head when it is empty)}.
 constexpr std::string_view kLuaFollow = R"lua(
 local head = redis.call('GET', KEYS[3]) or '0-0'
-return {head, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local tail
+if #newest == 0 then tail = head else tail = newest[1][1] end
+return {head, entries, tail}
 )lua";
 
 // ARGV: record. Returns the new entry's id.
@@ -56,11 +72,15 @@ return {1, redis.call('XADD', KEYS[1], '*', 'r', ARGV[2])}
 )lua";
 
 // ARGV: last id read, then the records. Returns {1, head} once the snapshot is replaced, or
-// {0, head} when the stored head is newer than the last id read (a newer snapshot stays).
-// RPUSH takes the records in chunks: Lua's unpack has a stack limit.
+// {0, head} when the stored head is newer than the last id read (a newer snapshot stays). A
+// snapshot at the same head already holds that state: it stays too ({1, head}), so a head names
+// one snapshot and paged reads stay consistent. RPUSH takes the records in chunks: Lua's unpack
+// has a stack limit.
 constexpr std::string_view kLuaRewrite = R"lua(
-local head = redis.call('GET', KEYS[3]) or '0-0'
+local stored = redis.call('GET', KEYS[3])
+local head = stored or '0-0'
 if id_less(ARGV[1], head) then return {0, head} end
+if stored and stored == ARGV[1] then return {1, head} end
 redis.call('DEL', KEYS[2])
 for i = 2, #ARGV, 1000 do
   redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
@@ -72,6 +92,10 @@ return {1, head}
 
 // Redis' "try again" errors (loading its AOF, a busy script, a cluster in transition) reach us as
 // FailedPrecondition with Redis' message; to the log's owner they mean Redis is unavailable.
+// Snapshot records read per round trip (records may be large: a page stays well under the
+// link's call timeout).
+constexpr int kSnapshotPage = 256;
+
 absl::Status MapRedisError(absl::Status status) {
   if (!absl::IsFailedPrecondition(status)) return status;
   for (std::string_view transient : {"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"}) {
@@ -172,8 +196,9 @@ absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_vie
   VETRINA_ASSIGN_OR_RETURN(
       RedisReply reply,
       Eval(kLuaFollow, {std::string(after), std::to_string(options_.follow_batch)}));
-  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
-      reply.elements[0].type != RedisReply::Type::kString) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
+      reply.elements[0].type != RedisReply::Type::kString ||
+      reply.elements[2].type != RedisReply::Type::kString) {
     return Malformed("the follow script");
   }
   VETRINA_ASSIGN_OR_RETURN(bool trimmed, IdLess(after, reply.elements[0].str));
@@ -181,6 +206,14 @@ absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_vie
     return absl::OutOfRangeError(StrCat("redis log ", name_, ": entries after ", after,
                                         " were compacted into the snapshot at ",
                                         reply.elements[0].str, "; reload"));
+  }
+  // Stream ids only grow: a log that ends before what this node read lost entries (a Redis
+  // without AOF restarted, a FLUSHALL). Reloading makes every node hold what Redis holds.
+  VETRINA_ASSIGN_OR_RETURN(bool went_back, IdLess(reply.elements[2].str, after));
+  if (went_back) {
+    return absl::OutOfRangeError(StrCat("redis log ", name_, ": it ends at ", reply.elements[2].str,
+                                        ", before ", after,
+                                        " which this node read: Redis lost entries; reload"));
   }
   return ParseEntries(reply.elements[1]);
 }
@@ -191,24 +224,45 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
   constexpr int kAttempts = 5;
   absl::Status status;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    VETRINA_ASSIGN_OR_RETURN(RedisReply reply,
-                             Eval(kLuaRead, {std::to_string(options_.follow_batch)}));
-    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
+    VETRINA_ASSIGN_OR_RETURN(
+        RedisReply reply,
+        Eval(kLuaRead, {std::to_string(options_.follow_batch), std::to_string(kSnapshotPage)}));
+    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 4 ||
         reply.elements[0].type != RedisReply::Type::kString ||
-        reply.elements[1].type != RedisReply::Type::kArray) {
+        reply.elements[1].type != RedisReply::Type::kInteger ||
+        reply.elements[2].type != RedisReply::Type::kArray) {
       return Malformed("the read script");
     }
+    const std::string head = reply.elements[0].str;
+    const size_t length = static_cast<size_t>(reply.elements[1].integer);
     std::vector<std::string> records;
-    records.reserve(reply.elements[1].elements.size());
-    for (RedisReply& r : reply.elements[1].elements) records.push_back(std::move(r.str));
-    std::string last = std::move(reply.elements[0].str);
-    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(reply.elements[2]));
+    records.reserve(length);
+    for (RedisReply& r : reply.elements[2].elements) records.push_back(std::move(r.str));
+    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(reply.elements[3]));
+    // The rest of the snapshot, a page per round trip.
+    status = absl::OkStatus();
+    while (records.size() < length) {
+      VETRINA_ASSIGN_OR_RETURN(
+          RedisReply page,
+          Eval(kLuaSnapshotPage, {std::to_string(records.size()), std::to_string(kSnapshotPage)}));
+      if (page.type != RedisReply::Type::kArray || page.elements.size() != 2 ||
+          page.elements[0].type != RedisReply::Type::kString ||
+          page.elements[1].type != RedisReply::Type::kArray) {
+        return Malformed("the snapshot page script");
+      }
+      if (page.elements[0].str != head || page.elements[1].elements.empty()) {
+        status = absl::OutOfRangeError("the snapshot was replaced while being read");
+        break;
+      }
+      for (RedisReply& r : page.elements[1].elements) records.push_back(std::move(r.str));
+    }
+    if (absl::IsOutOfRange(status)) continue;
+    std::string last = head;
     size_t count = entries.size();
     for (Entry& e : entries) {
       records.push_back(std::move(e.record));
       last = std::move(e.id);
     }
-    status = absl::OkStatus();
     while (count == static_cast<size_t>(options_.follow_batch)) {
       absl::StatusOr<std::vector<Entry>> page = ReadAfter(last);
       if (!page.ok()) {

@@ -4,9 +4,12 @@
 //   vt:{NAME}:snap  a list: the records of the last compaction (Rewrite)
 //   vt:{NAME}:head  a string: the id of the last stream entry the snapshot includes ("0-0": none)
 // A log is read as the snapshot, then the stream entries after the head's id. Rewrite replaces
-// the snapshot and trims the stream up to the new head, so a node that has not read that far
-// must Reload (Follow tells it with OutOfRange). Every read and write is one Lua script, atomic
-// in Redis.
+// the snapshot and trims the stream up to the new head (the head's own entry stays, so the
+// stream still ends where it did), so a node that has not read that far must Reload: Follow
+// tells it with OutOfRange, as it does when the stream ends before what this log read (Redis
+// lost entries). Every read and write is one Lua script, atomic in Redis. Redis' transient
+// refusals (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN, MASTERDOWN) come back as Unavailable. Stream
+// ids are compared numerically ("ms-seq"); XRANGE's exclusive start needs Redis >= 6.2.
 //
 // Appends are durable once Redis has them under its AOF policy (docs/fleet.md: appendonly yes,
 // appendfsync always). In conditional mode an append succeeds only when the stream ends at the
@@ -40,15 +43,21 @@ class RedisLog final : public storage::RecordLog {
     int follow_batch = 512;
   };
 
-  // Reads the whole log (snapshot, then stream), calling `replay` for each record. Fails with
-  // Redis' error when it cannot be read (Unavailable while Redis is down). Open and Reload read
-  // every record before replaying any, so a compaction meanwhile makes them read again, never
-  // replay half a log; Follow replays batch by batch.
+  // Reads the whole log (snapshot, then stream; each a page per round trip), calling `replay`
+  // for each record. Fails with Redis' error when it cannot be read (Unavailable while Redis is
+  // down). Open and Reload read every record before replaying any, so a compaction meanwhile
+  // makes them read again, never replay half a log; Follow replays batch by batch.
   static absl::StatusOr<std::unique_ptr<RedisLog>> Open(const redis::RedisLink& link,
                                                         std::string name, const ReplayFn& replay,
                                                         Options options);
 
+  // Conditional mode: Aborted when the stream does not end at last_id(); on OK last_id() is
+  // the new entry. Otherwise the record always lands and last_id() stays (Follow replays it).
   absl::Status Append(std::string_view record) override;
+  // `records` must be the state as of last_id(); entries after it stay in the stream.
+  // FailedPrecondition when another node's snapshot is newer than last_id() (nothing changes).
+  // A snapshot already at last_id() holds this state: it stays, and the call is OK. So a head
+  // names one snapshot, and a snapshot read a page at a time under one head is consistent.
   absl::Status Rewrite(const std::vector<std::string>& records) override;
   absl::Status Follow(const ReplayFn& replay) override;
   absl::Status Reload(const ReplayFn& replay) override;

@@ -299,6 +299,15 @@ TEST_CASE("the change log names what changed after a version") {
   CHECK(catalog->WaitForChange(current, absl::ZeroDuration()) == current);
 }
 
+TEST_CASE("a single node's catalog has nothing to follow") {
+  TempDir dir;
+  CatalogPtr catalog = MustOpen(dir);
+  REQUIRE(catalog->CreateAdvertiser("acme").ok());
+  const Observed before = Observe(*catalog);
+  CHECK(catalog->Follow().ok());
+  CHECK(Observe(*catalog) == before);
+}
+
 TEST_CASE("audiences belong to advertisers and keep their segment when replaced") {
   TempDir dir;
   CatalogPtr catalog = MustOpen(dir);

@@ -194,7 +194,23 @@ TEST_CASE("records are binary-safe and may be large", "[fleet][redis_log]") {
   CHECK(c.seen == written);
 }
 
-TEST_CASE("a snapshot of many records survives Lua's argument limits", "[fleet][redis_log]") {
+TEST_CASE("a Rewrite at a head that already has its snapshot keeps that snapshot",
+          "[fleet][redis_log]") {
+  RedisServer server;
+  Node a(server), b(server), c(server);
+  std::unique_ptr<RedisLog> log_a = a.Open(kConditional);
+  std::unique_ptr<RedisLog> log_b = b.Open(kConditional);
+  REQUIRE(log_a->Append("x").ok());
+  REQUIRE(log_b->Follow(b.Replay()).ok());
+  // Both nodes hold the same state at the same id: one snapshot names that head.
+  REQUIRE(log_a->Rewrite({"state by a"}).ok());
+  REQUIRE(log_b->Rewrite({"state by b"}).ok());
+  c.Open(kConditional);
+  CHECK(c.seen == std::vector<std::string>{"state by a"});
+}
+
+TEST_CASE("a snapshot of many records survives Lua's argument limits and is read in pages",
+          "[fleet][redis_log]") {
   RedisServer server;
   Node a(server), b(server);
   std::unique_ptr<RedisLog> log_a = a.Open(kConditional);
@@ -227,7 +243,11 @@ TEST_CASE("while Redis is down calls fail without crashing, and work once it is 
 
   server.Start();  // without persistence: the restarted server is empty
   REQUIRE(a.link.WaitConnected(absl::Seconds(10)));
+  // The log went back behind what this node read: it must reload, not carry on.
+  CHECK(absl::IsAborted(log_a->Append("after")));
+  CHECK(absl::IsOutOfRange(log_a->Follow(a.Replay())));
   REQUIRE(log_a->Reload(a.Replay()).ok());
+  CHECK(log_a->last_id() == "0-0");
   REQUIRE(log_a->Append("after").ok());
   Node b(server);
   b.Open(kConditional);
