@@ -13,11 +13,15 @@
 #include "adapters/admin/publisher.h"
 #include "adapters/audiences/membership_writer.h"
 #include "adapters/campaigns/campaign_json.h"
+#include "adapters/fleet/follower.h"
+#include "adapters/fleet/redis_log.h"
+#include "adapters/fleet/shared_secret.h"
 #include "adapters/http/descriptor_limit.h"
 #include "adapters/http/server.h"
 #include "adapters/money/market_json.h"
 #include "adapters/money/secrets.h"
 #include "adapters/money/spend_writer.h"
+#include "adapters/redis/redis_link.h"
 #include "adapters/service/admin_handler.h"
 #include "adapters/service/bid_handler.h"
 #include "adapters/service/bidder.h"
@@ -57,6 +61,38 @@ std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? StrCat("[", host, "]") : host;
 }
 
+// Fleet mode: the link to the fleet's Redis, once it answers (nullptr for a single node).
+absl::StatusOr<std::unique_ptr<redis::RedisLink>> JoinFleet(const ServeConfig& config) {
+  if (config.redis.empty()) return nullptr;
+  constexpr absl::Duration kJoinTimeout = absl::Seconds(30);
+  auto link = std::make_unique<redis::RedisLink>(config.redis, redis::RedisLink::Options{});
+  if (!link->WaitConnected(kJoinTimeout)) {
+    return absl::UnavailableError(StrCat("cannot reach redis ", link->description(), " within ",
+                                         absl::FormatDuration(kJoinTimeout), ": ",
+                                         View(link->health().message())));
+  }
+  // An acknowledgement means "on Redis' disk" only with AOF on; say so when it is off.
+  absl::StatusOr<redis::RedisReply> aof = link->Call("", {"CONFIG", "GET", "appendonly"});
+  if (aof.ok() && aof->elements.size() == 2 && aof->elements[1].str != "yes") {
+    std::fprintf(stderr,
+                 "vetrina: warning: redis %s runs without appendonly: acknowledged writes can be "
+                 "lost when it restarts (docs/fleet.md)\n",
+                 link->description().c_str());
+  }
+  std::printf("joined fleet at %s as %s\n", link->description().c_str(), config.node_id.c_str());
+  return link;
+}
+
+// Where a store keeps its changes: its file journal in the data dir for a single node (an
+// empty opener), the fleet's shared log `name` in Redis otherwise.
+storage::LogOpener SharedLog(const redis::RedisLink* link, std::string name, bool conditional) {
+  if (link == nullptr) return {};
+  return [link, name = std::move(name), conditional](const storage::RecordLog::ReplayFn& replay)
+             -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+    return fleet::RedisLog::Open(*link, name, replay, {.conditional_append = conditional});
+  };
+}
+
 int Serve(const ServeConfig& config) {
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t stop_signals;
@@ -70,12 +106,21 @@ int Serve(const ServeConfig& config) {
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Fail(StrCat("cannot create --data-dir ", config.data_dir, ": ", ec.message()));
 
+  absl::StatusOr<std::unique_ptr<redis::RedisLink>> fleet_link = JoinFleet(config);
+  if (!fleet_link.ok()) return Fail(View(fleet_link.status().message()));
+  const redis::RedisLink* link = fleet_link->get();
+
   std::string new_admin_token;
   absl::StatusOr<admin::CatalogPtr> catalog =
-      admin::Catalog::Open(config.data_dir, &new_admin_token);
+      link == nullptr
+          ? admin::Catalog::Open(config.data_dir, &new_admin_token)
+          : admin::Catalog::OpenShared(SharedLog(link, "catalog", true), &new_admin_token);
   if (!catalog.ok()) return Fail(View(catalog.status().message()));
-  if (!new_admin_token.empty()) {
+  if (!new_admin_token.empty() && link == nullptr) {
     std::printf("admin token (shown once; kept in %s/admin.token): %s\n", config.data_dir.c_str(),
+                new_admin_token.c_str());
+  } else if (!new_admin_token.empty()) {
+    std::printf("admin token (shown once, to the node that created the fleet): %s\n",
                 new_admin_token.c_str());
   }
   // A fresh data dir is seeded from --campaigns; later starts keep what the API changed.
@@ -147,24 +192,33 @@ int Serve(const ServeConfig& config) {
   engine::AudienceStore audience_store(epoch, audience_seed);
   const absl::Time audiences_started = clock.Now();
   absl::StatusOr<audiences::MembershipWriterPtr> membership_writer =
-      audiences::MembershipWriter::Open(config.data_dir, audience_store, clock);
+      audiences::MembershipWriter::Open(config.data_dir, audience_store, clock,
+                                        audiences::MembershipWriter::kCompactAfterBytes,
+                                        SharedLog(link, "audiences", false));
   if (!membership_writer.ok()) return Fail(View(membership_writer.status().message()));
   std::printf("restored %zu users in audiences (%zu memberships) in %.2f s\n",
               audience_store.users(), audience_store.memberships(),
               absl::FDivDuration(clock.Now() - audiences_started, absl::Seconds(1)));
   (*membership_writer)->Start();
 
-  absl::StatusOr<money::MarketStorePtr> market = money::MarketStore::Open(config.data_dir);
+  absl::StatusOr<money::MarketStorePtr> market =
+      link == nullptr ? money::MarketStore::Open(config.data_dir)
+                      : money::MarketStore::OpenShared(SharedLog(link, "market", false));
   if (!market.ok()) return Fail(View(market.status().message()));
 
-  // One secret in the data dir; the token-signing and user-hashing keys derive from it.
+  // One secret, in the data dir or the fleet's Redis; the token-signing and user-hashing keys
+  // derive from it, so every node of a fleet verifies every other's notices.
   absl::StatusOr<std::string> secret =
-      money::LoadOrCreateSecret(config.data_dir + "/notice.key", admin::SystemRandomBytes);
+      link == nullptr
+          ? money::LoadOrCreateSecret(config.data_dir + "/notice.key", admin::SystemRandomBytes)
+          : fleet::LoadOrCreateSharedSecret(*link, admin::SystemRandomBytes);
   if (!secret.ok()) return Fail(View(secret.status().message()));
   engine::MoneyState money_state(absl::Seconds(config.reservation_timeout_s));
   const absl::Time spend_started = clock.Now();
-  absl::StatusOr<money::SpendWriterPtr> spend_writer =
-      money::SpendWriter::Open(config.data_dir, money_state, clock);
+  absl::StatusOr<money::SpendWriterPtr> spend_writer = money::SpendWriter::Open(
+      config.data_dir, money_state, clock,
+      money::SpendWriter::Options{.open_log = SharedLog(link, "notices", false),
+                                  .node_id = config.node_id});
   if (!spend_writer.ok()) return Fail(View(spend_writer.status().message()));
   std::printf("restored %zu notice effects in %.2f s\n", (*spend_writer)->replayed_effects(),
               absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
@@ -196,7 +250,9 @@ int Serve(const ServeConfig& config) {
                               .money = &money_state,
                               .spend_writer = spend_writer->get(),
                               .notice_secret = money::DeriveKey(*secret, "notice-token"),
-                              .user_secret = money::DeriveKey(*secret, "frequency-user-key")});
+                              .user_secret = money::DeriveKey(*secret, "frequency-user-key"),
+                              .fleet_health = link == nullptr ? std::function<absl::Status()>()
+                                                              : [link] { return link->health(); }});
   bidder.AddListener("public", &(*public_server)->stats());
   bidder.AddListener("admin", &(*admin_server)->stats());
 
@@ -234,6 +290,12 @@ int Serve(const ServeConfig& config) {
 
   std::printf("serving %zu campaigns\n", (*catalog)->campaign_count());
   publisher.Start();
+  // What other nodes change reaches this one through its follower (the audience and spend
+  // writers follow their logs on their own threads).
+  fleet::Follower follower({{"catalog", [&catalog_ref] { return catalog_ref.Follow(); }},
+                            {"market", [market_store] { return market_store->Follow(); }}},
+                           absl::Milliseconds(20));
+  if (link != nullptr) follower.Start();
   bidder.SetReady();
   if (config.print_demo_curl) {
     std::printf(
@@ -272,6 +334,8 @@ int Main(int argc, char** argv) {
     ServeEnvironment env;
     if (const char* url = std::getenv("VETRINA_PUBLIC_URL")) env.public_url = url;
     if (const char* url = std::getenv("VETRINA_PUBLIC_URL_HTTPS")) env.public_url_https = url;
+    if (const char* redis = std::getenv("VETRINA_REDIS")) env.redis = redis;
+    if (const char* node_id = std::getenv("VETRINA_NODE_ID")) env.node_id = node_id;
     absl::StatusOr<ServeConfig> config =
         ParseServeArgs(std::vector<std::string>(args.begin() + 1, args.end()), env);
     if (!config.ok()) return Fail(StrCat(View(config.status().message()), "\n", kUsage));

@@ -254,6 +254,36 @@ REDIS_ARGS = ("--appendonly", "yes", "--appendfsync", "always", "--save", "",
               "--daemonize", "no", "--logfile", "")
 
 
+# A Redis Cluster master: start three with these, then create_cluster().
+CLUSTER_NODE_ARGS = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+
+
+def create_cluster(masters, timeout=30):
+    """Joins redis-servers started with CLUSTER_NODE_ARGS into one cluster of masters without
+    replicas (`redis-cli --cluster create`), and returns once every node says cluster_state:ok."""
+    subprocess.run([find_program("redis-cli"), "--cluster", "create",
+                    *[f"{m.host}:{m.port}" for m in masters],
+                    "--cluster-replicas", "0", "--cluster-yes"],
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    for m in masters:
+        while b"cluster_state:ok" not in _redis_command(m, b"CLUSTER INFO"):
+            if time.monotonic() > deadline:
+                raise m.failure("did not reach cluster_state:ok")
+            time.sleep(0.05)
+
+
+def _redis_command(redis, inline):
+    """One inline command's raw reply, b"" when the server cannot be reached."""
+    try:
+        with socket.create_connection((redis.host, redis.port), timeout=1) as s:
+            s.sendall(inline + b"\r\n")
+            return s.recv(65536)
+    except OSError:
+        return b""
+
+
 def start_redis(data_dir, port=REDIS_PORT, host=HOST, extra_args=(), echo=None, name="redis",
                 timeout=10, stop=None):
     """redis-server on `host`:`port` with its data (the AOF) in `data_dir`; returns once it
