@@ -17,6 +17,7 @@ them in order) and gets SIGTERM if the process that started it dies.
 import ctypes
 import dataclasses
 import os
+import random
 import re
 import shutil
 import signal
@@ -256,6 +257,16 @@ REDIS_ARGS = ("--appendonly", "yes", "--appendfsync", "always", "--save", "",
 
 # A Redis Cluster master: start three with these, then create_cluster().
 CLUSTER_NODE_ARGS = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+
+
+def free_cluster_port(host=HOST):
+    """A free port for a Redis Cluster node: at most 55535, since the node also listens on the
+    port 10000 above for its cluster bus, and that one must be free too."""
+    for _ in range(100):
+        port = random.randint(20000, 55535)
+        if not busy_ports([port, port + 10000], host):
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
 
 
 def create_cluster(masters, timeout=30):
