@@ -1,5 +1,6 @@
 #include "adapters/fleet/redis_log.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <utility>
@@ -171,7 +172,8 @@ RedisLog::RedisLog(const redis::RedisLink& link, std::string name, Options optio
       options_(options),
       stream_key_(StrCat("vt:{", name_, "}:log")),
       snapshot_key_(StrCat("vt:{", name_, "}:snap")),
-      head_key_(StrCat("vt:{", name_, "}:head")) {}
+      head_key_(StrCat("vt:{", name_, "}:head")),
+      follow_batch_now_(options_.follow_batch) {}
 
 absl::StatusOr<std::unique_ptr<RedisLog>> RedisLog::Open(const redis::RedisLink& link,
                                                          std::string name, const ReplayFn& replay,
@@ -181,21 +183,23 @@ absl::StatusOr<std::unique_ptr<RedisLog>> RedisLog::Open(const redis::RedisLink&
   return log;
 }
 
-absl::StatusOr<RedisReply> RedisLog::Eval(std::string_view script,
-                                          std::vector<std::string> args) const {
+absl::StatusOr<RedisReply> RedisLog::Eval(std::string_view script, std::vector<std::string> args,
+                                          absl::Duration timeout) const {
   std::vector<std::string> command = {"EVAL",      std::string(script), "3",
                                       stream_key_, snapshot_key_,       head_key_};
   command.reserve(command.size() + args.size());
   for (std::string& a : args) command.push_back(std::move(a));
-  absl::StatusOr<RedisReply> reply = link_.Call(stream_key_, std::move(command));
+  absl::StatusOr<RedisReply> reply = timeout == absl::ZeroDuration()
+                                         ? link_.Call(stream_key_, std::move(command))
+                                         : link_.Call(stream_key_, std::move(command), timeout);
   if (!reply.ok()) return MapRedisError(reply.status());
   return reply;
 }
 
-absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_view after) const {
-  VETRINA_ASSIGN_OR_RETURN(
-      RedisReply reply,
-      Eval(kLuaFollow, {std::string(after), std::to_string(options_.follow_batch)}));
+absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_view after, int batch,
+                                                                 absl::Duration timeout) const {
+  VETRINA_ASSIGN_OR_RETURN(RedisReply reply,
+                           Eval(kLuaFollow, {std::string(after), std::to_string(batch)}, timeout));
   if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
       reply.elements[0].type != RedisReply::Type::kString ||
       reply.elements[2].type != RedisReply::Type::kString) {
@@ -226,7 +230,8 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     VETRINA_ASSIGN_OR_RETURN(
         RedisReply reply,
-        Eval(kLuaRead, {std::to_string(options_.follow_batch), std::to_string(kSnapshotPage)}));
+        Eval(kLuaRead, {std::to_string(options_.follow_batch), std::to_string(kSnapshotPage)},
+             options_.bulk_timeout));
     if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 4 ||
         reply.elements[0].type != RedisReply::Type::kString ||
         reply.elements[1].type != RedisReply::Type::kInteger ||
@@ -244,7 +249,8 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
     while (records.size() < length) {
       VETRINA_ASSIGN_OR_RETURN(
           RedisReply page,
-          Eval(kLuaSnapshotPage, {std::to_string(records.size()), std::to_string(kSnapshotPage)}));
+          Eval(kLuaSnapshotPage, {std::to_string(records.size()), std::to_string(kSnapshotPage)},
+               options_.bulk_timeout));
       if (page.type != RedisReply::Type::kArray || page.elements.size() != 2 ||
           page.elements[0].type != RedisReply::Type::kString ||
           page.elements[1].type != RedisReply::Type::kArray) {
@@ -264,7 +270,8 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
       last = std::move(e.id);
     }
     while (count == static_cast<size_t>(options_.follow_batch)) {
-      absl::StatusOr<std::vector<Entry>> page = ReadAfter(last);
+      absl::StatusOr<std::vector<Entry>> page =
+          ReadAfter(last, options_.follow_batch, options_.bulk_timeout);
       if (!page.ok()) {
         status = page.status();
         break;
@@ -290,10 +297,15 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
 }
 
 absl::Status RedisLog::Follow(const ReplayFn& replay) {
-  size_t count = 0;
+  bool full = false;  // a whole batch came back: there may be more
   do {
-    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAfter(last_id_));
-    count = entries.size();
+    absl::StatusOr<std::vector<Entry>> read =
+        ReadAfter(last_id_, follow_batch_now_, absl::ZeroDuration());
+    if (absl::IsDeadlineExceeded(read.status())) {
+      follow_batch_now_ = std::max(1, follow_batch_now_ / 2);
+    }
+    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, std::move(read));
+    full = entries.size() == static_cast<size_t>(follow_batch_now_);
     for (Entry& e : entries) {
       // A record that cannot be replayed stops the follow there: skipping it would leave this
       // node's state different from the others'.
@@ -301,7 +313,8 @@ absl::Status RedisLog::Follow(const ReplayFn& replay) {
       bytes_ += e.record.size();
       last_id_ = std::move(e.id);
     }
-  } while (count == static_cast<size_t>(options_.follow_batch));
+    if (full) follow_batch_now_ = std::min(options_.follow_batch, follow_batch_now_ * 2);
+  } while (full);
   return absl::OkStatus();
 }
 
@@ -337,7 +350,7 @@ absl::Status RedisLog::Rewrite(const std::vector<std::string>& records) {
     bytes += r.size();
   }
   std::string script = StrCat(kLuaIdLess, kLuaRewrite);
-  VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(script, std::move(args)));
+  VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(script, std::move(args), options_.bulk_timeout));
   if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
       reply.elements[0].type != RedisReply::Type::kInteger ||
       reply.elements[1].type != RedisReply::Type::kString) {

@@ -39,8 +39,12 @@ class RedisLog final : public storage::RecordLog {
     // Appends fail with Aborted unless this log has read the whole stream (see above). Without
     // it, appends always land and come back through Follow (echoes_appends()).
     bool conditional_append = false;
-    // Stream entries read per Follow round trip.
+    // Stream entries read per Follow round trip, at most.
     int follow_batch = 512;
+    // How long Open, Reload and Rewrite wait for Redis: they move the whole log (a compacted
+    // audience log is hundreds of MB), unlike appends and follows, which wait the link's
+    // call_timeout.
+    absl::Duration bulk_timeout = absl::Seconds(60);
   };
 
   // Reads the whole log (snapshot, then stream; each a page per round trip), calling `replay`
@@ -78,11 +82,13 @@ class RedisLog final : public storage::RecordLog {
 
  private:
   RedisLog(const redis::RedisLink& link, std::string name, Options options);
-  // Runs `script` with this log's three keys and `args`.
-  absl::StatusOr<redis::RedisReply> Eval(std::string_view script,
-                                         std::vector<std::string> args) const;
-  // One batch of stream entries after `after`; OutOfRange when the snapshot's head is newer.
-  absl::StatusOr<std::vector<Entry>> ReadAfter(std::string_view after) const;
+  // Runs `script` with this log's three keys and `args`, waiting `timeout` (zero: the link's
+  // call_timeout).
+  absl::StatusOr<redis::RedisReply> Eval(std::string_view script, std::vector<std::string> args,
+                                         absl::Duration timeout = absl::ZeroDuration()) const;
+  // At most `batch` stream entries after `after`; OutOfRange when the snapshot's head is newer.
+  absl::StatusOr<std::vector<Entry>> ReadAfter(std::string_view after, int batch,
+                                               absl::Duration timeout) const;
 
   const redis::RedisLink& link_;
   const std::string name_;
@@ -92,6 +98,9 @@ class RedisLog final : public storage::RecordLog {
   const std::string head_key_;
   std::string last_id_ = "0-0";
   size_t bytes_ = 0;
+  // Follow's batch: halved when a read takes longer than the call timeout (large entries),
+  // grown back after full batches, so a follower behind big records still makes progress.
+  int follow_batch_now_;
 };
 
 }  // namespace vetrina::fleet
