@@ -121,7 +121,8 @@ bool IsDryRun(const http::HttpRequest& request) {
 
 void SetStatusError(const absl::Status& s, http::HttpResponse* response) {
   http::SetError(HttpStatusFor(s), View(s.message()), response);
-  // The shared store (Redis) is down or slow: nothing was stored, and the same request may be
+  // The shared store (Redis) is down or slow: the change was not acknowledged (it may still
+  // have been stored, and then reaches every node as it follows), and the same request may be
   // sent again shortly.
   if (response->status == 503) response->headers.emplace_back("Retry-After", "1");
 }

@@ -436,8 +436,13 @@ absl::Status SpendWriter::Follow() {
   if (absl::IsOutOfRange(s)) {
     // Records this node had not read were compacted away. Counts cannot be replayed over (they
     // would count twice): forget what the log holds, then replay all of it, this process's own
-    // bid counts included. Open reservations stay (this node's bids).
-    {
+    // bid counts included. Open reservations stay (this node's bids). The log reads everything
+    // before it replays anything, so forgetting at the first record leaves the state as it was
+    // when the reload cannot be read (Redis gone again), and the bid path sees no empty ledger
+    // for longer than the in-memory replay.
+    bool cleared = false;
+    auto clear_once = [&] {
+      if (cleared) return;
       absl::MutexLock lock(&mu_);
       money_.ledger.ForEachAccount(
           [](const std::string&, engine::CampaignAccount& account) { account.ClearJournaled(); });
@@ -445,8 +450,13 @@ absl::Status SpendWriter::Follow() {
       money_.frequency.Clear();
       book_.Clear();
       reloading_ = true;
-    }
-    s = log_->Reload(apply);
+      cleared = true;
+    };
+    s = log_->Reload([&](std::string_view record) {
+      clear_once();
+      return apply(record);
+    });
+    if (s.ok()) clear_once();  // an empty log: nothing to replay, nothing to keep
     absl::MutexLock lock(&mu_);
     reloading_ = false;
   }

@@ -11,8 +11,10 @@
 // queues the notice with its origin (node id, a per-process incarnation, a sequence number),
 // its campaign's limits and the time; the thread appends the queued notices as one record and
 // follows the log. Every node applies every notice of the log, in log order and at the
-// record's time, so duplicate decisions, spend and counts agree fleet-wide; the origin node
-// completes a notice when its follow reaches it. A shared log's failure is transient: the
+// record's time, so duplicate decisions and counts agree fleet-wide; the origin node completes
+// a notice when its follow reaches it. Spend agrees too, except within one reservation of a
+// budget's end: only the bidding node holds the bid's reservation, so it charges a win that
+// another node, seeing no room, records as over budget. A shared log's failure is transient: the
 // notices waiting get its error and the next batch tries again.
 //
 // On open the log is replayed: spend, counts, the CTR model, frequency counts and the duplicate

@@ -5,6 +5,37 @@
 #include "base/strings.h"
 
 namespace vetrina::service {
+namespace {
+
+// What this node holds and whether it reaches the fleet: gauges the Metrics counters do not keep.
+void AppendNodeGauges(Bidder& bidder, std::string* out) {
+  if (const engine::AudienceStore* audiences = bidder.audience_store()) {
+    StrAppend(out,
+              "# HELP vetrina_audience_users Users with at least one audience membership.\n"
+              "# TYPE vetrina_audience_users gauge\nvetrina_audience_users ",
+              audiences->users(),
+              "\n# HELP vetrina_audience_memberships Audience memberships held in memory.\n"
+              "# TYPE vetrina_audience_memberships gauge\nvetrina_audience_memberships ",
+              audiences->memberships(), "\n");
+  }
+  if (bidder.in_fleet()) {
+    StrAppend(out,
+              "# HELP vetrina_fleet_store_up Whether this node reaches the fleet's Redis.\n"
+              "# TYPE vetrina_fleet_store_up gauge\nvetrina_fleet_store_up ",
+              bidder.fleet_health().ok() ? 1 : 0, "\n");
+  }
+  if (const audiences::MembershipWriter* writer = bidder.membership_writer();
+      writer != nullptr && bidder.in_fleet()) {  // only a shared log drops: a journal waits
+    StrAppend(out,
+              "# HELP vetrina_audience_updates_dropped_total Audience updates from pixel events "
+              "dropped because the fleet's Redis stayed out of reach while its queue filled.\n"
+              "# TYPE vetrina_audience_updates_dropped_total counter\n"
+              "vetrina_audience_updates_dropped_total ",
+              writer->dropped(), "\n");
+  }
+}
+
+}  // namespace
 
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   if (api_ != nullptr && request.path.substr(0, 4) == "/v1/") {
@@ -39,21 +70,7 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     endpoint = Endpoint::kMetrics;
     response->content_type = "text/plain; version=0.0.4";
     response->body = bidder_.metrics().Render(bidder_.listeners());
-    if (const engine::AudienceStore* audiences = bidder_.audience_store()) {
-      StrAppend(&response->body,
-                "# HELP vetrina_audience_users Users with at least one audience membership.\n"
-                "# TYPE vetrina_audience_users gauge\nvetrina_audience_users ",
-                audiences->users(),
-                "\n# HELP vetrina_audience_memberships Audience memberships held in memory.\n"
-                "# TYPE vetrina_audience_memberships gauge\nvetrina_audience_memberships ",
-                audiences->memberships(), "\n");
-    }
-    if (bidder_.in_fleet()) {
-      StrAppend(&response->body,
-                "# HELP vetrina_fleet_store_up Whether this node reaches the fleet's Redis.\n"
-                "# TYPE vetrina_fleet_store_up gauge\nvetrina_fleet_store_up ",
-                bidder_.fleet_health().ok() ? 1 : 0, "\n");
-    }
+    AppendNodeGauges(bidder_, &response->body);
   } else {
     http::SetError(404, "not found", response);
   }

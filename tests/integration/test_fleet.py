@@ -230,6 +230,9 @@ class FleetOnOneRedisTest(FleetTestBase, unittest.TestCase):
             self.assertEqual(status, 503, body)
             self.assertEqual(headers.get("Retry-After"), "1")
             self.assertEqual(self.readiness(node, "degraded"), (200, "degraded"))
+            _, metrics, _ = call(f.admin(node), "GET", "/metrics")
+            self.assertIn(b"\nvetrina_fleet_store_up 0\n", metrics)
+            self.assertIn(b"\nvetrina_audience_updates_dropped_total 0\n", metrics)
         status, _, _ = call(f.admin("a"), "POST", "/v1/audiences/crm/members", self.shop,
                             "DDDDDDDD-0000-4000-8000-000000000004\n")
         self.assertEqual(status, 503)
