@@ -58,8 +58,12 @@ return {head, entries, tail}
 )lua";
 
 // ARGV: record. Returns the new entry's id.
+// ARGV: record. Returns {new id, the stream's last id before it (the head's when empty)}.
 constexpr std::string_view kLuaAppend = R"lua(
-return redis.call('XADD', KEYS[1], '*', 'r', ARGV[1])
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local tail
+if #newest == 0 then tail = redis.call('GET', KEYS[3]) or '0-0' else tail = newest[1][1] end
+return {redis.call('XADD', KEYS[1], '*', 'r', ARGV[1]), tail}
 )lua";
 
 // ARGV: last id read, record. Returns {1, new id}, or {0, the stream's last id} when the stream
@@ -291,12 +295,17 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
       bytes_ += r.size();
     }
     last_id_ = std::move(last);
+    lost_entries_ = false;
     return absl::OkStatus();
   }
   return status;
 }
 
 absl::Status RedisLog::Follow(const ReplayFn& replay) {
+  if (lost_entries_) {
+    return absl::OutOfRangeError(
+        StrCat("redis log ", name_, ": it ended before ", last_id_, " (Redis lost entries)"));
+  }
   bool full = false;  // a whole batch came back: there may be more
   do {
     absl::StatusOr<std::vector<Entry>> read =
@@ -321,7 +330,14 @@ absl::Status RedisLog::Follow(const ReplayFn& replay) {
 absl::Status RedisLog::Append(std::string_view record) {
   if (!options_.conditional_append) {
     VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(kLuaAppend, {std::string(record)}));
-    if (reply.type != RedisReply::Type::kString) return Malformed("the append script");
+    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
+        reply.elements[1].type != RedisReply::Type::kString) {
+      return Malformed("the append script");
+    }
+    // A stream that ended before what this node read lost entries (Redis restarted without its
+    // AOF): the new entry's id hides that from Follow, so remember it and reload there.
+    VETRINA_ASSIGN_OR_RETURN(bool went_back, IdLess(reply.elements[1].str, last_id_));
+    if (went_back) lost_entries_ = true;
     return absl::OkStatus();  // last_id_ stays: Follow replays the record
   }
   VETRINA_ASSIGN_OR_RETURN(RedisReply reply,

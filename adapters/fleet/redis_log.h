@@ -101,6 +101,9 @@ class RedisLog final : public storage::RecordLog {
   // Follow's batch: halved when a read takes longer than the call timeout (large entries),
   // grown back after full batches, so a follower behind big records still makes progress.
   int follow_batch_now_;
+  // An unconditional append found the stream ending before last_id_: Follow answers OutOfRange
+  // until a Reload.
+  bool lost_entries_ = false;
 };
 
 }  // namespace vetrina::fleet

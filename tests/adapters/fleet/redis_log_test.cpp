@@ -115,6 +115,23 @@ TEST_CASE("unconditional appends come back through Follow", "[fleet][redis_log]"
   CHECK(b.seen == all);
 }
 
+TEST_CASE("an append onto a stream that lost entries makes the next Follow reload",
+          "[fleet][redis_log]") {
+  RedisServer server;
+  Node a(server);
+  std::unique_ptr<RedisLog> log = a.Open();
+  REQUIRE(log->Append("before").ok());
+  REQUIRE(log->Follow(a.Replay()).ok());
+  // Redis restarted without its AOF: the log is gone. The next append's id alone would hide it.
+  REQUIRE(a.link.Call("", {"FLUSHALL"}).ok());
+  REQUIRE(log->Append("after").ok());
+  CHECK(log->Follow(a.Replay()).code() == absl::StatusCode::kOutOfRange);
+  a.seen.clear();
+  REQUIRE(log->Reload(a.Replay()).ok());
+  CHECK(a.seen == std::vector<std::string>{"after"});  // what Redis holds now
+  REQUIRE(log->Follow(a.Replay()).ok());
+}
+
 TEST_CASE("Follow reads a stream longer than one batch", "[fleet][redis_log]") {
   RedisServer server;
   Node a(server), b(server);
