@@ -31,21 +31,8 @@ absl::Status Malformed() { return absl::DataLossError("malformed spend journal r
 
 void EncodeNotice(const engine::Notice& notice, const engine::BudgetLimits& limits,
                   vetrina::ByteWriter& w) {
-  const engine::NoticeToken& t = notice.token;
   w.Byte(static_cast<uint8_t>(notice.kind));
-  w.Byte(static_cast<uint8_t>(t.scope));
-  w.String(t.auction_id);
-  w.String(t.bid_id);
-  w.String(t.campaign_id);
-  w.String(t.creative_id);
-  w.String(t.app);
-  w.I64(t.bid_price);
-  w.String(t.currency);
-  w.I64(t.rate_micros);
-  w.I64(t.click_price);
-  w.U64(t.user);
-  w.I64(absl::ToUnixMicros(t.issued));
-  w.I64(absl::ToUnixMicros(t.expires));
+  engine::WriteNoticeTokenFields(notice.token, w);
   w.Byte(notice.reported_price ? 1 : 0);
   w.I64(notice.reported_price.value_or(0));
   w.I64(limits.daily);
@@ -54,28 +41,14 @@ void EncodeNotice(const engine::Notice& notice, const engine::BudgetLimits& limi
 }
 
 bool DecodeNotice(vetrina::ByteReader& r, engine::Notice* notice, engine::BudgetLimits* limits) {
-  engine::NoticeToken& t = notice->token;
-  uint8_t kind, scope, has_price, closed;
-  std::string_view auction, bid, campaign, creative, app, currency;
-  int64_t issued, expires, price;
+  uint8_t kind, has_price, closed;
+  int64_t price;
   if (!r.Byte(&kind) || kind > static_cast<uint8_t>(engine::NoticeKind::kClick) ||
-      !r.Byte(&scope) || !r.String(&auction) || !r.String(&bid) || !r.String(&campaign) ||
-      !r.String(&creative) || !r.String(&app) || !r.I64(&t.bid_price) || !r.String(&currency) ||
-      !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) || !r.I64(&issued) ||
-      !r.I64(&expires) || !r.Byte(&has_price) || !r.I64(&price) || !r.I64(&limits->daily) ||
-      !r.I64(&limits->lifetime) || !r.Byte(&closed) || t.rate_micros <= 0) {
+      !engine::ReadNoticeTokenFields(r, &notice->token) || !r.Byte(&has_price) || !r.I64(&price) ||
+      !r.I64(&limits->daily) || !r.I64(&limits->lifetime) || !r.Byte(&closed)) {
     return false;
   }
   notice->kind = static_cast<engine::NoticeKind>(kind);
-  t.scope = static_cast<engine::TokenScope>(scope);
-  t.auction_id = auction;
-  t.bid_id = bid;
-  t.campaign_id = campaign;
-  t.creative_id = creative;
-  t.app = app;
-  t.currency = currency;
-  t.issued = absl::FromUnixMicros(issued);
-  t.expires = absl::FromUnixMicros(expires);
   notice->reported_price = has_price ? std::optional<engine::Micros>(price) : std::nullopt;
   limits->closed = closed != 0;
   return true;

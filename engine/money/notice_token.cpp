@@ -20,10 +20,8 @@ std::string_view Mac(const HmacSha256Key& key, std::string_view payload,
 
 }  // namespace
 
-std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key) {
+void WriteNoticeTokenFields(const NoticeToken& token, ByteWriter& w) {
   auto cut = [](const std::string& s) { return std::string_view(s).substr(0, kMaxTokenField); };
-  ByteWriter w;
-  w.Byte(kVersion);
   w.Byte(static_cast<uint8_t>(token.scope));
   w.String(cut(token.auction_id));
   w.String(cut(token.bid_id));
@@ -37,6 +35,39 @@ std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key) 
   w.U64(token.user);
   w.I64(absl::ToUnixSeconds(token.issued));
   w.I64(absl::ToUnixSeconds(token.expires));
+}
+
+bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token) {
+  NoticeToken& t = *token;
+  uint8_t scope = 0;
+  std::string_view auction, bid, campaign, creative, app, currency;
+  int64_t issued = 0, expires = 0;
+  if (!r.Byte(&scope) ||
+      (scope != static_cast<uint8_t>(TokenScope::kExchange) &&
+       scope != static_cast<uint8_t>(TokenScope::kAd)) ||
+      !r.String(&auction, kMaxTokenField) || !r.String(&bid, kMaxTokenField) ||
+      !r.String(&campaign, kMaxTokenField) || !r.String(&creative, kMaxTokenField) ||
+      !r.String(&app, kMaxTokenField) || !r.I64(&t.bid_price) || !r.String(&currency, 8) ||
+      !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) || !r.I64(&issued) ||
+      !r.I64(&expires) || t.bid_price < 0 || t.rate_micros <= 0 || t.click_price < 0) {
+    return false;
+  }
+  t.scope = static_cast<TokenScope>(scope);
+  t.auction_id = auction;
+  t.bid_id = bid;
+  t.campaign_id = campaign;
+  t.creative_id = creative;
+  t.app = app;
+  t.currency = currency;
+  t.issued = absl::FromUnixSeconds(issued);
+  t.expires = absl::FromUnixSeconds(expires);
+  return true;
+}
+
+std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key) {
+  ByteWriter w;
+  w.Byte(kVersion);
+  WriteNoticeTokenFields(token, w);
   Digest digest;
   w.Raw(Mac(key, w.bytes(), &digest));
   std::string out;
@@ -60,29 +91,11 @@ absl::StatusOr<NoticeToken> VerifyNoticeToken(std::string_view text, const HmacS
   }
   ByteReader r(payload);
   NoticeToken t;
-  uint8_t version = 0, scope = 0;
-  std::string_view auction, bid, campaign, creative, app, currency;
-  int64_t issued = 0, expires = 0;
-  if (!r.Byte(&version) || version != kVersion || !r.Byte(&scope) ||
-      (scope != static_cast<uint8_t>(TokenScope::kExchange) &&
-       scope != static_cast<uint8_t>(TokenScope::kAd)) ||
-      !r.String(&auction, kMaxTokenField) || !r.String(&bid, kMaxTokenField) ||
-      !r.String(&campaign, kMaxTokenField) || !r.String(&creative, kMaxTokenField) ||
-      !r.String(&app, kMaxTokenField) || !r.I64(&t.bid_price) || !r.String(&currency, 8) ||
-      !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) || !r.I64(&issued) ||
-      !r.I64(&expires) || !r.done() || t.bid_price < 0 || t.rate_micros <= 0 || t.click_price < 0) {
+  uint8_t version = 0;
+  if (!r.Byte(&version) || version != kVersion || !ReadNoticeTokenFields(r, &t) || !r.done()) {
     // Signed by us yet unreadable: a token of another version.
     return absl::InvalidArgumentError("malformed token");
   }
-  t.scope = static_cast<TokenScope>(scope);
-  t.auction_id = auction;
-  t.bid_id = bid;
-  t.campaign_id = campaign;
-  t.creative_id = creative;
-  t.app = app;
-  t.currency = currency;
-  t.issued = absl::FromUnixSeconds(issued);
-  t.expires = absl::FromUnixSeconds(expires);
   if (now != absl::InfinitePast() && now >= t.expires) {
     return absl::PermissionDeniedError("token expired");
   }

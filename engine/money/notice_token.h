@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/sha256.h"
+#include "base/wire.h"
 #include "engine/core/money.h"
 
 namespace vetrina::engine {
@@ -57,6 +58,12 @@ struct NoticeToken {
   bool cpc() const { return click_price > 0; }
   friend bool operator==(const NoticeToken&, const NoticeToken&) = default;
 };
+
+// The token's fields in the wire encoding, times in whole seconds: what a signed token carries,
+// and what a fleet's notice records carry. Strings longer than kMaxTokenField are cut to it.
+void WriteNoticeTokenFields(const NoticeToken& token, ByteWriter& w);
+// Reads what WriteNoticeTokenFields wrote; false when it is not a well-formed token.
+bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token);
 
 // Strings longer than kMaxTokenField are cut to it.
 std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key);
