@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../support/redis_log_node.h"
 #include "../../support/redis_server.h"
 #include "adapters/redis/redis_url.h"
 
@@ -14,18 +15,11 @@ namespace {
 
 using vetrina::testing::RedisServer;
 
-redis::RedisLink::Options FastLink() {
-  redis::RedisLink::Options options;
-  options.client.reconnect_min = absl::Milliseconds(5);
-  options.client.reconnect_max = absl::Milliseconds(50);
-  options.call_timeout = absl::Seconds(2);
-  return options;
-}
-
 // A node: its own link to the server and what its log replayed.
 struct Node {
   explicit Node(const RedisServer& server)
-      : link({redis::RedisEndpoint{"127.0.0.1", server.port(), 0}}, FastLink()) {
+      : link({redis::RedisEndpoint{"127.0.0.1", server.port(), 0}},
+             vetrina::testing::FastRedisLink()) {
     REQUIRE(link.WaitConnected(absl::Seconds(10)));
   }
 

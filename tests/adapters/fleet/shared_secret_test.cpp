@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "../../support/redis_log_node.h"
 #include "../../support/redis_server.h"
 
 namespace vetrina::fleet {
@@ -10,22 +11,14 @@ namespace {
 
 using vetrina::testing::RedisServer;
 
-redis::RedisLink::Options QuickLink() {
-  redis::RedisLink::Options options;
-  options.client.reconnect_min = absl::Milliseconds(5);
-  options.client.reconnect_max = absl::Milliseconds(50);
-  options.call_timeout = absl::Milliseconds(500);
-  return options;
-}
-
 std::function<std::string(size_t)> Fill(char c) {
   return [c](size_t n) { return std::string(n, c); };
 }
 
 TEST_CASE("the first node creates the fleet's secret and every later one reads it", "[fleet]") {
   RedisServer server;
-  redis::RedisLink a({{"127.0.0.1", server.port(), 0}}, QuickLink());
-  redis::RedisLink b({{"127.0.0.1", server.port(), 0}}, QuickLink());
+  redis::RedisLink a({{"127.0.0.1", server.port(), 0}}, vetrina::testing::FastRedisLink());
+  redis::RedisLink b({{"127.0.0.1", server.port(), 0}}, vetrina::testing::FastRedisLink());
   REQUIRE(a.WaitConnected(absl::Seconds(10)));
   REQUIRE(b.WaitConnected(absl::Seconds(10)));
   absl::StatusOr<std::string> first = LoadOrCreateSharedSecret(a, Fill('a'));
@@ -38,7 +31,7 @@ TEST_CASE("the first node creates the fleet's secret and every later one reads i
 
 TEST_CASE("a damaged secret is refused, and an unreachable Redis is an error", "[fleet]") {
   RedisServer server;
-  redis::RedisLink link({{"127.0.0.1", server.port(), 0}}, QuickLink());
+  redis::RedisLink link({{"127.0.0.1", server.port(), 0}}, vetrina::testing::FastRedisLink());
   REQUIRE(link.WaitConnected(absl::Seconds(10)));
   REQUIRE(link.Call(kSecretKey, {"SET", kSecretKey, "short"}).ok());
   CHECK(LoadOrCreateSharedSecret(link, Fill('x')).status().code() == absl::StatusCode::kDataLoss);
