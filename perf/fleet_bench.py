@@ -16,7 +16,7 @@ loopback, and nginx in front where a measure goes through the load balancer:
 Every external command is printed before it runs. The bid-path cost in fleet mode is
 perf/instructions_per_request.py --fleet.
 
-  python3 perf/fleet_bench.py [--changes 100] [--pixels 100] [--members 10000000]
+  python3 perf/fleet_bench.py [--changes 100] [--gap 0.5] [--pixels 100] [--members 10000000]
                               [--notices 300000] [--duration 10] [--cluster] [--only 1,2]
 
 Needs the Release build (vetrina, mint_notices, vetrina-loadgen), redis-server, nginx, wrk.
@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -48,7 +49,7 @@ def log(*parts):
 
 def show(argv, env=None):
     prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
-    log("$", prefix + " ".join(str(a) for a in argv))
+    log("$", prefix + shlex.join(str(a) for a in argv))
 
 
 class Client:
@@ -146,13 +147,13 @@ class Fleet:
             else:
                 self.redis = [fleet.start_redis(os.path.join(self.dir, "redis"),
                                                 port=fleet.free_port())]
-            log("$", " ".join(self.redis[0].argv), f"(x{len(self.redis)})" if cluster else "")
+            log("$", shlex.join(self.redis[0].argv), f"(x{len(self.redis)})" if cluster else "")
             for name in ("a", "b", "c"):
                 spec = fleet.NodeSpec(f"node-{name}", fleet.free_port(), fleet.free_port())
                 node = fleet.start_node(binary, spec, [r.url for r in self.redis],
                                         os.path.join(self.dir, name),
                                         public_url=f"http://127.0.0.1:{spec.public_port}")
-                log("$", " ".join(node.argv))
+                log("$", shlex.join(node.argv))
                 node.wait_ready(timeout=120)
                 self.nodes[name] = node
                 if self.token is None:
@@ -172,7 +173,7 @@ class Fleet:
         lb = fleet.start_nginx(os.path.join(self.dir, f"nginx-{len(self.lbs)}"),
                                f"127.0.0.1:{public}", f"127.0.0.1:{admin}",
                                [self.nodes[n].spec for n in names], name=f"nginx-{len(self.lbs)}")
-        log("$", " ".join(lb.argv), f"(over nodes {','.join(names)})")
+        log("$", shlex.join(lb.argv), f"(over nodes {','.join(names)})")
         self.lbs.append(lb)
         return public
 
@@ -208,13 +209,25 @@ def wait_until_bids(clients, request, timeout):
     return time.monotonic() - started
 
 
-def measure_campaign_changes(f, shop, n):
-    log(f"\n## 1. campaign change visible on every node ({n} PUTs on A, bids polled on B and C)")
+def measure_campaign_changes(f, shop, n, gap):
+    """Two series: changes back to back (each PUT as soon as the last change bids everywhere,
+    so each lands within the publisher's min interval of the last publish), then changes `gap`
+    seconds apart (isolated ones)."""
+    result = {"back_to_back": campaign_series(f, shop, n, 0)}
+    if gap > 0:
+        result[f"{gap}_s_apart"] = campaign_series(f, shop, n, gap)
+    return result
+
+
+def campaign_series(f, shop, n, gap):
+    log(f"\n## 1. campaign change visible on every node ({n} PUTs on A, {gap} s apart, "
+        "bids polled on B and C)")
     a = f.admin("a", shop)
     others = [f.public("b"), f.public("c")]
     times, ack = [], []
     tag = uuid.uuid4().hex[:8]
     for i in range(n):
+        time.sleep(gap)
         bundle = f"com.bench.prop.{tag}.{i}"
         started = time.monotonic()
         status, body = a.call("PUT", f"/v1/campaigns/prop-{tag}-{i}", campaign(f"prop-{tag}-{i}", bundle))
@@ -295,9 +308,11 @@ def measure_members(f, shop, count, build):
     log(f"upload answered {resp.status} {answer} after {upload_s:.1f} s (load {load()})")
     os.remove(ids)
     acked = time.monotonic()
-    added = json.loads(answer).get("added", count) if resp.status == 200 else 0
+    # After a 503 (nothing acknowledged) the nodes are still watched for a while: what of the
+    # upload did reach them is part of the report.
+    added = json.loads(answer)["added"] if resp.status == 200 else count
     reached, samples = {}, []
-    deadline = acked + 600
+    deadline = acked + (600 if resp.status == 200 else 90)
     while len(reached) < len(metrics) and time.monotonic() < deadline:
         now = time.monotonic() - acked
         counts = {n: memberships(c) - before[n] for n, c in metrics.items()}
@@ -312,6 +327,9 @@ def measure_members(f, shop, count, build):
               "upload_s": round(upload_s, 1),
               "every_node_after_ack_s": max(reached.values()) if len(reached) == 3 else None,
               "per_node_after_ack_s": reached,
+              "memberships_at_end": samples[-1][1] if samples else None,
+              "node_messages": {n: [l for l in node.lines if "vetrina:" in l][-5:]
+                                for n, node in f.nodes.items()},
               "rss_mib_before": rss_before,
               "rss_mib_after": {n: rss_mib(node.proc.pid) for n, node in f.nodes.items()},
               "load": load()}
@@ -328,7 +346,7 @@ def wrk(argv, env=None):
     return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "p99": re.search(r"99%\s+(\S+)", out).group(1)}
+            "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)}
 
 
 def measure_notices(f, shop, lb_public, count, connections, duration, build):
@@ -394,6 +412,8 @@ def measure_bids(f, shop, lb_three, lb_one, connections, duration):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--changes", type=int, default=100)
+    ap.add_argument("--gap", type=float, default=0.5,
+                    help="seconds between campaign changes in the second, isolated series")
     ap.add_argument("--pixels", type=int, default=100)
     ap.add_argument("--members", type=int, default=10_000_000)
     ap.add_argument("--notices", type=int, default=300_000)
@@ -412,7 +432,8 @@ def main():
         assert status == 201, body
         shop = json.loads(body)["token"]
         if 1 in only:
-            results["campaign_change"] = measure_campaign_changes(f, shop, args.changes)
+            results["campaign_change"] = measure_campaign_changes(f, shop, args.changes,
+                                                                 args.gap)
         if 2 in only:
             results["pixel"] = measure_pixels(f, shop, args.pixels)
         if 4 in only or 5 in only:
