@@ -312,7 +312,7 @@ def measure_members(f, shop, count, build):
     # upload did reach them is part of the report.
     added = json.loads(answer)["added"] if resp.status == 200 else count
     reached, samples = {}, []
-    deadline = acked + (600 if resp.status == 200 else 90)
+    deadline = acked + (600 if resp.status == 200 else 20)
     while len(reached) < len(metrics) and time.monotonic() < deadline:
         now = time.monotonic() - acked
         counts = {n: memberships(c) - before[n] for n, c in metrics.items()}
@@ -332,6 +332,7 @@ def measure_members(f, shop, count, build):
                                 for n, node in f.nodes.items()},
               "rss_mib_before": rss_before,
               "rss_mib_after": {n: rss_mib(node.proc.pid) for n, node in f.nodes.items()},
+              "redis_rss_mib": {r.name: rss_mib(r.proc.pid) for r in f.redis},
               "load": load()}
     log(json.dumps(result))
     return result
