@@ -263,6 +263,11 @@ def measure_pixels(f, shop, n):
     b, others = f.public("b"), [f.public("a"), f.public("c")]
     # The campaign is on A and C before the first event: each wait is the event's alone.
     wait_known(f, shop, f"px-{tag}")
+    # One event first, not counted: known to the admin API is not yet published to the bid path
+    # (the publisher runs at most every 250 ms), and that wait belongs to the campaign change.
+    warm = str(uuid.uuid4()).upper()
+    assert b.call("GET", f"/px?a=shop&e=add_to_cart&ifa={warm}")[0] == 200
+    assert wait_until_bids(others, bid_request(bundle, warm), 10) is not None
     times = []
     for i in range(n):
         ifa = str(uuid.uuid4()).upper()
@@ -271,7 +276,8 @@ def measure_pixels(f, shop, n):
         t = wait_until_bids(others, bid_request(bundle, ifa), 10)
         assert t is not None, f"pixel user {i} not bidding on A and C after 10 s"
         times.append(t)
-    result = {"visible": summary(times), "load": load()}
+    result = {"visible": summary(times), "slowest_ms": [round(1000 * t, 1) for t in
+                                                        sorted(times)[-3:]], "load": load()}
     log(json.dumps(result))
     return result
 
