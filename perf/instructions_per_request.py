@@ -68,7 +68,8 @@ def instructions(binary, requests, port, extra_args=(), fleet_mode=False):
             redis.stop()
         shutil.rmtree(data, ignore_errors=True)
     threads = []
-    for path in sorted(glob.glob(out + "/callgrind.out*"),
+    # One file per thread, callgrind.out-NN in creation order (callgrind.out itself is empty).
+    for path in sorted(glob.glob(out + "/callgrind.out-*"),
                        key=lambda p: int(re.search(r"-(\d+)$", p).group(1))):
         with open(path) as f:
             for line in f:
