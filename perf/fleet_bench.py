@@ -106,6 +106,7 @@ def campaign(cid, bundle=None, audiences=None, budget=True):
 
 
 def percentile(values, p):
+    """The value at 1-based rank round(p * n / 100 + 0.5): of 100 values, p99 is the largest."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
