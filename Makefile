@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run fleet test test-asan test-tsan bench bench-all fuzz crash-loop clean format
+.PHONY: deps build run fleet test test-asan test-tsan bench bench-all bench-fleet fuzz crash-loop clean format
 
 deps:
 	@scripts/install-deps
@@ -77,6 +77,14 @@ crash-loop: build
 bench: build
 	@scripts/install-deps --bench
 	python3 perf/bench.py
+
+# The fleet's figures (docs/benchmarks.md, "Fleet"): three nodes on one Redis, nginx in front.
+# Minutes long; not part of `make test`. FLEET_BENCH_ARGS=--cluster runs on a Redis Cluster.
+bench-fleet: build
+	@scripts/install-deps --bench
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vetrina mint_notices vetrina-loadgen
+	python3 perf/fleet_bench.py $(FLEET_BENCH_ARGS)
+	python3 perf/instructions_per_request.py --fleet
 
 # Every benchmark behind docs/benchmarks.md, including the long ones (10M users, 100k campaigns).
 bench-all: bench
