@@ -11,7 +11,9 @@ namespace vetrina::audiences {
 namespace {
 
 constexpr size_t kRecordBytes = 25;
-constexpr size_t kCompactedChunk = 500'000;  // memberships per record when compacting
+// Memberships per record, when compacting and when appending to a shared log: 1 MB records,
+// which one Redis call writes or reads quickly (the queue holds up to 2M updates).
+constexpr size_t kUpdatesPerRecord = 40'000;
 
 template <typename T>
 void Put(std::string* out, T v) {
@@ -98,7 +100,7 @@ absl::Status MembershipWriter::Compact(engine::Day today) {
   store_.ForEachMembership(
       today, [&](const engine::AudienceKey& key, engine::SegmentId segment, engine::Day expires) {
         chunk.push_back({key, segment, expires, false});
-        if (chunk.size() == kCompactedChunk) {
+        if (chunk.size() == kUpdatesPerRecord) {
           records.push_back(EncodeUpdates(chunk));
           chunk.clear();
         }
@@ -243,10 +245,15 @@ absl::Status MembershipWriter::Reload() {
 
 absl::Status MembershipWriter::AppendShared(std::vector<engine::AudienceUpdate>& uploads,
                                             std::vector<engine::AudienceUpdate>& pixels) {
-  std::string record = EncodeUpdates(uploads);
-  record += EncodeUpdates(pixels);
-  // An empty batch appends nothing: it only follows.
-  absl::Status s = record.empty() ? absl::OkStatus() : log_->Append(record);
+  // In records of bounded size; an empty batch appends nothing: it only follows.
+  absl::Status s;
+  for (const std::vector<engine::AudienceUpdate>* updates : {&uploads, &pixels}) {
+    for (size_t from = 0; s.ok() && from < updates->size(); from += kUpdatesPerRecord) {
+      const size_t to = std::min(updates->size(), from + kUpdatesPerRecord);
+      s = log_->Append(EncodeUpdates({updates->begin() + static_cast<std::ptrdiff_t>(from),
+                                      updates->begin() + static_cast<std::ptrdiff_t>(to)}));
+    }
+  }
   // Durable once appended; applied (here as on every node) once followed past it.
   if (s.ok()) s = Follow();
   if (s.ok()) {
@@ -314,8 +321,8 @@ void MembershipWriter::Run() {
     }
     retry_later = false;
     if (idle) {
-      // Other nodes' records (their pixel events and uploads).
-      if (shared_) Follow().IgnoreError();
+      // Other nodes' records (their pixel events and uploads); after a failure, a pause.
+      if (shared_) retry_later = !Follow().ok();
       MaybeSweep();
       continue;
     }

@@ -27,8 +27,8 @@ local function id_less(a, b)
 end
 )lua";
 
-// ARGV: batch, snapshot page. Returns {head, the snapshot's length, its first page, stream
-// entries after the head (one batch)}.
+// ARGV: entries, snapshot page. Returns {head, the snapshot's length, its first page, the first
+// stream entries after the head}.
 constexpr std::string_view kLuaRead = R"lua(
 local head = redis.call('GET', KEYS[3]) or '0-0'
 local length = redis.call('LLEN', KEYS[2])
@@ -46,11 +46,27 @@ local first = tonumber(ARGV[1])
 return {head, redis.call('LRANGE', KEYS[2], first, first + tonumber(ARGV[2]) - 1)}
 )lua";
 
-// ARGV: last id read, batch. Returns {head, stream entries after the last id (one batch), the
-// stream's last id (the head when it is empty)}.
+// ARGV: last id read, batch, byte budget. Returns {head, the stream entries after the last id
+// (at most `batch`, and no more once their records reach the budget, but at least one), the
+// stream's last id (the head when it is empty)}. The budget keeps one reply (and the Lua state
+// building it) small when records are large, such as a big upload's.
 constexpr std::string_view kLuaFollow = R"lua(
 local head = redis.call('GET', KEYS[3]) or '0-0'
-local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+local limit = tonumber(ARGV[2])
+local budget = tonumber(ARGV[3])
+local entries = {}
+local bytes = 0
+local cursor = '(' .. ARGV[1]
+while #entries < limit and bytes < budget do
+  local page = redis.call('XRANGE', KEYS[1], cursor, '+', 'COUNT', math.min(16, limit - #entries))
+  if #page == 0 then break end
+  for _, e in ipairs(page) do
+    if bytes >= budget then break end
+    entries[#entries + 1] = e
+    for i = 2, #e[2], 2 do bytes = bytes + #e[2][i] end
+    cursor = '(' .. e[1]
+  end
+end
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local tail
 if #newest == 0 then tail = head else tail = newest[1][1] end
@@ -99,7 +115,7 @@ return {1, head}
 // FailedPrecondition with Redis' message; to the log's owner they mean Redis is unavailable.
 // Snapshot records read per round trip (records may be large: a page stays well under the
 // link's call timeout).
-constexpr int kSnapshotPage = 256;
+constexpr int kSnapshotPage = 32;
 
 absl::Status MapRedisError(absl::Status status) {
   if (!absl::IsFailedPrecondition(status)) return status;
@@ -176,8 +192,7 @@ RedisLog::RedisLog(const redis::RedisLink& link, std::string name, Options optio
       options_(options),
       stream_key_(StrCat("vt:{", name_, "}:log")),
       snapshot_key_(StrCat("vt:{", name_, "}:snap")),
-      head_key_(StrCat("vt:{", name_, "}:head")),
-      follow_batch_now_(options_.follow_batch) {}
+      head_key_(StrCat("vt:{", name_, "}:head")) {}
 
 absl::StatusOr<std::unique_ptr<RedisLog>> RedisLog::Open(const redis::RedisLink& link,
                                                          std::string name, const ReplayFn& replay,
@@ -200,10 +215,14 @@ absl::StatusOr<RedisReply> RedisLog::Eval(std::string_view script, std::vector<s
   return reply;
 }
 
-absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_view after, int batch,
-                                                                 absl::Duration timeout) const {
+absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_view after,
+                                                                 absl::Duration timeout,
+                                                                 bool* more) const {
   VETRINA_ASSIGN_OR_RETURN(RedisReply reply,
-                           Eval(kLuaFollow, {std::string(after), std::to_string(batch)}, timeout));
+                           Eval(kLuaFollow,
+                                {std::string(after), std::to_string(options_.follow_batch),
+                                 std::to_string(options_.follow_bytes)},
+                                timeout));
   if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
       reply.elements[0].type != RedisReply::Type::kString ||
       reply.elements[2].type != RedisReply::Type::kString) {
@@ -223,7 +242,9 @@ absl::StatusOr<std::vector<RedisLog::Entry>> RedisLog::ReadAfter(std::string_vie
                                         ", before ", after,
                                         " which this node read: Redis lost entries; reload"));
   }
-  return ParseEntries(reply.elements[1]);
+  VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(reply.elements[1]));
+  *more = !entries.empty() && entries.back().id != reply.elements[2].str;
+  return entries;
 }
 
 absl::Status RedisLog::Reload(const ReplayFn& replay) {
@@ -232,10 +253,8 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
   constexpr int kAttempts = 5;
   absl::Status status;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    VETRINA_ASSIGN_OR_RETURN(
-        RedisReply reply,
-        Eval(kLuaRead, {std::to_string(options_.follow_batch), std::to_string(kSnapshotPage)},
-             options_.bulk_timeout));
+    VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(kLuaRead, {"1", std::to_string(kSnapshotPage)},
+                                                    options_.bulk_timeout));
     if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 4 ||
         reply.elements[0].type != RedisReply::Type::kString ||
         reply.elements[1].type != RedisReply::Type::kInteger ||
@@ -268,19 +287,17 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
     }
     if (absl::IsOutOfRange(status)) continue;
     std::string last = head;
-    size_t count = entries.size();
+    bool more = !entries.empty();  // the first read takes one entry: read on, bounded in bytes
     for (Entry& e : entries) {
       records.push_back(std::move(e.record));
       last = std::move(e.id);
     }
-    while (count == static_cast<size_t>(options_.follow_batch)) {
-      absl::StatusOr<std::vector<Entry>> page =
-          ReadAfter(last, options_.follow_batch, options_.bulk_timeout);
+    while (more) {
+      absl::StatusOr<std::vector<Entry>> page = ReadAfter(last, options_.bulk_timeout, &more);
       if (!page.ok()) {
         status = page.status();
         break;
       }
-      count = page->size();
       for (Entry& e : *page) {
         records.push_back(std::move(e.record));
         last = std::move(e.id);
@@ -306,15 +323,10 @@ absl::Status RedisLog::Follow(const ReplayFn& replay) {
     return absl::OutOfRangeError(
         StrCat("redis log ", name_, ": it ended before ", last_id_, " (Redis lost entries)"));
   }
-  bool full = false;  // a whole batch came back: there may be more
+  bool more = false;  // the stream goes on past what one read returned
   do {
-    absl::StatusOr<std::vector<Entry>> read =
-        ReadAfter(last_id_, follow_batch_now_, absl::ZeroDuration());
-    if (absl::IsDeadlineExceeded(read.status())) {
-      follow_batch_now_ = std::max(1, follow_batch_now_ / 2);
-    }
-    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, std::move(read));
-    full = entries.size() == static_cast<size_t>(follow_batch_now_);
+    VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries,
+                             ReadAfter(last_id_, absl::ZeroDuration(), &more));
     for (Entry& e : entries) {
       // A record that cannot be replayed stops the follow there: skipping it would leave this
       // node's state different from the others'.
@@ -322,8 +334,7 @@ absl::Status RedisLog::Follow(const ReplayFn& replay) {
       bytes_ += e.record.size();
       last_id_ = std::move(e.id);
     }
-    if (full) follow_batch_now_ = std::min(options_.follow_batch, follow_batch_now_ * 2);
-  } while (full);
+  } while (more);
   return absl::OkStatus();
 }
 

@@ -39,8 +39,10 @@ class RedisLog final : public storage::RecordLog {
     // Appends fail with Aborted unless this log has read the whole stream (see above). Without
     // it, appends always land and come back through Follow (echoes_appends()).
     bool conditional_append = false;
-    // Stream entries read per Follow round trip, at most.
+    // Stream entries read per Follow round trip, at most, and the record bytes after which a
+    // read stops (it always returns at least one entry).
     int follow_batch = 512;
+    size_t follow_bytes = size_t{4} << 20;
     // How long Open, Reload and Rewrite wait for Redis: they move the whole log (a compacted
     // audience log is hundreds of MB), unlike appends and follows, which wait the link's
     // call_timeout.
@@ -86,9 +88,11 @@ class RedisLog final : public storage::RecordLog {
   // call_timeout).
   absl::StatusOr<redis::RedisReply> Eval(std::string_view script, std::vector<std::string> args,
                                          absl::Duration timeout = absl::ZeroDuration()) const;
-  // At most `batch` stream entries after `after`; OutOfRange when the snapshot's head is newer.
-  absl::StatusOr<std::vector<Entry>> ReadAfter(std::string_view after, int batch,
-                                               absl::Duration timeout) const;
+  // The stream entries after `after`, as many as Options allow; `*more` when the stream goes
+  // on past them. OutOfRange when the snapshot's head is newer, or the stream ends before
+  // `after`.
+  absl::StatusOr<std::vector<Entry>> ReadAfter(std::string_view after, absl::Duration timeout,
+                                               bool* more) const;
 
   const redis::RedisLink& link_;
   const std::string name_;
@@ -98,9 +102,6 @@ class RedisLog final : public storage::RecordLog {
   const std::string head_key_;
   std::string last_id_ = "0-0";
   size_t bytes_ = 0;
-  // Follow's batch: halved when a read takes longer than the call timeout (large entries),
-  // grown back after full batches, so a follower behind big records still makes progress.
-  int follow_batch_now_;
   // An unconditional append found the stream ending before last_id_: Follow answers OutOfRange
   // until a Reload.
   bool lost_entries_ = false;

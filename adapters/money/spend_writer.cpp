@@ -486,6 +486,7 @@ void SpendWriter::AppendNotices(std::string batch, size_t count,
 
 void SpendWriter::RunShared() {
   absl::Time last_expire = absl::InfinitePast();
+  bool follow_failed = false;
   for (;;) {
     std::string batch;
     std::vector<uint64_t> sequences;
@@ -495,8 +496,10 @@ void SpendWriter::RunShared() {
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queued_sequences_.empty() || stop_;
       };
-      // Idle, it still follows every kFollowEvery: other nodes' notices.
-      mu_.AwaitWithTimeout(absl::Condition(&has_work), kFollowEvery);
+      // Idle, it still follows every kFollowEvery (other nodes' notices), less often while the
+      // log fails.
+      mu_.AwaitWithTimeout(absl::Condition(&has_work),
+                           follow_failed ? kFollowAfterFailure : kFollowEvery);
       stopping = stop_ && queued_sequences_.empty();
       batch.swap(queued_notices_);
       sequences.swap(queued_sequences_);
@@ -504,7 +507,7 @@ void SpendWriter::RunShared() {
     if (!sequences.empty()) {
       AppendNotices(std::move(batch), sequences.size(), sequences);
     } else {
-      Follow().IgnoreError();
+      follow_failed = !Follow().ok();
     }
     if (clock_.Now() - last_expire >= absl::Seconds(1)) {
       Expire();

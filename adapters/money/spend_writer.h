@@ -112,6 +112,7 @@ class SpendWriter {
   void AppendNotices(std::string batch, size_t count, const std::vector<uint64_t>& sequences);
   void RunShared();
   static constexpr absl::Duration kFollowEvery = absl::Milliseconds(20);
+  static constexpr absl::Duration kFollowAfterFailure = absl::Milliseconds(200);
   // The state as journal records (under mu_, so consistent with the effects applied).
   std::vector<std::string> Snapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();

@@ -126,6 +126,25 @@ TEST_CASE("an append onto a stream that lost entries makes the next Follow reloa
   REQUIRE(log->Follow(a.Replay()).ok());
 }
 
+TEST_CASE("Follow and Open read large records a few at a time, by bytes", "[fleet][redis_log]") {
+  RedisServer server;
+  Node a(server), b(server);
+  // Each read stops once its records reach 2.5 kB: at most three of these 1 kB records.
+  const RedisLog::Options small_reads{.conditional_append = true, .follow_bytes = 2500};
+  std::unique_ptr<RedisLog> log_a = a.Open(small_reads);
+  std::unique_ptr<RedisLog> log_b = b.Open(small_reads);
+  std::vector<std::string> written;
+  for (int i = 0; i < 10; ++i) {
+    written.push_back(std::string(1000, static_cast<char>('a' + i)));
+    REQUIRE(log_a->Append(written.back()).ok());
+  }
+  REQUIRE(log_b->Follow(b.Replay()).ok());
+  CHECK(b.seen == written);
+  Node c(server);
+  c.Open(small_reads);
+  CHECK(c.seen == written);
+}
+
 TEST_CASE("Follow reads a stream longer than one batch", "[fleet][redis_log]") {
   RedisServer server;
   Node a(server), b(server);
