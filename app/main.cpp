@@ -71,13 +71,17 @@ absl::StatusOr<std::unique_ptr<redis::RedisLink>> JoinFleet(const ServeConfig& c
                                          absl::FormatDuration(kJoinTimeout), ": ",
                                          View(link->health().message())));
   }
-  // An acknowledgement means "on Redis' disk" only with AOF on; say so when it is off.
-  absl::StatusOr<redis::RedisReply> aof = link->Call("", {"CONFIG", "GET", "appendonly"});
-  if (aof.ok() && aof->elements.size() == 2 && aof->elements[1].str != "yes") {
-    std::fprintf(stderr,
-                 "vetrina: warning: redis %s runs without appendonly: acknowledged writes can be "
-                 "lost when it restarts (docs/fleet.md)\n",
-                 link->description().c_str());
+  // An acknowledgement means "on Redis' disk" only with appendonly yes and appendfsync always;
+  // say so when Redis runs otherwise.
+  for (const auto& [setting, wanted] :
+       {std::pair{"appendonly", "yes"}, {"appendfsync", "always"}}) {
+    absl::StatusOr<redis::RedisReply> value = link->Call("", {"CONFIG", "GET", setting});
+    if (value.ok() && value->elements.size() == 2 && value->elements[1].str != wanted) {
+      std::fprintf(stderr,
+                   "vetrina: warning: redis %s runs with %s %s, not %s: acknowledged writes can "
+                   "be lost when it stops (docs/fleet.md)\n",
+                   link->description().c_str(), setting, value->elements[1].str.c_str(), wanted);
+    }
   }
   std::printf("joined fleet at %s as %s\n", link->description().c_str(), config.node_id.c_str());
   return link;

@@ -247,13 +247,18 @@ absl::Status MembershipWriter::AppendShared(std::vector<engine::AudienceUpdate>&
                                             std::vector<engine::AudienceUpdate>& pixels) {
   // In records of bounded size; an empty batch appends nothing: it only follows.
   absl::Status s;
-  for (const std::vector<engine::AudienceUpdate>* updates : {&uploads, &pixels}) {
+  size_t pixels_appended = 0;
+  for (std::vector<engine::AudienceUpdate>* updates : {&uploads, &pixels}) {
     for (size_t from = 0; s.ok() && from < updates->size(); from += kUpdatesPerRecord) {
       const size_t to = std::min(updates->size(), from + kUpdatesPerRecord);
       s = log_->Append(EncodeUpdates({updates->begin() + static_cast<std::ptrdiff_t>(from),
                                       updates->begin() + static_cast<std::ptrdiff_t>(to)}));
+      if (s.ok() && updates == &pixels) pixels_appended = to;
     }
   }
+  // Pixel events already in the log are not queued again (that would append them twice, after
+  // newer changes).
+  pixels.erase(pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(pixels_appended));
   // Durable once appended; applied (here as on every node) once followed past it.
   if (s.ok()) s = Follow();
   if (s.ok()) {

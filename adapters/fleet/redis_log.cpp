@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <random>
 #include <utility>
 
 #include "base/status_macros.h"
@@ -73,7 +74,6 @@ if #newest == 0 then tail = head else tail = newest[1][1] end
 return {head, entries, tail}
 )lua";
 
-// ARGV: record. Returns the new entry's id.
 // ARGV: record. Returns {new id, the stream's last id before it (the head's when empty)}.
 constexpr std::string_view kLuaAppend = R"lua(
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -92,31 +92,37 @@ if tail ~= ARGV[1] then return {0, tail} end
 return {1, redis.call('XADD', KEYS[1], '*', 'r', ARGV[2])}
 )lua";
 
-// ARGV: last id read, then the records. Returns {1, head} once the snapshot is replaced, or
-// {0, head} when the stored head is newer than the last id read (a newer snapshot stays). A
-// snapshot at the same head already holds that state: it stays too ({1, head}), so a head names
-// one snapshot and paged reads stay consistent. RPUSH takes the records in chunks: Lua's unpack
-// has a stack limit.
+// KEYS[4] = the staging list a Rewrite filled. ARGV: last id read. Makes the staging list the
+// snapshot: returns {1, head} once done, or {0, head} when the stored head is newer than the last
+// id read (a newer snapshot stays). A snapshot at the same head already holds that state: it
+// stays too ({1, head}), so a head names one snapshot and paged reads stay consistent. Only this
+// short script is atomic: the records were pushed before it, a page per call, so Redis never
+// spends one long script on a large log while every node waits.
 constexpr std::string_view kLuaRewrite = R"lua(
 local stored = redis.call('GET', KEYS[3])
 local head = stored or '0-0'
-if id_less(ARGV[1], head) then return {0, head} end
-if stored and stored == ARGV[1] then return {1, head} end
-redis.call('DEL', KEYS[2])
-for i = 2, #ARGV, 1000 do
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+if id_less(ARGV[1], head) or (stored and stored == ARGV[1]) then
+  redis.call('DEL', KEYS[4])
+  if id_less(ARGV[1], head) then return {0, head} end
+  return {1, head}
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('RENAME', KEYS[4], KEYS[2])
+  redis.call('PERSIST', KEYS[2])
+else
+  redis.call('DEL', KEYS[2])
 end
 redis.call('SET', KEYS[3], ARGV[1])
 redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
 return {1, head}
 )lua";
 
-// Redis' "try again" errors (loading its AOF, a busy script, a cluster in transition) reach us as
-// FailedPrecondition with Redis' message; to the log's owner they mean Redis is unavailable.
 // Snapshot records read per round trip (records may be large: a page stays well under the
 // link's call timeout).
 constexpr int kSnapshotPage = 32;
 
+// Redis' "try again" errors (loading its AOF, a busy script, a cluster in transition) reach us as
+// FailedPrecondition with Redis' message; to the log's owner they mean Redis is unavailable.
 absl::Status MapRedisError(absl::Status status) {
   if (!absl::IsFailedPrecondition(status)) return status;
   for (std::string_view transient : {"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN"}) {
@@ -203,9 +209,12 @@ absl::StatusOr<std::unique_ptr<RedisLog>> RedisLog::Open(const redis::RedisLink&
 }
 
 absl::StatusOr<RedisReply> RedisLog::Eval(std::string_view script, std::vector<std::string> args,
-                                          absl::Duration timeout) const {
-  std::vector<std::string> command = {"EVAL",      std::string(script), "3",
-                                      stream_key_, snapshot_key_,       head_key_};
+                                          absl::Duration timeout,
+                                          std::string_view extra_key) const {
+  std::vector<std::string> command = {
+      "EVAL",      std::string(script), extra_key.empty() ? "3" : "4",
+      stream_key_, snapshot_key_,       head_key_};
+  if (!extra_key.empty()) command.emplace_back(extra_key);
   command.reserve(command.size() + args.size());
   for (std::string& a : args) command.push_back(std::move(a));
   absl::StatusOr<RedisReply> reply = timeout == absl::ZeroDuration()
@@ -368,16 +377,36 @@ absl::Status RedisLog::Append(std::string_view record) {
 }
 
 absl::Status RedisLog::Rewrite(const std::vector<std::string>& records) {
-  std::vector<std::string> args;
-  args.reserve(records.size() + 1);
-  args.push_back(last_id_);
+  // A staging list of this call's own (the same hash tag), so two nodes compacting at once never
+  // mix their records; it expires should this node die before the switch.
+  std::random_device random;
+  const std::string staging = StrCat("vt:{", name_, "}:snap:staging:", random(), "-", random());
+  auto call = [&](std::vector<std::string> command) {
+    absl::StatusOr<RedisReply> reply =
+        link_.Call(stream_key_, std::move(command), options_.bulk_timeout);
+    return reply.ok() ? absl::OkStatus() : MapRedisError(reply.status());
+  };
   size_t bytes = 0;
-  for (const std::string& r : records) {
-    args.push_back(r);
-    bytes += r.size();
+  absl::Status pushed;
+  for (size_t from = 0; pushed.ok() && from < records.size();) {
+    std::vector<std::string> command = {"RPUSH", staging};
+    size_t page_bytes = 0;
+    for (; from < records.size() && page_bytes < options_.follow_bytes; ++from) {
+      command.push_back(records[from]);
+      page_bytes += records[from].size();
+    }
+    const bool first_page = bytes == 0;
+    bytes += page_bytes;
+    pushed = call(std::move(command));
+    if (pushed.ok() && first_page) pushed = call({"EXPIRE", staging, "3600"});
+  }
+  if (!pushed.ok()) {
+    call({"DEL", staging}).IgnoreError();
+    return pushed;
   }
   std::string script = StrCat(kLuaIdLess, kLuaRewrite);
-  VETRINA_ASSIGN_OR_RETURN(RedisReply reply, Eval(script, std::move(args), options_.bulk_timeout));
+  VETRINA_ASSIGN_OR_RETURN(RedisReply reply,
+                           Eval(script, {last_id_}, options_.bulk_timeout, staging));
   if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2 ||
       reply.elements[0].type != RedisReply::Type::kInteger ||
       reply.elements[1].type != RedisReply::Type::kString) {

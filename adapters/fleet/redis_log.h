@@ -86,8 +86,10 @@ class RedisLog final : public storage::RecordLog {
   RedisLog(const redis::RedisLink& link, std::string name, Options options);
   // Runs `script` with this log's three keys and `args`, waiting `timeout` (zero: the link's
   // call_timeout).
+  // `extra_key`, when given, is the script's KEYS[4].
   absl::StatusOr<redis::RedisReply> Eval(std::string_view script, std::vector<std::string> args,
-                                         absl::Duration timeout = absl::ZeroDuration()) const;
+                                         absl::Duration timeout = absl::ZeroDuration(),
+                                         std::string_view extra_key = {}) const;
   // The stream entries after `after`, as many as Options allow; `*more` when the stream goes
   // on past them. OutOfRange when the snapshot's head is newer, or the stream ends before
   // `after`.

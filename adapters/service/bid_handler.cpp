@@ -9,6 +9,10 @@
 namespace vetrina::service {
 namespace {
 
+// How long after a bid another node of the fleet may not know its campaign yet: well past the
+// propagation's p99 (docs/benchmarks.md), so only a campaign deleted since stays unknown.
+constexpr absl::Duration kFleetPropagation = absl::Seconds(5);
+
 // A notice answer that waits for the spend writer. Whichever comes second — the writer's
 // completion (writer thread, or the caller's for a notice that changes nothing) or the server's
 // defer call (after Handle returns) — writes the response and resumes the connection, so the
@@ -237,15 +241,26 @@ void BidHandler::HandleNotice(const http::HttpRequest& request, http::HttpRespon
   // gives the click's landing URL.
   engine::BudgetLimits limits = engine::BudgetLimits::Closed();
   std::string landing_url;
+  bool known = false;
   {
     engine::EpochDomain::ReadGuard guard(reader_);
     if (const engine::Campaign* campaign =
             bidder_.campaigns().Get(guard).Find(token->campaign_id)) {
+      known = true;
       limits = engine::BudgetLimits::Of(*campaign);
       for (const engine::Creative& creative : campaign->creatives) {
         if (creative.id == token->creative_id) landing_url = creative.landing_url;
       }
     }
+  }
+  if (!known && bidder_.in_fleet() && now < token->issued + kFleetPropagation) {
+    // Another node bid for a campaign this one has not followed yet: its budget would read as
+    // closed. The exchange retries once this node has caught up.
+    metrics.CountNotice(kind, Metrics::NoticeResult::kFailed);
+    http::SetError(503, "this node has not caught up with the bid's campaign yet", response);
+    response->headers.emplace_back("Retry-After", "1");
+    metrics.CountRequest(Endpoint::kNotice, 503);
+    return;
   }
   if (click && now >= token->expires) {
     if (landing_url.empty()) return reject(404, "the creative no longer exists", kind);

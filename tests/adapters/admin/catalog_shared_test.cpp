@@ -13,6 +13,7 @@
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/fleet/redis_log.h"
 #include "adapters/redis/redis_link.h"
+#include "base/status_macros.h"
 
 namespace vetrina::admin {
 namespace {
@@ -381,7 +382,40 @@ TEST_CASE("a write that keeps losing the race gives up with Unavailable after a 
       &token);
   CHECK(absl::IsUnavailable(catalog.status()));  // its admin token could not be stored
   CHECK(calls.appends == 8);
-  CHECK(calls.follows == 8);
+  CHECK(calls.follows == 9);  // and once more: did the token land after all?
+}
+
+// A shared log that stores every append but loses its answer (a reply past the call timeout).
+class LostAnswerLog final : public storage::RecordLog {
+ public:
+  absl::Status Append(std::string_view record) override {
+    stored_.emplace_back(record);
+    return absl::DeadlineExceededError("no reply within 2s");
+  }
+  absl::Status Rewrite(const std::vector<std::string>&) override { return absl::OkStatus(); }
+  absl::Status Follow(const ReplayFn& replay) override {
+    for (; read_ < stored_.size(); ++read_) VETRINA_RETURN_IF_ERROR(replay(stored_[read_]));
+    return absl::OkStatus();
+  }
+  size_t size_bytes() const override { return 0; }
+
+ private:
+  std::vector<std::string> stored_;
+  size_t read_ = 0;
+};
+
+TEST_CASE("a fleet's admin token whose append answer was lost is still shown once",
+          "[fleet][catalog]") {
+  std::string token;
+  absl::StatusOr<CatalogPtr> catalog = Catalog::OpenShared(
+      [](const storage::RecordLog::ReplayFn&)
+          -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+        return std::make_unique<LostAnswerLog>();
+      },
+      &token);
+  REQUIRE(catalog.ok());
+  REQUIRE_FALSE(token.empty());
+  CHECK((*catalog)->Authenticate("Bearer " + token).has_value());
 }
 
 TEST_CASE("the catalog refuses a shared log that echoes its appends", "[fleet][catalog]") {

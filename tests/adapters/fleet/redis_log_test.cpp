@@ -176,6 +176,10 @@ TEST_CASE("after a Rewrite a fresh Open reads the snapshot, then later records",
 
   b.Open(kConditional);
   CHECK(b.seen == std::vector<std::string>{"snapshot x=2", "y=1"});
+  // The records were staged a page at a time, then switched in: no staging list is left.
+  absl::StatusOr<redis::RedisReply> staged = a.link.Call("", {"KEYS", "vt:{test}:snap:*"});
+  REQUIRE(staged.ok());
+  CHECK(staged->elements.empty());
 
   // An empty snapshot is a snapshot too.
   REQUIRE(log_a->Rewrite({}).ok());
