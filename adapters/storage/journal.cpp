@@ -181,6 +181,27 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
   return JournalPtr(new Journal(path, fd, offset));
 }
 
+absl::Status Journal::Reload(const ReplayFn& replay) {
+  std::string data;
+  {
+    absl::MutexLock lock(&mu_);
+    data.resize(size_);
+    if (::pread(fd_, data.data(), size_, 0) != static_cast<ssize_t>(size_)) {
+      return Errno("read", path_);
+    }
+  }
+  // Everything up to size_ was checked by Open or written by this process: whole frames.
+  for (size_t offset = kMagic.size(); offset < data.size();) {
+    const uint32_t length = GetU32(data.data() + offset);
+    if (data.size() - offset < kFrameHeader + size_t{length}) {
+      return absl::DataLossError(StrCat(path_, ": changed under this process at ", offset));
+    }
+    VETRINA_RETURN_IF_ERROR(replay(std::string_view(data).substr(offset + kFrameHeader, length)));
+    offset += kFrameHeader + length;
+  }
+  return absl::OkStatus();
+}
+
 Journal::~Journal() { ::close(fd_); }
 
 absl::Status Journal::Append(std::string_view record) {

@@ -52,6 +52,10 @@ class Journal final : public RecordLog {
   // fsync the directory). Used to compact.
   absl::Status Rewrite(const std::vector<std::string>& records) override;
 
+  // Replays every record the file holds, from its start (a file has nothing to follow: this
+  // process wrote all of it since Open).
+  absl::Status Reload(const ReplayFn& replay) override;
+
   size_t size_bytes() const override;
 
  private:

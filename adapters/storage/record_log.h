@@ -45,9 +45,7 @@ class RecordLog {
   virtual absl::Status Follow(const ReplayFn& /*replay*/) { return absl::OkStatus(); }
 
   // Calls `replay` for every record of the log, from its start.
-  virtual absl::Status Reload(const ReplayFn& /*replay*/) {
-    return absl::UnimplementedError("this log cannot be reloaded");
-  }
+  virtual absl::Status Reload(const ReplayFn& replay) = 0;
 
   // Whether this log's own appends come back through Follow, where the caller applies them
   // (so every node applies every record in the same order); false when the caller applies a

@@ -1,12 +1,14 @@
 // A shared storage::RecordLog kept in memory, for tests that need a log's timing in hand: every
 // MemoryLog on one SharedRecords reads the same records, appends echo back through Follow (as a
-// fleet::RedisLog's do), and appends wait while the test holds the gate closed.
+// fleet::RedisLog's do), and appends wait while the test holds the gate closed. A Rewrite
+// replaces the records; another log that reads next gets OutOfRange, as behind a RedisLog's trim.
 //
 //   SharedRecords records;
 //   options.open_log = MemoryLogOpener(records);
 //   records.CloseGate();  ...  records.OpenGate();
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +31,7 @@ struct SharedRecords {
 
   absl::Mutex mu;
   std::vector<std::string> records ABSL_GUARDED_BY(mu);
+  uint64_t rewrites ABSL_GUARDED_BY(mu) = 0;
   bool gate_open ABSL_GUARDED_BY(mu) = true;
 };
 
@@ -42,13 +45,20 @@ class MemoryLog final : public storage::RecordLog {
     shared_.records.emplace_back(record);
     return absl::OkStatus();
   }
-  absl::Status Rewrite(const std::vector<std::string>&) override {
-    return absl::UnimplementedError("a memory log is not compacted");
+  absl::Status Rewrite(const std::vector<std::string>& records) override {
+    absl::MutexLock lock(&shared_.mu);
+    shared_.records = records;
+    rewrites_seen_ = ++shared_.rewrites;
+    read_ = records.size();  // the caller's state is the snapshot
+    return absl::OkStatus();
   }
   absl::Status Follow(const ReplayFn& replay) override {
     std::vector<std::string> unread;
     {
       absl::MutexLock lock(&shared_.mu);
+      if (shared_.rewrites != rewrites_seen_) {
+        return absl::OutOfRangeError("the records were rewritten since this log read them");
+      }
       unread.assign(shared_.records.begin() + static_cast<std::ptrdiff_t>(read_),
                     shared_.records.end());
     }
@@ -59,6 +69,10 @@ class MemoryLog final : public storage::RecordLog {
     return absl::OkStatus();
   }
   absl::Status Reload(const ReplayFn& replay) override {
+    {
+      absl::MutexLock lock(&shared_.mu);
+      rewrites_seen_ = shared_.rewrites;
+    }
     read_ = 0;
     return Follow(replay);
   }
@@ -68,6 +82,7 @@ class MemoryLog final : public storage::RecordLog {
  private:
   SharedRecords& shared_;
   size_t read_ = 0;
+  uint64_t rewrites_seen_ = 0;
 };
 
 inline storage::LogOpener MemoryLogOpener(SharedRecords& shared) {

@@ -362,6 +362,7 @@ class LosingLog final : public storage::RecordLog {
     ++calls_->follows;
     return absl::OkStatus();
   }
+  absl::Status Reload(const ReplayFn&) override { return absl::OkStatus(); }  // it holds nothing
   bool echoes_appends() const override { return echoes_; }
   size_t size_bytes() const override { return 0; }
 
@@ -396,6 +397,10 @@ class LostAnswerLog final : public storage::RecordLog {
   absl::Status Follow(const ReplayFn& replay) override {
     for (; read_ < stored_.size(); ++read_) VETRINA_RETURN_IF_ERROR(replay(stored_[read_]));
     return absl::OkStatus();
+  }
+  absl::Status Reload(const ReplayFn& replay) override {
+    read_ = 0;
+    return Follow(replay);
   }
   size_t size_bytes() const override { return 0; }
 

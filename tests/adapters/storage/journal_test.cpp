@@ -46,6 +46,28 @@ TEST_CASE("appended records come back in order after reopening") {
   CHECK(ReplayAll(path).size() == 4);
 }
 
+TEST_CASE("Reload replays every record from the start, appends since Open included") {
+  TempDir dir;
+  const std::string path = (dir.path / "j").string();
+  {
+    auto journal = Journal::Open(path, [](std::string_view) { return absl::OkStatus(); });
+    REQUIRE(journal.ok());
+    REQUIRE((*journal)->Append("one").ok());
+  }
+  auto journal = Journal::Open(path, [](std::string_view) { return absl::OkStatus(); });
+  REQUIRE(journal.ok());
+  REQUIRE((*journal)->Append(std::string(100'000, 'x')).ok());
+  std::vector<std::string> records;
+  REQUIRE((*journal)
+              ->Reload([&](std::string_view r) {
+                records.emplace_back(r);
+                return absl::OkStatus();
+              })
+              .ok());
+  CHECK(records == std::vector<std::string>{"one", std::string(100'000, 'x')});
+  CHECK((*journal)->Follow([](std::string_view) { return absl::InternalError("no"); }).ok());
+}
+
 TEST_CASE("a torn final append is cut off and the rest survives") {
   TempDir dir;
   const std::string path = (dir.path / "j").string();
