@@ -139,15 +139,7 @@ class Fleet:
         self.redis, self.nodes, self.lbs = [], {}, []
         self.token = None
         try:
-            if cluster:
-                self.redis = [fleet.start_redis(os.path.join(self.dir, f"redis-{i}"),
-                                                port=fleet.free_cluster_port(), name=f"redis-{i}",
-                                                extra_args=fleet.CLUSTER_NODE_ARGS)
-                              for i in range(3)]
-                fleet.create_cluster(self.redis)
-            else:
-                self.redis = [fleet.start_redis(os.path.join(self.dir, "redis"),
-                                                port=fleet.free_port())]
+            self.redis = fleet.start_loopback_redis(self.dir, cluster)
             log("$", shlex.join(self.redis[0].argv), f"(x{len(self.redis)})" if cluster else "")
             for name in ("a", "b", "c"):
                 spec = fleet.NodeSpec(f"node-{name}", fleet.free_port(), fleet.free_port())

@@ -285,6 +285,25 @@ def create_cluster(masters, timeout=30):
             time.sleep(0.05)
 
 
+def start_loopback_redis(data_dir, cluster=False):
+    """The Redis a test or benchmark fleet shares, on free loopback ports under `data_dir`: one
+    redis-server, or three joined into a Redis Cluster. Returns the servers; on failure the ones
+    started are stopped."""
+    if not cluster:
+        return [start_redis(os.path.join(data_dir, "redis"), port=free_port())]
+    masters = []
+    try:
+        for i in range(3):
+            masters.append(start_redis(os.path.join(data_dir, f"redis-{i}"),
+                                       port=free_cluster_port(), name=f"redis-{i}",
+                                       extra_args=CLUSTER_NODE_ARGS))
+        create_cluster(masters)
+    except BaseException:
+        stop_all(masters)
+        raise
+    return masters
+
+
 def _redis_command(redis, inline):
     """One inline command's raw reply, b"" when the server cannot be reached."""
     try:

@@ -70,15 +70,7 @@ class Fleet:
         self.redis = []
         self.nodes = {}
         try:
-            if cluster:
-                self.redis = [fleet.start_redis(os.path.join(self.dir, f"redis-{i}"),
-                                                port=fleet.free_cluster_port(), name=f"redis-{i}",
-                                                extra_args=fleet.CLUSTER_NODE_ARGS)
-                              for i in range(3)]
-                fleet.create_cluster(self.redis)
-            else:
-                self.redis = [fleet.start_redis(os.path.join(self.dir, "redis"),
-                                                port=fleet.free_port())]
+            self.redis = fleet.start_loopback_redis(self.dir, cluster)
             self.urls = [r.url for r in self.redis]
             self.token = None
             for name in ("a", "b", "c"):
@@ -169,6 +161,12 @@ class FleetTestBase:
 
         shopper = "CCCCCCCC-0000-4000-8000-000000000003"
         self.wait_for_bid("a", bid_request(bundle, shopper), 204)
+        # B turns events into memberships by the audience definitions it has followed: wait
+        # until it has "carts" (a pixel that comes before is counted but matches no audience).
+        deadline = time.monotonic() + PROPAGATION_LIMIT_S
+        while call(self.fleet.admin("b"), "GET", "/v1/audiences/carts", self.shop)[0] != 200:
+            self.assertLess(time.monotonic(), deadline, "node b never got the carts audience")
+            time.sleep(0.01)
         status, _, _ = call(self.fleet.public("b"), "GET", f"/px?a=shop&e=add_to_cart&ifa={shopper}")
         self.assertEqual(status, 200)
         self.wait_for_bid("a", bid_request(bundle, shopper), 200)
