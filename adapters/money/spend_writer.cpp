@@ -484,6 +484,16 @@ void SpendWriter::AppendNotices(std::string batch, size_t count,
   for (Done& done : failed) done(s);
 }
 
+bool SpendWriter::HousekeepAndStop(bool stopping, absl::Time* last_expire) {
+  if (clock_.Now() - *last_expire >= absl::Seconds(1)) {
+    Expire();
+    JournalBidCounts();
+    *last_expire = clock_.Now();
+  }
+  if (stopping) JournalBidCounts();
+  return stopping;
+}
+
 void SpendWriter::RunShared() {
   absl::Time last_expire = absl::InfinitePast();
   bool follow_failed = false;
@@ -509,15 +519,7 @@ void SpendWriter::RunShared() {
     } else {
       follow_failed = !Follow().ok();
     }
-    if (clock_.Now() - last_expire >= absl::Seconds(1)) {
-      Expire();
-      JournalBidCounts();
-      last_expire = clock_.Now();
-    }
-    if (stopping) {
-      JournalBidCounts();
-      return;
-    }
+    if (HousekeepAndStop(stopping, &last_expire)) return;
   }
 }
 
@@ -585,15 +587,7 @@ void SpendWriter::Run() {
         }
       }
     }
-    if (clock_.Now() - last_expire >= absl::Seconds(1)) {
-      Expire();
-      JournalBidCounts();
-      last_expire = clock_.Now();
-    }
-    if (stopping) {
-      JournalBidCounts();
-      return;
-    }
+    if (HousekeepAndStop(stopping, &last_expire)) return;
   }
 }
 

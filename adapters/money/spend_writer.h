@@ -111,6 +111,9 @@ class SpendWriter {
   // them, and fails those the follow did not complete.
   void AppendNotices(std::string batch, size_t count, const std::vector<uint64_t>& sequences);
   void RunShared();
+  // The writer loops' housekeeping: once a second expiry and bid counts; when `stopping`, the
+  // last bid counts, and true (the loop ends).
+  bool HousekeepAndStop(bool stopping, absl::Time* last_expire);
   static constexpr absl::Duration kFollowEvery = absl::Milliseconds(20);
   static constexpr absl::Duration kFollowAfterFailure = absl::Milliseconds(200);
   // The state as journal records (under mu_, so consistent with the effects applied).
