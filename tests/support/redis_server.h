@@ -44,16 +44,16 @@ inline std::string FindOnPath(const std::string& name) {
   return "";
 }
 
-// Runs `args` (args[0] is the executable's path) with stdout and stderr appended to `log`, and
-// waits for it; its exit code, or -1 when it did not exit normally.
-inline int RunProcess(std::vector<std::string> args, const std::string& log) {
+// Starts `args` (args[0] is the executable's path), its stdout and stderr appended to `log` when
+// one is given, and returns its pid.
+inline pid_t StartProcess(std::vector<std::string> args, const std::string& log = "") {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
-    FILE* out = std::fopen(log.c_str(), "a");
+    FILE* out = log.empty() ? nullptr : std::fopen(log.c_str(), "a");
     if (out != nullptr) {
       ::dup2(::fileno(out), STDOUT_FILENO);
       ::dup2(::fileno(out), STDERR_FILENO);
@@ -61,6 +61,13 @@ inline int RunProcess(std::vector<std::string> args, const std::string& log) {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+// Runs `args` as StartProcess does and waits for it; its exit code, or -1 when it did not exit
+// normally.
+inline int RunProcess(std::vector<std::string> args, const std::string& log) {
+  const pid_t pid = StartProcess(std::move(args), log);
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -168,16 +175,7 @@ class RedisServer {
       args.insert(args.end(),
                   {"--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf"});
     }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
+    pid_ = StartProcess(std::move(args));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
