@@ -33,6 +33,9 @@ struct ServeConfig {
   bool print_demo_curl = false;
   // How long a bid's reservation holds its budget (and its notice token stays valid).
   int reservation_timeout_s = 60;
+  // Fleet: how much later than the notice window the notice log may take a notice and still
+  // charge it; a budget lease holds its money that much longer (docs/money.md).
+  int late_notice_allowance_s = 2;
   // Our IAB TCF vendor id (GDPR consent is checked against it); 0 = none registered.
   int tcf_vendor_id = 0;
   // The deadline of a request without tmax.

@@ -18,6 +18,7 @@
 #include "adapters/fleet/shared_secret.h"
 #include "adapters/http/descriptor_limit.h"
 #include "adapters/http/server.h"
+#include "adapters/money/lease_keeper.h"
 #include "adapters/money/market_json.h"
 #include "adapters/money/secrets.h"
 #include "adapters/money/spend_writer.h"
@@ -42,6 +43,7 @@ constexpr char kUsage[] =
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
     "                [--public-url-https URL] [--reservation-timeout SECONDS]\n"
+    "                [--late-notice-allowance SECONDS]\n"
     "                [--tcf-vendor-id ID] [--default-tmax-ms MS] [--max-connections N]\n"
     "                [--max-imps-per-request N] [--max-bids-per-response N]\n"
     "                [--max-bids-per-campaign N] [--max-request-reservation-ppm PPM]\n"
@@ -89,11 +91,31 @@ absl::StatusOr<std::unique_ptr<redis::RedisLink>> JoinFleet(const ServeConfig& c
 
 // Where a store keeps its changes: its file journal in the data dir for a single node (an
 // empty opener), the fleet's shared log `name` in Redis otherwise.
-storage::LogOpener SharedLog(const redis::RedisLink* link, std::string name, bool conditional) {
+storage::LogOpener SharedLog(const redis::RedisLink* link, std::string name, bool conditional,
+                             bool stamp_entry_times = false) {
   if (link == nullptr) return {};
-  return [link, name = std::move(name), conditional](const storage::RecordLog::ReplayFn& replay)
+  return [link, name = std::move(name), conditional,
+          stamp_entry_times](const storage::RecordLog::ReplayFn& replay)
              -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
-    return fleet::RedisLog::Open(*link, name, replay, {.conditional_append = conditional});
+    return fleet::RedisLog::Open(
+        *link, name, replay,
+        {.conditional_append = conditional, .stamp_entry_times = stamp_entry_times});
+  };
+}
+
+// The campaigns a fleet node leases budget for: the live ones with a budget.
+money::LeaseKeeper::ListCampaigns BudgetedCampaigns(service::Bidder& bidder) {
+  return [&bidder] {
+    std::vector<money::LeaseKeeper::Budgeted> out;
+    engine::EpochDomain::Reader reader(bidder.epoch());
+    engine::EpochDomain::ReadGuard guard(reader);
+    bidder.campaigns().Get(guard).ForEachCampaign([&](const engine::Campaign& c) {
+      if (c.daily_budget > 0 || c.lifetime_budget > 0) {
+        out.push_back({c.id, engine::BudgetLimits::Of(c)});
+      }
+      return true;
+    });
+    return out;
   };
 }
 
@@ -217,12 +239,21 @@ int Serve(const ServeConfig& config) {
           ? money::LoadOrCreateSecret(config.data_dir + "/notice.key", admin::SystemRandomBytes)
           : fleet::LoadOrCreateSharedSecret(*link, admin::SystemRandomBytes);
   if (!secret.ok()) return Fail(View(secret.status().message()));
-  engine::MoneyState money_state(absl::Seconds(config.reservation_timeout_s));
+  const engine::LeaseTerms lease_terms{
+      .notice_window = absl::Seconds(config.reservation_timeout_s),
+      .late_allowance = absl::Seconds(config.late_notice_allowance_s)};
+  // A fleet keeps each reservation until no notice can charge it any more.
+  engine::MoneyState money_state(lease_terms.notice_window,
+                                 link == nullptr
+                                     ? absl::ZeroDuration()
+                                     : lease_terms.notice_window + lease_terms.late_allowance);
   const absl::Time spend_started = clock.Now();
   absl::StatusOr<money::SpendWriterPtr> spend_writer = money::SpendWriter::Open(
       config.data_dir, money_state, clock,
-      money::SpendWriter::Options{.open_log = SharedLog(link, "notices", false),
-                                  .node_id = config.node_id});
+      money::SpendWriter::Options{
+          .open_log = SharedLog(link, "notices", false, /*stamp_entry_times=*/true),
+          .node_id = config.node_id,
+          .leases = link == nullptr ? std::nullopt : std::optional(lease_terms)});
   if (!spend_writer.ok()) return Fail(View(spend_writer.status().message()));
   std::printf("restored %zu notice effects in %.2f s\n", (*spend_writer)->replayed_effects(),
               absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
@@ -275,6 +306,18 @@ int Serve(const ServeConfig& config) {
       },
       clock);
   publisher.PublishNow();
+  // Fleet: budgets are leased from Redis before the node serves.
+  std::unique_ptr<money::LeaseKeeper> lease_keeper;
+  if (link != nullptr) {
+    lease_keeper = std::make_unique<money::LeaseKeeper>(
+        *link, money_state, **spend_writer, clock, BudgetedCampaigns(bidder),
+        money::LeaseKeeper::Options{.terms = lease_terms});
+    if (absl::Status s = lease_keeper->LoadFunctions(); !s.ok()) {
+      return Fail(StrCat("cannot load the money functions into redis: ", View(s.message())));
+    }
+    lease_keeper->Start();
+    bidder.SetLeaseKeeper(lease_keeper.get());
+  }
 
   (*public_server)->Serve([&bidder](int worker) {
     return std::make_unique<service::BidHandler>(bidder, worker);
@@ -313,6 +356,8 @@ int Serve(const ServeConfig& config) {
   sigwait(&stop_signals, &signal_number);
   std::printf("signal %d: draining\n", signal_number);
   std::fflush(stdout);
+  // No bid from here on: the leases keep only what open bids need; the rest is the fleet's again.
+  if (lease_keeper != nullptr) lease_keeper->HandBack();
   // Stop both listeners together, then wait: in-flight requests finish, idle ones close.
   (*public_server)->Shutdown(absl::Seconds(4));
   (*admin_server)->Shutdown(absl::Milliseconds(500));

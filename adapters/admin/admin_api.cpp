@@ -484,8 +484,10 @@ void AdminApi::CampaignStats(const Principal& who, const std::string& id,
   // A read creates nothing: a campaign that never bid has no account, and reads as untouched.
   engine::AccountState state{.day = engine::DayOf(now)};
   uint64_t bids = 0, wins = 0, impressions = 0, clicks = 0;
+  engine::LeaseState account_lease;
   if (const engine::CampaignAccount* account = bidder_.money().ledger.FindAccount(c.id)) {
     state = account->State(now);
+    account_lease = account->Lease();
     bids = account->bids.load();
     wins = account->wins.load();
     impressions = account->impressions.load();
@@ -541,6 +543,23 @@ void AdminApi::CampaignStats(const Principal& who, const std::string& id,
                                            now, engine::StartOfDay(state.day), c.daily_budget));
   }
   w.EndObject();
+  if (const money::LeaseKeeper* keeper = bidder_.lease_keeper()) {
+    // The campaign's account in Redis, as this node last renewed its lease.
+    if (std::optional<money::LeaseKeeper::AccountView> view = keeper->View(c.id)) {
+      w.Key("fleet");
+      w.BeginObject();
+      money_field("settled_lifetime", view->settled_lifetime);
+      money_field("settled_today", view->settled_today);
+      money_field("leased", view->leased);
+      w.Key("leases");
+      w.Int(view->leases);
+      money_field("this_node_lease", account_lease.outstanding);
+      money_field("this_node_lease_reserved", account_lease.reserved);
+      w.Key("this_node_bids_until");
+      w.String(absl::FormatTime(absl::RFC3339_sec, account_lease.bid_until, absl::UTCTimeZone()));
+      w.EndObject();
+    }
+  }
   w.Key("win_rate");
   w.Double(ratio(wins, bids));
   w.Key("ctr");

@@ -274,7 +274,8 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
     const size_t length = static_cast<size_t>(reply.elements[1].integer);
     std::vector<std::string> records;
     records.reserve(length);
-    for (RedisReply& r : reply.elements[2].elements) records.push_back(std::move(r.str));
+    for (RedisReply& r : reply.elements[2].elements)
+      records.push_back(Handed("", std::move(r.str)));
     VETRINA_ASSIGN_OR_RETURN(std::vector<Entry> entries, ParseEntries(reply.elements[3]));
     // The rest of the snapshot, a page per round trip.
     status = absl::OkStatus();
@@ -292,13 +293,15 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
         status = absl::OutOfRangeError("the snapshot was replaced while being read");
         break;
       }
-      for (RedisReply& r : page.elements[1].elements) records.push_back(std::move(r.str));
+      for (RedisReply& r : page.elements[1].elements) {
+        records.push_back(Handed("", std::move(r.str)));
+      }
     }
     if (absl::IsOutOfRange(status)) continue;
     std::string last = head;
     bool more = !entries.empty();  // the first read takes one entry: read on, bounded in bytes
     for (Entry& e : entries) {
-      records.push_back(std::move(e.record));
+      records.push_back(Handed(e.id, std::move(e.record)));
       last = std::move(e.id);
     }
     while (more) {
@@ -308,7 +311,7 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
         break;
       }
       for (Entry& e : *page) {
-        records.push_back(std::move(e.record));
+        records.push_back(Handed(e.id, std::move(e.record)));
         last = std::move(e.id);
       }
     }
@@ -327,6 +330,16 @@ absl::Status RedisLog::Reload(const ReplayFn& replay) {
   return status;
 }
 
+std::string RedisLog::Handed(std::string_view id, std::string record) const {
+  if (!options_.stamp_entry_times) return record;
+  StreamId stream_id;
+  if (!id.empty()) {
+    absl::StatusOr<StreamId> parsed = ParseStreamId(id);
+    if (parsed.ok()) stream_id = *parsed;  // ids came from ParseEntries: always well formed
+  }
+  return storage::TimedRecord(static_cast<int64_t>(stream_id.ms), record);
+}
+
 absl::Status RedisLog::Follow(const ReplayFn& replay) {
   if (lost_entries_) {
     return absl::OutOfRangeError(
@@ -339,8 +352,8 @@ absl::Status RedisLog::Follow(const ReplayFn& replay) {
     for (Entry& e : entries) {
       // A record that cannot be replayed stops the follow there: skipping it would leave this
       // node's state different from the others'.
-      VETRINA_RETURN_IF_ERROR(replay(e.record));
       bytes_ += e.record.size();
+      VETRINA_RETURN_IF_ERROR(replay(Handed(e.id, std::move(e.record))));
       last_id_ = std::move(e.id);
     }
   } while (more);

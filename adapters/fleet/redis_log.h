@@ -47,6 +47,9 @@ class RedisLog final : public storage::RecordLog {
     // audience log is hundreds of MB), unlike appends and follows, which wait the link's
     // call_timeout.
     absl::Duration bulk_timeout = absl::Seconds(60);
+    // Hand every record to `replay` as a storage::TimedRecord: with the time Redis took it (its
+    // stream id's milliseconds), for stores whose rules depend on when a record arrived.
+    bool stamp_entry_times = false;
   };
 
   // Reads the whole log (snapshot, then stream; each a page per round trip), calling `replay`
@@ -95,6 +98,8 @@ class RedisLog final : public storage::RecordLog {
   // `after`.
   absl::StatusOr<std::vector<Entry>> ReadAfter(std::string_view after, absl::Duration timeout,
                                                bool* more) const;
+  // What `replay` gets for an entry (`id` empty: a snapshot's record).
+  std::string Handed(std::string_view id, std::string record) const;
 
   const redis::RedisLink& link_;
   const std::string name_;

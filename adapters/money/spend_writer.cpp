@@ -1,5 +1,6 @@
 #include "adapters/money/spend_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -18,12 +19,14 @@ constexpr uint8_t kBidCounts = 'N';  // campaign, bids since the last such recor
 // A shared log's records. A batch of notices: 'T', origin node id, its incarnation, count, then
 // per notice its sequence, time and the notice (EncodeNotice). Bid counts: 'M', origin node id,
 // its incarnation, then campaign, bids since the last such record of that origin.
-constexpr uint8_t kNotices = 'T';
+constexpr uint8_t kNoticesWithoutLease = 'T';  // written before leases; still read
+constexpr uint8_t kNotices = 'U';              // the same, the tokens with their lease
 constexpr uint8_t kFleetBidCounts = 'M';
 constexpr uint8_t kAccountItem = 'A';
 constexpr uint8_t kCtrItem = 'C';
 constexpr uint8_t kFrequencyItem = 'F';
 constexpr uint8_t kBidItem = 'B';
+constexpr uint8_t kLeaseItem = 'L';  // campaign, lease node, epoch, charged, last charge (Unix s)
 constexpr size_t kItemsPerRecord = 50'000;
 constexpr size_t kMaxEffectBytes = 8 * 1024;
 
@@ -40,12 +43,13 @@ void EncodeNotice(const engine::Notice& notice, const engine::BudgetLimits& limi
   w.Byte(limits.closed ? 1 : 0);
 }
 
-bool DecodeNotice(vetrina::ByteReader& r, engine::Notice* notice, engine::BudgetLimits* limits) {
+bool DecodeNotice(vetrina::ByteReader& r, bool with_lease, engine::Notice* notice,
+                  engine::BudgetLimits* limits) {
   uint8_t kind, has_price, closed;
   int64_t price;
   if (!r.Byte(&kind) || kind > static_cast<uint8_t>(engine::NoticeKind::kClick) ||
-      !engine::ReadNoticeTokenFields(r, &notice->token) || !r.Byte(&has_price) || !r.I64(&price) ||
-      !r.I64(&limits->daily) || !r.I64(&limits->lifetime) || !r.Byte(&closed)) {
+      !engine::ReadNoticeTokenFields(r, &notice->token, with_lease) || !r.Byte(&has_price) ||
+      !r.I64(&price) || !r.I64(&limits->daily) || !r.I64(&limits->lifetime) || !r.Byte(&closed)) {
     return false;
   }
   notice->kind = static_cast<engine::NoticeKind>(kind);
@@ -68,7 +72,13 @@ SpendWriter::SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock,
       max_waiting_(options.max_waiting),
       incarnation_(RandomIncarnation()),
       compact_after_bytes_(options.compact_after_bytes),
-      book_(money) {}
+      book_(money),
+      leases_(options.leases.has_value()) {
+  if (options.leases) {
+    book_.UseLeases(*options.leases);
+    money_.ledger.RequireLeases(incarnation_);
+  }
+}
 
 absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
                                                  engine::MoneyState& money,
@@ -97,7 +107,8 @@ absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
   return Open(data_dir, money, clock, std::move(options));
 }
 
-absl::Status SpendWriter::ReplayNotices(vetrina::ByteReader& r,
+absl::Status SpendWriter::ReplayNotices(vetrina::ByteReader& r, bool with_lease,
+                                        std::optional<absl::Time> logged_at,
                                         std::vector<Completion>* completions) {
   std::string_view origin;
   uint64_t incarnation, count;
@@ -108,11 +119,11 @@ absl::Status SpendWriter::ReplayNotices(vetrina::ByteReader& r,
     int64_t at;
     engine::Notice notice;
     engine::BudgetLimits limits;
-    if (!r.U64(&sequence) || !r.I64(&at) || !DecodeNotice(r, &notice, &limits)) {
+    if (!r.U64(&sequence) || !r.I64(&at) || !DecodeNotice(r, with_lease, &notice, &limits)) {
       return Malformed();
     }
     // The record's time, not this node's: every node decides the same.
-    engine::NoticeResult result = book_.Apply(notice, limits, absl::FromUnixMicros(at));
+    engine::NoticeResult result = book_.Apply(notice, limits, absl::FromUnixMicros(at), logged_at);
     ++replayed_;
     if (!mine) continue;
     auto it = waiting_by_sequence_.find(sequence);
@@ -125,10 +136,14 @@ absl::Status SpendWriter::ReplayNotices(vetrina::ByteReader& r,
 
 absl::Status SpendWriter::Replay(std::string_view record, std::vector<Completion>* completions) {
   const absl::Time now = clock_.Now();
+  std::optional<absl::Time> logged_at;
+  if (!storage::SplitTimedRecord(&record, &logged_at)) return Malformed();
   vetrina::ByteReader r(record);
   uint8_t kind;
   if (!r.Byte(&kind)) return Malformed();
-  if (kind == kNotices) return ReplayNotices(r, completions);
+  if (kind == kNotices || kind == kNoticesWithoutLease) {
+    return ReplayNotices(r, kind == kNotices, logged_at, completions);
+  }
   if (kind == kFleetBidCounts) {
     std::string_view origin;
     uint64_t incarnation;
@@ -171,6 +186,10 @@ absl::Status SpendWriter::Replay(std::string_view record, std::vector<Completion
     return absl::OkStatus();
   }
   if (kind != kSnapshot) return Malformed();
+  return ReplaySnapshot(r, now);
+}
+
+absl::Status SpendWriter::ReplaySnapshot(vetrina::ByteReader& r, absl::Time now) {
   while (!r.done()) {
     uint8_t item;
     if (!r.Byte(&item)) return Malformed();
@@ -229,6 +248,18 @@ absl::Status SpendWriter::Replay(std::string_view record, std::vector<Completion
         }
         const absl::Time at = absl::FromUnixSeconds(expires);
         if (at > now) book_.RestoreBid(std::string(bid), {flags, at, charged});
+        break;
+      }
+      case kLeaseItem: {
+        std::string_view campaign;
+        engine::LeaseId lease;
+        int64_t charged, last;
+        if (!r.String(&campaign) || !r.U64(&lease.node) || !r.U64(&lease.epoch) ||
+            !r.I64(&charged) || !r.I64(&last) || !lease.valid() || charged < 0) {
+          return Malformed();
+        }
+        book_.RestoreLeaseCharges({std::string(campaign), lease},
+                                  {charged, absl::FromUnixSeconds(last)});
         break;
       }
       default:
@@ -291,6 +322,14 @@ std::vector<std::string> SpendWriter::Snapshot() {
     w.I64(absl::ToUnixSeconds(state.expires));
     w.I64(state.charged);
   }
+  for (const auto& [key, charges] : book_.lease_charges()) {
+    item(kLeaseItem);
+    w.String(key.campaign_id);
+    w.U64(key.lease.node);
+    w.U64(key.lease.epoch);
+    w.I64(charges.charged);
+    w.I64(absl::ToUnixSeconds(charges.last));
+  }
   if (items > 0) records.push_back(std::move(w.mutable_bytes()));
   return records;
 }
@@ -352,9 +391,29 @@ void SpendWriter::Submit(const engine::Notice& notice, const engine::BudgetLimit
   done(std::move(result));  // changes nothing: no wait
 }
 
+void SpendWriter::RequestWatermark(absl::Time redis_now) {
+  absl::MutexLock lock(&mu_);
+  watermark_requested_ = std::max(watermark_requested_, redis_now);
+}
+
+absl::Time SpendWriter::watermark() const {
+  absl::MutexLock lock(&mu_);
+  return watermark_;
+}
+
+void SpendWriter::ReadBook(const std::function<void(const engine::NoticeBook&)>& fn) {
+  absl::MutexLock lock(&mu_);
+  fn(book_);
+}
+
 void SpendWriter::Expire() {
   const absl::Time now = clock_.Now();
-  money_.ledger.Expire(now);
+  if (leases_) {
+    // A reservation goes only once no notice the log has not handed over could charge it.
+    money_.ledger.Expire(watermark());
+  } else {
+    money_.ledger.Expire(now);
+  }
   {
     absl::MutexLock lock(&mu_);
     book_.Expire(now);
@@ -437,7 +496,7 @@ absl::Status SpendWriter::Follow() {
   return s;
 }
 
-void SpendWriter::AppendNotices(std::string batch, size_t count,
+bool SpendWriter::AppendNotices(std::string batch, size_t count,
                                 const std::vector<uint64_t>& sequences) {
   absl::Status s;
   if (count > 0) {
@@ -468,6 +527,7 @@ void SpendWriter::AppendNotices(std::string batch, size_t count,
       }
     }
   }
+  const bool followed = s.ok();
   // Notices the follow did not reach: the log failed (the append may still land, and is then
   // applied everywhere, this node included, and a retry is a duplicate).
   if (s.ok()) s = absl::UnavailableError("the notice was not read back from the spend log");
@@ -482,6 +542,7 @@ void SpendWriter::AppendNotices(std::string batch, size_t count,
     }
   }
   for (Done& done : failed) done(s);
+  return followed;
 }
 
 bool SpendWriter::HousekeepAndStop(bool stopping, absl::Time* last_expire) {
@@ -497,6 +558,7 @@ bool SpendWriter::HousekeepAndStop(bool stopping, absl::Time* last_expire) {
 void SpendWriter::RunShared() {
   absl::Time last_expire = absl::InfinitePast();
   bool follow_failed = false;
+  absl::Time watermark_asked = absl::InfinitePast();
   for (;;) {
     std::string batch;
     std::vector<uint64_t> sequences;
@@ -513,11 +575,17 @@ void SpendWriter::RunShared() {
       stopping = stop_ && queued_sequences_.empty();
       batch.swap(queued_notices_);
       sequences.swap(queued_sequences_);
+      watermark_asked = watermark_requested_;
     }
     if (!sequences.empty()) {
-      AppendNotices(std::move(batch), sequences.size(), sequences);
+      follow_failed = !AppendNotices(std::move(batch), sequences.size(), sequences);
     } else {
       follow_failed = !Follow().ok();
+    }
+    if (!follow_failed) {
+      // This iteration's follow started after the watermark was asked for and read to the end.
+      absl::MutexLock lock(&mu_);
+      watermark_ = std::max(watermark_, watermark_asked);
     }
     if (HousekeepAndStop(stopping, &last_expire)) return;
   }

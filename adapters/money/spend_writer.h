@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,7 @@
 #include "adapters/storage/record_log.h"
 #include "base/clock.h"
 #include "base/wire.h"
+#include "engine/money/lease.h"
 #include "engine/money/notice_book.h"
 #include "engine/money/spend_policy.h"
 
@@ -64,6 +66,10 @@ class SpendWriter {
     // Shared log: notices waiting for it past this many are refused (Unavailable), so nothing
     // queues without bound while Redis does not answer.
     size_t max_waiting = 100'000;
+    // A fleet's budget leases (money::LeaseKeeper): bids need a lease, notices of leased bids are
+    // charged by the lease rule, and reservations are released only once the follow has read
+    // every notice that could still charge them (RequestWatermark).
+    std::optional<engine::LeaseTerms> leases;
   };
   static absl::StatusOr<SpendWriterPtr> Open(const std::string& data_dir, engine::MoneyState& money,
                                              const vetrina::Clock& clock, Options options);
@@ -87,6 +93,17 @@ class SpendWriter {
   // writer thread calls it every second.
   void Expire();
 
+  // Leases: `redis_now` is a time Redis reported; once a follow that started after this call has
+  // read the log to its end, every notice Redis took before `redis_now` has been applied, and
+  // reservations whose notices could only be charged before it are released.
+  void RequestWatermark(absl::Time redis_now);
+  // The last such time confirmed by a follow (InfinitePast: none yet).
+  absl::Time watermark() const;
+  // Calls `fn` with the notice book while no notice is applied (the lease charges it holds).
+  void ReadBook(const std::function<void(const engine::NoticeBook&)>& fn);
+  // This process's incarnation: the node part of its leases' ids.
+  uint64_t incarnation() const { return incarnation_; }
+
   size_t replayed_effects() const { return replayed_; }
   uint64_t durable_batches() const { return batches_.load(); }
   size_t compactions() const { return compactions_.load(); }
@@ -102,14 +119,18 @@ class SpendWriter {
   // `completions`, when given.
   absl::Status Replay(std::string_view record, std::vector<Completion>* completions = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status ReplayNotices(vetrina::ByteReader& r, std::vector<Completion>* completions)
+  absl::Status ReplayNotices(vetrina::ByteReader& r, bool with_lease,
+                             std::optional<absl::Time> logged_at,
+                             std::vector<Completion>* completions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReplaySnapshot(vetrina::ByteReader& r, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Shared log: applies what was appended since the last call and completes this node's
   // notices; reloads the whole log when records it had not read were compacted away.
   absl::Status Follow();
   // Shared log: appends the queued notices (`batch`: encoded; `sequences`: theirs), follows past
-  // them, and fails those the follow did not complete.
-  void AppendNotices(std::string batch, size_t count, const std::vector<uint64_t>& sequences);
+  // them, and fails those the follow did not complete. True when the follow read to the end.
+  bool AppendNotices(std::string batch, size_t count, const std::vector<uint64_t>& sequences);
   void RunShared();
   // The writer loops' housekeeping: once a second expiry and bid counts; when `stopping`, the
   // last bid counts, and true (the loop ends).
@@ -136,7 +157,7 @@ class SpendWriter {
   size_t live_bytes_ = 0;  // journal size right after the last compaction (writer thread)
   absl::Time last_sweep_ = absl::InfinitePast();
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   engine::NoticeBook book_ ABSL_GUARDED_BY(mu_);
   std::string pending_ ABSL_GUARDED_BY(mu_);  // encoded effects, wire.h strings
   size_t pending_effects_ ABSL_GUARDED_BY(mu_) = 0;
@@ -147,6 +168,10 @@ class SpendWriter {
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, Done> waiting_by_sequence_ ABSL_GUARDED_BY(mu_);
   bool reloading_ ABSL_GUARDED_BY(mu_) = false;  // Follow replays the whole shared log
+  const bool leases_;
+  // RequestWatermark's time, and the one the last follow confirmed.
+  absl::Time watermark_requested_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time watermark_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -24,6 +24,25 @@ void AppendNodeGauges(Bidder& bidder, std::string* out) {
               "# TYPE vetrina_fleet_store_up gauge\nvetrina_fleet_store_up ",
               bidder.fleet_health().ok() ? 1 : 0, "\n");
   }
+  if (const money::LeaseKeeper* keeper = bidder.lease_keeper()) {
+    StrAppend(out,
+              "# HELP vetrina_lease_redis_calls_total Budget lease calls (FCALL) to the fleet's "
+              "Redis.\n# TYPE vetrina_lease_redis_calls_total counter\n"
+              "vetrina_lease_redis_calls_total ",
+              keeper->redis_calls(),
+              "\n# HELP vetrina_lease_redis_failures_total Budget lease calls that failed or "
+              "timed out.\n# TYPE vetrina_lease_redis_failures_total counter\n"
+              "vetrina_lease_redis_failures_total ",
+              keeper->failed_calls(),
+              "\n# HELP vetrina_leases_closed_total Expired leases of stopped nodes this node "
+              "closed.\n# TYPE vetrina_leases_closed_total counter\nvetrina_leases_closed_total ",
+              keeper->closed_leases(),
+              "\n# HELP vetrina_lease_invariant_reports_total Accounts Redis found with settled "
+              "plus leased above the budget (a budget lowered below them).\n"
+              "# TYPE vetrina_lease_invariant_reports_total counter\n"
+              "vetrina_lease_invariant_reports_total ",
+              keeper->invariant_reports(), "\n");
+  }
   if (const audiences::MembershipWriter* writer = bidder.membership_writer();
       writer != nullptr && bidder.in_fleet()) {  // only a shared log drops: a journal waits
     StrAppend(out,

@@ -71,6 +71,9 @@ class DeferredNotice {
       } else if (result_->status == Status::kOverBudget) {
         outcome = Metrics::NoticeResult::kOverBudget;
         status_text = "over_budget";
+      } else if (result_->status == Status::kLate) {
+        outcome = Metrics::NoticeResult::kLate;
+        status_text = "late";
       } else if (result_->effect.charged > 0) {
         outcome = Metrics::NoticeResult::kCharged;
         status_text = "charged";

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "adapters/audiences/membership_writer.h"
 #include "adapters/http/server.h"
+#include "adapters/money/lease_keeper.h"
 #include "adapters/money/spend_writer.h"
 #include "adapters/openrtb/response_writer.h"
 #include "adapters/service/metrics.h"
@@ -101,6 +102,10 @@ class Bidder {
     return services_.fleet_health ? services_.fleet_health() : absl::OkStatus();
   }
   bool in_fleet() const { return services_.fleet_health != nullptr; }
+  // A fleet's budget leases (set once, before serving): stats show the Redis accounts, /metrics
+  // its calls.
+  void SetLeaseKeeper(const money::LeaseKeeper* keeper) { lease_keeper_.store(keeper); }
+  const money::LeaseKeeper* lease_keeper() const { return lease_keeper_.load(); }
   const HmacSha256Key& notice_key() const { return notice_key_; }
 
   const engine::SnapshotCell<engine::CampaignSet>& campaigns() const { return campaigns_; }
@@ -128,6 +133,7 @@ class Bidder {
   engine::SnapshotCell<RegistryRef> registry_;
   engine::SnapshotCell<MarketRef> market_;
   std::atomic<bool> ready_{false};
+  std::atomic<const money::LeaseKeeper*> lease_keeper_{nullptr};
   mutable absl::Mutex listeners_mu_;
   std::vector<std::pair<std::string, const http::ServerStats*>> listeners_
       ABSL_GUARDED_BY(listeners_mu_);

@@ -171,8 +171,8 @@ std::string Metrics::Render(
   out.append("# HELP vetrina_notices_total Win, bill, loss, impression and click notices.\n");
   out.append("# TYPE vetrina_notices_total counter\n");
   static constexpr std::string_view kNoticeKindNames[] = {"win", "bill", "loss", "imp", "click"};
-  static constexpr std::string_view kNoticeResults[] = {"charged",     "counted",  "duplicate",
-                                                        "over_budget", "rejected", "failed"};
+  static constexpr std::string_view kNoticeResults[] = {
+      "charged", "counted", "duplicate", "over_budget", "late", "rejected", "failed"};
   for (size_t k = 0; k < kNoticeKinds; ++k) {
     for (size_t r = 0; r < notices_[k].size(); ++r) {
       const uint64_t n = notices_[k][r].load(kRelaxed);

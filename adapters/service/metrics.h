@@ -61,6 +61,7 @@ class Metrics {
     kCounted,     // counted, no money (loss, impression, CPC win, CPM click)
     kDuplicate,   // already counted for this bid
     kOverBudget,  // a bid without a reservation the budget could not take
+    kLate,        // a fleet notice logged after its lease stopped holding money for it
     kRejected,    // bad token, expired, price above the bid, malformed
     kFailed,      // the spend journal failed
     kCount

@@ -9,14 +9,18 @@
 //   if (absl::IsOutOfRange(s)) { Clear(); s = log->Reload(replay); }
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/wire.h"
 
 namespace vetrina::storage {
 
@@ -55,6 +59,30 @@ class RecordLog {
   // Bytes the log holds now; its owner compacts once this grows well past its live state.
   virtual size_t size_bytes() const = 0;
 };
+
+// A shared log can hand each record to its replay function together with the time its store
+// took it (fleet::RedisLog::Options::stamp_entry_times): kTimedRecord, that time in Unix
+// milliseconds (wire.h I64; 0 for the records of a compaction snapshot), then the record.
+inline constexpr char kTimedRecord = '@';
+inline std::string TimedRecord(int64_t unix_ms, std::string_view record) {
+  ByteWriter w;
+  w.Byte(kTimedRecord);
+  w.I64(unix_ms);
+  w.Raw(record);
+  return std::move(w.mutable_bytes());
+}
+// Strips a TimedRecord's prefix from `*record`: its time, or nullopt for a snapshot's record
+// (and for a record without the prefix). False when the prefix is cut short.
+inline bool SplitTimedRecord(std::string_view* record, std::optional<absl::Time>* logged_at) {
+  *logged_at = std::nullopt;
+  if (record->empty() || record->front() != kTimedRecord) return true;
+  ByteReader r(record->substr(1));
+  int64_t ms = 0;
+  if (!r.I64(&ms)) return false;
+  if (ms > 0) *logged_at = absl::FromUnixMillis(ms);
+  *record = record->substr(1 + r.position());
+  return true;
+}
 
 // Opens a store's log, calling `replay` for every record it holds: how a store is told where its
 // changes live (its file journal on a single node, a RedisLog in a fleet).

@@ -60,6 +60,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "budget_exhausted";
     case NoBidReason::kPaced:
       return "paced";
+    case NoBidReason::kLeaseExhausted:
+      return "lease_exhausted";
     case NoBidReason::kNoMatchingCreative:
       return "no_matching_creative";
     case NoBidReason::kBlockedAttribute:

@@ -40,6 +40,7 @@ enum class NoBidReason : uint8_t {
   kFrequencyCapped,      // the user saw the campaign as often as its caps allow
   kBudgetExhausted,      // daily or lifetime budget spent or held by open bids
   kPaced,                // even pacing held the bid back
+  kLeaseExhausted,       // budget is left fleet-wide, but this node's lease of it is used or lapsed
   kUnsupportedCurrency,  // `cur` or `bidfloorcur` we cannot price in
   kNoSecureNotices,      // `imp.secure = 1` and no https base URL for notices is configured
   kDeadline,             // the request's tmax would pass before our answer arrived

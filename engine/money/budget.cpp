@@ -1,5 +1,6 @@
 #include "engine/money/budget.h"
 
+#include <algorithm>
 #include <cassert>
 #include <functional>
 
@@ -45,18 +46,29 @@ bool CampaignAccount::Fits(Micros amount, const BudgetLimits& limits) const {
                     amount, limits);
 }
 
+bool CampaignAccount::LeaseFits(Micros amount, absl::Time now) const {
+  return !lease_required_ || (now < lease_.bid_until && amount <= lease_.room());
+}
+
 std::optional<DayIndex> CampaignAccount::Reserve(Micros amount, const BudgetLimits& limits,
-                                                 absl::Time now) {
+                                                 absl::Time now, uint64_t* epoch) {
   assert(amount >= 0);
   std::lock_guard lock(mu_);
   RollOver(DayOf(now));
   if (!Fits(amount, limits)) return std::nullopt;
+  if (lease_required_) {
+    lease_.asked_total += amount;
+    lease_.largest_bid = std::max(lease_.largest_bid, amount);
+    if (!LeaseFits(amount, now)) return std::nullopt;
+    lease_.reserved += amount;
+    if (epoch != nullptr) *epoch = lease_.epoch;
+  }
   daily_reserved_ += amount;
   lifetime_reserved_ += amount;
   return day_;
 }
 
-void CampaignAccount::Settle(Micros reserved, Micros charge, DayIndex day) {
+void CampaignAccount::Settle(Micros reserved, Micros charge, DayIndex day, uint64_t epoch) {
   assert(charge >= 0 && charge <= reserved);
   std::lock_guard lock(mu_);
   lifetime_reserved_ -= reserved;
@@ -65,9 +77,42 @@ void CampaignAccount::Settle(Micros reserved, Micros charge, DayIndex day) {
     daily_reserved_ -= reserved;
     daily_settled_ += charge;
   }
+  if (lease_required_ && epoch != 0 && epoch == lease_.epoch) {
+    lease_.reserved -= reserved;
+    lease_.outstanding -= charge;
+    assert(lease_.reserved >= 0);
+  }
 }
 
-void CampaignAccount::Release(Micros reserved, DayIndex day) { Settle(reserved, 0, day); }
+void CampaignAccount::Release(Micros reserved, DayIndex day, uint64_t epoch) {
+  Settle(reserved, 0, day, epoch);
+}
+
+void CampaignAccount::RequireLease() {
+  std::lock_guard lock(mu_);
+  lease_required_ = true;
+}
+
+void CampaignAccount::GrantLease(uint64_t epoch, Micros outstanding, absl::Time bid_until) {
+  assert(epoch != 0);
+  std::lock_guard lock(mu_);
+  if (epoch != lease_.epoch) {
+    lease_.epoch = epoch;
+    lease_.reserved = 0;  // reservations of the old lease stay covered by it
+  }
+  lease_.outstanding = outstanding;
+  lease_.bid_until = bid_until;
+}
+
+void CampaignAccount::ChargeLease(uint64_t epoch, Micros charge) {
+  std::lock_guard lock(mu_);
+  if (lease_required_ && epoch != 0 && epoch == lease_.epoch) lease_.outstanding -= charge;
+}
+
+LeaseState CampaignAccount::Lease() const {
+  std::lock_guard lock(mu_);
+  return lease_;
+}
 
 bool CampaignAccount::Charge(Micros amount, const BudgetLimits& limits, DayIndex day,
                              absl::Time now) {
@@ -108,6 +153,7 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
     std::lock_guard lock(mu_);
     RollOver(DayOf(now));
     if (!Fits(1, BudgetLimits::Of(campaign))) return NoBidReason::kBudgetExhausted;
+    if (!LeaseFits(1, now)) return NoBidReason::kLeaseExhausted;
     if (paced) {
       pacing_.Update(now, StartOfDay(day_), campaign.daily_budget,
                      daily_settled_ + daily_reserved_);
@@ -122,6 +168,10 @@ NoBidReason CampaignAccount::Check(const Campaign& campaign, absl::Time now) con
   if (!FitsWithin(s.daily_settled + s.daily_reserved, s.lifetime_settled + s.lifetime_reserved, 1,
                   BudgetLimits::Of(campaign))) {
     return NoBidReason::kBudgetExhausted;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!LeaseFits(1, now)) return NoBidReason::kLeaseExhausted;
   }
   const bool paced = campaign.pacing == Pacing::kEven && campaign.daily_budget > 0;
   // At its floor, pacing holds back all but a trickle of bids: the one rate that is a verdict.
@@ -146,6 +196,11 @@ AccountState CampaignAccount::State(absl::Time now) const {
   return state;
 }
 
+void BudgetLedger::RequireLeases(uint64_t node) {
+  assert(node != 0);
+  lease_node_ = node;
+}
+
 CampaignAccount& BudgetLedger::Account(std::string_view campaign_id) {
   AccountShard& shard = accounts_[ShardIndex(campaign_id, kShards)];
   {
@@ -155,7 +210,9 @@ CampaignAccount& BudgetLedger::Account(std::string_view campaign_id) {
     }
   }
   std::unique_lock lock(shard.mu);
-  return shard.accounts.try_emplace(std::string(campaign_id)).first->second;
+  auto [it, created] = shard.accounts.try_emplace(std::string(campaign_id));
+  if (created && lease_node_ != 0) it->second.RequireLease();
+  return it->second;
 }
 
 const CampaignAccount* BudgetLedger::FindAccount(std::string_view campaign_id) const {
@@ -170,59 +227,74 @@ BudgetLedger::ReservationShard& BudgetLedger::ShardFor(std::string_view bid_id) 
 }
 
 bool BudgetLedger::Reserve(std::string_view bid_id, const Campaign& campaign, Micros amount,
-                           absl::Time now) {
+                           absl::Time now, LeaseId* lease) {
   CampaignAccount& account = Account(campaign.id);
-  const std::optional<DayIndex> day = account.Reserve(amount, BudgetLimits::Of(campaign), now);
+  uint64_t epoch = 0;
+  const std::optional<DayIndex> day =
+      account.Reserve(amount, BudgetLimits::Of(campaign), now, &epoch);
   if (!day) return false;
   ReservationShard& shard = ShardFor(bid_id);
   const absl::Time expires = now + timeout_;
   std::unique_lock lock(shard.mu);
-  auto [it, inserted] =
-      shard.open.try_emplace(std::string(bid_id), Reservation{&account, amount, *day, expires});
+  auto [it, inserted] = shard.open.try_emplace(std::string(bid_id),
+                                               Reservation{&account, amount, *day, expires, epoch});
   if (!inserted) {
     // Bid ids are unique per process; a repeat is a caller bug. Keep the budget exact anyway.
     assert(false && "bid id reserved twice");
-    account.Release(amount, *day);
+    account.Release(amount, *day, epoch);
     return false;
   }
   shard.by_expiry.emplace_back(expires, it->first);
+  if (lease != nullptr) *lease = epoch != 0 ? LeaseId{lease_node_, epoch} : LeaseId{};
   return true;
+}
+
+std::optional<BudgetLedger::Reservation> BudgetLedger::Take(std::string_view bid_id) {
+  ReservationShard& shard = ShardFor(bid_id);
+  std::unique_lock lock(shard.mu);
+  auto it = shard.open.find(Absl(bid_id));
+  if (it == shard.open.end()) return std::nullopt;
+  Reservation reservation = it->second;
+  shard.open.erase(it);
+  return reservation;
+}
+
+BudgetLedger::SettleResult BudgetLedger::SettleLeased(std::string_view bid_id,
+                                                      std::string_view campaign_id, LeaseId lease,
+                                                      Micros charge, DayIndex day, absl::Time now) {
+  std::optional<Reservation> reservation = Take(bid_id);
+  if (reservation && charge <= reservation->amount) {
+    reservation->account->Settle(reservation->amount, charge, reservation->day, reservation->epoch);
+    return SettleResult::kSettled;
+  }
+  if (reservation) {
+    reservation->account->Release(reservation->amount, reservation->day, reservation->epoch);
+  }
+  CampaignAccount& account = Account(campaign_id);
+  account.Restore(charge, day, now);
+  if (lease.node == lease_node_) account.ChargeLease(lease.epoch, charge);
+  return SettleResult::kChargedWithoutReservation;
 }
 
 BudgetLedger::SettleResult BudgetLedger::Settle(std::string_view bid_id,
                                                 std::string_view campaign_id,
                                                 const BudgetLimits& limits, Micros charge,
                                                 DayIndex day, absl::Time now) {
-  std::optional<Reservation> reservation;
-  {
-    ReservationShard& shard = ShardFor(bid_id);
-    std::unique_lock lock(shard.mu);
-    if (auto it = shard.open.find(Absl(bid_id)); it != shard.open.end()) {
-      reservation = it->second;
-      shard.open.erase(it);
-    }
-  }
+  std::optional<Reservation> reservation = Take(bid_id);
   if (reservation && charge <= reservation->amount) {
-    reservation->account->Settle(reservation->amount, charge, reservation->day);
+    reservation->account->Settle(reservation->amount, charge, reservation->day, reservation->epoch);
     return SettleResult::kSettled;
   }
-  if (reservation) reservation->account->Release(reservation->amount, reservation->day);
+  if (reservation) {
+    reservation->account->Release(reservation->amount, reservation->day, reservation->epoch);
+  }
   return Account(campaign_id).Charge(charge, limits, day, now)
              ? SettleResult::kChargedWithoutReservation
              : SettleResult::kOverBudget;
 }
 
 void BudgetLedger::Release(std::string_view bid_id) {
-  std::optional<Reservation> reservation;
-  {
-    ReservationShard& shard = ShardFor(bid_id);
-    std::unique_lock lock(shard.mu);
-    if (auto it = shard.open.find(Absl(bid_id)); it != shard.open.end()) {
-      reservation = it->second;
-      shard.open.erase(it);
-    }
-  }
-  if (reservation) reservation->account->Release(reservation->amount, reservation->day);
+  if (std::optional<Reservation> r = Take(bid_id)) r->account->Release(r->amount, r->day, r->epoch);
 }
 
 size_t BudgetLedger::Expire(absl::Time now) {
@@ -232,7 +304,7 @@ size_t BudgetLedger::Expire(absl::Time now) {
     while (!shard.by_expiry.empty() && shard.by_expiry.front().first <= now) {
       auto it = shard.open.find(shard.by_expiry.front().second);
       if (it != shard.open.end() && it->second.expires <= now) {
-        it->second.account->Release(it->second.amount, it->second.day);
+        it->second.account->Release(it->second.amount, it->second.day, it->second.epoch);
         shard.open.erase(it);
         ++released;
       }

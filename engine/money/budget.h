@@ -28,6 +28,7 @@
 #include "engine/core/campaign.h"
 #include "engine/core/money.h"
 #include "engine/core/no_bid_reason.h"
+#include "engine/money/lease.h"
 #include "engine/money/pacing.h"
 
 namespace vetrina::engine {
@@ -54,6 +55,18 @@ struct AccountState {
   double pacing_rate = 1.0;
 };
 
+// This node's lease of an account (a fleet's; engine/money/lease.h), for the keeper and reports.
+struct LeaseState {
+  uint64_t epoch = 0;      // 0: none granted yet
+  Micros outstanding = 0;  // granted by Redis and not yet charged (as far as this node has read)
+  Micros reserved = 0;     // open reservations under it
+  absl::Time bid_until = absl::InfinitePast();
+  // Every amount bids asked to reserve, held or refused by the lease: the node's demand.
+  Micros asked_total = 0;
+  Micros largest_bid = 0;  // the largest amount one bid asked for
+  Micros room() const { return outstanding - reserved; }
+};
+
 // One campaign's money. Thread-safe. (The money state locks with std mutexes, which are pthread
 // underneath, so ThreadSanitizer sees them; Debian's Abseil is not built for it.)
 class CampaignAccount {
@@ -61,21 +74,37 @@ class CampaignAccount {
   // Holds `amount` when settled + reserved + amount stays within both limits, and returns the
   // day it was held against (the account's, which another thread may already have moved past
   // DayOf(now)); nullopt when it does not fit.
-  std::optional<DayIndex> Reserve(Micros amount, const BudgetLimits& limits, absl::Time now);
-  // Turns a reservation of `reserved` made on `day` into spend of `charge` (≤ reserved).
-  void Settle(Micros reserved, Micros charge, DayIndex day);
-  void Release(Micros reserved, DayIndex day);
+  // With RequireLease, the amount must also fit this node's lease before its deadline; `*epoch`
+  // is then the lease it was held under.
+  std::optional<DayIndex> Reserve(Micros amount, const BudgetLimits& limits, absl::Time now,
+                                  uint64_t* epoch = nullptr);
+  // Turns a reservation of `reserved` made on `day` (under lease `epoch`) into spend of `charge`
+  // (≤ reserved).
+  void Settle(Micros reserved, Micros charge, DayIndex day, uint64_t epoch = 0);
+  void Release(Micros reserved, DayIndex day, uint64_t epoch = 0);
   // Spends `amount` for a bid made on `day` that holds no reservation (one from before a
   // restart), only within the limits; false when it does not fit.
   bool Charge(Micros amount, const BudgetLimits& limits, DayIndex day, absl::Time now);
-  // Spend read back from the journal.
+  // Spend read back from the journal, or charged by the fleet's rule (NoticeBook).
   void Restore(Micros amount, DayIndex day, absl::Time now);
+
+  // Fleet: bids need a lease (Reserve), granted by GrantLease.
+  void RequireLease();
+  // The lease Redis holds for this node after a renewal: `outstanding` of it not yet charged as
+  // far as this node has read, bids allowed until `bid_until` (this node's clock). A new `epoch`
+  // starts a new lease; reservations of an older one no longer count against it.
+  void GrantLease(uint64_t epoch, Micros outstanding, absl::Time bid_until);
+  // A charge under lease `epoch` of a bid without a reservation here (another node's bid, or one
+  // whose reservation is gone): the lease shrinks by it when it is this node's current one.
+  void ChargeLease(uint64_t epoch, Micros charge);
+  LeaseState Lease() const;
   // Forgets settled spend and the counts the journal holds, keeping reservations and the bids
   // not journaled yet: before a shared log is replayed from its start.
   void ClearJournaled();
 
-  // Whether `campaign` may bid now: kBudgetExhausted when nothing is left to reserve, kPaced
-  // when even pacing holds this bid back (never for ASAP pacing or without a daily budget).
+  // Whether `campaign` may bid now: kBudgetExhausted when nothing is left to reserve,
+  // kLeaseExhausted when this node's lease holds nothing more (or has lapsed), kPaced when even
+  // pacing holds this bid back (never for ASAP pacing or without a daily budget).
   NoBidReason Admit(const Campaign& campaign, absl::Time now, Rng& rng);
   // Admit without changing anything or drawing: kBudgetExhausted when nothing is left, kPaced
   // when pacing is at its floor (PacingController::kMinRate: it holds back all but a trickle of
@@ -94,6 +123,7 @@ class CampaignAccount {
  private:
   void RollOver(DayIndex today);
   bool Fits(Micros amount, const BudgetLimits& limits) const;
+  bool LeaseFits(Micros amount, absl::Time now) const;
 
   mutable std::mutex mu_;
   DayIndex day_ = 0;
@@ -102,6 +132,8 @@ class CampaignAccount {
   Micros lifetime_settled_ = 0;
   Micros lifetime_reserved_ = 0;
   PacingController pacing_;
+  bool lease_required_ = false;
+  LeaseState lease_;
 };
 
 // Every campaign's account, and the open reservations by bid id. Thread-safe.
@@ -110,16 +142,26 @@ class BudgetLedger {
   explicit BudgetLedger(absl::Duration reservation_timeout = absl::Seconds(60))
       : timeout_(reservation_timeout) {}
 
+  // Fleet: every budgeted bid needs a lease of this node (`node`: its incarnation, not 0). Set
+  // before any account exists.
+  void RequireLeases(uint64_t node);
+  uint64_t lease_node() const { return lease_node_; }
+
   // The account of `campaign_id`, created on first use; its address never changes.
   CampaignAccount& Account(std::string_view campaign_id);
   // nullptr when the campaign never had one.
   const CampaignAccount* FindAccount(std::string_view campaign_id) const;
 
   // Reserves `amount` for bid `bid_id` of `campaign` until now + timeout. False when the budget
-  // cannot hold it.
-  bool Reserve(std::string_view bid_id, const Campaign& campaign, Micros amount, absl::Time now);
+  // (or this node's lease) cannot hold it. `*lease`: the lease it was held under, if any.
+  bool Reserve(std::string_view bid_id, const Campaign& campaign, Micros amount, absl::Time now,
+               LeaseId* lease = nullptr);
 
   enum class SettleResult { kSettled, kChargedWithoutReservation, kOverBudget };
+  // The fleet's rule: a bid reserved under `lease` is charged, with or without its reservation
+  // here (the lease holds the money in Redis).
+  SettleResult SettleLeased(std::string_view bid_id, std::string_view campaign_id, LeaseId lease,
+                            Micros charge, DayIndex day, absl::Time now);
   // Settles bid `bid_id` at `charge`. Without its open reservation (a restart, or expiry) the
   // charge is made only within `limits`, for the account of `campaign_id` and the bid's `day`.
   SettleResult Settle(std::string_view bid_id, std::string_view campaign_id,
@@ -147,7 +189,9 @@ class BudgetLedger {
     Micros amount;
     DayIndex day;
     absl::Time expires;
+    uint64_t epoch;  // the lease it was held under (0: none)
   };
+  std::optional<Reservation> Take(std::string_view bid_id);
   struct ReservationShard {
     mutable std::shared_mutex mu;
     absl::flat_hash_map<std::string, Reservation> open;
@@ -162,6 +206,7 @@ class BudgetLedger {
   ReservationShard& ShardFor(std::string_view bid_id);
 
   const absl::Duration timeout_;
+  uint64_t lease_node_ = 0;
   std::array<ReservationShard, kShards> reservations_;
   std::array<AccountShard, kShards> accounts_;
 };

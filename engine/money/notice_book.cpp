@@ -38,7 +38,40 @@ std::string_view NoticeKindName(NoticeKind kind) {
   return "unknown";
 }
 
-NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits, absl::Time now) {
+NoticeResult::Status NoticeBook::Charge(const NoticeToken& t, const BudgetLimits& limits,
+                                        Micros charge, DayIndex day, absl::Time now,
+                                        std::optional<absl::Time> logged_at) {
+  using Status = NoticeResult::Status;
+  if (lease_terms_ && !t.lease.valid() &&
+      (limits.closed || limits.daily > 0 || limits.lifetime > 0)) {
+    // A budgeted bid no lease covers (a token from before leases): Redis' account cannot hold it.
+    money_.ledger.Release(t.bid_id);
+    return Status::kOverBudget;
+  }
+  if (!t.lease.valid() || !lease_terms_ || !logged_at) {
+    return money_.ledger.Settle(t.bid_id, t.campaign_id, limits, charge, day, now) ==
+                   BudgetLedger::SettleResult::kOverBudget
+               ? Status::kOverBudget
+               : Status::kApplied;
+  }
+  if (*logged_at > lease_terms_->ChargeableUntil(t.issued)) {
+    money_.ledger.Release(t.bid_id);
+    return Status::kLate;
+  }
+  money_.ledger.SettleLeased(t.bid_id, t.campaign_id, t.lease, charge, day, now);
+  LeaseCharges& charges = lease_charges_[LeaseKey{t.campaign_id, t.lease}];
+  charges.charged += charge;
+  charges.last = now;
+  return Status::kApplied;
+}
+
+Micros NoticeBook::LeaseCharged(const LeaseKey& key) const {
+  auto it = lease_charges_.find(key);
+  return it == lease_charges_.end() ? 0 : it->second.charged;
+}
+
+NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits, absl::Time now,
+                               std::optional<absl::Time> logged_at) {
   const NoticeToken& t = notice.token;
   NoticeResult result;
   NoticeEffect& e = result.effect;
@@ -67,6 +100,8 @@ NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits,
       // In-app, the billing notice fires when the ad renders: it is also the impression.
       const bool shows = notice.kind == NoticeKind::kBill && !(flags & kShown);
       if ((flags & kWon) && !shows) return duplicate();
+      // A leased bid reported lost released its money, which the lease may have lent again.
+      if ((flags & kLost) && t.lease.valid() && lease_terms_) return duplicate();
       if (!(flags & kWon)) {
         std::optional<Micros> price_usd = t.bid_price;
         if (notice.reported_price) {
@@ -80,13 +115,8 @@ NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits,
         if (!t.cpc()) {
           // CPC bids pay per click; their reservation stays for the click.
           const Micros charge = ImpressionCharge(*price_usd);
-          const BudgetLedger::SettleResult settled =
-              money_.ledger.Settle(t.bid_id, t.campaign_id, limits, charge, e.day, now);
-          if (settled == BudgetLedger::SettleResult::kOverBudget) {
-            result.status = NoticeResult::Status::kOverBudget;
-          } else {
-            e.charged = charge;
-          }
+          result.status = Charge(t, limits, charge, e.day, now, logged_at);
+          if (result.status == NoticeResult::Status::kApplied) e.charged = charge;
         }
       }
       if (shows) e.new_flags |= kShown;
@@ -103,15 +133,11 @@ NoticeResult NoticeBook::Apply(const Notice& notice, const BudgetLimits& limits,
       break;
     case NoticeKind::kClick: {
       if (flags & kClicked) return duplicate();
+      if ((flags & kLost) && t.cpc() && t.lease.valid() && lease_terms_) return duplicate();
       e.new_flags |= kClicked;
       if (t.cpc()) {
-        const BudgetLedger::SettleResult settled =
-            money_.ledger.Settle(t.bid_id, t.campaign_id, limits, t.click_price, e.day, now);
-        if (settled == BudgetLedger::SettleResult::kOverBudget) {
-          result.status = NoticeResult::Status::kOverBudget;
-        } else {
-          e.charged = t.click_price;
-        }
+        result.status = Charge(t, limits, t.click_price, e.day, now, logged_at);
+        if (result.status == NoticeResult::Status::kApplied) e.charged = t.click_price;
       }
       break;
     }
@@ -148,6 +174,13 @@ void NoticeBook::Count(const NoticeEffect& e, absl::Time now) {
 }
 
 size_t NoticeBook::Expire(absl::Time now) {
+  if (lease_terms_) {
+    // Long after its hold: no node will close the lease with these charges any more.
+    const absl::Duration keep =
+        std::max(absl::Hours(1), 10 * (lease_terms_->notice_window + lease_terms_->late_allowance));
+    absl::erase_if(lease_charges_,
+                   [&](const auto& entry) { return entry.second.last + keep <= now; });
+  }
   return absl::erase_if(bids_, [&](const auto& entry) { return entry.second.expires <= now; });
 }
 

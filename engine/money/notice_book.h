@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/money/budget.h"
+#include "engine/money/lease.h"
 #include "engine/money/notice_token.h"
 #include "engine/money/spend_policy.h"
 
@@ -70,6 +71,8 @@ struct NoticeResult {
     kPriceAbove,  // the reported price is above our bid: refused, nothing changed
     kOverBudget,  // a win without a reservation (from before a restart) that the budget
                   // cannot take: recorded as won, nothing charged
+    kLate,        // a fleet notice the log took after its bid's lease stopped holding money for
+                  // it (LeaseTerms::ChargeableUntil): recorded, nothing charged
   };
   Status status = Status::kApplied;
   NoticeEffect effect;
@@ -84,9 +87,14 @@ class NoticeBook {
  public:
   explicit NoticeBook(MoneyState& money) : money_(money) {}
 
+  // A fleet's rule for bids made under a lease: charged whether or not this node holds the
+  // reservation, if the log took the notice by terms.ChargeableUntil(issued).
+  void UseLeases(const LeaseTerms& terms) { lease_terms_ = terms; }
+
   // `limits` are the campaign's current budgets: they bound a charge only when the bid holds no
-  // reservation.
-  NoticeResult Apply(const Notice& notice, const BudgetLimits& limits, absl::Time now);
+  // reservation. `logged_at`: when the fleet's log took the notice (leased bids need it).
+  NoticeResult Apply(const Notice& notice, const BudgetLimits& limits, absl::Time now,
+                     std::optional<absl::Time> logged_at = std::nullopt);
   // Re-applies an effect read back from the journal, as of `now`.
   void Replay(const NoticeEffect& effect, absl::Time now);
 
@@ -103,14 +111,45 @@ class NoticeBook {
   const absl::flat_hash_map<std::string, BidState>& bids() const { return bids_; }
   void RestoreBid(std::string bid_id, BidState state) { bids_[std::move(bid_id)] = state; }
   // Forgets every bid (before a shared log is replayed from its start).
-  void Clear() { bids_.clear(); }
+  void Clear() {
+    bids_.clear();
+    lease_charges_.clear();
+  }
+
+  // Everything charged under each lease, by campaign: what its holder commits to Redis, and what
+  // closes a lease whose holder died. Kept `forget_after` past its last charge.
+  struct LeaseKey {
+    std::string campaign_id;
+    LeaseId lease;
+    friend bool operator==(const LeaseKey&, const LeaseKey&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const LeaseKey& k) {
+      return H::combine(std::move(h), k.campaign_id, k.lease);
+    }
+  };
+  struct LeaseCharges {
+    Micros charged = 0;
+    absl::Time last;
+  };
+  Micros LeaseCharged(const LeaseKey& key) const;
+  const absl::flat_hash_map<LeaseKey, LeaseCharges>& lease_charges() const {
+    return lease_charges_;
+  }
+  void RestoreLeaseCharges(LeaseKey key, LeaseCharges charges) {
+    lease_charges_[std::move(key)] = charges;
+  }
 
  private:
+  // Charges `charge` for the bid of `t` (made on `day`); false when the rules refuse it.
+  NoticeResult::Status Charge(const NoticeToken& t, const BudgetLimits& limits, Micros charge,
+                              DayIndex day, absl::Time now, std::optional<absl::Time> logged_at);
   // The duplicate filter and the counts of an effect; not its spend.
   void Count(const NoticeEffect& effect, absl::Time now);
 
   MoneyState& money_;
   absl::flat_hash_map<std::string, BidState> bids_;
+  std::optional<LeaseTerms> lease_terms_;
+  absl::flat_hash_map<LeaseKey, LeaseCharges> lease_charges_;
 };
 
 // Journal encoding of effects (wire.h).

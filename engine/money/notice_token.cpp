@@ -8,7 +8,9 @@
 namespace vetrina::engine {
 namespace {
 
-constexpr uint8_t kVersion = 2;
+// Version 3 added the lease; version 2 tokens (issued before) still verify.
+constexpr uint8_t kVersion = 3;
+constexpr uint8_t kVersionWithoutLease = 2;
 constexpr size_t kMacBytes = 16;
 constexpr size_t kMaxTokenChars = 2048;
 
@@ -35,9 +37,11 @@ void WriteNoticeTokenFields(const NoticeToken& token, ByteWriter& w) {
   w.U64(token.user);
   w.I64(absl::ToUnixSeconds(token.issued));
   w.I64(absl::ToUnixSeconds(token.expires));
+  w.U64(token.lease.node);
+  w.U64(token.lease.epoch);
 }
 
-bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token) {
+bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token, bool with_lease) {
   NoticeToken& t = *token;
   uint8_t scope = 0;
   std::string_view auction, bid, campaign, creative, app, currency;
@@ -50,6 +54,10 @@ bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token) {
       !r.String(&app, kMaxTokenField) || !r.I64(&t.bid_price) || !r.String(&currency, 8) ||
       !r.I64(&t.rate_micros) || !r.I64(&t.click_price) || !r.U64(&t.user) || !r.I64(&issued) ||
       !r.I64(&expires) || t.bid_price < 0 || t.rate_micros <= 0 || t.click_price < 0) {
+    return false;
+  }
+  if (with_lease && (!r.U64(&t.lease.node) || !r.U64(&t.lease.epoch) ||
+                     (t.lease.node == 0) != (t.lease.epoch == 0))) {
     return false;
   }
   t.scope = static_cast<TokenScope>(scope);
@@ -92,7 +100,8 @@ absl::StatusOr<NoticeToken> VerifyNoticeToken(std::string_view text, const HmacS
   ByteReader r(payload);
   NoticeToken t;
   uint8_t version = 0;
-  if (!r.Byte(&version) || version != kVersion || !ReadNoticeTokenFields(r, &t) || !r.done()) {
+  if (!r.Byte(&version) || (version != kVersion && version != kVersionWithoutLease) ||
+      !ReadNoticeTokenFields(r, &t, version == kVersion) || !r.done()) {
     // Signed by us yet unreadable: a token of another version.
     return absl::InvalidArgumentError("malformed token");
   }

@@ -20,6 +20,7 @@
 #include "base/sha256.h"
 #include "base/wire.h"
 #include "engine/core/money.h"
+#include "engine/money/lease.h"
 
 namespace vetrina::engine {
 
@@ -52,6 +53,8 @@ struct NoticeToken {
   Micros click_price = 0;
   // Keyed hash of the user's frequency key; 0 when the user may not be capped or is unknown.
   uint64_t user = 0;
+  // The fleet lease the bid was reserved under; none on a single node.
+  LeaseId lease = {};
   absl::Time issued;
   absl::Time expires;
 
@@ -63,7 +66,8 @@ struct NoticeToken {
 // and what a fleet's notice records carry. Strings longer than kMaxTokenField are cut to it.
 void WriteNoticeTokenFields(const NoticeToken& token, ByteWriter& w);
 // Reads what WriteNoticeTokenFields wrote; false when it is not a well-formed token.
-bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token);
+// `with_lease`: false for the fields of tokens signed before leases existed.
+bool ReadNoticeTokenFields(ByteReader& r, NoticeToken* token, bool with_lease = true);
 
 // Strings longer than kMaxTokenField are cut to it.
 std::string SignNoticeToken(const NoticeToken& token, const HmacSha256Key& key);

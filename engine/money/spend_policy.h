@@ -6,6 +6,7 @@
 //   token.user = policy.user();  // for a bid of a campaign with caps
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -23,8 +24,12 @@ namespace vetrina::engine {
 
 // The money and user state bids and notices share. Thread-safe.
 struct MoneyState {
-  explicit MoneyState(absl::Duration reservation_timeout = absl::Seconds(60))
-      : ledger(reservation_timeout) {}
+  // `notice_window`: how long the exchange may report a bid (its token's lifetime). A fleet
+  // holds reservations longer, for `reservation_hold` (LeaseTerms::ChargeableUntil).
+  explicit MoneyState(absl::Duration notice_window = absl::Seconds(60),
+                      absl::Duration reservation_hold = absl::ZeroDuration())
+      : notice_window(notice_window), ledger(std::max(notice_window, reservation_hold)) {}
+  const absl::Duration notice_window;
   BudgetLedger ledger;
   FrequencyStore frequency;
   CtrModel ctr;

@@ -188,6 +188,7 @@ AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld&
 
 void BidPipeline::Reserve(AuctionResult* result, const BidWorld& world, absl::Time now) {
   bid_ids_.clear();
+  leases_.clear();
   reserved_.clear();
   auto kept = result->bids.begin();
   for (engine::Bid& bid : result->bids) {
@@ -210,13 +211,18 @@ void BidPipeline::Reserve(AuctionResult* result, const BidWorld& world, absl::Ti
         continue;
       }
     }
-    if (budgeted && !world.money.ledger.Reserve(bid_id, campaign, cost, now)) {
-      result->imp_reasons[bid.imp_index] = NoBidReason::kBudgetExhausted;
+    LeaseId lease;
+    if (budgeted && !world.money.ledger.Reserve(bid_id, campaign, cost, now, &lease)) {
+      // Another thread took the last of it since the auction looked.
+      const NoBidReason held_by = world.money.ledger.Account(campaign.id).Check(campaign, now);
+      result->imp_reasons[bid.imp_index] =
+          held_by == NoBidReason::kLeaseExhausted ? held_by : NoBidReason::kBudgetExhausted;
       continue;
     }
     held->second += cost;
     world.money.ledger.Account(campaign.id).bids.fetch_add(1, std::memory_order_relaxed);
     bid_ids_.push_back(std::move(bid_id));
+    leases_.push_back(lease);
     *kept++ = bid;
   }
   result->bids.erase(kept, result->bids.end());
@@ -242,8 +248,9 @@ void BidPipeline::Sign(const BidRequest& request, const AuctionResult& result,
         .rate_micros = result.rate_micros,
         .click_price = bid.click_price,
         .user = campaign.frequency_caps.empty() || !personal_data ? 0 : policy.user(),
+        .lease = leases_[i],
         .issued = now,
-        .expires = now + world.money.ledger.timeout(),
+        .expires = now + world.money.notice_window,
     };
     SignedBid& signed_bid = signed_bids_.emplace_back();
     signed_bid.id = std::move(bid_ids_[i]);

@@ -191,6 +191,7 @@ class BidPipeline {
   std::vector<std::vector<SegmentId>> user_segments_;
   std::vector<std::string> segment_names_;
   std::vector<std::string> bid_ids_;  // parallel to the kept bids, between Reserve and Sign
+  std::vector<LeaseId> leases_;       // the same, the lease each was reserved under
   std::vector<std::pair<const Campaign*, Micros>> reserved_;  // this request's, in Reserve
   std::vector<SignedBid> signed_bids_;
 };
