@@ -37,7 +37,7 @@ struct Market {
 struct DayResult {
   Micros spent = 0;  // fleet-wide
   std::vector<Micros> hourly;
-  int refused_fleet_charges = 0;  // wins another node's account would not take
+  int refused_fleet_charges = 0;     // wins another node's account would not take
   std::vector<Micros> node_settled;  // each node's view of today's spend at the end of the day
 };
 
