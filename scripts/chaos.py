@@ -603,6 +603,13 @@ class Chaos:
                                  stats["spend_lifetime_micros"], c.lifetime)
                 self.note_charge(violations, c.cid, "daily", "stats",
                                  stats["spend_today_micros"], c.daily)
+                # With fleet leases: the node's last view of the Redis account.
+                if isinstance(view := stats.get("fleet"), dict):
+                    leased = view.get("leased_micros", 0)
+                    self.note_charge(violations, c.cid, "lifetime", "view",
+                                     view.get("settled_lifetime_micros", 0) + leased, c.lifetime)
+                    self.note_charge(violations, c.cid, "daily", "view",
+                                     view.get("settled_today_micros", 0) + leased, c.daily)
         try:
             accounts = self.fleet.accounts()
         except (OSError, subprocess.SubprocessError) as e:
