@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run fleet test test-asan test-tsan bench bench-all bench-fleet fuzz crash-loop clean format
+.PHONY: deps build run fleet chaos test test-asan test-tsan bench bench-all bench-fleet fuzz crash-loop clean format
 
 deps:
 	@scripts/install-deps
@@ -26,6 +26,14 @@ run: build
 fleet: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target vetrina
 	scripts/fleet --binary $(BUILD_DIR)/app/vetrina $(FLEET_ARGS)
+
+# Faults under bid and notice load on a three-node fleet, money checked after every round
+# (docs/fleet.md, "Chaos"). About half an hour; `make test` runs four rounds. CHAOS_ARGS adds
+# flags (--seed N, --random, --kinds kill_redis,...).
+CHAOS_ROUNDS ?= 100
+chaos: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vetrina
+	python3 scripts/chaos.py --binary $(BUILD_DIR)/app/vetrina --rounds $(CHAOS_ROUNDS) $(CHAOS_ARGS)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
