@@ -177,5 +177,77 @@ TEST_CASE("Check answers like Admit without changing the account; paced only at 
   CHECK(account.Check(campaign, now) == NoBidReason::kBudgetExhausted);
 }
 
+TEST_CASE("a fleet node reserves only within its lease and before the lease's deadline") {
+  BudgetLedger ledger(absl::Seconds(60));
+  ledger.RequireLeases(0xabcULL);
+  Campaign c = BannerCampaign("c", kDollar);
+  c.lifetime_budget = 10 * kDollar;
+  Rng rng(1);
+  // No lease yet: budget is left fleet-wide, but this node may not spend it.
+  CHECK(ledger.Account("c").Admit(c, kNow, rng) == NoBidReason::kLeaseExhausted);
+  CHECK_FALSE(ledger.Reserve("b0", c, 100, kNow));
+  // Refused bids still tell the keeper what the node wanted.
+  CHECK(ledger.Account("c").Lease().asked_total == 100);
+  CHECK(ledger.Account("c").Lease().largest_bid == 100);
+
+  ledger.Account("c").GrantLease(7, 1'000, kNow + absl::Seconds(2));
+  LeaseId lease;
+  REQUIRE(ledger.Reserve("b1", c, 600, kNow, &lease));
+  CHECK(lease == LeaseId{0xabcULL, 7});
+  CHECK_FALSE(ledger.Reserve("b2", c, 500, kNow));  // 600 + 500 > the lease's 1,000
+  CHECK(ledger.Reserve("b3", c, 400, kNow));
+  CHECK(ledger.Account("c").Admit(c, kNow, rng) == NoBidReason::kLeaseExhausted);
+  CHECK(ledger.Account("c").Check(c, kNow) == NoBidReason::kLeaseExhausted);
+
+  // A win spends lease money; what it did not cost and a loss's reservation come back.
+  CHECK(ledger.Settle("b1", "c", BudgetLimits::Of(c), 450, DayOf(kNow), kNow) ==
+        BudgetLedger::SettleResult::kSettled);
+  ledger.Release("b3");
+  LeaseState state = ledger.Account("c").Lease();
+  CHECK(state.outstanding == 550);
+  CHECK(state.reserved == 0);
+  CHECK(state.room() == 550);
+
+  // Past the deadline nothing is reserved, whatever room is left.
+  CHECK_FALSE(ledger.Reserve("b4", c, 1, kNow + absl::Seconds(2)));
+  CHECK(ledger.Account("c").Admit(c, kNow + absl::Seconds(2), rng) == NoBidReason::kLeaseExhausted);
+}
+
+TEST_CASE("a new lease does not count the old lease's reservations") {
+  BudgetLedger ledger(absl::Seconds(60));
+  ledger.RequireLeases(1);
+  Campaign c = BannerCampaign("c", kDollar);
+  c.daily_budget = 10 * kDollar;
+  CampaignAccount& account = ledger.Account("c");
+  account.GrantLease(1, 1'000, kNow + absl::Seconds(2));
+  REQUIRE(ledger.Reserve("old", c, 800, kNow));
+  // Redis closed the old lease while this node could not renew; a new one starts empty.
+  account.GrantLease(2, 500, kNow + absl::Seconds(4));
+  CHECK(account.Lease().reserved == 0);
+  CHECK(ledger.Reserve("new", c, 500, kNow + absl::Seconds(3)));
+  // The old reservation's release leaves the new lease alone.
+  ledger.Release("old");
+  CHECK(account.Lease().reserved == 500);
+  CHECK(account.Lease().outstanding == 500);
+}
+
+TEST_CASE(
+    "the fleet's rule charges a leased bid without its reservation, shrinking only our lease") {
+  BudgetLedger ledger(absl::Seconds(60));
+  ledger.RequireLeases(5);
+  Campaign c = BannerCampaign("c", kDollar);
+  c.lifetime_budget = 1'000;
+  CampaignAccount& account = ledger.Account("c");
+  account.GrantLease(3, 900, kNow + absl::Seconds(2));
+  // Another node's bid: charged even though this node's view of the budget says otherwise.
+  CHECK(ledger.SettleLeased("theirs", "c", LeaseId{9, 1}, 800, DayOf(kNow), kNow) ==
+        BudgetLedger::SettleResult::kChargedWithoutReservation);
+  CHECK(account.State(kNow).lifetime_settled == 800);
+  CHECK(account.Lease().outstanding == 900);
+  // This node's bid whose reservation is gone (it restarted... or never had one here).
+  ledger.SettleLeased("ours", "c", LeaseId{5, 3}, 100, DayOf(kNow), kNow);
+  CHECK(account.Lease().outstanding == 800);
+}
+
 }  // namespace
 }  // namespace vetrina::engine

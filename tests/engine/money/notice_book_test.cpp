@@ -153,5 +153,77 @@ TEST_CASE("after a restart a win without its reservation is charged only if the 
   CHECK(f.State().lifetime_settled == 2'000);
 }
 
+TEST_CASE("fleet: a leased bid is charged by log time, on every node alike") {
+  constexpr uint64_t kThisNode = 0x11;
+  const LeaseTerms terms{.notice_window = absl::Seconds(60), .late_allowance = absl::Seconds(2)};
+  Fixture holder;  // the node that made the bid
+  Fixture other;   // a node that holds no reservation for it
+  holder.money.ledger.RequireLeases(kThisNode);
+  other.money.ledger.RequireLeases(0x22);
+  holder.book.UseLeases(terms);
+  other.book.UseLeases(terms);
+  holder.money.ledger.Account("c").GrantLease(1, 5'000, kNow + absl::Seconds(2));
+  LeaseId lease;
+  REQUIRE(holder.money.ledger.Reserve("b1", holder.campaign, 2'000, kNow, &lease));
+  NoticeToken t = holder.Token("b1", 2 * kDollar);
+  t.lease = lease;
+
+  // Even a budget the node believes spent does not stop the charge: the lease holds its money.
+  const BudgetLimits spent{.lifetime = 1};
+  other.money.ledger.Account("c").Restore(1, DayOf(kNow), kNow);
+  const absl::Time logged = kNow + absl::Seconds(61);
+  for (Fixture* f : {&holder, &other}) {
+    NoticeResult r = f->book.Apply(Notice{NoticeKind::kWin, t, 1'500'000}, spent, kNow, logged);
+    CHECK(r.status == NoticeResult::Status::kApplied);
+    CHECK(r.effect.charged == 1'500);
+    CHECK(f->book.LeaseCharged({"c", lease}) == 1'500);
+  }
+  CHECK(holder.money.ledger.Account("c").Lease().outstanding == 3'500);
+  CHECK(holder.money.ledger.Account("c").Lease().reserved == 0);
+
+  // Logged after ChargeableUntil: counted as a win, never charged, on every node.
+  NoticeToken late = t;
+  late.bid_id = "b2";
+  for (Fixture* f : {&holder, &other}) {
+    NoticeResult r = f->book.Apply(Notice{NoticeKind::kWin, late, std::nullopt}, spent, kNow,
+                                   terms.ChargeableUntil(kNow) + absl::Milliseconds(1));
+    CHECK(r.status == NoticeResult::Status::kLate);
+    CHECK(r.effect.charged == 0);
+    CHECK(f->book.LeaseCharged({"c", lease}) == 1'500);
+  }
+}
+
+TEST_CASE("fleet: a win after a loss of a leased bid charges nothing") {
+  Fixture f;
+  f.money.ledger.RequireLeases(1);
+  f.book.UseLeases({});
+  f.money.ledger.Account("c").GrantLease(1, 5'000, kNow + absl::Seconds(2));
+  LeaseId lease;
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, 2'000, kNow, &lease));
+  NoticeToken t = f.Token("b1", 2 * kDollar);
+  t.lease = lease;
+  // The loss gave the reservation back to the lease, which may lend it again.
+  CHECK(f.book.Apply(Notice{NoticeKind::kLoss, t, {}}, BudgetLimits::Of(f.campaign), kNow, kNow)
+            .status == NoticeResult::Status::kApplied);
+  CHECK(f.book.Apply(Notice{NoticeKind::kWin, t, {}}, BudgetLimits::Of(f.campaign), kNow, kNow)
+            .status == NoticeResult::Status::kDuplicate);
+  CHECK(f.State().lifetime_settled == 0);
+}
+
+TEST_CASE("fleet: a budgeted bid without a lease is not charged") {
+  Fixture f;
+  f.money.ledger.RequireLeases(1);
+  f.book.UseLeases({});
+  const NoticeToken t = f.Token("from-before-leases", 2 * kDollar);
+  CHECK(f.book.Apply(Notice{NoticeKind::kWin, t, {}}, BudgetLimits::Of(f.campaign), kNow, kNow)
+            .status == NoticeResult::Status::kOverBudget);
+  CHECK(f.State().lifetime_settled == 0);
+  // Without a budget nothing can be overspent: charged as before.
+  CHECK(f.book
+            .Apply(Notice{NoticeKind::kWin, f.Token("unbudgeted", 2 * kDollar), {}}, BudgetLimits{},
+                   kNow, kNow)
+            .effect.charged == 2'000);
+}
+
 }  // namespace
 }  // namespace vetrina::engine
