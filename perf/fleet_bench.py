@@ -24,7 +24,7 @@ perf/instructions_per_request.py --fleet.
 
   python3 perf/fleet_bench.py [--changes 100] [--gap 0.5] [--pixels 100] [--members 10000000]
                               [--notices 300000] [--duration 10] [--caps 200]
-                              [--od-rate 2] [--od-users 50] [--od-seconds 60]
+                              [--od-rate 2] [--od-users 48] [--od-seconds 60] [--od-requests 3]
                               [--cluster] [--only 1,2]
 
 Needs the Release build (vetrina, mint_notices, vetrina-loadgen), redis-server, nginx, wrk.
@@ -483,7 +483,12 @@ def measure_caps(f, shop, n):
     # Every node bids the campaign before the first user: each wait is the notice's alone.
     assert wait_until_bids([a_public, *others], bid_request(bundle, new_ifa()), 10) is not None
     times, acks = [], []
+    rng = random.Random(6)
     for i in range(n):
+        # A random pause, so that each impression lands at a random point of the other nodes'
+        # follow interval: without it, the next user's impression comes a few ms after the
+        # slower node's follow ended the last wait, always near the interval's worst phase.
+        time.sleep(rng.uniform(0, 0.05))
         request = bid_request(bundle, new_ifa())
         bids, path = bid_once(a_public, request)
         assert bids, f"user {i}: A does not bid"
@@ -500,7 +505,7 @@ def measure_caps(f, shop, n):
     return result
 
 
-def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user=5, threads=8):
+def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user, threads=8):
     log(f"\n## 7. over-delivery of a cap of 1 a day: {users} users at a time, {rate} ad "
         f"requests/s each (Poisson), {requests_per_user} requests per user, bids and /ev/imp "
         f"each to a random node, {seconds} s")
@@ -596,6 +601,8 @@ def main():
                     help="ad requests per second per user in the over-delivery measure")
     ap.add_argument("--od-users", type=int, default=48, help="users at a time (over-delivery)")
     ap.add_argument("--od-seconds", type=int, default=60)
+    ap.add_argument("--od-requests", type=int, default=3,
+                    help="ad requests per user before a new user takes its place")
     ap.add_argument("--cluster", action="store_true", help="on a three-master Redis Cluster")
     ap.add_argument("--only", default="1,2,3,4,5,6,7", help="which measures, e.g. 1,2")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -617,7 +624,7 @@ def main():
             results["frequency_cap"] = measure_caps(f, shop, args.caps)
         if 7 in only:
             results["over_delivery"] = measure_over_delivery(f, shop, args.od_users, args.od_rate,
-                                                             args.od_seconds)
+                                                             args.od_seconds, args.od_requests)
         if 4 in only or 5 in only:
             lb_three = f.nginx(["a", "b", "c"])
             if 4 in only:
