@@ -523,10 +523,10 @@ def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user, thre
     over_gaps = []
     stop_at = time.monotonic() + seconds
 
-    def user_loop(rng):
+    def user_loop(index, rng):
         clients = {n: f.public(n) for n in names}
-        # Each thread runs users_per_thread users interleaved, in order of their next request.
-        per_thread = users // threads
+        # Each thread runs its share of the users interleaved, in order of their next request.
+        per_thread = users // threads + (index < users % threads)
         sessions = []  # [next request time, ifa, requests left, counted, last ack, ack node]
         now = time.monotonic()
         for _ in range(per_thread):
@@ -566,7 +566,7 @@ def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user, thre
                     totals["users"] += 1
                 s[1:] = [new_ifa(), requests_per_user, 0, None, None]
 
-    workers = [threading.Thread(target=user_loop, args=(random.Random(i),)) for i in
+    workers = [threading.Thread(target=user_loop, args=(i, random.Random(i))) for i in
                range(threads)]
     for w in workers:
         w.start()
@@ -581,6 +581,7 @@ def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user, thre
     result = {**totals, "requests_per_s": round(totals["requests"] / elapsed, 1),
               "per_user_rate": rate, "over_delivery": round(totals["over"] / max(1, counted), 5),
               "over_gaps_ms_node_changed": sorted(over_gaps)[:20],
+              "over_gap_max_ms": max((g for g, _ in over_gaps), default=None),
               "impressions_in_stats": stats, "load": load()}
     log(json.dumps(result))
     return result
