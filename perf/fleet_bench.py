@@ -17,7 +17,8 @@ loopback, and nginx in front where a measure goes through the load balancer:
      acknowledgement to the last of them answering no bid (nbr 9, frequency capped);
   7. over-delivery of a cap of 1 a day: --od-users users at a time, each sending ad requests
      at --od-rate a second (Poisson) to a node picked at random, and the impression notice of
-     each bid to another random node; impressions counted beyond the cap over all counted.
+     each bid to a node picked at random again; impressions counted beyond the cap over all
+     impressions counted.
 
 Every external command is printed before it runs. The bid-path cost in fleet mode is
 perf/instructions_per_request.py --fleet.
@@ -572,13 +573,12 @@ def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user, thre
         w.start()
     for w in workers:
         w.join()
-    elapsed = seconds
     counted = totals["counted"]
     stats = {}
     for n in names:
         _, body = f.admin(n, shop).call("GET", f"/v1/campaigns/od-{tag}/stats")
         stats[n] = json.loads(body)["impressions"]
-    result = {**totals, "requests_per_s": round(totals["requests"] / elapsed, 1),
+    result = {**totals, "requests_per_s": round(totals["requests"] / seconds, 1),
               "per_user_rate": rate, "over_delivery": round(totals["over"] / max(1, counted), 5),
               "over_gaps_ms_node_changed": sorted(over_gaps)[:20],
               "over_gap_max_ms": max((g for g, _ in over_gaps), default=None),
