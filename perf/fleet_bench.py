@@ -11,13 +11,22 @@ loopback, and nginx in front where a measure goes through the load balancer:
      acknowledgement until every node's vetrina_audience_memberships has them; each node's RSS;
   4. notice throughput through nginx over the three nodes (mint_notices, wrk), and every
      acknowledged notice in the campaign's stats on every node;
-  5. bids/s through nginx, three nodes against one (wrk, perf/bench.py's request).
+  5. bids/s through nginx, three nodes against one (wrk, perf/bench.py's request);
+  6. frequency cap visible fleet-wide: for each of --caps users, a bid and its impression
+     notice on A, then bids for the same user polled on B and C; the time from the notice's
+     acknowledgement to the last of them answering no bid (nbr 9, frequency capped);
+  7. over-delivery of a cap of 1 a day: --od-users users at a time, each sending ad requests
+     at --od-rate a second (Poisson) to a node picked at random, and the impression notice of
+     each bid to a node picked at random again; impressions counted beyond the cap over all
+     impressions counted.
 
 Every external command is printed before it runs. The bid-path cost in fleet mode is
 perf/instructions_per_request.py --fleet.
 
   python3 perf/fleet_bench.py [--changes 100] [--gap 0.5] [--pixels 100] [--members 10000000]
-                              [--notices 300000] [--duration 10] [--cluster] [--only 1,2]
+                              [--notices 300000] [--duration 10] [--caps 200]
+                              [--od-rate 2] [--od-users 48] [--od-seconds 60] [--od-requests 3]
+                              [--cluster] [--only 1,2]
 
 Needs the Release build (vetrina, mint_notices, vetrina-loadgen), redis-server, nginx, wrk.
 """
@@ -25,6 +34,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import shlex
 import shutil
@@ -32,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -409,6 +420,173 @@ def measure_bids(f, shop, lb_three, lb_one, connections, duration):
     return result
 
 
+def capped_campaign(cid, bundle):
+    """One impression per user a day; no budget, so bids polled while a node has not followed
+    the impression reserve nothing that could end the campaign."""
+    c = campaign(cid, bundle, budget=False)
+    c["frequency_caps"] = [{"max": 1, "per": "day"}]
+    return c
+
+
+IMP_PATH = re.compile(r'/ev/imp\?t=[^"&<\s]+')
+
+
+def bid_once(client, request):
+    """(bids, the impression tracker's path) for one bid request; bids is False for a no bid."""
+    status, body = client.call("POST", "/openrtb2/bid", request)
+    if status == 204:
+        return False, None
+    assert status == 200, (status, body)
+    answer = json.loads(body)
+    if "seatbid" not in answer:
+        assert answer.get("nbr") == 9, answer  # every campaign that would have bid was capped
+        return False, None
+    adm = answer["seatbid"][0]["bid"][0]["adm"]
+    return True, IMP_PATH.search(adm).group(0)
+
+
+def impression(client, path):
+    """The impression notice's answer status ("counted", "duplicate", ...)."""
+    status, body = client.call("GET", path)
+    assert status == 200, (status, body)
+    return json.loads(body)["status"]
+
+
+def wait_until_capped(clients, request, timeout):
+    """Polls every client with `request` until each answered no bid once; the seconds until the
+    last of them did, from now, or None after `timeout`."""
+    started = time.monotonic()
+    waiting = list(clients)
+    while waiting:
+        for c in list(waiting):
+            if not bid_once(c, request)[0]:
+                waiting.remove(c)
+        if not waiting:
+            break
+        if time.monotonic() - started > timeout:
+            return None
+        time.sleep(POLL_S)
+    return time.monotonic() - started
+
+
+def new_ifa():
+    return str(uuid.uuid4()).upper()
+
+
+def measure_caps(f, shop, n):
+    log(f"\n## 6. frequency cap visible fleet-wide ({n} users: bid and /ev/imp on A, bids "
+        "polled on B and C until they answer nbr 9)")
+    a = f.admin("a", shop)
+    tag = uuid.uuid4().hex[:8]
+    bundle = f"com.bench.cap.{tag}"
+    assert a.call("PUT", f"/v1/campaigns/cap-{tag}", capped_campaign(f"cap-{tag}", bundle))[0] == 201
+    a_public, others = f.public("a"), [f.public("b"), f.public("c")]
+    # Every node bids the campaign before the first user: each wait is the notice's alone.
+    assert wait_until_bids([a_public, *others], bid_request(bundle, new_ifa()), 10) is not None
+    times, acks = [], []
+    rng = random.Random(6)
+    for i in range(n):
+        # A random pause, so that each impression lands at a random point of the other nodes'
+        # follow interval: without it, the next user's impression comes a few ms after the
+        # slower node's follow ended the last wait, always near the interval's worst phase.
+        time.sleep(rng.uniform(0, 0.05))
+        request = bid_request(bundle, new_ifa())
+        bids, path = bid_once(a_public, request)
+        assert bids, f"user {i}: A does not bid"
+        started = time.monotonic()
+        assert impression(a_public, path) == "counted"
+        acks.append(time.monotonic() - started)
+        assert not bid_once(a_public, request)[0], f"user {i}: A bids after its own impression"
+        t = wait_until_capped(others, request, 10)
+        assert t is not None, f"user {i} still bid on B or C 10 s after the impression"
+        times.append(t)
+    result = {"capped_on_b_and_c": summary(times), "imp_ack": summary(acks),
+              "slowest_ms": [round(1000 * t, 1) for t in sorted(times)[-3:]], "load": load()}
+    log(json.dumps(result))
+    return result
+
+
+def measure_over_delivery(f, shop, users, rate, seconds, requests_per_user, threads=8):
+    log(f"\n## 7. over-delivery of a cap of 1 a day: {users} users at a time, {rate} ad "
+        f"requests/s each (Poisson), {requests_per_user} requests per user, bids and /ev/imp "
+        f"each to a random node, {seconds} s")
+    a = f.admin("a", shop)
+    tag = uuid.uuid4().hex[:8]
+    bundle = f"com.bench.od.{tag}"
+    assert a.call("PUT", f"/v1/campaigns/od-{tag}", capped_campaign(f"od-{tag}", bundle))[0] == 201
+    assert wait_until_bids([f.public(n) for n in f.nodes], bid_request(bundle, new_ifa()),
+                           10) is not None
+    names = list(f.nodes)
+    lock = threading.Lock()
+    totals = {"requests": 0, "bids": 0, "counted": 0, "over": 0, "users": 0}
+    # Per over-cap impression: the seconds from the acknowledgement of the user's counted
+    # impression to the bid that led to the extra one, and whether it went to another node.
+    over_gaps = []
+    stop_at = time.monotonic() + seconds
+
+    def user_loop(index, rng):
+        clients = {n: f.public(n) for n in names}
+        # Each thread runs its share of the users interleaved, in order of their next request.
+        per_thread = users // threads + (index < users % threads)
+        sessions = []  # [next request time, ifa, requests left, counted, last ack, ack node]
+        now = time.monotonic()
+        for _ in range(per_thread):
+            sessions.append([now + rng.expovariate(rate), new_ifa(), requests_per_user, 0,
+                             None, None])
+        while True:
+            sessions.sort(key=lambda s: s[0])
+            s = sessions[0]
+            wait = s[0] - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if time.monotonic() > stop_at:
+                break
+            node = rng.choice(names)
+            sent = time.monotonic()
+            bids, path = bid_once(clients[node], bid_request(bundle, s[1]))
+            extra, counted = None, False
+            if bids:
+                imp_node = rng.choice(names)
+                counted = impression(clients[imp_node], path) == "counted"
+                if counted:
+                    if s[3] >= 1:
+                        extra = (round(1000 * (sent - s[4]), 1), node != s[5])
+                    s[3] += 1
+                    s[4], s[5] = time.monotonic(), imp_node
+            with lock:
+                totals["requests"] += 1
+                totals["bids"] += bids
+                totals["counted"] += counted
+                if extra is not None:
+                    totals["over"] += 1
+                    over_gaps.append(extra)
+            s[2] -= 1
+            s[0] = max(s[0], time.monotonic()) + rng.expovariate(rate)
+            if s[2] == 0:  # this user is done: another takes its place
+                with lock:
+                    totals["users"] += 1
+                s[1:] = [new_ifa(), requests_per_user, 0, None, None]
+
+    workers = [threading.Thread(target=user_loop, args=(i, random.Random(i))) for i in
+               range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    counted = totals["counted"]
+    stats = {}
+    for n in names:
+        _, body = f.admin(n, shop).call("GET", f"/v1/campaigns/od-{tag}/stats")
+        stats[n] = json.loads(body)["impressions"]
+    result = {**totals, "requests_per_s": round(totals["requests"] / seconds, 1),
+              "per_user_rate": rate, "over_delivery": round(totals["over"] / max(1, counted), 5),
+              "over_gaps_ms_node_changed": sorted(over_gaps)[:20],
+              "over_gap_max_ms": max((g for g, _ in over_gaps), default=None),
+              "impressions_in_stats": stats, "load": load()}
+    log(json.dumps(result))
+    return result
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--changes", type=int, default=100)
@@ -419,8 +597,15 @@ def main():
     ap.add_argument("--notices", type=int, default=300_000)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--caps", type=int, default=200, help="users of the cap propagation measure")
+    ap.add_argument("--od-rate", type=float, default=2.0,
+                    help="ad requests per second per user in the over-delivery measure")
+    ap.add_argument("--od-users", type=int, default=48, help="users at a time (over-delivery)")
+    ap.add_argument("--od-seconds", type=int, default=60)
+    ap.add_argument("--od-requests", type=int, default=3,
+                    help="ad requests per user before a new user takes its place")
     ap.add_argument("--cluster", action="store_true", help="on a three-master Redis Cluster")
-    ap.add_argument("--only", default="1,2,3,4,5", help="which measures, e.g. 1,2")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7", help="which measures, e.g. 1,2")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = ap.parse_args()
     only = {int(x) for x in args.only.split(",")}
@@ -436,6 +621,11 @@ def main():
                                                                  args.gap)
         if 2 in only:
             results["pixel"] = measure_pixels(f, shop, args.pixels)
+        if 6 in only:
+            results["frequency_cap"] = measure_caps(f, shop, args.caps)
+        if 7 in only:
+            results["over_delivery"] = measure_over_delivery(f, shop, args.od_users, args.od_rate,
+                                                             args.od_seconds, args.od_requests)
         if 4 in only or 5 in only:
             lb_three = f.nginx(["a", "b", "c"])
             if 4 in only:
