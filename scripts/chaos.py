@@ -56,9 +56,6 @@ ALLOWANCE_ARGS = ["--late-notice-allowance", str(ALLOWANCE_S)]
 STOP_S = 5.0  # how long stop_node keeps a node stopped
 BID_RECOVERY_LIMIT_S = 5.0  # check 4
 BIDS_IN_A_ROW = 3  # check 4 wants this many 200s in a row through nginx (round-robin)
-# nginx leaves a node that refused a connection out for this long (its default fail_timeout,
-# docs/fleet.md); when every node was down at once no upstream is left to try meanwhile.
-NGINX_FAIL_TIMEOUT_S = 10.0
 LEASE_GRACE_S = 2.0  # check 3: a lease whose hold passed longer ago than this is stale
 LEASE_PATIENCE_S = 10.0  # check 3 waits this much longer for frozen leases whose hold is ahead
 HTTP_TIMEOUT_S = 3.0
@@ -549,11 +546,8 @@ class Chaos:
 
     def check_bidding(self, violations, kind, recovering):
         """Check 4: bids through nginx, and on every node, within BID_RECOVERY_LIMIT_S of the
-        recovery action. When every node was down at once nginx had marked them all failed, and
-        leaves them out for its fail_timeout whatever they do: through nginx that round gets
-        NGINX_FAIL_TIMEOUT_S more. Returns the slowest time, None if bids never came back."""
-        nginx_limit = BID_RECOVERY_LIMIT_S + (NGINX_FAIL_TIMEOUT_S if kind == "restart_all"
-                                              else 0)
+        recovery action. Returns the slowest time, None if bids never came back."""
+        nginx_limit = BID_RECOVERY_LIMIT_S
         # Side by side: each measure runs from the same instant.
         ports = {"nginx": None, **{name: n.spec.public_port for name, n in self.fleet.nodes.items()}}
         times = {}

@@ -389,14 +389,19 @@ def render_nginx_conf(public_listen, admin_listen, public_servers, admin_servers
 
     text = NGINX_TEMPLATE.read_text()
     for slot, value in (("@@MAIN@@", block(main, "")), ("@@HTTP@@", block(http, "  ")),
-                        ("@@PUBLIC_SERVERS@@", block((f"server {s};" for s in public_servers),
-                                                     "    ")),
-                        ("@@ADMIN_SERVERS@@", block((f"server {s};" for s in admin_servers),
-                                                    "    ")),
+                        ("@@PUBLIC_SERVERS@@", block((f"server {s}{UPSTREAM_FAILS};"
+                                                      for s in public_servers), "    ")),
+                        ("@@ADMIN_SERVERS@@", block((f"server {s}{UPSTREAM_FAILS};"
+                                                     for s in admin_servers), "    ")),
                         ("@@PUBLIC_LISTEN@@", public_listen), ("@@ADMIN_LISTEN@@", admin_listen)):
         assert slot in text, slot
         text = text.replace(slot, value)
     return text
+
+
+# A node that refused a connection is left out for 2 s, not nginx's default 10 s: when every node
+# restarts at once, the fleet answers again 2 s after they are back.
+UPSTREAM_FAILS = " max_fails=1 fail_timeout=2s"
 
 
 def loopback_nginx_conf(prefix_dir, public_listen, admin_listen, nodes):
