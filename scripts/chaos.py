@@ -428,14 +428,21 @@ class Fleet:
             node.send(signal.SIGCONT)  # a stopped node could not act on SIGTERM
         return fleet.stop_all(self.children())
 
-    def redis_cli(self, *args):
-        """redis-cli's output lines (raw: one value a line, as when not on a terminal)."""
-        r = subprocess.run([fleet.find_program("redis-cli"), "-h", self.redis.host, "-p",
-                            str(self.redis.port), *args],
-                           capture_output=True, text=True, timeout=5)
-        if r.returncode != 0 or r.stdout.startswith(("ERR", "LOADING")):
-            raise OSError(f"redis-cli {' '.join(args)}: {(r.stderr or r.stdout).strip()}")
-        return [line for line in r.stdout.split("\n") if line != ""]
+    def redis_cli(self, *args, loading_wait_s=30.0):
+        """redis-cli's output lines (raw: one value a line, as when not on a terminal). A Redis
+        still loading its AOF after a restart is waited for, up to `loading_wait_s`."""
+        deadline = time.monotonic() + loading_wait_s
+        while True:
+            r = subprocess.run([fleet.find_program("redis-cli"), "-h", self.redis.host, "-p",
+                                str(self.redis.port), *args],
+                               capture_output=True, text=True, timeout=5)
+            loading = "LOADING" in r.stdout + r.stderr
+            if loading and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            if r.returncode != 0 or r.stdout.startswith("ERR") or loading:
+                raise OSError(f"redis-cli {' '.join(args)}: {(r.stderr or r.stdout).strip()}")
+            return [line for line in r.stdout.split("\n") if line != ""]
 
     def accounts(self):
         """{campaign id: {field: value}} of every money account hash in Redis."""
