@@ -73,7 +73,7 @@ SpendWriter::SpendWriter(engine::MoneyState& money, const vetrina::Clock& clock,
       incarnation_(RandomIncarnation()),
       compact_after_bytes_(options.compact_after_bytes),
       book_(money),
-      leases_(options.leases.has_value()) {
+      lease_terms_(options.leases) {
   if (options.leases) {
     book_.UseLeases(*options.leases);
     money_.ledger.RequireLeases(incarnation_);
@@ -408,13 +408,16 @@ void SpendWriter::ReadBook(const std::function<void(const engine::NoticeBook&)>&
 
 void SpendWriter::Expire() {
   const absl::Time now = clock_.Now();
-  if (leases_) {
-    // A reservation goes only once no notice the log has not handed over could charge it.
-    money_.ledger.Expire(watermark());
+  if (lease_terms_) {
+    // A reservation goes only once no notice the log has not handed over could charge it, and a
+    // bid leaves the duplicate filter only once any notice of it would be logged too late to
+    // charge: both by Redis' time, which every node reads alike.
+    const absl::Time watermark = this->watermark();
+    money_.ledger.Expire(watermark);
+    absl::MutexLock lock(&mu_);
+    book_.Expire(watermark - lease_terms_->late_allowance);
   } else {
     money_.ledger.Expire(now);
-  }
-  {
     absl::MutexLock lock(&mu_);
     book_.Expire(now);
   }

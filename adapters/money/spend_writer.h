@@ -168,7 +168,7 @@ class SpendWriter {
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, Done> waiting_by_sequence_ ABSL_GUARDED_BY(mu_);
   bool reloading_ ABSL_GUARDED_BY(mu_) = false;  // Follow replays the whole shared log
-  const bool leases_;
+  const std::optional<engine::LeaseTerms> lease_terms_;
   // RequestWatermark's time, and the one the last follow confirmed.
   absl::Time watermark_requested_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Time watermark_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
