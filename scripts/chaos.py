@@ -168,14 +168,6 @@ def call_until(client, method, path, body=None, ok=(200, 201), within=15.0,
         time.sleep(0.1)
 
 
-def node_extra_args(binary):
-    usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
-    args = list(NODE_EXTRA_ARGS)
-    if ALLOWANCE_ARGS[0] in usage.stdout + usage.stderr:
-        args += ALLOWANCE_ARGS
-    return args
-
-
 @dataclasses.dataclass
 class Ack:
     """A win or bill notice that got a 2xx answer."""
@@ -491,15 +483,12 @@ class Chaos:
         self.rounds = []
         self.fleet = None
         self.load = None
-        self.redis_built = False  # money accounts seen in Redis
-        self.leases_built = False  # the binary has --late-notice-allowance
 
     # --- setup ---
 
     def setup(self, state_dir):
         echo = (lambda name, line: log(f"[{name}] {line}")) if self.args.verbose else None
-        extra = node_extra_args(self.args.binary)
-        self.leases_built = ALLOWANCE_ARGS[0] in extra
+        extra = NODE_EXTRA_ARGS + ALLOWANCE_ARGS
         log("node extra args:", " ".join(extra))
         self.fleet = Fleet(self.args.binary, state_dir, extra, echo)
         self.fleet.start()
@@ -616,10 +605,8 @@ class Chaos:
         except (OSError, subprocess.SubprocessError) as e:
             violations.append(f"reading the Redis accounts: {e!r}")
             return
-        if accounts:
-            self.redis_built = True
-        elif self.redis_built:
-            violations.append("the Redis money accounts are gone")
+        if not accounts:
+            violations.append("no money accounts in Redis")
         for cid, account in sorted(accounts.items()):
             out = sum(int(lease.get("out", 0)) for lease in lease_fields(account).values())
             for which, settled in (("lifetime", "settled_life"), ("daily", "settled_day")):
@@ -639,10 +626,6 @@ class Chaos:
             if ack.bid_id not in seen:
                 seen.add(ack.bid_id)
                 charged[ack.cid] += int(ack.answer.get("bid_charged_micros", 0))
-        if not self.strict_charges():
-            # Per-node budgets: within one reservation of a budget's end a node may record
-            # `over_budget` for a bid another charged; only the large campaign is far from it.
-            charged = {cid: v for cid, v in charged.items() if cid == self.budgeted[0].cid}
         for name, node in sorted(self.fleet.nodes.items()):
             client = Client(node.spec.admin_port, self.fleet.token, timeout=5)
             for cid, total in sorted(charged.items()):
@@ -680,9 +663,9 @@ class Chaos:
             except (OSError, subprocess.SubprocessError) as e:
                 violations.append(f"reading the Redis accounts: {e!r}")
                 return "?"
-            if not accounts and not self.redis_built:
-                return "no accounts in Redis: skipped"
-            self.redis_built = True
+            if not accounts:
+                violations.append("no money accounts in Redis")
+                return "?"
             now_ms = time.time() * 1000
             last = {(cid, lease): fields for cid, account in accounts.items()
                     for lease, fields in lease_fields(account).items()}
@@ -756,12 +739,6 @@ class Chaos:
             return "all nodes", faulted, recovering
         raise ValueError(kind)
 
-    def strict_charges(self):
-        """Whether a duplicate answering another charge than first acknowledged is a violation:
-        with fleet leases every node charges a notice alike; before them, nodes near a budget's
-        end may disagree (docs/fleet.md, "A notice")."""
-        return self.args.strict or self.leases_built or self.redis_built
-
     def run_round(self, number, kind):
         started = time.monotonic()
         self.put_campaigns(raise_budgets=True)
@@ -779,8 +756,7 @@ class Chaos:
         violations, disagreements, _, _ = self.load.take()
         r.violations.extend(violations)
         r.disagreed = len(disagreements)
-        if self.strict_charges():
-            r.violations.extend(disagreements)
+        r.violations.extend(disagreements)  # every node charges a notice alike
         with self.load.lock:
             results = collections.Counter(a.result for a in self.load.acks)
         r.verified = results["verified"] - sum(x.verified for x in self.rounds)
@@ -822,9 +798,6 @@ class Chaos:
         log(f"{'campaign':10s} {'budget':9s} {'source':6s} {'closest':>8s}  (max charged/budget)")
         for (cid, which, source), v in sorted(self.closest.items()):
             log(f"{cid:10s} {which:9s} {source:6s} {v:8.4f}")
-        if not self.redis_built:
-            log("no Redis money accounts were found: the Redis side of check 1 and check 3 "
-                "were skipped")
         with self.load.lock:
             results = collections.Counter(a.result for a in self.load.acks)
             bids, notices = dict(self.load.bid_status), dict(self.load.notice_status)
@@ -832,8 +805,7 @@ class Chaos:
         log(f"notices sent (kind, status): {dict(sorted(notices.items(), key=str))}")
         log(f"notices acknowledged {sum(results.values())}: re-verified {results['verified']}, "
             f"token expired before a re-send reached a node {results['expired']}, "
-            f"answered another charge {results['disagreed']} "
-            f"({'violations' if self.strict_charges() else 'tolerated: per-node budgets'}), "
+            f"answered another charge {results['disagreed']} (violations), "
             f"violations {results['violation']}, still pending {results['pending']}")
         bad = sum(1 for r in self.rounds if r.violations)
         log(f"rounds {len(self.rounds)}, with violations {bad}")
@@ -851,9 +823,6 @@ def main(argv=None):
     p.add_argument("--rate", type=float, default=150.0, help="bid requests per second")
     p.add_argument("--dir", help="state directory (kept); default: a temporary one, removed")
     p.add_argument("--verbose", action="store_true", help="show every child's output")
-    p.add_argument("--strict", action="store_true",
-                   help="a re-sent notice answering another charge is a violation even before "
-                        "fleet leases (default: once the binary has them)")
     p.add_argument("--time-limit", type=float, default=0,
                    help="stop starting rounds after this many seconds (0: none)")
     args = p.parse_args(argv)
