@@ -62,14 +62,14 @@ struct LeaseNode {
     if (!money.ledger.Reserve(bid_id, campaigns[0], cost, now, &lease)) return std::nullopt;
     engine::Notice notice;
     notice.kind = engine::NoticeKind::kWin;
-    notice.token = {.bid_id = bid_id,
-                    .campaign_id = campaigns[0].id,
-                    .creative_id = "cr",
-                    .app = "app",
-                    .bid_price = cost * 1000,
-                    .lease = lease,
-                    .issued = now,
-                    .expires = now + kTerms.notice_window};
+    notice.token.bid_id = bid_id;
+    notice.token.campaign_id = campaigns[0].id;
+    notice.token.creative_id = "cr";
+    notice.token.app = "app";
+    notice.token.bid_price = cost * 1000;
+    notice.token.lease = lease;
+    notice.token.issued = now;
+    notice.token.expires = now + kTerms.notice_window;
     return notice;
   }
 
@@ -164,8 +164,11 @@ TEST_CASE("fleet leases: nodes spending one small budget together never pass it"
   for (int round = 0; round < 40; ++round) {
     for (LeaseNode* node : {&a, &b}) {
       node->keeper->RenewOnce();
-      while (std::optional<engine::Notice> won =
-                 node->Bid(StrCat("bid-", bids++), 1'000 + (bids % 7) * 100, clock.Now())) {
+      for (;;) {
+        ++bids;
+        std::optional<engine::Notice> won =
+            node->Bid(StrCat("bid-", bids), 1'000 + (bids % 7) * 100, clock.Now());
+        if (!won) break;
         // The other node reports it: the charge is the lease's, wherever it is applied.
         LeaseNode* reporter = bids % 2 == 0 ? &a : &b;
         absl::StatusOr<engine::NoticeResult> r = reporter->Submit(*won);
@@ -182,10 +185,10 @@ TEST_CASE("fleet leases: nodes spending one small budget together never pass it"
   for (LeaseNode* node : {&a, &b}) {
     engine::Notice shown;
     shown.kind = engine::NoticeKind::kImpression;
-    shown.token = {.bid_id = StrCat("shown-", node->writer->incarnation()),
-                   .campaign_id = "c",
-                   .issued = clock.Now(),
-                   .expires = clock.Now() + kTerms.notice_window};
+    shown.token.bid_id = StrCat("shown-", node->writer->incarnation());
+    shown.token.campaign_id = "c";
+    shown.token.issued = clock.Now();
+    shown.token.expires = clock.Now() + kTerms.notice_window;
     REQUIRE(node->Submit(shown).ok());
     node->keeper->RenewOnce();
   }
