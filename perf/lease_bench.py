@@ -3,7 +3,8 @@
 configuration of a small grid (--campaigns 1000,10000 × --nodes 1,3), a fresh redis-server (AOF,
 appendfsync always, scripts/fleet.py) and that many `vetrina serve --redis` nodes; every campaign
 has a daily and a lifetime budget, seeded through the admin API's batch endpoint. After --settle
-seconds, over a --window second window:
+seconds (one small campaign change after the seed batches, unless --batch-tail), over a
+--window second window:
 
   - each node's lease FCALLs/s (vt_lease and vt_close), from its /metrics counter
     vetrina_lease_redis_calls_total;
@@ -16,14 +17,15 @@ seconds, over a --window second window:
 
 The expected FCALLs/s per node is 5 × Σ over the 16 account buckets of ceil(accounts / 256)
 (one vt_lease per bucket and 256 accounts every 200 ms), from the campaign ids' CRC16. With
---bid-rate R > 0 the largest configuration gets a second window with R bid requests/s through
-its first node, to show that bids do not change the call count. No bid traffic otherwise: a
+--bid-rate R > 0 (100 by default) each configuration gets a second window with R bid requests/s through
+its first node, to show that bids do not change the call count (and the answers, with each
+node's no-bid reasons). No bid traffic otherwise: a
 budgeted campaign's lease is renewed whether it bids or not.
 
 Every external command is printed before it runs.
 
   python3 perf/lease_bench.py [--campaigns 1000,10000] [--nodes 1,3] [--settle 3] [--window 10]
-                              [--bid-rate 100]
+                              [--bid-rate 100] [--batch-tail]
 
 Needs the Release build (build/app/vetrina) and redis-server, redis-cli.
 """
@@ -111,9 +113,14 @@ def call(port, method, path, token=None, body=None, timeout=120):
         conn.close()
 
 
-def metric(port, name):
+def metrics(port):
+    """{series: value} of a node's admin /metrics, for the series the bench reads."""
     _, body = call(port, "GET", "/metrics")
-    return int(float(re.search(rb"^" + name.encode() + rb" (\S+)$", body, re.M).group(1)))
+    out = {}
+    for m in re.finditer(r'^(vetrina_lease_\w+|vetrina_leases_closed_total|'
+                         r'vetrina_no_bids_total\{reason="\w+"\}) (\S+)$', body.decode(), re.M):
+        out[m.group(1)] = int(float(m.group(2)))
+    return out
 
 
 def redis_info(redis):
@@ -164,7 +171,7 @@ class Fleet:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def seed(f, count):
+def seed(f, count, small_tail):
     node = f.nodes[0].spec.admin_port
     status, body = call(node, "POST", "/v1/advertisers", f.token, {"id": "bench"})
     assert status == 201, body
@@ -174,11 +181,22 @@ def seed(f, count):
         log(f"POST /v1/campaigns:batch on node-0: {len(part)} campaigns")
         status, body = call(node, "POST", "/v1/campaigns:batch", f.token, part)
         assert status == 200, body
-    # Every node lists every campaign before the window (the last one of the last batch).
+    last = ids[-1]
+    if small_tail:
+        # Each log follow reads the stream's newest record whole (XREVRANGE COUNT 1): after the
+        # batch that is megabytes, every 20 ms on every node, until the next change. One small
+        # change, as a live catalog has, keeps that cost out of the lease figures.
+        c = campaign("lease-tail")
+        del c["budget"]
+        log("PUT /v1/campaigns/lease-tail on node-0 (no budget)")
+        status, body = call(node, "PUT", "/v1/campaigns/lease-tail", f.token, c)
+        assert status == 201, body
+        last = "lease-tail"
+    # Every node lists every campaign before the window (the last one written).
     for n in f.nodes:
         deadline = time.monotonic() + 60
-        while call(n.spec.admin_port, "GET", f"/v1/campaigns/{ids[-1]}", f.token)[0] != 200:
-            assert time.monotonic() < deadline, f"{ids[-1]} not on {n.name}"
+        while call(n.spec.admin_port, "GET", f"/v1/campaigns/{last}", f.token)[0] != 200:
+            assert time.monotonic() < deadline, f"{last} not on {n.name}"
             time.sleep(0.05)
     return ids
 
@@ -217,16 +235,24 @@ class Bids:
 def window(f, seconds):
     """Each node's lease calls and Redis' counters over `seconds`."""
     ports = [n.spec.admin_port for n in f.nodes]
-    calls0 = [metric(p, "vetrina_lease_redis_calls_total") for p in ports]
-    fails0 = [metric(p, "vetrina_lease_redis_failures_total") for p in ports]
+    m0 = [metrics(p) for p in ports]
     node_t0 = time.monotonic()
     before = redis_info(f.redis)
     time.sleep(seconds)
     after = redis_info(f.redis)
     node_dt = time.monotonic() - node_t0
-    calls1 = [metric(p, "vetrina_lease_redis_calls_total") for p in ports]
-    fails1 = [metric(p, "vetrina_lease_redis_failures_total") for p in ports]
+    m1 = [metrics(p) for p in ports]
     dt = after["at"] - before["at"]
+
+    def node_delta(name):
+        return [b.get(name, 0) - a.get(name, 0) for a, b in zip(m0, m1)]
+
+    no_bids = {}
+    for a, b in zip(m0, m1):
+        for k, v in b.items():
+            if k.startswith("vetrina_no_bids_total") and v - a.get(k, 0):
+                reason = k.split('"')[1]
+                no_bids[reason] = no_bids.get(reason, 0) + v - a.get(k, 0)
 
     def delta(name, field="calls"):
         return after.get(name, {field: 0})[field] - before.get(name, {field: 0})[field]
@@ -242,8 +268,11 @@ def window(f, seconds):
     top_level = sum(v for k, v in commands.items() if k not in INSIDE_SCRIPTS)
     return {
         "seconds": round(dt, 2),
-        "fcall_per_s_per_node": [round((c1 - c0) / node_dt, 1) for c0, c1 in zip(calls0, calls1)],
-        "lease_failures": sum(f1 - f0 for f0, f1 in zip(fails0, fails1)),
+        "fcall_per_s_per_node": [round(c / node_dt, 1)
+                                 for c in node_delta("vetrina_lease_redis_calls_total")],
+        "lease_failures": sum(node_delta("vetrina_lease_redis_failures_total")),
+        "leases_closed": sum(node_delta("vetrina_leases_closed_total")),
+        "no_bids_by_reason": no_bids,
         "redis_fcall_per_s": round(fcalls / dt, 1),
         "usec_per_fcall": round(delta("fcall", "usec") / fcalls, 1) if fcalls else None,
         "redis_eval_per_s": round(delta("eval") / dt, 1),
@@ -259,11 +288,11 @@ def window(f, seconds):
     }
 
 
-def run_config(binary, nodes, campaigns, settle, seconds, bid_rate):
+def run_config(binary, nodes, campaigns, settle, seconds, bid_rate, small_tail):
     log(f"\n## {nodes} node(s), {campaigns:,} budgeted campaigns")
     f = Fleet(binary, nodes)
     try:
-        ids = seed(f, campaigns)
+        ids = seed(f, campaigns, small_tail)
         expected = expected_fcalls_per_s(ids)
         log(f"settling {settle} s; expected vt_lease calls per node: {expected}/s")
         time.sleep(settle)
@@ -285,19 +314,29 @@ def run_config(binary, nodes, campaigns, settle, seconds, bid_rate):
 
 
 def table(results):
-    rows = ["| nodes | campaigns | traffic | FCALL/s per node (at most) | usec per FCALL | "
-            "EVAL/s (log follows, all nodes) | Redis calls/s per node (FCALL + EVAL + other) | "
-            "Redis commands/s incl. inside functions and scripts | Redis CPU % of one core |",
-            "| ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| nodes | campaigns | traffic | vt_lease calls per renewal | FCALL/s per node | "
+            "renewal period per node, ms | usec per FCALL | EVAL/s (log follows, all nodes) | "
+            "Redis calls/s per node | Redis commands/s incl. inside functions and scripts | "
+            "Redis CPU % of one core | bids answered (no-bid reasons) |",
+            "| ---: | ---: | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in results:
-        for label, w in (("idle", r["idle"]), (f"{r.get('bid_rate', 0)} bids/s", r.get("bids"))):
+        per_renewal = r["expected_fcall_per_s"] // RENEWALS_PER_S
+        for label, w in (("idle", r["idle"]), (f"{r['bid_rate']} bids/s", r.get("bids"))):
             if w is None:
                 continue
             per_node = ", ".join(f"{x:g}" for x in w["fcall_per_s_per_node"])
-            rows.append(f"| {r['nodes']} | {r['campaigns']:,} | {label} | {per_node} "
-                        f"({r['expected_fcall_per_s']}) | {w['usec_per_fcall']} | "
+            period = ", ".join(f"{1000 * per_renewal / x:.0f}" if x else "-"
+                               for x in w["fcall_per_s_per_node"])
+            answers = ""
+            if "bid_answers" in w:
+                a = w["bid_answers"]
+                answers = (f"{a.get(200, 0)} of {sum(a.values())} bid ("
+                           + ", ".join(f"{k} {v}" for k, v in w["no_bids_by_reason"].items())
+                           + ")")
+            rows.append(f"| {r['nodes']} | {r['campaigns']:,} | {label} | {per_renewal} | "
+                        f"{per_node} | {period} | {w['usec_per_fcall']} | "
                         f"{w['redis_eval_per_s']:g} | {w['redis_top_level_per_s'] / r['nodes']:,.0f} | "
-                        f"{w['redis_commands_per_s']:,.0f} | {w['redis_cpu_percent']} |")
+                        f"{w['redis_commands_per_s']:,.0f} | {w['redis_cpu_percent']} | {answers} |")
     return "\n".join(rows)
 
 
@@ -308,8 +347,11 @@ def main():
     ap.add_argument("--settle", type=float, default=3)
     ap.add_argument("--window", type=float, default=10)
     ap.add_argument("--bid-rate", type=int, default=100,
-                    help="bid requests/s through one node in an extra window of the largest "
+                    help="bid requests/s through one node in a second window of each "
                          "configuration (0: none)")
+    ap.add_argument("--batch-tail", action="store_true",
+                    help="leave the seed batch as the catalog log's newest record (no small "
+                         "change after it): the log follows then read megabytes each")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = ap.parse_args()
     binary = os.path.join(args.build, "app", "vetrina")
@@ -318,10 +360,9 @@ def main():
     log(f"load before: {load()}; {os.cpu_count()} CPUs")
     results = []
     for n, c in grid:
-        rate = args.bid_rate if (n, c) == grid[-1] else 0
-        r = run_config(binary, n, c, args.settle, args.window, rate)
-        if rate:
-            r["bid_rate"] = rate
+        r = run_config(binary, n, c, args.settle, args.window, args.bid_rate,
+                       not args.batch_tail)
+        r["bid_rate"] = args.bid_rate
         results.append(r)
     log("\n## results")
     log(json.dumps(results, indent=1))
