@@ -6,7 +6,7 @@ DATA_DIR ?= var/data
 LISTEN ?= 127.0.0.1:8080
 ADMIN_LISTEN ?= 127.0.0.1:9090
 
-.PHONY: deps build run fleet chaos test test-asan test-tsan bench bench-all bench-fleet fuzz crash-loop clean format
+.PHONY: deps build run fleet chaos test test-asan test-tsan bench bench-all bench-fleet bench-leases fuzz crash-loop clean format
 
 deps:
 	@scripts/install-deps
@@ -93,6 +93,12 @@ bench-fleet: build
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target vetrina mint_notices vetrina-loadgen
 	python3 perf/fleet_bench.py $(FLEET_BENCH_ARGS)
 	python3 perf/instructions_per_request.py --fleet
+
+# Redis work of the fleet's budget leases (docs/benchmarks.md, "Fleet money"): FCALLs per node,
+# Redis commands and CPU for 1k and 10k budgeted campaigns on one and three nodes. About 2 minutes.
+bench-leases: build
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target vetrina
+	python3 perf/lease_bench.py $(LEASE_BENCH_ARGS)
 
 # Every benchmark behind docs/benchmarks.md, including the long ones (10M users, 100k campaigns).
 bench-all: bench
