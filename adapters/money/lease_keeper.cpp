@@ -101,15 +101,18 @@ void LeaseKeeper::HandBack() {
   RenewAll(/*handing_back=*/true);
 }
 
-LeaseKeeper::Renewal LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
-                                       bool handing_back) {
-  Held& held = held_[campaign.id];
+std::optional<LeaseKeeper::Renewal> LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
+                                                      bool handing_back) {
   engine::CampaignAccount& account = money_.ledger.Account(campaign.id);
+  engine::LeaseState state = account.Lease();
+  if (!handing_back && state.reserved == 0 && now - state.last_wanted > kIdleAfter) {
+    return std::nullopt;
+  }
+  Held& held = held_[campaign.id];
   if (held.epoch == 0) {
     held.epoch = ++next_epoch_;
     held.known = false;
   }
-  engine::LeaseState state = account.Lease();
   if (handing_back && state.epoch != 0) {
     // No bid from here on: what the lease holds now is all it will ever need.
     account.GrantLease(state.epoch, state.outstanding, absl::InfinitePast());
@@ -121,13 +124,17 @@ LeaseKeeper::Renewal LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
   }
   held.asked_total = state.asked_total;
   held.last = now;
-  const engine::Micros reserved = state.epoch == held.epoch ? state.reserved : 0;
+  const bool current = state.epoch == held.epoch;
+  const engine::Micros reserved = current ? state.reserved : 0;
   const engine::Micros want = handing_back
                                   ? reserved
                                   : engine::LeaseWant({.owed = reserved,
                                                        .asked_per_second = held.asked_per_second,
                                                        .largest_bid = state.largest_bid},
                                                       options_.terms);
+  const bool enough = held.known && current && !handing_back &&
+                      state.room() >= (want - reserved) / 2 &&
+                      state.bid_until - now > options_.terms.term / 2;
   return Renewal{.id = campaign.id,
                  .account = &account,
                  .lease = {writer_.incarnation(), held.epoch},
@@ -135,7 +142,8 @@ LeaseKeeper::Renewal LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
                  .want = want,
                  .limits = campaign.limits,
                  .cum = 0,
-                 .min_grant = state.largest_bid};
+                 .min_grant = state.largest_bid,
+                 .skip_unless_charged = enough};
 }
 
 void LeaseKeeper::RenewAll(bool handing_back) {
@@ -147,7 +155,9 @@ void LeaseKeeper::RenewAll(bool handing_back) {
     const std::vector<Budgeted> campaigns = campaigns_();
     absl::MutexLock lock(&mu_);
     for (const Budgeted& c : campaigns) {
-      buckets[fleet::AccountBucket(c.id)].push_back(Plan(c, now, handing_back));
+      if (std::optional<Renewal> r = Plan(c, now, handing_back)) {
+        buckets[fleet::AccountBucket(c.id)].push_back(*std::move(r));
+      }
     }
   }
   writer_.ReadBook([&](const engine::NoticeBook& book) {
@@ -155,6 +165,14 @@ void LeaseKeeper::RenewAll(bool handing_back) {
       for (Renewal& r : bucket) r.cum = book.LeaseCharged({r.id, r.lease});
     }
   });
+  {
+    absl::MutexLock lock(&mu_);
+    for (std::vector<Renewal>& bucket : buckets) {
+      std::erase_if(bucket, [&](const Renewal& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return r.skip_unless_charged && r.cum == held_[r.id].committed;
+      });
+    }
+  }
   for (std::vector<Renewal>& bucket : buckets) {
     for (size_t start = 0; start < bucket.size(); start += kAccountsPerCall) {
       std::vector<Renewal> part(bucket.begin() + start,
@@ -204,7 +222,7 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
         expired_.push_back({r.id, std::move(lease), redis_now});
       }
       if (granted.status == 1) {
-        held_[r.id].epoch = 0;  // closed while this node could not renew it: start another
+        held_[r.id] = Held{};  // closed while this node could not renew it: start another
         continue;
       }
       if (granted.status == 2) invariant_reports_.fetch_add(1, std::memory_order_relaxed);
@@ -212,6 +230,7 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
       const engine::Micros uncommitted = book.LeaseCharged({r.id, r.lease}) - r.cum;
       r.account->GrantLease(r.lease.epoch, granted.outstanding - uncommitted, bid_until);
       held_[r.id].known = true;
+      held_[r.id].committed = r.cum;
     }
   });
   writer_.RequestWatermark(redis_now);

@@ -1,9 +1,11 @@
 // Keeps this node's budget leases in Redis (engine/money/lease.h explains leases): every
-// renew_every, for every campaign with a budget, one FCALL vt_lease per account bucket commits
-// what the node's lease has been charged (as the notice log told it), resizes the lease toward
-// what the node's recent reservations ask for, and extends its bidding deadline by the lease's
-// term. Leases whose hold has passed (their holder died or stopped) are closed with the charges
-// every node has read for them, once the spend writer's follow has read past the time Redis gave
+// renew_every, one FCALL vt_lease per account bucket commits what the node's leases have been
+// charged (as the notice log told it), resizes each toward what the node's recent bids ask for,
+// and extends its bidding deadline by the lease's term. Only campaigns with a budget that bids
+// asked for within kIdleAfter are leased, and a lease is left out of a renewal while it needs
+// nothing: no charge to commit, room for its demand, and more than half its term ahead. Leases
+// whose hold has passed (their holder died or stopped) are closed with the charges every node has
+// read for them, once the spend writer's follow has read past the time Redis gave
 // (SpendWriter::RequestWatermark). Runs on its own thread: the bid path never waits on Redis.
 // When Redis cannot be reached, the deadlines stop moving and the node stops bidding on budgeted
 // campaigns once they pass.
@@ -75,6 +77,9 @@ class LeaseKeeper {
   };
   std::optional<AccountView> View(std::string_view campaign_id) const;
 
+  // A campaign no bid asked for this long is not leased (its lease lapses).
+  static constexpr absl::Duration kIdleAfter = absl::Seconds(10);
+
   uint64_t redis_calls() const { return calls_.load(std::memory_order_relaxed); }
   uint64_t failed_calls() const { return failures_.load(std::memory_order_relaxed); }
   uint64_t closed_leases() const { return closed_.load(std::memory_order_relaxed); }
@@ -90,6 +95,7 @@ class LeaseKeeper {
     engine::Micros asked_total = 0;  // the account's counter at the last renewal
     double asked_per_second = 0;
     absl::Time last;
+    engine::Micros committed = 0;  // the charges Redis has committed from the lease
   };
   // One account in one FCALL.
   struct Renewal {
@@ -101,6 +107,8 @@ class LeaseKeeper {
     engine::BudgetLimits limits;
     engine::Micros cum;  // charged under the lease, as read before the call
     engine::Micros min_grant;
+    // Nothing to do unless it was charged since its last commit: its room and deadline suffice.
+    bool skip_unless_charged;
   };
   struct Expired {
     std::string campaign_id;
@@ -110,7 +118,9 @@ class LeaseKeeper {
   // One vt_lease call for the renewals of one bucket; `bid_until`/`hold` as sent.
   void RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_until, absl::Time hold);
   void CloseExpired();
-  Renewal Plan(const Budgeted& campaign, absl::Time now, bool handing_back)
+  // The renewal of one campaign's lease; nullopt when no bid has asked for it lately (a lease
+  // it holds then lapses, and the next node to renew the account closes it).
+  std::optional<Renewal> Plan(const Budgeted& campaign, absl::Time now, bool handing_back)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RenewAll(bool handing_back);
   void Run();

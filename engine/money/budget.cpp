@@ -57,6 +57,7 @@ std::optional<DayIndex> CampaignAccount::Reserve(Micros amount, const BudgetLimi
   RollOver(DayOf(now));
   if (!Fits(amount, limits)) return std::nullopt;
   if (lease_required_) {
+    lease_.last_wanted = now;
     lease_.asked_total += amount;
     lease_.largest_bid = std::max(lease_.largest_bid, amount);
     if (!LeaseFits(amount, now)) return std::nullopt;
@@ -152,6 +153,7 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
   {
     std::lock_guard lock(mu_);
     RollOver(DayOf(now));
+    if (lease_required_) lease_.last_wanted = now;  // the keeper leases what bids ask for
     if (!Fits(1, BudgetLimits::Of(campaign))) return NoBidReason::kBudgetExhausted;
     if (!LeaseFits(1, now)) return NoBidReason::kLeaseExhausted;
     if (paced) {

@@ -63,7 +63,8 @@ struct LeaseState {
   absl::Time bid_until = absl::InfinitePast();
   // Every amount bids asked to reserve, held or refused by the lease: the node's demand.
   Micros asked_total = 0;
-  Micros largest_bid = 0;  // the largest amount one bid asked for
+  Micros largest_bid = 0;                         // the largest amount one bid asked for
+  absl::Time last_wanted = absl::InfinitePast();  // the last time a bid asked for the campaign
   Micros room() const { return outstanding - reserved; }
 };
 

@@ -55,6 +55,14 @@ struct LeaseNode {
     REQUIRE(keeper->LoadFunctions().ok());
   }
 
+  // A bid request asks for the campaign (the keeper leases only campaigns bids asked for), then
+  // the keeper renews.
+  void WantAndRenew(absl::Time now) {
+    vetrina::Rng rng(1);
+    money.ledger.Account(campaigns[0].id).Admit(campaigns[0], now, rng);
+    keeper->RenewOnce();
+  }
+
   // Reserves a bid of `cost` and returns its win notice; nullopt when the lease cannot hold it.
   std::optional<engine::Notice> Bid(const std::string& bid_id, engine::Micros cost,
                                     absl::Time now) {
@@ -126,7 +134,7 @@ TEST_CASE("fleet leases: a node bids within its lease and commits what it was ch
   RedisServer server;
   vetrina::RealClock clock;
   LeaseNode a(server, clock, "a", {Budgeted(100'000)});
-  a.keeper->RenewOnce();
+  a.WantAndRenew(clock.Now());
   // A quarter of what is free, as the first slice asked for more than that.
   const engine::LeaseState lease = a.money.ledger.Account("c").Lease();
   CHECK(lease.outstanding == 10'000);  // the first slice: one cent
@@ -163,7 +171,7 @@ TEST_CASE("fleet leases: nodes spending one small budget together never pass it"
   engine::Micros charged = 0;
   for (int round = 0; round < 40; ++round) {
     for (LeaseNode* node : {&a, &b}) {
-      node->keeper->RenewOnce();
+      node->WantAndRenew(clock.Now());
       for (;;) {
         ++bids;
         std::optional<engine::Notice> won =
@@ -214,7 +222,7 @@ TEST_CASE("fleet leases: a dead node's lease is closed with the charges every no
                               absl::Milliseconds(1'500));
   auto dead = std::make_unique<LeaseNode>(server, behind, "dead", std::vector{Budgeted(100'000)},
                                           short_terms);
-  dead->keeper->RenewOnce();
+  dead->WantAndRenew(behind.Now());
   std::optional<engine::Notice> won = dead->Bid("b1", 5'000, behind.Now());
   REQUIRE(won.has_value());
   LeaseNode live(server, real_clock, "live", {Budgeted(100'000)});
@@ -230,7 +238,7 @@ TEST_CASE("fleet leases: a dead node's lease is closed with the charges every no
   // the follow has read past that moment closes it.
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (live.keeper->closed_leases() == 0 && absl::Now() < deadline) {
-    live.keeper->RenewOnce();
+    live.WantAndRenew(real_clock.Now());
     absl::SleepFor(absl::Milliseconds(20));
   }
   CHECK(live.keeper->closed_leases() == 1);
@@ -246,7 +254,7 @@ TEST_CASE("fleet leases: handing back keeps only what open bids need, and stops 
   RedisServer server;
   vetrina::RealClock clock;
   LeaseNode a(server, clock, "a", {Budgeted(100'000)});
-  a.keeper->RenewOnce();
+  a.WantAndRenew(clock.Now());
   REQUIRE(a.Bid("open", 2'500, clock.Now()).has_value());
   a.keeper->HandBack();
   const std::map<std::string, int64_t> account = Account(a.redis.link, "c");
@@ -261,13 +269,46 @@ TEST_CASE("fleet leases: without Redis a node bids within its lease until its de
   RedisServer server;
   vetrina::ManualClock clock(absl::Now());
   LeaseNode a(server, clock, "a", {Budgeted(100'000)});
-  a.keeper->RenewOnce();
+  a.WantAndRenew(clock.Now());
   server.Stop();
-  a.keeper->RenewOnce();  // fails: the deadline stays
+  // Past half its term the lease needs renewing; the call fails and the deadline stays.
+  clock.Advance(kTerms.term * 3 / 4);
+  a.WantAndRenew(clock.Now());
   CHECK(a.keeper->failed_calls() >= 1);
   CHECK(a.Bid("within", 1'000, clock.Now()).has_value());
-  clock.Advance(kTerms.term);
+  clock.Advance(kTerms.term / 4);
   CHECK_FALSE(a.Bid("after", 1'000, clock.Now()).has_value());
+}
+
+TEST_CASE("fleet leases: Redis is called only for leases that need something", "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(absl::Now());
+  LeaseNode a(server, clock, "a", {Budgeted(100'000)});
+  // No bid asked for the campaign: nothing is leased, nothing is called.
+  a.keeper->RenewOnce();
+  CHECK(a.keeper->redis_calls() == 0);
+  a.WantAndRenew(clock.Now());
+  const uint64_t granted = a.keeper->redis_calls();
+  CHECK(granted == 1);
+  // Room enough, nothing charged, the deadline far: left out.
+  a.WantAndRenew(clock.Now());
+  CHECK(a.keeper->redis_calls() == granted);
+  // Past half its term: extended.
+  clock.Advance(kTerms.term * 3 / 4);
+  a.WantAndRenew(clock.Now());
+  CHECK(a.keeper->redis_calls() == granted + 1);
+  CHECK(a.money.ledger.Account("c").Lease().bid_until > clock.Now() + kTerms.term / 2);
+  // Charged: committed at the next renewal.
+  std::optional<engine::Notice> won = a.Bid("b1", 1'000, clock.Now());
+  REQUIRE(won.has_value());
+  REQUIRE(a.Submit(*won).ok());
+  a.keeper->RenewOnce();
+  CHECK(a.keeper->redis_calls() == granted + 2);
+  CHECK(Account(a.redis.link, "c").at("settled_life") == 1'000);
+  // Idle past kIdleAfter: the lease lapses without a call.
+  clock.Advance(LeaseKeeper::kIdleAfter + absl::Seconds(1));
+  a.keeper->RenewOnce();
+  CHECK(a.keeper->redis_calls() == granted + 2);
 }
 
 }  // namespace
