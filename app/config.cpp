@@ -212,6 +212,8 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
             "--reservation-timeout must be a number of seconds in [1, 86400]");
       }
       config.reservation_timeout_s = n;
+    } else if (flag == "--lease-term") {
+      VETRINA_RETURN_IF_ERROR(ParseIntFlag(flag, *v, 1, 3'600, &config.lease_term_s));
     } else if (flag == "--late-notice-allowance") {
       VETRINA_RETURN_IF_ERROR(ParseIntFlag(flag, *v, 0, 3'600, &config.late_notice_allowance_s));
     } else if (flag == "--default-tmax-ms") {

@@ -36,6 +36,8 @@ struct ServeConfig {
   // Fleet: how much later than the notice window the notice log may take a notice and still
   // charge it; a budget lease holds its money that much longer (docs/money.md).
   int late_notice_allowance_s = 2;
+  // Fleet: how long one lease renewal lets the node bid (engine::LeaseTerms::term).
+  int lease_term_s = 10;
   // Our IAB TCF vendor id (GDPR consent is checked against it); 0 = none registered.
   int tcf_vendor_id = 0;
   // The deadline of a request without tmax.

@@ -43,7 +43,7 @@ constexpr char kUsage[] =
     "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
     "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
     "                [--public-url-https URL] [--reservation-timeout SECONDS]\n"
-    "                [--late-notice-allowance SECONDS]\n"
+    "                [--late-notice-allowance SECONDS] [--lease-term SECONDS]\n"
     "                [--tcf-vendor-id ID] [--default-tmax-ms MS] [--max-connections N]\n"
     "                [--max-imps-per-request N] [--max-bids-per-response N]\n"
     "                [--max-bids-per-campaign N] [--max-request-reservation-ppm PPM]\n"
@@ -241,7 +241,8 @@ int Serve(const ServeConfig& config) {
   if (!secret.ok()) return Fail(View(secret.status().message()));
   const engine::LeaseTerms lease_terms{
       .notice_window = absl::Seconds(config.reservation_timeout_s),
-      .late_allowance = absl::Seconds(config.late_notice_allowance_s)};
+      .late_allowance = absl::Seconds(config.late_notice_allowance_s),
+      .term = absl::Seconds(config.lease_term_s)};
   // A fleet keeps each reservation until no notice can charge it any more.
   engine::MoneyState money_state(lease_terms.notice_window,
                                  link == nullptr

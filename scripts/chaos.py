@@ -51,7 +51,8 @@ ALLOWANCE_S = 1  # --late-notice-allowance, where the binary has the flag
 # Every node's extra arguments, in one place to adjust. The allowance is added by
 # node_extra_args() only when `vetrina`'s usage names the flag.
 NODE_EXTRA_ARGS = ["--reservation-timeout", str(WINDOW_S)]
-ALLOWANCE_ARGS = ["--late-notice-allowance", str(ALLOWANCE_S)]
+LEASE_TERM_S = 2  # --lease-term: a dead node's leases are held this much longer than the window
+ALLOWANCE_ARGS = ["--late-notice-allowance", str(ALLOWANCE_S), "--lease-term", str(LEASE_TERM_S)]
 
 STOP_S = 5.0  # how long stop_node keeps a node stopped
 BID_RECOVERY_LIMIT_S = 5.0  # check 4
@@ -645,16 +646,16 @@ class Chaos:
     def check_leases(self, violations, since):
         """Check 3: a dead incarnation's leases come back within their expiry.
 
-        A lease's `hold` (Unix ms) is how long its money stays held: a live holder renews it
-        every 250 ms, so its hold keeps moving forward; a dead holder's stops, and any node
-        closes the lease once Redis' time has passed it. So, sampling the accounts every 250 ms
-        from the end of the recovery until the notice window and the late allowance have passed
-        since the fault (`since`, wall clock), and on while some lease is still frozen with its
-        hold ahead (up to LEASE_PATIENCE_S more):
+        A lease's `hold` (Unix ms) is how long its money stays held: a live holder extends it
+        at least every half lease term, so its hold keeps moving forward; a dead holder's stops,
+        and any node closes the lease once Redis' time has passed it. So, sampling the accounts
+        every 250 ms from the end of the recovery until the lease term, the notice window and
+        the late allowance have passed since the fault (`since`, wall clock), and on while some
+        lease is still frozen with its hold ahead (up to LEASE_PATIENCE_S more):
           - a lease whose hold passed more than LEASE_GRACE_S ago must be gone;
           - a lease whose hold never moved must be gone by then."""
         first_hold, last = {}, {}
-        settle_at = since + WINDOW_S + ALLOWANCE_S + 2 * LEASE_GRACE_S
+        settle_at = since + LEASE_TERM_S + WINDOW_S + ALLOWANCE_S + 2 * LEASE_GRACE_S
         give_up_at = settle_at + LEASE_PATIENCE_S
         incarnations_before = None
         while True:

@@ -14,6 +14,8 @@ using redis::RedisReply;
 
 // Accounts per FCALL: bounds how long one call holds Redis.
 constexpr size_t kAccountsPerCall = 256;
+// How long one call may take; a renewal that slow is retried at the next.
+constexpr absl::Duration kCallTimeout = absl::Seconds(2);
 
 bool IsInteger(const RedisReply& r) { return r.type == RedisReply::Type::kInteger; }
 
@@ -101,13 +103,10 @@ void LeaseKeeper::HandBack() {
   RenewAll(/*handing_back=*/true);
 }
 
-std::optional<LeaseKeeper::Renewal> LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
+LeaseKeeper::Renewal LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
                                                       bool handing_back) {
   engine::CampaignAccount& account = money_.ledger.Account(campaign.id);
   engine::LeaseState state = account.Lease();
-  if (!handing_back && state.reserved == 0 && now - state.last_wanted > kIdleAfter) {
-    return std::nullopt;
-  }
   Held& held = held_[campaign.id];
   if (held.epoch == 0) {
     held.epoch = ++next_epoch_;
@@ -155,9 +154,7 @@ void LeaseKeeper::RenewAll(bool handing_back) {
     const std::vector<Budgeted> campaigns = campaigns_();
     absl::MutexLock lock(&mu_);
     for (const Budgeted& c : campaigns) {
-      if (std::optional<Renewal> r = Plan(c, now, handing_back)) {
-        buckets[fleet::AccountBucket(c.id)].push_back(*std::move(r));
-      }
+      buckets[fleet::AccountBucket(c.id)].push_back(Plan(c, now, handing_back));
     }
   }
   writer_.ReadBook([&](const engine::NoticeBook& book) {
@@ -197,7 +194,7 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
   }
   calls_.fetch_add(1, std::memory_order_relaxed);
   const std::string key = command[3];
-  absl::StatusOr<RedisReply> reply = link_.Call(key, std::move(command), options_.terms.term);
+  absl::StatusOr<RedisReply> reply = link_.Call(key, std::move(command), kCallTimeout);
   if (!reply.ok() || reply->type != RedisReply::Type::kArray ||
       reply->elements.size() != renewals.size() + 1 || !IsInteger(reply->elements[0])) {
     // The deadlines stay where they are: the node bids on within what it holds, then stops.
@@ -275,7 +272,7 @@ void LeaseKeeper::CloseExpired() {
     }
     calls_.fetch_add(1, std::memory_order_relaxed);
     const std::string key = command[3];
-    absl::StatusOr<RedisReply> reply = link_.Call(key, std::move(command), options_.terms.term);
+    absl::StatusOr<RedisReply> reply = link_.Call(key, std::move(command), kCallTimeout);
     if (!reply.ok() || !IsInteger(*reply)) {
       failures_.fetch_add(1, std::memory_order_relaxed);
       continue;  // seen expired again at the next renewal

@@ -1,9 +1,10 @@
 // Keeps this node's budget leases in Redis (engine/money/lease.h explains leases): every
 // renew_every, one FCALL vt_lease per account bucket commits what the node's leases have been
 // charged (as the notice log told it), resizes each toward what the node's recent bids ask for,
-// and extends its bidding deadline by the lease's term. Only campaigns with a budget that bids
-// asked for within kIdleAfter are leased, and a lease is left out of a renewal while it needs
-// nothing: no charge to commit, room for its demand, and more than half its term ahead. Leases
+// and extends its bidding deadline by the lease's term, for every live campaign with a budget. A
+// lease is left out of a renewal while it needs nothing: no charge to commit, room for its
+// demand, and more than half its term ahead; so an idle campaign costs Redis one account update
+// per half term. Leases
 // whose hold has passed (their holder died or stopped) are closed with the charges every node has
 // read for them, once the spend writer's follow has read past the time Redis gave
 // (SpendWriter::RequestWatermark). Runs on its own thread: the bid path never waits on Redis.
@@ -77,9 +78,6 @@ class LeaseKeeper {
   };
   std::optional<AccountView> View(std::string_view campaign_id) const;
 
-  // A campaign no bid asked for this long is not leased (its lease lapses).
-  static constexpr absl::Duration kIdleAfter = absl::Seconds(10);
-
   uint64_t redis_calls() const { return calls_.load(std::memory_order_relaxed); }
   uint64_t failed_calls() const { return failures_.load(std::memory_order_relaxed); }
   uint64_t closed_leases() const { return closed_.load(std::memory_order_relaxed); }
@@ -118,9 +116,7 @@ class LeaseKeeper {
   // One vt_lease call for the renewals of one bucket; `bid_until`/`hold` as sent.
   void RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_until, absl::Time hold);
   void CloseExpired();
-  // The renewal of one campaign's lease; nullopt when no bid has asked for it lately (a lease
-  // it holds then lapses, and the next node to renew the account closes it).
-  std::optional<Renewal> Plan(const Budgeted& campaign, absl::Time now, bool handing_back)
+  Renewal Plan(const Budgeted& campaign, absl::Time now, bool handing_back)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RenewAll(bool handing_back);
   void Run();
