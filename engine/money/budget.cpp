@@ -261,17 +261,21 @@ std::optional<BudgetLedger::Reservation> BudgetLedger::Take(std::string_view bid
   return reservation;
 }
 
+bool BudgetLedger::SettleReservation(std::string_view bid_id, Micros charge) {
+  std::optional<Reservation> reservation = Take(bid_id);
+  if (!reservation) return false;
+  if (charge <= reservation->amount) {
+    reservation->account->Settle(reservation->amount, charge, reservation->day, reservation->epoch);
+    return true;
+  }
+  reservation->account->Release(reservation->amount, reservation->day, reservation->epoch);
+  return false;
+}
+
 BudgetLedger::SettleResult BudgetLedger::SettleLeased(std::string_view bid_id,
                                                       std::string_view campaign_id, LeaseId lease,
                                                       Micros charge, DayIndex day, absl::Time now) {
-  std::optional<Reservation> reservation = Take(bid_id);
-  if (reservation && charge <= reservation->amount) {
-    reservation->account->Settle(reservation->amount, charge, reservation->day, reservation->epoch);
-    return SettleResult::kSettled;
-  }
-  if (reservation) {
-    reservation->account->Release(reservation->amount, reservation->day, reservation->epoch);
-  }
+  if (SettleReservation(bid_id, charge)) return SettleResult::kSettled;
   CampaignAccount& account = Account(campaign_id);
   account.Restore(charge, day, now);
   if (lease.node == lease_node_) account.ChargeLease(lease.epoch, charge);
@@ -282,14 +286,7 @@ BudgetLedger::SettleResult BudgetLedger::Settle(std::string_view bid_id,
                                                 std::string_view campaign_id,
                                                 const BudgetLimits& limits, Micros charge,
                                                 DayIndex day, absl::Time now) {
-  std::optional<Reservation> reservation = Take(bid_id);
-  if (reservation && charge <= reservation->amount) {
-    reservation->account->Settle(reservation->amount, charge, reservation->day, reservation->epoch);
-    return SettleResult::kSettled;
-  }
-  if (reservation) {
-    reservation->account->Release(reservation->amount, reservation->day, reservation->epoch);
-  }
+  if (SettleReservation(bid_id, charge)) return SettleResult::kSettled;
   return Account(campaign_id).Charge(charge, limits, day, now)
              ? SettleResult::kChargedWithoutReservation
              : SettleResult::kOverBudget;

@@ -193,6 +193,9 @@ class BudgetLedger {
     uint64_t epoch;  // the lease it was held under (0: none)
   };
   std::optional<Reservation> Take(std::string_view bid_id);
+  // Settles bid `bid_id` against its open reservation when it has one that covers `charge`
+  // (true); a reservation too small for it is released (false).
+  bool SettleReservation(std::string_view bid_id, Micros charge);
   struct ReservationShard {
     mutable std::shared_mutex mu;
     absl::flat_hash_map<std::string, Reservation> open;
