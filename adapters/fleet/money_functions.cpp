@@ -94,19 +94,20 @@ local function commit(a, l, cum)
 end
 
 -- FCALL vt_lease N account... ARGV: per account lease, known (1: granted before), want,
--- daily, lifetime, cum, hold, min_grant.
--- Commits each lease's charges, resizes it toward `want` (growing by at most a quarter of what
--- is free, or by min_grant when that is less than everything free), and holds it until `hold`.
+-- daily, lifetime, cum, hold, min_grant, shrink.
+-- Commits each lease's charges, then shrinks it by `shrink` (what its holder already took out
+-- of its own room) or grows it toward `want` (by at most a quarter of what is free, or by
+-- min_grant when that is less than everything free), and holds it until `hold`.
 -- Reply: now, then per account {status (0 ok, 1 the lease is gone, 2 the invariant does not
 -- hold), out, settled_life, settled_day, leased, leases, {expired lease, ...}}.
 local function vt_lease(keys, args)
   local now = now_ms()
   local reply = {now}
   for i, key in ipairs(keys) do
-    local base = (i - 1) * 8
+    local base = (i - 1) * 9
     local name, known = args[base + 1], args[base + 2] == '1'
     local want, cum, hold = tonumber(args[base + 3]), tonumber(args[base + 6]), tonumber(args[base + 7])
-    local min_grant = tonumber(args[base + 8])
+    local min_grant, shrink = tonumber(args[base + 8]), tonumber(args[base + 9])
     local a = load(key, now)
     a.daily, a.lifetime = tonumber(args[base + 4]), tonumber(args[base + 5])
     local l = a.leases[name]
@@ -119,8 +120,8 @@ local function vt_lease(keys, args)
         a.leases[name] = l
       end
       commit(a, l, cum)
-      if want < l.out then
-        l.out = want  -- handed back
+      if shrink > 0 then
+        l.out = math.max(0, l.out - shrink)  -- handed back
       elseif want > l.out and holds(a) then
         local f = free(a)
         local add = want - l.out
@@ -141,17 +142,19 @@ local function vt_lease(keys, args)
   return reply
 end
 
--- FCALL vt_close N account... ARGV: per account lease, cum.
--- Closes leases whose hold has passed: their last charges are committed, the rest is free again.
--- Reply: how many were closed.
+-- FCALL vt_close N account... ARGV: watermark, then per account lease, cum.
+-- Closes leases whose hold has passed the caller's watermark (the notice log's time up to which
+-- the caller has read every notice, so it knows every charge of the lease): their last charges
+-- are committed, the rest is free again. Reply: how many were closed.
 local function vt_close(keys, args)
   local now = now_ms()
+  local watermark = tonumber(args[1])
   local closed = 0
   for i, key in ipairs(keys) do
-    local name, cum = args[2 * i - 1], tonumber(args[2 * i])
+    local name, cum = args[2 * i], tonumber(args[2 * i + 1])
     local a = load(key, now)
     local l = a.leases[name]
-    if l and l.hold < now then
+    if l and l.hold < watermark then
       commit(a, l, cum)
       a.leases[name] = nil
       save(key, a, {name})

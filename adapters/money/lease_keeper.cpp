@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <tuple>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "adapters/fleet/money_functions.h"
 #include "base/strings.h"
 
@@ -104,18 +107,19 @@ void LeaseKeeper::HandBack() {
 }
 
 LeaseKeeper::Renewal LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
-                                                      bool handing_back) {
+                                       bool handing_back) {
   engine::CampaignAccount& account = money_.ledger.Account(campaign.id);
-  engine::LeaseState state = account.Lease();
   Held& held = held_[campaign.id];
+  if (held.known && now - held.started > options_.terms.max_age) {
+    // An old lease lapses (and is closed like a dead node's); a new one takes over, so no node
+    // has to remember a lease's charges for longer than max_age and its hold.
+    held = Held{};
+  }
   if (held.epoch == 0) {
     held.epoch = ++next_epoch_;
-    held.known = false;
+    held.started = now;
   }
-  if (handing_back && state.epoch != 0) {
-    // No bid from here on: what the lease holds now is all it will ever need.
-    account.GrantLease(state.epoch, state.outstanding, absl::InfinitePast());
-  }
+  engine::LeaseState state = account.Lease();
   if (held.last != absl::Time() && now > held.last) {
     const double rate = static_cast<double>(state.asked_total - held.asked_total) /
                         absl::ToDoubleSeconds(now - held.last);
@@ -125,27 +129,46 @@ LeaseKeeper::Renewal LeaseKeeper::Plan(const Budgeted& campaign, absl::Time now,
   held.last = now;
   const bool current = state.epoch == held.epoch;
   const engine::Micros reserved = current ? state.reserved : 0;
-  const engine::Micros want = handing_back
-                                  ? reserved
-                                  : engine::LeaseWant({.owed = reserved,
-                                                       .asked_per_second = held.asked_per_second,
-                                                       .largest_bid = state.largest_bid},
-                                                      options_.terms);
-  const bool enough = held.known && current && !handing_back &&
-                      state.room() >= (want - reserved) / 2 &&
-                      state.bid_until - now > options_.terms.term / 2;
+  const engine::Micros ahead = engine::LeaseWant(
+      {.owed = 0, .asked_per_second = held.asked_per_second, .largest_bid = state.largest_bid},
+      options_.terms);
+  // A lease gives back only what its node has already taken out of its own room, so no bid can
+  // be reserved against money Redis no longer holds for it.
+  engine::Micros shrink = 0;
+  if (handing_back) {
+    shrink = account.ShrinkLease(state.epoch, 0, /*stop=*/true);
+  } else if (current && state.room() > 2 * ahead) {
+    shrink = account.ShrinkLease(state.epoch, ahead, /*stop=*/false);
+  }
+  const bool enough = held.known && current && !handing_back && shrink == 0 &&
+                      state.room() >= ahead / 2 && state.bid_until - now > options_.terms.term / 2;
   return Renewal{.id = campaign.id,
                  .account = &account,
                  .lease = {writer_.incarnation(), held.epoch},
                  .known = held.known,
-                 .want = want,
+                 .want = shrink > 0 || handing_back ? 0 : reserved + ahead,
+                 .shrink = shrink,
                  .limits = campaign.limits,
                  .cum = 0,
                  .min_grant = state.largest_bid,
                  .skip_unless_charged = enough};
 }
 
+void LeaseKeeper::AskNoticeLogTime() {
+  // TIME where the notice log lives: the clock its entries' times come from.
+  absl::StatusOr<RedisReply> reply = link_.Call(options_.notice_log_key, {"TIME"}, kCallTimeout);
+  int64_t seconds = 0, micros = 0;
+  if (!reply.ok() || reply->type != RedisReply::Type::kArray || reply->elements.size() != 2 ||
+      !absl::SimpleAtoi(reply->elements[0].str, &seconds) ||
+      !absl::SimpleAtoi(reply->elements[1].str, &micros)) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  writer_.RequestWatermark(absl::FromUnixSeconds(seconds) + absl::Microseconds(micros));
+}
+
 void LeaseKeeper::RenewAll(bool handing_back) {
+  AskNoticeLogTime();
   const absl::Time now = clock_.Now();
   const absl::Time bid_until = handing_back ? now : now + options_.terms.term;
   const absl::Time hold = options_.terms.HoldUntil(bid_until);
@@ -188,7 +211,7 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
              engine::LeaseName(r.lease), r.known ? "1" : "0", std::to_string(r.want),
              std::to_string(r.limits.daily), std::to_string(r.limits.lifetime),
              std::to_string(r.cum), std::to_string(absl::ToUnixMillis(hold)),
-             std::to_string(r.min_grant)}) {
+             std::to_string(r.min_grant), std::to_string(r.shrink)}) {
       command.push_back(std::move(arg));
     }
   }
@@ -201,7 +224,6 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
     failures_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const absl::Time redis_now = absl::FromUnixMillis(reply->elements[0].integer);
   const absl::Time read_at = clock_.Now();
   // Under the writer's lock: no notice changes a lease's charges while its grant is set.
   writer_.ReadBook([&](const engine::NoticeBook& book) {
@@ -216,7 +238,7 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
       granted.view.at = read_at;
       views_[r.id] = granted.view;
       for (std::string& lease : granted.expired) {
-        expired_.push_back({r.id, std::move(lease), redis_now});
+        expired_.push_back({r.id, std::move(lease)});
       }
       if (granted.status == 1) {
         held_[r.id] = Held{};  // closed while this node could not renew it: start another
@@ -230,21 +252,18 @@ void LeaseKeeper::RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_unt
       held_[r.id].committed = r.cum;
     }
   });
-  writer_.RequestWatermark(redis_now);
 }
 
 void LeaseKeeper::CloseExpired() {
+  // The notice log's time up to which the follow has read every notice: a lease whose hold is
+  // before it has all its charges in this node's book, and vt_close closes only such leases.
   const absl::Time watermark = writer_.watermark();
   std::vector<Expired> ready;
   {
     absl::MutexLock lock(&mu_);
-    // Ready once a follow has read everything Redis took before it saw the lease expired.
-    auto split = std::partition(expired_.begin(), expired_.end(),
-                                [&](const Expired& e) { return e.redis_now > watermark; });
-    ready.assign(std::make_move_iterator(split), std::make_move_iterator(expired_.end()));
-    expired_.erase(split, expired_.end());
+    ready.swap(expired_);
   }
-  if (ready.empty()) return;
+  if (ready.empty() || watermark == absl::InfinitePast()) return;
   std::sort(ready.begin(), ready.end(), [](const Expired& a, const Expired& b) {
     return std::tie(a.campaign_id, a.lease) < std::tie(b.campaign_id, b.lease);
   });
@@ -266,6 +285,7 @@ void LeaseKeeper::CloseExpired() {
     if (bucket.empty()) continue;
     std::vector<std::string> command = {"FCALL", "vt_close", std::to_string(bucket.size())};
     for (const auto& [e, cum] : bucket) command.push_back(fleet::AccountKey(e->campaign_id));
+    command.push_back(std::to_string(absl::ToUnixMillis(watermark)));
     for (const auto& [e, cum] : bucket) {
       command.push_back(e->lease);
       command.push_back(std::to_string(cum));

@@ -49,6 +49,9 @@ class LeaseKeeper {
   using ListCampaigns = std::function<std::vector<Budgeted>()>;
   struct Options {
     engine::LeaseTerms terms;
+    // The notice log's stream key: its server's clock stamps the notices (in a Redis Cluster,
+    // the master of its slot).
+    std::string notice_log_key = "vt:{notices}:log";
   };
   // `writer` must have been opened with Options::leases.
   LeaseKeeper(const redis::RedisLink& link, engine::MoneyState& money, SpendWriter& writer,
@@ -78,6 +81,7 @@ class LeaseKeeper {
   };
   std::optional<AccountView> View(std::string_view campaign_id) const;
 
+  // FCALLs (vt_lease, vt_close); each renewal also asks the notice log's server its TIME.
   uint64_t redis_calls() const { return calls_.load(std::memory_order_relaxed); }
   uint64_t failed_calls() const { return failures_.load(std::memory_order_relaxed); }
   uint64_t closed_leases() const { return closed_.load(std::memory_order_relaxed); }
@@ -94,6 +98,7 @@ class LeaseKeeper {
     double asked_per_second = 0;
     absl::Time last;
     engine::Micros committed = 0;  // the charges Redis has committed from the lease
+    absl::Time started;            // when this node began the lease (max_age)
   };
   // One account in one FCALL.
   struct Renewal {
@@ -101,7 +106,8 @@ class LeaseKeeper {
     engine::CampaignAccount* account;
     engine::LeaseId lease;
     bool known;
-    engine::Micros want;
+    engine::Micros want;    // what the lease should grow to (0: no growth)
+    engine::Micros shrink;  // what the node took out of the lease's room: Redis frees it
     engine::BudgetLimits limits;
     engine::Micros cum;  // charged under the lease, as read before the call
     engine::Micros min_grant;
@@ -111,11 +117,13 @@ class LeaseKeeper {
   struct Expired {
     std::string campaign_id;
     std::string lease;
-    absl::Time redis_now;  // Redis' time when it was seen expired
   };
   // One vt_lease call for the renewals of one bucket; `bid_until`/`hold` as sent.
   void RenewBucket(std::vector<Renewal>& renewals, absl::Time bid_until, absl::Time hold);
   void CloseExpired();
+  // Asks the notice log's Redis server its time and gives it to the writer as the next
+  // watermark (SpendWriter::RequestWatermark).
+  void AskNoticeLogTime();
   Renewal Plan(const Budgeted& campaign, absl::Time now, bool handing_back)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RenewAll(bool handing_back);

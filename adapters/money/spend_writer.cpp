@@ -402,8 +402,11 @@ absl::Time SpendWriter::watermark() const {
 }
 
 void SpendWriter::ReadBook(const std::function<void(const engine::NoticeBook&)>& fn) {
-  absl::MutexLock lock(&mu_);
+  // Never a book half way through a reload: its lease charges would read low.
+  auto whole = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !reloading_; };
+  mu_.LockWhen(absl::Condition(&whole));
   fn(book_);
+  mu_.Unlock();
 }
 
 void SpendWriter::Expire() {

@@ -99,7 +99,8 @@ class SpendWriter {
   void RequestWatermark(absl::Time redis_now);
   // The last such time confirmed by a follow (InfinitePast: none yet).
   absl::Time watermark() const;
-  // Calls `fn` with the notice book while no notice is applied (the lease charges it holds).
+  // Calls `fn` with the notice book while no notice is applied and no reload is under way (the
+  // lease charges it holds).
   void ReadBook(const std::function<void(const engine::NoticeBook&)>& fn);
   // This process's incarnation: the node part of its leases' ids.
   uint64_t incarnation() const { return incarnation_; }

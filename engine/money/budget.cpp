@@ -57,7 +57,6 @@ std::optional<DayIndex> CampaignAccount::Reserve(Micros amount, const BudgetLimi
   RollOver(DayOf(now));
   if (!Fits(amount, limits)) return std::nullopt;
   if (lease_required_) {
-    lease_.last_wanted = now;
     lease_.asked_total += amount;
     lease_.largest_bid = std::max(lease_.largest_bid, amount);
     if (!LeaseFits(amount, now)) return std::nullopt;
@@ -110,6 +109,15 @@ void CampaignAccount::ChargeLease(uint64_t epoch, Micros charge) {
   if (lease_required_ && epoch != 0 && epoch == lease_.epoch) lease_.outstanding -= charge;
 }
 
+Micros CampaignAccount::ShrinkLease(uint64_t epoch, Micros keep_room, bool stop) {
+  std::lock_guard lock(mu_);
+  if (!lease_required_ || epoch == 0 || epoch != lease_.epoch) return 0;
+  if (stop) lease_.bid_until = absl::InfinitePast();
+  const Micros excess = std::max<Micros>(0, lease_.room() - std::max<Micros>(0, keep_room));
+  lease_.outstanding -= excess;
+  return excess;
+}
+
 LeaseState CampaignAccount::Lease() const {
   std::lock_guard lock(mu_);
   return lease_;
@@ -153,7 +161,6 @@ NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng
   {
     std::lock_guard lock(mu_);
     RollOver(DayOf(now));
-    if (lease_required_) lease_.last_wanted = now;  // the keeper leases what bids ask for
     if (!Fits(1, BudgetLimits::Of(campaign))) return NoBidReason::kBudgetExhausted;
     if (!LeaseFits(1, now)) return NoBidReason::kLeaseExhausted;
     if (paced) {

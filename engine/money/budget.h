@@ -63,8 +63,7 @@ struct LeaseState {
   absl::Time bid_until = absl::InfinitePast();
   // Every amount bids asked to reserve, held or refused by the lease: the node's demand.
   Micros asked_total = 0;
-  Micros largest_bid = 0;                         // the largest amount one bid asked for
-  absl::Time last_wanted = absl::InfinitePast();  // the last time a bid asked for the campaign
+  Micros largest_bid = 0;  // the largest amount one bid asked for
   Micros room() const { return outstanding - reserved; }
 };
 
@@ -98,6 +97,10 @@ class CampaignAccount {
   // A charge under lease `epoch` of a bid without a reservation here (another node's bid, or one
   // whose reservation is gone): the lease shrinks by it when it is this node's current one.
   void ChargeLease(uint64_t epoch, Micros charge);
+  // Takes out of lease `epoch` what its room holds beyond `keep_room`, at once (no bid can
+  // reserve it any more), and returns how much: what the keeper then hands back to Redis.
+  // `stop`: no bid from here on either.
+  Micros ShrinkLease(uint64_t epoch, Micros keep_room, bool stop);
   LeaseState Lease() const;
   // Forgets settled spend and the counts the journal holds, keeping reservations and the bids
   // not journaled yet: before a shared log is replayed from its start.

@@ -57,6 +57,14 @@ struct LeaseTerms {
   absl::Duration term = absl::Seconds(10);
   // How often the node commits and renews; at most 250 ms.
   absl::Duration renew_every = absl::Milliseconds(200);
+  // How long a node keeps one lease before it starts another (the old one lapses and is closed):
+  // bounds how long every node must remember a lease's charges.
+  absl::Duration max_age = absl::Hours(6);
+  // How long after its last charge a node may forget a lease's charges: by then the lease is
+  // closed.
+  absl::Duration ForgetChargesAfter() const {
+    return max_age + term + notice_window + late_allowance + absl::Hours(1);
+  }
   // How much spend a lease should hold, in seconds of the node's recent demand.
   absl::Duration horizon = absl::Seconds(2);
   // What a lease asks for before its node has seen any bid: one cent.

@@ -175,9 +175,8 @@ void NoticeBook::Count(const NoticeEffect& e, absl::Time now) {
 
 size_t NoticeBook::Expire(absl::Time now) {
   if (lease_terms_) {
-    // Long after its hold: no node will close the lease with these charges any more.
-    const absl::Duration keep =
-        std::max(absl::Hours(1), 10 * (lease_terms_->notice_window + lease_terms_->late_allowance));
+    // Long after the lease's last possible hold: it is closed (leases are rotated by max_age).
+    const absl::Duration keep = lease_terms_->ForgetChargesAfter();
     absl::erase_if(lease_charges_,
                    [&](const auto& entry) { return entry.second.last + keep <= now; });
   }

@@ -117,7 +117,8 @@ class NoticeBook {
   }
 
   // Everything charged under each lease, by campaign: what its holder commits to Redis, and what
-  // closes a lease whose holder died. Kept `forget_after` past its last charge.
+  // closes a lease whose holder died. Kept LeaseTerms::ForgetChargesAfter() past its last
+  // charge.
   struct LeaseKey {
     std::string campaign_id;
     LeaseId lease;

@@ -55,8 +55,7 @@ struct LeaseNode {
     REQUIRE(keeper->LoadFunctions().ok());
   }
 
-  // A bid request asks for the campaign (the keeper leases only campaigns bids asked for), then
-  // the keeper renews.
+  // A bid request asks for the campaign, then the keeper renews.
   void WantAndRenew(absl::Time now) {
     vetrina::Rng rng(1);
     money.ledger.Account(campaigns[0].id).Admit(campaigns[0], now, rng);
@@ -213,13 +212,13 @@ TEST_CASE("fleet leases: a dead node's lease is closed with the charges every no
   RedisServer server;
   vetrina::RealClock real_clock;
   // The dead node's clock runs behind Redis' by nearly its notice window (tokens carry whole
-  // seconds: 1.5 s short of it keeps its notice in time), and its leases last
-  // 100 ms: its hold passes moments after its bid's notice is logged (still in time).
+  // seconds: 4 s short of it keeps its notice in time), and its leases last
+  // 100 ms: its hold passes a few seconds after its bid's notice is logged (still in time).
   const engine::LeaseTerms short_terms{.notice_window = kTerms.notice_window,
                                        .late_allowance = kTerms.late_allowance,
                                        .term = absl::Milliseconds(100)};
   vetrina::ManualClock behind(real_clock.Now() - kTerms.notice_window - kTerms.late_allowance +
-                              absl::Milliseconds(1'500));
+                              absl::Seconds(4));
   auto dead = std::make_unique<LeaseNode>(server, behind, "dead", std::vector{Budgeted(100'000)},
                                           short_terms);
   dead->WantAndRenew(behind.Now());

@@ -249,5 +249,27 @@ TEST_CASE(
   CHECK(account.Lease().outstanding == 800);
 }
 
+TEST_CASE("shrinking a lease takes out only its free room, at once") {
+  BudgetLedger ledger(absl::Seconds(60));
+  ledger.RequireLeases(1);
+  Campaign c = BannerCampaign("c", kDollar);
+  c.lifetime_budget = 10 * kDollar;
+  CampaignAccount& account = ledger.Account("c");
+  account.GrantLease(1, 1'000, kNow + absl::Seconds(10));
+  REQUIRE(ledger.Reserve("open", c, 300, kNow));
+  // Keep 200 of room: 500 goes back, and no bid can reserve it meanwhile.
+  CHECK(account.ShrinkLease(1, 200, /*stop=*/false) == 500);
+  CHECK(account.Lease().outstanding == 500);
+  CHECK_FALSE(ledger.Reserve("too-big", c, 201, kNow));
+  CHECK(ledger.Reserve("fits", c, 200, kNow));
+  // Another lease's epoch: nothing.
+  CHECK(account.ShrinkLease(2, 0, /*stop=*/true) == 0);
+  // Handing back: no room kept, and no bid any more.
+  ledger.Release("fits");
+  CHECK(account.ShrinkLease(1, 0, /*stop=*/true) == 200);
+  CHECK(account.Lease().outstanding == 300);  // what the open bid may still cost
+  CHECK_FALSE(ledger.Reserve("after", c, 1, kNow));
+}
+
 }  // namespace
 }  // namespace vetrina::engine
