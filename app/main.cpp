@@ -181,6 +181,8 @@ int Serve(const ServeConfig& config) {
   public_options.port = config.listen.port;
   public_options.threads = config.threads;
   public_options.max_connections = config.max_connections;
+  // Overloaded, serve the newest bid requests first and shed the stale ones (docs/benchmarks.md).
+  public_options.admission = http::AdmissionQueue::Options{};
   // Each connection is a descriptor: ask for enough, and serve fewer when the system allows fewer.
   constexpr int kAdminConnections = 256;
   constexpr int kReservedDescriptors = 512;  // journals, snapshots, the admin listener's sockets

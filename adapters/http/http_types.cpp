@@ -12,4 +12,9 @@ void SetError(int status, std::string_view message, HttpResponse* response) {
   response->body.append("\"}");
 }
 
+void Handler::Shed(const HttpRequest& /*request*/, HttpResponse* response) {
+  SetError(503, "overloaded", response);
+  response->headers.emplace_back("Retry-After", "1");
+}
+
 }  // namespace vetrina::http

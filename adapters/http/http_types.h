@@ -71,6 +71,9 @@ class Handler {
   // to take this body as a stream returns one; nullptr (the default) buffers the body and calls
   // Handle.
   virtual std::unique_ptr<BodyStream> OpenStream(const HttpRequest& /*head*/) { return nullptr; }
+  // Answers a request the overloaded server will not serve (ServerOptions::admission), at once
+  // and cheaply: by default 503 with Retry-After: 1.
+  virtual void Shed(const HttpRequest& request, HttpResponse* response);
 };
 using HandlerPtr = std::unique_ptr<Handler>;
 

@@ -17,6 +17,7 @@
 #include <cassert>
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/notification.h"
 #include "adapters/http/gzip.h"
@@ -153,8 +155,7 @@ class ServerImpl;
 // the session set and the draining flag need no lock.
 class Worker {
  public:
-  Worker(ServerImpl& server, int index)
-      : server_(server), index_(index), io_(1), acceptor_(io_), sweep_timer_(io_) {}
+  Worker(ServerImpl& server, int index);
   ~Worker() { Join(); }
 
   absl::Status Bind(const tcp::endpoint& endpoint);
@@ -209,6 +210,14 @@ class Worker {
   asio::awaitable<void> Linger(beast::tcp_stream& stream);
   // The Date field's value for an answer written now.
   std::string_view Date();
+  // With ServerOptions::admission: waits, when the worker is overloaded, for the request's turn
+  // (AdmissionQueue). False when it was shed instead: the handler's Shed answers it.
+  asio::awaitable<bool> WaitTurn(absl::Time arrived);
+  // Resumes every waiting request: the stale ones to be shed, the others to be served, in the
+  // queue's order.
+  void Admit();
+  // With admission: the connections this worker keeps, adjusted once per admission interval.
+  void AdjustConnectionLimit();
 
   ServerImpl& server_;
   const int index_;
@@ -224,6 +233,16 @@ class Worker {
   DateCache date_;
   // Where Linger's reads land, shared by the worker's sessions: nothing ever reads it back.
   std::array<char, 64 * 1024> discard_;
+  // Requests waiting for their turn: a timer each, cancelled to resume it, and whether it was
+  // shed.
+  struct Turn {
+    asio::steady_timer* timer;
+    bool shed = false;
+  };
+  std::optional<AdmissionQueue> admission_;
+  absl::flat_hash_map<AdmissionQueue::Ticket, Turn*> turns_;
+  bool admit_posted_ = false;
+  size_t connection_limit_ = std::numeric_limits<size_t>::max();
 };
 
 class ServerImpl final : public HttpServer {
@@ -254,7 +273,60 @@ class ServerImpl final : public HttpServer {
   std::atomic<bool> shut_down_{false};
 };
 
+Worker::Worker(ServerImpl& server, int index)
+    : server_(server), index_(index), io_(1), acceptor_(io_), sweep_timer_(io_) {
+  if (server.options().admission) admission_.emplace(*server.options().admission);
+}
+
 std::string_view Worker::Date() { return date_.Get(server_.clock().Now()); }
+
+void Worker::AdjustConnectionLimit() {
+  // Additive increase, multiplicative decrease, once an interval: overloaded, keep fewer
+  // connections than are open, so each is served soon enough after its request arrives (with
+  // every connection busy, a request waits about connections / throughput); keeping up, allow
+  // more again.
+  constexpr size_t kMinimum = 64;
+  const size_t max = static_cast<size_t>(server_.options().max_connections);
+  if (admission_->overloaded()) {
+    connection_limit_ = std::max(kMinimum, std::min(connection_limit_, sessions_.size()) * 3 / 4);
+  } else {
+    connection_limit_ =
+        std::min(max, connection_limit_ + std::max(kMinimum, connection_limit_ / 8));
+  }
+}
+
+asio::awaitable<bool> Worker::WaitTurn(absl::Time arrived) {
+  if (!admission_) co_return true;
+  const bool wait = admission_->ShouldWait(arrived, server_.clock().Now());
+  if (admission_->TakeIntervalEnd()) AdjustConnectionLimit();
+  if (!wait) co_return true;
+  asio::steady_timer timer(io_, asio::steady_timer::time_point::max());
+  Turn turn{&timer};
+  turns_.emplace(admission_->Push(arrived), &turn);
+  if (!admit_posted_) {
+    // After the completions already queued: the requests read with this one wait too, and the
+    // newest of them goes first.
+    admit_posted_ = true;
+    asio::post(io_, [this] { Admit(); });
+  }
+  co_await timer.async_wait(kNoThrow);
+  co_return !turn.shed;
+}
+
+void Worker::Admit() {
+  admit_posted_ = false;
+  const AdmissionQueue::Next next = admission_->Pop(server_.clock().Now());
+  auto resume = [this](AdmissionQueue::Ticket ticket, bool shed) {
+    auto it = turns_.find(ticket);
+    assert(it != turns_.end());
+    it->second->shed = shed;
+    it->second->timer->cancel();
+    turns_.erase(it);
+  };
+  // Resumed in this order: the shed ones answer at once, then the others are served in turn.
+  for (AdmissionQueue::Ticket ticket : next.shed) resume(ticket, true);
+  for (AdmissionQueue::Ticket ticket : next.serve) resume(ticket, false);
+}
 
 absl::Status Worker::Bind(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -324,6 +396,12 @@ asio::awaitable<void> Worker::AcceptLoop() {
   ServerStats& stats = server_.mutable_stats();
   asio::steady_timer backoff(io_);
   while (acceptor_.is_open()) {
+    if (sessions_.size() >= connection_limit_) {
+      // Overloaded: connections wait in the listen backlog until the limit allows more.
+      backoff.expires_after(std::chrono::milliseconds(5));
+      co_await backoff.async_wait(kNoThrow);
+      continue;
+    }
     auto [ec, socket] = co_await acceptor_.async_accept(kNoThrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -635,7 +713,15 @@ asio::awaitable<void> Worker::Session(tcp::socket socket) {
       read = co_await ReadBufferedBody(c, x);
     }
     if (!read) co_return;
-    co_await Dispatch(c, x, body.get());
+    if (body != nullptr || co_await WaitTurn(c.arrived)) {
+      co_await Dispatch(c, x, body.get());
+    } else {
+      x.request.received_at = c.arrived;
+      handler_->Shed(x.request, &c.response);
+      // Over the worker's connection limit: this one goes, and no other comes in its place
+      // until the limit allows (AcceptLoop).
+      if (sessions_.size() > connection_limit_) c.response.close = true;
+    }
     if (!co_await Write(c, x)) co_return;
   }
 }

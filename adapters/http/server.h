@@ -16,10 +16,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "adapters/http/admission.h"
 #include "adapters/http/http_types.h"
 #include "base/clock.h"
 
@@ -50,6 +52,9 @@ struct ServerOptions {
   size_t gzip_min_bytes = 1024;  // compress responses at least this large when accepted
   absl::Duration linger_time = kDefaultLingerTime;  // draining a connection before closing it
   uint64_t linger_max_bytes = kDefaultLingerMaxBytes;
+  // Serve newest first and shed stale requests when overloaded (AdmissionQueue); unset: serve
+  // in the order requests are read.
+  std::optional<AdmissionQueue::Options> admission;
 };
 
 // Counters kept by the server itself (errors it answers without a handler). Thread-safe.

@@ -174,6 +174,18 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
 }
 
+void BidHandler::Shed(const http::HttpRequest& request, http::HttpResponse* response) {
+  if (request.path != "/openrtb2/bid") {
+    http::Handler::Shed(request, response);
+    bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
+    return;
+  }
+  response->status = 204;
+  response->headers.emplace_back("x-vetrina-no-bid", "deadline");
+  bidder_.metrics().CountNoBid(engine::NoBidReason::kDeadline);
+  bidder_.metrics().CountRequest(Endpoint::kBid, response->status);
+}
+
 void BidHandler::HandlePixel(const http::HttpRequest& request, http::HttpResponse* response) {
   // Always the GIF: a pixel never shows an error page; what went wrong is counted.
   response->status = 200;

@@ -21,6 +21,9 @@ class BidHandler final : public http::Handler {
  public:
   BidHandler(Bidder& bidder, int worker);
   void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
+  // An overloaded worker's stale bid request: no bid at once (reason `deadline`); anything
+  // else 503 with Retry-After.
+  void Shed(const http::HttpRequest& request, http::HttpResponse* response) override;
 
  private:
   void HandleBid(const http::HttpRequest& request, http::HttpResponse* response);

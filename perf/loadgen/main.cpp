@@ -85,10 +85,11 @@ struct Stats {
   LatencyHistogram notice_latency;
   std::map<int, uint64_t> statuses;
   std::map<int, uint64_t> notice_statuses;
-  uint64_t bids = 0;     // 200 answers with a bid
-  uint64_t errors = 0;   // connect, read or write failures
-  uint64_t unsent = 0;   // due before the end but never sent (open loop, server too slow)
-  uint64_t dropped = 0;  // skipped: no connection free within --give-up-ms of the due time
+  uint64_t bids = 0;          // 200 answers with a bid
+  uint64_t bids_in_tmax = 0;  // --kernel-times: bids answered within tmax of their send
+  uint64_t errors = 0;        // connect, read or write failures
+  uint64_t unsent = 0;        // due before the end but never sent (open loop, server too slow)
+  uint64_t dropped = 0;       // skipped: no connection free within --give-up-ms of the due time
   // --kernel-times: send to the kernel's receipt of the answer, for every answer and for bids.
   LatencyHistogram answer_latency;
   LatencyHistogram bid_answer_latency;
@@ -253,6 +254,9 @@ class Worker {
         const int64_t answer_ns = absl::ToInt64Nanoseconds(answered - sent);
         stats_.answer_latency.Record(answer_ns);
         if (bid) stats_.bid_answer_latency.Record(answer_ns);
+        if (bid && answer_ns <= int64_t{options_.traffic.tmax_ms} * 1'000'000) {
+          ++stats_.bids_in_tmax;
+        }
       }
       if (bid) {
         ++stats_.bids;
@@ -530,6 +534,7 @@ int Run(const std::vector<std::string>& args) {
     for (const auto& [k, v] : s.statuses) total.statuses[k] += v;
     for (const auto& [k, v] : s.notice_statuses) total.notice_statuses[k] += v;
     total.bids += s.bids;
+    total.bids_in_tmax += s.bids_in_tmax;
     total.errors += s.errors;
     total.unsent += s.unsent;
     total.dropped += s.dropped;
@@ -545,7 +550,8 @@ int Run(const std::vector<std::string>& args) {
     std::printf(
         "{\"mode\":\"%s\",\"target_rate\":%.0f,\"duration_s\":%.1f,\"connections\":%d,"
         "\"threads\":%d,\"requests\":%llu,\"achieved_rate\":%.1f,\"statuses\":%s,"
-        "\"bid_rate\":%.4f,\"errors\":%llu,\"unsent\":%llu,\"dropped\":%llu,"
+        "\"bid_rate\":%.4f,\"bids_in_tmax\":%llu,\"errors\":%llu,\"unsent\":%llu,"
+        "\"dropped\":%llu,"
         "\"latency_us\":{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s,\"mean\":%.1f},"
         "\"answer_us\":{\"count\":%llu,\"p50\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
         "\"bid_answer_us\":{\"count\":%llu,\"p50\":%s,\"p99\":%s,\"p999\":%s,\"max\":%s},"
@@ -553,6 +559,7 @@ int Run(const std::vector<std::string>& args) {
         o.max ? "max" : "open", o.max ? 0.0 : o.rate, o.duration_s, o.connections, o.threads,
         static_cast<unsigned long long>(n), achieved, StatusesJson(total.statuses).c_str(),
         n == 0 ? 0.0 : static_cast<double>(total.bids) / n,
+        static_cast<unsigned long long>(total.bids_in_tmax),
         static_cast<unsigned long long>(total.errors),
         static_cast<unsigned long long>(total.unsent),
         static_cast<unsigned long long>(total.dropped), Us(h.Percentile(50)).c_str(),
