@@ -196,14 +196,14 @@ class Fleet:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def wait_until_bids(clients, request, timeout):
-    """Polls every client with `request` until each answered 200 once; the seconds until the
-    last of them did, from now, or None after `timeout`."""
+def wait_until(clients, answered, timeout):
+    """Polls every client with `answered(client)` until each returned true once; the seconds until
+    the last of them did, from now, or None after `timeout`."""
     started = time.monotonic()
     waiting = list(clients)
     while waiting:
         for c in list(waiting):
-            if c.call("POST", "/openrtb2/bid", request)[0] == 200:
+            if answered(c):
                 waiting.remove(c)
         if not waiting:
             break
@@ -211,6 +211,12 @@ def wait_until_bids(clients, request, timeout):
             return None
         time.sleep(POLL_S)
     return time.monotonic() - started
+
+
+def wait_until_bids(clients, request, timeout):
+    """Until every client answered `request` with 200 once (wait_until)."""
+    return wait_until(clients, lambda c: c.call("POST", "/openrtb2/bid", request)[0] == 200,
+                      timeout)
 
 
 def measure_campaign_changes(f, shop, n, gap):
@@ -453,20 +459,8 @@ def impression(client, path):
 
 
 def wait_until_capped(clients, request, timeout):
-    """Polls every client with `request` until each answered no bid once; the seconds until the
-    last of them did, from now, or None after `timeout`."""
-    started = time.monotonic()
-    waiting = list(clients)
-    while waiting:
-        for c in list(waiting):
-            if not bid_once(c, request)[0]:
-                waiting.remove(c)
-        if not waiting:
-            break
-        if time.monotonic() - started > timeout:
-            return None
-        time.sleep(POLL_S)
-    return time.monotonic() - started
+    """Until every client answered `request` with no bid once (wait_until)."""
+    return wait_until(clients, lambda c: not bid_once(c, request)[0], timeout)
 
 
 def new_ifa():
