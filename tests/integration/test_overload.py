@@ -7,12 +7,8 @@
    client is still served promptly, and the trickling ones are cut off by the read timeout.
 """
 import http.client
-import json
 import os
-import re
-import resource
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,17 +23,15 @@ LOADGEN = os.environ.get("VETRINA_LOADGEN", "")
 CAMPAIGNS_DIR = os.path.join(SOURCE_DIR, "schemas", "examples")
 IDLE = 10_000
 TRICKLING = 1_000
-TMAX_MS = 50
-OVERLOAD = 3.0
-EXCHANGE_CONNECTIONS = 4096
+
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "perf"))
+import bench  # noqa: E402  the benchmark's campaigns, audiences, traffic and overload run
 
 
 def raise_descriptor_limit(wanted):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < wanted:
-        if hard != resource.RLIM_INFINITY and hard < wanted:
-            raise unittest.SkipTest("needs %d open files; the hard limit is %d" % (wanted, hard))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if not bench.raise_descriptor_limit(wanted):
+        raise unittest.SkipTest("needs %d open files" % wanted)
 
 
 def rss_kib(pid):
@@ -48,22 +42,11 @@ def rss_kib(pid):
     return 0
 
 
-def metric(port, name):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/metrics")
-    text = conn.getresponse().read().decode()
-    conn.close()
-    match = re.search("^" + re.escape(name) + r" (\S+)$", text, re.M)
-    return float(match.group(1)) if match else 0.0
-
-
 class OverloadTest(unittest.TestCase):
     @unittest.skipUnless(LOADGEN, "vetrina-loadgen is built with the perf targets (Release)")
     def test_three_times_peak_keeps_bids_within_tmax_and_memory_flat(self):
-        sys.path.insert(0, os.path.join(SOURCE_DIR, "perf"))
-        import bench  # the benchmark's campaigns and audiences: traffic that wins auctions
         bench.LOADGEN = LOADGEN
-        raise_descriptor_limit(EXCHANGE_CONNECTIONS + 256)
+        raise_descriptor_limit(bench.OVERLOAD_CONNECTIONS + 256)
         campaigns_dir = tempfile.mkdtemp(prefix="vetrina-overload-")
         # Server on CPU 0, the exchange on CPU 1, as in `make bench`. Reservations of bids that
         # no notice settles expire after 5 s, so the run reaches its steady state.
@@ -71,46 +54,26 @@ class OverloadTest(unittest.TestCase):
                                 prefix_args=["-c", "0", BINARY],
                                 extra_args=["--reservation-timeout", "5"])
         try:
-            bench.seed(server, 2000, 20_000)
+            users = 20_000
+            bench.seed(server, 2000, users)
             url = "http://127.0.0.1:%d/openrtb2/bid" % server.public_port
-
-            def loadgen(*args):
-                out = subprocess.run(
-                    ["taskset", "-c", "1", LOADGEN, "run", "--url", url, "--users", "20000",
-                     "--tmax", str(TMAX_MS), "--kernel-times", "--json", "--quiet", *args],
-                    check=True, capture_output=True, text=True, timeout=120).stdout
-                return json.loads(out)
-
-            peak_run = loadgen("--max", "--connections", "64", "--duration", "3")
-            peak = peak_run["achieved_rate"]
-            peak_bids = peak_run["bids_in_tmax"] / 3.0  # bids a second within tmax, at peak
+            shed_metric = 'vetrina_no_bids_total{reason="deadline"}'
+            shed_before = bench.metric(server.admin_port, shed_metric)
+            samples = []
+            result = bench.overload(url, users, fixtures=False,
+                                    on_sample=lambda: samples.append(rss_kib(server.proc.pid)))
+            peak = result["peak"]["achieved_rate"]
+            peak_bids = result["peak_bids_per_s"]
             self.assertGreater(peak, 1000)
             self.assertGreater(peak_bids, 500)
-            shed_before = metric(server.admin_port, 'vetrina_no_bids_total{reason="deadline"}')
-            samples = []
-            stop = threading.Event()
-
-            def sample_memory():
-                while not stop.wait(0.25):
-                    samples.append(rss_kib(server.proc.pid))
-
-            sampler = threading.Thread(target=sample_memory)
-            sampler.start()
-            try:
-                r = loadgen("--rate", str(int(OVERLOAD * peak)), "--connections",
-                            str(EXCHANGE_CONNECTIONS), "--give-up-ms", str(TMAX_MS),
-                            "--duration", "12")
-            finally:
-                stop.set()
-                sampler.join()
-            shed = metric(server.admin_port, 'vetrina_no_bids_total{reason="deadline"}') - \
-                shed_before
-            goodput = r["bids_in_tmax"] / 12.0
+            r = result["run"]
+            shed = bench.metric(server.admin_port, shed_metric) - shed_before
+            goodput = result["goodput_per_s"]
             summary = ("peak %.0f req/s, %.0f bids/s; offered %.0f; answered %d (%.0f/s), "
                        "dropped by the exchange %d, shed %d; bids within tmax %.0f/s (%.0f%% "
                        "of peak), bids %d, bid p99 %s us, all answers p99 %s us; "
                        "RSS %d..%d KiB" % (
-                           peak, peak_bids, OVERLOAD * peak, r["requests"], r["achieved_rate"],
+                           peak, peak_bids, r["target_rate"], r["requests"], r["achieved_rate"],
                            r["dropped"], shed, goodput, 100 * goodput / peak_bids,
                            r["bid_answer_us"]["count"],
                            r["bid_answer_us"]["p99"], r["answer_us"]["p99"], min(samples),
@@ -124,7 +87,7 @@ class OverloadTest(unittest.TestCase):
             self.assertGreater(shed, 0, summary)
             # Every bid that did come back came back in time.
             self.assertGreater(r["bid_answer_us"]["count"], 0, summary)
-            self.assertLessEqual(float(r["bid_answer_us"]["p99"]), TMAX_MS * 1000, summary)
+            self.assertLessEqual(float(r["bid_answer_us"]["p99"]), bench.TMAX_MS * 1000, summary)
             # Goodput holds: serving the newest requests first keeps at least half of the peak
             # bid rate answered within tmax (docs/benchmarks.md has the benchmark figure).
             self.assertGreaterEqual(goodput, 0.5 * peak_bids, summary)
@@ -183,7 +146,7 @@ class OverloadTest(unittest.TestCase):
                             "were open" % (p99 * 1000, IDLE, TRICKLING))
             # The idle ones are all still open (the keep-alive timeout is 30 s): nothing was
             # refused to make room.
-            self.assertEqual(metric(server.admin_port,
+            self.assertEqual(bench.metric(server.admin_port,
                                     'vetrina_connections_rejected_total{listener="public"}'), 0)
             # The trickling connections are closed by the 5 s read timeout.
             cut_off = 0
