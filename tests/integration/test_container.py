@@ -270,6 +270,14 @@ class RuntimeImage(unittest.TestCase):
             self.assertRegex(package, r"^[a-z0-9][a-z0-9.+-]+$")
 
 
+    @unittest.skipIf(shutil.which("shellcheck") is None, "shellcheck is not installed")
+    def test_the_entrypoint_and_healthcheck_pass_shellcheck(self):
+        scripts = [os.path.join(SOURCE_DIR, "docker", n)
+                   for n in ("vetrina-entrypoint", "vetrina-healthcheck")]
+        result = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout)
+
+
 def docker_daemon_answers():
     if shutil.which("docker") is None:
         return False
