@@ -235,7 +235,8 @@ class RuntimeImage(unittest.TestCase):
         self.assertIsNotNone(volume, "no VOLUME: the journals go with the container")
         paths = json.loads(volume) if volume.startswith("[") else volume.split()
         self.assertEqual(paths, ["/var/lib/vetrina"])
-        self.assertRegex(self.run_lines, r"install -d -o vetrina -g vetrina -m 0700 /var/lib/vetrina")
+        self.assertRegex(self.run_lines,
+                         r"install -d -o vetrina -g vetrina -m 0700 /var/lib/vetrina")
         self.assertEqual(last(self.stage, "WORKDIR"), "/var/lib/vetrina")
         # The volume is declared after the directory is made, so a new volume copies its owner.
         order = [i for i, _ in self.stage]
