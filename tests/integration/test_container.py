@@ -153,6 +153,16 @@ class DockerignoreMatchesDocker(unittest.TestCase):
         self.assertFalse(ignored(patterns, "keep/test.key"))
 
 
+def untracked_sources(root):
+    """The source files of a checkout without git: everything but build trees, var/ and .git."""
+    sources = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == root:
+            dirnames[:] = [d for d in dirnames if not re.match(r"build|var$|\.git$", d)]
+        sources += [os.path.relpath(os.path.join(dirpath, n), root) for n in filenames]
+    return sources
+
+
 class BuildContext(unittest.TestCase):
     # What a developer's checkout holds after `make run`, `make test`, `make fleet`, a profile.
     LEFTOVERS = [
@@ -172,7 +182,7 @@ class BuildContext(unittest.TestCase):
         tracked = subprocess.run(["git", "-C", SOURCE_DIR, "ls-files"], capture_output=True,
                                  text=True)
         self.sources = (tracked.stdout.split() if tracked.returncode == 0 else
-                        ["CMakeLists.txt", "scripts/install-deps", "app/main.cpp"])
+                        untracked_sources(SOURCE_DIR))
         for path in self.sources + self.LEFTOVERS:
             if path == ".dockerignore":
                 continue
