@@ -1,6 +1,7 @@
 """docker/compose.yaml describes the topology of `make fleet` (scripts/fleet.py): Docker cannot
 run here, so this reads the file and checks its services, ports and volumes against the
-script's constants, and the nginx confs of both against their one template."""
+script's constants, and the nginx confs of both against their one template, and its nodes
+against the image of docker/Dockerfile (its volume, healthcheck and installed campaigns)."""
 import os
 import re
 import shlex
@@ -157,6 +158,46 @@ class ComposeMatchesMakeFleet(unittest.TestCase):
         for argv in self.nodes.values():
             self.assertEqual(port_of(flag(argv, "--listen")), fleet.CONTAINER_PUBLIC_PORT)
             self.assertEqual(port_of(flag(argv, "--admin-listen")), fleet.CONTAINER_ADMIN_PORT)
+
+    def test_every_node_opts_in_to_an_admin_listener_on_the_compose_network(self):
+        # The image keeps the admin listener on loopback; nginx reaches the nodes' over the
+        # compose network, so each node says so, and none publishes a port of its own.
+        for name, argv in self.nodes.items():
+            with self.subTest(node=name):
+                self.assertEqual(flag(argv, "--admin-listen"),
+                                 f"0.0.0.0:{fleet.CONTAINER_ADMIN_PORT}")
+                self.assertNotIn("ports", self.services[name])
+
+    def test_every_node_is_checked_by_the_images_healthcheck_on_its_admin_port(self):
+        for name, argv in self.nodes.items():
+            with self.subTest(node=name):
+                test = self.services[name]["healthcheck"]["test"]
+                self.assertEqual(test, ["CMD", "vetrina-healthcheck",
+                                        f"127.0.0.1:{port_of(flag(argv, '--admin-listen'))}"])
+        with open(os.path.join(DOCKER_DIR, "Dockerfile")) as f:
+            self.assertIn("docker/vetrina-healthcheck", f.read())
+
+    def test_nodes_keep_their_data_in_the_images_volume_and_drain_on_stop(self):
+        with open(os.path.join(DOCKER_DIR, "Dockerfile")) as f:
+            volume = re.findall(r"^VOLUME (.*)$", f.read(), re.M)[-1].split()
+        for name, argv in self.nodes.items():
+            with self.subTest(node=name):
+                self.assertEqual([flag(argv, "--data-dir")], volume)
+                grace = self.services[name]["stop_grace_period"]
+                self.assertGreaterEqual(int(grace.rstrip("s")), 10)
+
+    def test_the_seeding_node_reads_the_campaigns_the_image_installs(self):
+        # The image installs with prefix /usr; the install rules put the examples under
+        # share/vetrina/schemas/examples (packaging/CMakeLists.txt).
+        with open(os.path.join(SOURCE_DIR, "packaging", "CMakeLists.txt")) as f:
+            self.assertIn("DESTINATION ${CMAKE_INSTALL_DATADIR}/vetrina/schemas/examples",
+                          f.read())
+        with open(os.path.join(DOCKER_DIR, "Dockerfile")) as f:
+            dockerfile = f.read()
+        self.assertIn("-DCMAKE_INSTALL_PREFIX=/usr", dockerfile)
+        self.assertIn("COPY --from=build /stage/usr/share/vetrina /usr/share/vetrina", dockerfile)
+        seeds = [flag(argv, "--campaigns") for argv in self.nodes.values()]
+        self.assertEqual([s for s in seeds if s], ["/usr/share/vetrina/schemas/examples"])
 
     def test_compose_nginx_conf_is_the_template_rendered(self):
         self.assertEqual(self.nginx_conf, fleet.compose_nginx_conf(),
