@@ -264,13 +264,13 @@ std::vector<ServeOption> MakeServeOptions() {
                                  &ServeConfig::campaigns_dir));
   options.push_back(PublicUrlOption(
       "public-url",
-      "the http(s) base of notice URLs and /privacy as exchanges and devices reach this server "
-      "(none: http://<listen address>, which must then not be a wildcard)",
+      "the http(s) base of notice URLs and /privacy as exchanges and devices reach this server; "
+      "without it, http://<listen address>, which must then not be a wildcard",
       &ServeConfig::public_url, /*https_only=*/false));
   options.push_back(PublicUrlOption(
       "public-url-https",
-      "the https base for secure imps (none: --public-url when it is https, else secure imps get "
-      "no bid)",
+      "the https base for secure imps; without it, --public-url when that is https, else secure "
+      "imps get no bid",
       &ServeConfig::public_url_https, /*https_only=*/true));
   ServeOption demo = Option("print-demo-curl", "", Type::kBoolean,
                             "print a curl command that sends a demo bid request once ready");
@@ -292,14 +292,14 @@ std::vector<ServeOption> MakeServeOptions() {
                               "fleet: how long one budget lease renewal lets the node bid",
                               &ServeConfig::lease_term_s, 1, 3'600));
   options.push_back(IntOption("tcf-vendor-id", "ID",
-                              "our IAB TCF vendor id, against which GDPR consent is checked (0: "
-                              "none registered)",
+                              "our IAB TCF vendor id, against which GDPR consent is checked; 0 "
+                              "is none registered",
                               &ServeConfig::tcf_vendor_id, 0, 65'535));
   options.push_back(IntOption("default-tmax-ms", "MS", "the deadline of a request without tmax",
                               &ServeConfig::default_tmax_ms, 1, 60'000));
   options.push_back(IntOption(
       "max-connections", "N",
-      "open connections on the public listener, more get 503 (capped by the descriptor limit)",
+      "open connections on the public listener, more get 503; capped by the descriptor limit",
       &ServeConfig::max_connections, 1, 1'000'000));
   options.push_back(IntOption("max-imps-per-request", "N", "imps of one bid request considered",
                               &ServeConfig::max_imps_per_request, 1, 1'000));
@@ -313,8 +313,8 @@ std::vector<ServeOption> MakeServeOptions() {
                               &ServeConfig::max_request_reservation_ppm, 1, 1'000'000));
   ServeOption redis =
       Option("redis", "URL[,URL...]", Type::kString,
-             "fleet: the Redis server, or a Cluster's seeds, as redis://HOST:PORT[/DB] (none: a "
-             "single node with local journals; needs --node-id)");
+             "fleet: the Redis server, or a Cluster's seeds, as redis://HOST:PORT[/DB]; needs "
+             "--node-id; without it, a single node with local journals");
   redis.non_empty = true;
   redis.set = [](std::string_view text, ServeConfig& c) -> absl::Status {
     VETRINA_ASSIGN_OR_RETURN(c.redis, ParseRedisSeeds(text));
@@ -328,7 +328,7 @@ std::vector<ServeOption> MakeServeOptions() {
   };
   options.push_back(std::move(redis));
   ServeOption node_id = Option("node-id", "ID", Type::kString,
-                               "fleet: this node's name, unique in the fleet (needs --redis)");
+                               "fleet: this node's name, unique in the fleet; needs --redis");
   node_id.non_empty = true;
   node_id.pattern = "^[A-Za-z0-9._-]{1,64}$";
   node_id.set = [](std::string_view text, ServeConfig& c) -> absl::Status {
@@ -378,7 +378,7 @@ std::string Allowed(const ServeOption& option) {
     }
     return text;
   }
-  return option.non_empty ? "not empty" : "";
+  return "";
 }
 
 // Checks `text` against the option's type and applies it; errors name no source.
