@@ -260,12 +260,12 @@ std::vector<ServeOption> MakeServeOptions() {
                                  "where journals, snapshots, the admin token and keys are kept",
                                  &ServeConfig::data_dir, /*non_empty=*/true));
   options.push_back(StringOption("campaigns", "DIR",
-                                 "campaign files (*.json) that seed a fresh data dir",
+                                 "a directory of campaign files (every .json file) that seed a fresh data dir",
                                  &ServeConfig::campaigns_dir));
   options.push_back(PublicUrlOption(
       "public-url",
       "the http(s) base of notice URLs and /privacy as exchanges and devices reach this server; "
-      "without it, http://<listen address>, which must then not be a wildcard",
+      "without it, http:// and the listen address, which must then not be a wildcard",
       &ServeConfig::public_url, /*https_only=*/false));
   options.push_back(PublicUrlOption(
       "public-url-https",
