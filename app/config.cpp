@@ -259,9 +259,10 @@ std::vector<ServeOption> MakeServeOptions() {
   options.push_back(StringOption("data-dir", "DIR",
                                  "where journals, snapshots, the admin token and keys are kept",
                                  &ServeConfig::data_dir, /*non_empty=*/true));
-  options.push_back(StringOption("campaigns", "DIR",
-                                 "a directory of campaign files (every .json file) that seed a fresh data dir",
-                                 &ServeConfig::campaigns_dir));
+  options.push_back(
+      StringOption("campaigns", "DIR",
+                   "a directory of campaign files (every .json file) that seed a fresh data dir",
+                   &ServeConfig::campaigns_dir));
   options.push_back(PublicUrlOption(
       "public-url",
       "the http(s) base of notice URLs and /privacy as exchanges and devices reach this server; "
@@ -444,12 +445,6 @@ struct SourcedValue {
 };
 using Values = std::map<std::string_view, SourcedValue>;
 
-// The value of a flag that takes one: "--x=V" or "--x V".
-struct FlagToken {
-  std::string_view name;  // without "--"
-  std::optional<std::string> value;
-};
-
 // Reads the flags: option values into `values`, --config into `config_path`.
 absl::Status ReadFlags(const std::vector<std::string>& args, Values* values,
                        std::optional<std::string>* config_path) {
@@ -582,7 +577,8 @@ absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
 
 absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& args,
                                              const Environment& env, const ReadFileFn& read_file) {
-  // Lowest precedence first: each layer overwrites the one before.
+  // Each source's values; an option takes the first it finds among the flags, the environment
+  // and the file, in that order.
   Values file_values, env_values, flag_values;
   std::optional<std::string> config_path;
   VETRINA_RETURN_IF_ERROR(ReadFlags(args, &flag_values, &config_path));
@@ -779,10 +775,14 @@ std::string ConfigSchemaJson() {
       case Type::kInteger:
       case Type::kNumber:
         w.String(option.type == Type::kInteger ? "integer" : "number");
-        w.Key("minimum");
-        w.Int(static_cast<int64_t>(option.min));
-        w.Key("maximum");
-        w.Int(static_cast<int64_t>(option.max));
+        for (auto [key, bound] : {std::pair{"minimum", option.min}, {"maximum", option.max}}) {
+          w.Key(key);
+          if (bound == static_cast<double>(static_cast<int64_t>(bound))) {
+            w.Int(static_cast<int64_t>(bound));
+          } else {
+            w.Double(bound);
+          }
+        }
         break;
       case Type::kBoolean:
         w.String("boolean");
