@@ -1,9 +1,18 @@
-// `vetrina serve` configuration: one typed struct, parsed from the command line and validated
-// before anything starts.
+// `vetrina serve` configuration: one typed struct, read from the command line, the environment
+// and a config file, and validated before anything starts.
+//
+// Every option is declared once, in the table ServeOptions() returns (config.cpp): its name gives
+// the flag (--admin-listen), the environment variable (VETRINA_ADMIN_LISTEN) and the config file
+// key ("admin-listen"); the same entry holds its help, its range and how it sets ServeConfig. The
+// flag parser, the environment and file readers, the help text, docs/configuration.md's table and
+// schemas/config.schema.json all come from that table. Precedence: a flag over its environment
+// variable, the variable over the config file, the file over the built-in default.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,9 +62,66 @@ struct ServeConfig {
   // the node's name in the fleet. Both empty = a single node with local journals.
   std::vector<redis::RedisEndpoint> redis;
   std::string node_id;
+  // The least severe log message written: debug, info, warn or error.
+  std::string log_level = "info";
+  // The fraction of requests written to the access log, in [0, 1].
+  double access_log_sample = 0;
 };
 
-// Settings a container passes as environment variables; a flag wins over its variable.
+// One `vetrina serve` option. Values arrive as text (a flag's, a variable's, or a config file
+// value printed as JSON text); the type's checks (integer range, choices, non-empty) run before
+// `set`, and every error is prefixed with where the value came from.
+struct ServeOption {
+  enum class Type { kString, kInteger, kNumber, kBoolean };
+  std::string_view name;   // "admin-listen"
+  std::string_view value;  // the value's placeholder in help ("HOST:PORT"); "" for a switch
+  Type type = Type::kString;
+  std::string_view help;
+  double min = 0, max = 0;                // kInteger, kNumber: the range
+  std::vector<std::string_view> choices;  // kString: the only values allowed, when not empty
+  bool non_empty = false;                 // kString: "" is refused
+  std::string_view pattern;               // kString: the schema's pattern, for what `set` checks
+  std::function<absl::Status(std::string_view text, ServeConfig& config)> set;
+  // The option's value in `config` as text, "" for none: help and docs print the default from it.
+  std::function<std::string(const ServeConfig& config)> get;
+
+  std::string Flag() const;  // "--admin-listen"
+  std::string Env() const;   // "VETRINA_ADMIN_LISTEN"
+};
+
+// Every serve option, in help order.
+const std::vector<ServeOption>& ServeOptions();
+
+// `--config FILE` (or VETRINA_CONFIG): the JSON config file, which is not an option of its own.
+inline constexpr std::string_view kConfigFlag = "--config";
+inline constexpr std::string_view kConfigEnv = "VETRINA_CONFIG";
+
+// Environment variables by name; main passes the process's, tests their own.
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// Reads a config file; main reads the disk (ReadTextFile), tests answer from memory.
+using ReadFileFn = std::function<absl::StatusOr<std::string>(const std::string& path)>;
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+
+// Reads the serve options: the arguments after `serve`, the VETRINA_* variables of `env` (an empty
+// variable counts as unset) and the config file named by --config or VETRINA_CONFIG, read with
+// `read_file`. A flag wins over its variable, a variable over the file, the file over the default;
+// a repeated flag's last value wins.
+absl::StatusOr<ServeConfig> ParseServeConfig(const std::vector<std::string>& args,
+                                             const Environment& env, const ReadFileFn& read_file);
+
+// Whether the arguments after `serve` ask for help (--help or -h where a flag may stand).
+bool WantsHelp(const std::vector<std::string>& args);
+
+// `vetrina serve --help`: every option on one line, with its value, range, default and variable.
+std::string ServeHelp();
+// docs/configuration.md's table of options.
+std::string ServeOptionsMarkdown();
+// schemas/config.schema.json: the config file's JSON Schema (2020-12).
+std::string ConfigSchemaJson();
+
+// The four variables the first containers passed, as a struct: ParseServeArgs turns them into an
+// Environment.
 struct ServeEnvironment {
   std::string public_url = "";        // VETRINA_PUBLIC_URL
   std::string public_url_https = "";  // VETRINA_PUBLIC_URL_HTTPS
@@ -82,7 +148,7 @@ absl::StatusOr<std::vector<redis::RedisEndpoint>> ParseRedisSeeds(std::string_vi
 // labels as it is.
 bool IsValidNodeId(std::string_view id);
 
-// Parses the arguments after `serve`, with `env` for what the flags leave out.
+// ParseServeConfig with those four variables and config files read from the disk.
 absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
                                            const ServeEnvironment& env = {});
 

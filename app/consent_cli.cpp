@@ -1,5 +1,6 @@
 #include "app/consent_cli.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "adapters/privacy/consent_json.h"
@@ -7,10 +8,27 @@
 
 namespace vetrina::app {
 
+std::string ConsentHelp() {
+  return "usage: vetrina consent tcf|gpp|usp|usnat STRING\n"
+         "\n"
+         "Decodes a consent string and prints what it says as JSON: tcf an IAB TCF v2 TC string,\n"
+         "gpp a GPP string, usp a US Privacy string, usnat a GPP US National section. Exit 1 when\n"
+         "the string does not decode.\n"
+         "\n"
+         "options:\n"
+         "  --help  this help\n";
+}
+
 int RunConsentCommand(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::fputs(ConsentHelp().c_str(), stdout);
+    return 0;
+  }
   if (args.size() != 2 ||
       (args[0] != "tcf" && args[0] != "gpp" && args[0] != "usp" && args[0] != "usnat")) {
-    std::fputs("usage: vetrina consent tcf|gpp|usp|usnat STRING\n", stderr);
+    std::fputs("vetrina consent: expected tcf|gpp|usp|usnat STRING (see vetrina consent --help)\n",
+               stderr);
     return 2;
   }
   std::string json;

@@ -9,4 +9,7 @@ namespace vetrina::app {
 
 int RunConsentCommand(const std::vector<std::string>& args);
 
+// `vetrina consent --help`.
+std::string ConsentHelp();
+
 }  // namespace vetrina::app

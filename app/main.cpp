@@ -1,5 +1,6 @@
 // The `vetrina` executable: parses the command line and wires the parts together.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -29,7 +30,9 @@
 #include "app/campaigns_cli.h"
 #include "app/config.h"
 #include "app/consent_cli.h"
+#include "base/build_info.h"
 #include "base/clock.h"
+#include "base/did_you_mean.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "engine/audience/audience_store.h"
@@ -40,19 +43,55 @@ namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  vetrina serve [--listen HOST:PORT] [--admin-listen HOST:PORT] [--threads N]\n"
-    "                [--data-dir DIR] [--campaigns DIR] [--public-url URL] [--print-demo-curl]\n"
-    "                [--public-url-https URL] [--reservation-timeout SECONDS]\n"
-    "                [--late-notice-allowance SECONDS] [--lease-term SECONDS]\n"
-    "                [--tcf-vendor-id ID] [--default-tmax-ms MS] [--max-connections N]\n"
-    "                [--max-imps-per-request N] [--max-bids-per-response N]\n"
-    "                [--max-bids-per-campaign N] [--max-request-reservation-ppm PPM]\n"
-    "                [--redis redis://HOST:PORT[/DB][,redis://...] --node-id ID]\n"
-    "    (VETRINA_PUBLIC_URL and VETRINA_PUBLIC_URL_HTTPS stand in for the public URL flags,\n"
-    "     VETRINA_REDIS and VETRINA_NODE_ID for --redis and --node-id)\n"
-    "  vetrina campaigns validate FILE...\n"
-    "  vetrina campaigns push FILE... --admin http://HOST:PORT --token TOKEN\n"
-    "  vetrina consent tcf|gpp|usp|usnat STRING\n";
+    "  vetrina serve [OPTION...]                        the bidder (vetrina serve --help)\n"
+    "  vetrina campaigns validate FILE...               the admin API's checks, offline\n"
+    "  vetrina campaigns push FILE... --admin URL ...   validate, then upload\n"
+    "  vetrina consent tcf|gpp|usp|usnat STRING         decode a consent string\n"
+    "  vetrina help [serve|campaigns|consent|config-schema|config-markdown]\n"
+    "  vetrina --version                                version, commit and build type\n";
+
+// `vetrina help`: every command and every option.
+std::string FullHelp() {
+  return StrCat(kUsage, "\n", ServeHelp(), "\n", CampaignsHelp(), "\n", ConsentHelp());
+}
+
+std::string VersionLine() {
+  const BuildInfo& info = GetBuildInfo();
+  return StrCat("vetrina ", info.version, " (commit ", info.commit, ", ", info.build_type, ")\n");
+}
+
+// `vetrina help TOPIC`.
+int Help(const std::vector<std::string>& topics) {
+  if (topics.empty()) {
+    std::fputs(FullHelp().c_str(), stdout);
+    return 0;
+  }
+  const std::string& topic = topics[0];
+  std::string text;
+  if (topic == "serve") text = ServeHelp();
+  if (topic == "campaigns") text = CampaignsHelp();
+  if (topic == "consent") text = ConsentHelp();
+  if (topic == "config-schema") text = ConfigSchemaJson() + "\n";
+  if (topic == "config-markdown") text = ServeOptionsMarkdown();
+  if (text.empty()) {
+    std::fprintf(stderr, "vetrina help: no help on %s (see vetrina --help)\n", topic.c_str());
+    return 2;
+  }
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+// The process's VETRINA_* variables.
+Environment ProcessEnvironment() {
+  Environment env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq == std::string_view::npos || text.rfind("VETRINA_", 0) != 0) continue;
+    env.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return env;
+}
 
 int Fail(std::string_view message) {
   std::fprintf(stderr, "vetrina: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -372,28 +411,38 @@ int Serve(const ServeConfig& config) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kUsage, args.empty() ? stderr : stdout);
-    return args.empty() ? 2 : 0;
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
   }
-  if (args[0] == "consent") {
-    return RunConsentCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  const std::string& command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "--version" || command == "version") {
+    std::fputs(VersionLine().c_str(), stdout);
+    return 0;
   }
-  if (args[0] == "campaigns") {
-    return RunCampaignsCommand(std::vector<std::string>(args.begin() + 1, args.end()));
-  }
-  if (args[0] == "serve") {
-    ServeEnvironment env;
-    if (const char* url = std::getenv("VETRINA_PUBLIC_URL")) env.public_url = url;
-    if (const char* url = std::getenv("VETRINA_PUBLIC_URL_HTTPS")) env.public_url_https = url;
-    if (const char* redis = std::getenv("VETRINA_REDIS")) env.redis = redis;
-    if (const char* node_id = std::getenv("VETRINA_NODE_ID")) env.node_id = node_id;
-    absl::StatusOr<ServeConfig> config =
-        ParseServeArgs(std::vector<std::string>(args.begin() + 1, args.end()), env);
-    if (!config.ok()) return Fail(StrCat(View(config.status().message()), "\n", kUsage));
+  if (command == "--help" || command == "-h" || command == "help") return Help(rest);
+  if (command == "consent") return RunConsentCommand(rest);
+  if (command == "campaigns") return RunCampaignsCommand(rest, ProcessEnvironment());
+  if (command == "serve") {
+    if (WantsHelp(rest)) {
+      std::fputs(ServeHelp().c_str(), stdout);
+      return 0;
+    }
+    absl::StatusOr<ServeConfig> config = ParseServeConfig(rest, ProcessEnvironment(), ReadTextFile);
+    if (!config.ok()) {
+      std::fprintf(stderr, "vetrina serve: %s (see vetrina serve --help)\n",
+                   std::string(View(config.status().message())).c_str());
+      return 2;
+    }
     return Serve(*config);
   }
-  return Fail(StrCat("unknown command ", args[0], "\n", kUsage));
+  std::string message = StrCat("unknown command ", command);
+  const std::vector<std::string_view> commands = {"serve", "campaigns", "consent", "help"};
+  if (std::optional<std::string_view> hint = DidYouMean(command, commands)) {
+    StrAppend(&message, "; did you mean ", *hint, "?");
+  }
+  return Fail(StrCat(message, " (see vetrina --help)"));
 }
 
 }  // namespace

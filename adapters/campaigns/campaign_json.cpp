@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <tuple>
 
@@ -13,6 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "adapters/vast/vast.h"
+#include "base/did_you_mean.h"
+#include "base/json_syntax.h"
 #include "base/strings.h"
 #include "engine/core/money.h"
 
@@ -85,12 +88,18 @@ class Checker {
   const std::vector<Problem>& problems() const { return problems_; }
 
   // Fields not in `allowed` are errors: the schema says additionalProperties: false, so a typo
-  // ("contry") is reported instead of silently widening targeting.
+  // ("contry") is reported, with the field it likely meant, instead of silently widening
+  // targeting.
   void NoUnknownFields(object obj, const std::string& at,
                        std::initializer_list<std::string_view> allowed) {
     for (auto [key, value] : obj) {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        Add(StrCat(at, "/", key), "unknown field");
+        std::string message = StrCat("unknown field \"", key, "\"");
+        if (std::optional<std::string_view> hint = DidYouMean(
+                key, std::span<const std::string_view>(allowed.begin(), allowed.size()))) {
+          StrAppend(&message, "; did you mean \"", *hint, "\"?");
+        }
+        Add(StrCat(at, "/", key), std::move(message));
       }
     }
   }
@@ -638,6 +647,15 @@ void ParseCreative(Checker& check, element e, const std::string& at, engine::Cre
                   absl::StartsWith(c->icon_url, "http://");
 }
 
+// A document simdjson refused: where it first goes wrong, when the re-scan finds it (simdjson
+// also refuses what is well-formed but beyond its limits, such as a too large number).
+Problem SyntaxProblem(std::string_view json, simdjson::error_code error) {
+  if (std::optional<JsonSyntaxError> syntax = FindJsonSyntaxError(json)) {
+    return {"", StrCat("invalid JSON at ", syntax->ToString())};
+  }
+  return {"", StrCat("invalid JSON (", simdjson::error_message(error), ")")};
+}
+
 }  // namespace
 
 absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
@@ -645,8 +663,9 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   simdjson::dom::parser parser;
   element root;
   if (auto e = parser.parse(json.data(), json.size()).get(root)) {
-    if (problems) problems->push_back({"", simdjson::error_message(e)});
-    return absl::InvalidArgumentError(StrCat(": invalid JSON (", simdjson::error_message(e), ")"));
+    Problem problem = SyntaxProblem(json, e);
+    if (problems) problems->push_back(problem);
+    return absl::InvalidArgumentError(StrCat(": ", problem.message));
   }
   Checker check;
   engine::Campaign c;
@@ -785,6 +804,51 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   std::vector<std::string> lines;
   for (const Problem& p : check.problems()) lines.push_back(StrCat(p.pointer, ": ", p.message));
   if (problems) *problems = check.problems();
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+absl::StatusOr<CampaignDocument> ParseCampaignDocument(std::string_view json,
+                                                       std::vector<Problem>* problems) {
+  std::vector<Problem> found;
+  CampaignDocument document;
+  simdjson::dom::parser parser;
+  element root;
+  array items;
+  if (auto e = parser.parse(json.data(), json.size()).get(root)) {
+    found.push_back(SyntaxProblem(json, e));
+  } else if (root.get_array().get(items) != simdjson::SUCCESS) {
+    std::vector<Problem> item_problems;
+    absl::StatusOr<engine::Campaign> campaign = ParseCampaign(json, &item_problems);
+    if (campaign.ok()) {
+      document.campaigns.push_back({*std::move(campaign), std::string(json)});
+    }
+    found = std::move(item_problems);
+  } else {
+    document.batch = true;
+    size_t index = 0;
+    for (element item : items) {
+      std::string item_json(simdjson::minify(item));
+      std::vector<Problem> item_problems;
+      absl::StatusOr<engine::Campaign> campaign = ParseCampaign(item_json, &item_problems);
+      if (campaign.ok()) {
+        document.campaigns.push_back({*std::move(campaign), std::move(item_json)});
+      }
+      for (Problem& p : item_problems) {
+        found.push_back({StrCat("/", index, p.pointer), std::move(p.message)});
+      }
+      ++index;
+    }
+    std::vector<std::string> ids;
+    for (const ParsedCampaign& c : document.campaigns) ids.push_back(c.campaign.id);
+    std::sort(ids.begin(), ids.end());
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+      found.push_back({"", "campaign ids must be unique within a batch"});
+    }
+  }
+  if (found.empty()) return document;
+  std::vector<std::string> lines;
+  for (const Problem& p : found) lines.push_back(StrCat(p.pointer, ": ", p.message));
+  if (problems) *problems = std::move(found);
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
 }
 

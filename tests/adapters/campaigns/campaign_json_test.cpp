@@ -54,7 +54,7 @@ TEST_CASE("every problem is reported with its JSON pointer") {
                         "/status: must be one of active, paused, archived",
                         "/bid/max_bid: must be > 0",
                         "/creatives/0/w: must be >= 1",
-                        "/targeting/contry: unknown field",
+                        "/targeting/contry: unknown field \"contry\"; did you mean \"country\"?",
                     });
 }
 
@@ -125,8 +125,100 @@ TEST_CASE("required fields, wrong types and malformed JSON") {
   CHECK(Problems("{\"id\":").size() == 1);
   std::string no_creatives = kValid;
   no_creatives.replace(no_creatives.find("\"creatives\": ["), 14, "\"creatives\": [], \"x\": [");
-  CHECK(Problems(no_creatives) ==
-        std::vector<std::string>{"/x: unknown field", "/creatives: must have at least 1 item"});
+  CHECK(
+      Problems(no_creatives) ==
+      std::vector<std::string>{"/x: unknown field \"x\"", "/creatives: must have at least 1 item"});
+}
+
+TEST_CASE("an unknown field names the field it likely meant, at every level") {
+  struct Row {
+    const char* from;
+    const char* to;
+    const char* problem;
+  } rows[] = {
+      {"\"bid\":", "\"bdi\":", "/bdi: unknown field \"bdi\"; did you mean \"bid\"?"},
+      {"\"adomain\":", "\"adomian\":",
+       "/adomian: unknown field \"adomian\"; did you mean \"adomain\"?"},
+      {"\"max_bid\":", "\"maxbid\":",
+       "/bid/maxbid: unknown field \"maxbid\"; did you mean \"max_bid\"?"},
+      {"\"markup\":", "\"markpu\":",
+       "/creatives/0/markpu: unknown field \"markpu\"; did you mean \"markup\"?"},
+      {"\"include\": [4, 1]", "\"incldue\": [4, 1]",
+       "/targeting/device_type/incldue: unknown field \"incldue\"; did you mean \"include\"?"},
+      {"\"cat\":", "\"colour\":", "/colour: unknown field \"colour\""},
+  };
+  for (const Row& row : rows) {
+    INFO(row.to);
+    std::string bad = kValid;
+    bad.replace(bad.find(row.from), std::string_view(row.from).size(), row.to);
+    std::vector<std::string> problems = Problems(bad);
+    CHECK(std::find(problems.begin(), problems.end(), row.problem) != problems.end());
+  }
+  std::string bad = kValid;
+  bad.replace(bad.find("\"bid\":"), 6, "\"budget\": {\"daily\": 5}, \"bid\":");
+  bad.replace(bad.find("\"budget\""), 8, "\"bugdet\"");
+  CHECK(Problems(bad) ==
+        std::vector<std::string>{"/bugdet: unknown field \"bugdet\"; did you mean \"budget\"?"});
+}
+
+TEST_CASE("malformed JSON is reported with its line and column") {
+  std::string bad = kValid;
+  bad.replace(bad.find("\"adomain\""), 0, ",");  // line 5: "  ,"adomain"..."
+  CHECK(Problems(bad) ==
+        std::vector<std::string>{
+            ": invalid JSON at line 5, column 3: expected a string (an object member's name)"});
+  absl::StatusOr<engine::Campaign> c = ParseCampaign("{\"id\": \"c1\",\n \"status\" \"active\"}");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message() ==
+        ": invalid JSON at line 2, column 11: expected ':' after an object member's name");
+}
+
+std::vector<std::string> DocumentProblems(const std::string& json) {
+  std::vector<Problem> problems;
+  absl::StatusOr<CampaignDocument> d = ParseCampaignDocument(json, &problems);
+  std::vector<std::string> lines;
+  for (const Problem& p : problems) lines.push_back(p.pointer + ": " + p.message);
+  CHECK(d.ok() == lines.empty());
+  return lines;
+}
+
+TEST_CASE("a document holds one campaign or a batch of them") {
+  absl::StatusOr<CampaignDocument> one = ParseCampaignDocument(kValid);
+  REQUIRE(one.ok());
+  CHECK_FALSE(one->batch);
+  REQUIRE(one->campaigns.size() == 1);
+  CHECK(one->campaigns[0].campaign.id == "c1");
+  CHECK(one->campaigns[0].json == kValid);
+
+  std::string second = kValid;
+  second.replace(second.find("\"id\": \"c1\""), 10, "\"id\": \"c2\"");
+  absl::StatusOr<CampaignDocument> batch =
+      ParseCampaignDocument(StrCat("[", kValid, ",\n", second, "]"));
+  REQUIRE(batch.ok());
+  CHECK(batch->batch);
+  REQUIRE(batch->campaigns.size() == 2);
+  CHECK(batch->campaigns[1].campaign.id == "c2");
+  CHECK(ParseCampaign(batch->campaigns[1].json).ok());
+  CHECK(ParseCampaignDocument("[]").ok());
+}
+
+TEST_CASE("a batch reports each campaign's problems under its index") {
+  std::string bad = kValid;
+  bad.replace(bad.find("\"w\": 320"), 8, "\"w\": 0");
+  bad.replace(bad.find("\"id\": \"c1\""), 10, "\"id\": \"c2\"");
+  std::string typo = kValid;
+  typo.replace(typo.find("\"id\": \"c1\""), 10, "\"id\": \"c3\"");
+  typo.replace(typo.find("\"cat\""), 5, "\"catt\"");
+  CHECK(DocumentProblems(StrCat("[", kValid, ",", bad, ",", typo, ", 7]")) ==
+        std::vector<std::string>{"/1/creatives/0/w: must be >= 1",
+                                 "/2/catt: unknown field \"catt\"; did you mean \"cat\"?",
+                                 "/3: must be an object"});
+  CHECK(DocumentProblems(StrCat("[", kValid, ",", kValid, "]")) ==
+        std::vector<std::string>{": campaign ids must be unique within a batch"});
+  CHECK(DocumentProblems(StrCat("[", kValid, ",\n", kValid)) ==
+        std::vector<std::string>{
+            ": invalid JSON at line 18, column 2: expected ',' or ']' after an array element"});
+  CHECK(DocumentProblems("\"campaign\"") == std::vector<std::string>{": must be an object"});
 }
 
 TEST_CASE("flight dates must be RFC 3339 and in order") {
