@@ -78,9 +78,9 @@ std::vector<SpendPoint> PlannedCurve(absl::Time now, engine::Micros daily_budget
   std::vector<SpendPoint> out;
   if (daily_budget <= 0) return out;
   const absl::Time start = engine::StartOfDay(engine::DayOf(now));
-  out.reserve(SpendHistory::kSlotsPerDay + 1);
-  for (int slot = 0; slot <= SpendHistory::kSlotsPerDay; ++slot) {
-    const absl::Time at = start + SpendHistory::kSlot * slot;
+  out.reserve(25);
+  for (int hour = 0; hour <= 24; ++hour) {
+    const absl::Time at = start + absl::Hours(hour);
     out.emplace_back(at, engine::PacingController::Planned(at, start, daily_budget));
   }
   return out;

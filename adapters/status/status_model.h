@@ -85,8 +85,9 @@ class SpendHistory {
   absl::flat_hash_map<std::string, Day> by_campaign_;
 };
 
-// The pacing plan of a daily budget over the UTC day of `now`: one point per quarter hour from
-// the day's start to its end (engine::PacingController::Planned).
+// The pacing plan of a daily budget over the UTC day of `now`: one point per hour from the day's
+// start to its end (engine::PacingController::Planned; even pacing plans a straight line, so
+// hourly points draw it exactly and keep the answer small).
 std::vector<SpendPoint> PlannedCurve(absl::Time now, engine::Micros daily_budget);
 
 // The request funnel from the bidder's counters. Every stage is a count of bid requests but won

@@ -7,6 +7,7 @@
   const POLL_MS = 5000;
   const TOKEN_KEY = 'vetrina-status-token';
   const STAGES = ['requests', 'parsed', 'eligible', 'bid', 'won', 'billed'];
+  const DAY_MS = 24 * 3600 * 1000;
   const charts = {};
   let updates = 0;
 
@@ -103,7 +104,8 @@
     draw('chart-throughput', {
       type: 'line', data: { datasets },
       options: { parsing: false, scales: {
-        x: { type: 'linear', ticks: { callback: (v) => new Date(v).toISOString().slice(11, 19) } },
+        x: { type: 'linear', suggestedMin: s.now_ms - 60 * 1000, suggestedMax: s.now_ms,
+             ticks: { callback: (v) => new Date(v).toISOString().slice(11, 19) } },
         qps: { position: 'left', beginAtZero: true },
         rate: { position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false } } } },
     }, countPoints(datasets));
@@ -143,7 +145,11 @@
     fillTable(document.getElementById('fleet'), Object.entries(s.fleet).map(([k, v]) => [k, String(v)]));
   }
 
-  function money(v) { return '$' + Number(v).toFixed(2); }
+  // Small spends (a CPM is a thousandth per impression) keep their cents' fractions.
+  function money(v) {
+    const n = Number(v);
+    return '$' + (n !== 0 && Math.abs(n) < 1 ? n.toFixed(4) : n.toFixed(2));
+  }
 
   function renderCampaigns(s) {
     const root = document.getElementById('campaigns');
@@ -157,8 +163,11 @@
       if (!card) {
         card = el('div', { class: 'campaign', id: key, 'data-campaign-id': c.id });
         card.append(el('h3', {}, c.id), el('div', { class: 'facts' }), el('div', { class: 'charts' }));
-        card.lastChild.append(el('canvas', { id: key + '-pacing', class: 'pacing', height: '170' }),
-                              el('canvas', { id: key + '-clearing', class: 'clearing', height: '170' }));
+        for (const kind of ['pacing', 'clearing']) {
+          const box = el('div', { class: 'chart-box' });
+          box.append(el('canvas', { id: key + '-' + kind, class: kind }));
+          card.lastChild.append(box);
+        }
         root.append(card);
       }
       card.querySelector('.facts').textContent =
@@ -173,10 +182,13 @@
         { label: 'actual', data: c.actual.map(([t, v]) => ({ x: t, y: Number(v) })),
           borderColor: '#2563eb', pointRadius: 2 },
       ];
+      const dayStart = Math.floor(s.now_ms / DAY_MS) * DAY_MS;
       draw(key + '-pacing', {
         type: 'line', data: { datasets: pacing },
-        options: { parsing: false, scales: {
-          x: { type: 'linear', ticks: { callback: (v) => new Date(v).toISOString().slice(11, 16) } },
+        options: { parsing: false, maintainAspectRatio: false, scales: {
+          x: { type: 'linear', min: dayStart, max: dayStart + DAY_MS,
+               ticks: { stepSize: 3 * 3600 * 1000,
+                        callback: (v) => new Date(v).toISOString().slice(11, 16) } },
           y: { beginAtZero: true, title: { display: true, text: 'spend today, USD' } } } },
       }, countPoints(pacing));
       const bounds = s.clearing_cpm_bounds;
@@ -185,7 +197,9 @@
         type: 'bar', legend: false,
         data: { labels, datasets: [{ label: 'wins by clearing CPM', data: c.clearing_cpm_wins,
                                       backgroundColor: '#16a34a' }] },
-        options: { scales: { x: { title: { display: true, text: 'clearing CPM, USD' } } } },
+        options: { maintainAspectRatio: false,
+                   scales: { x: { title: { display: true, text: 'wins by clearing CPM, USD' } },
+                             y: { beginAtZero: true, ticks: { precision: 0 } } } },
       }, c.clearing_cpm_wins.length);
       clearing.canvas.dataset.wins = String(c.clearing_cpm_wins.reduce((a, b) => a + b, 0));
     }

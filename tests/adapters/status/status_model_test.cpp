@@ -87,9 +87,9 @@ TEST_CASE("spend history forgets campaigns no longer listed") {
 TEST_CASE("the planned curve follows the even pacing plan over the whole day") {
   const std::vector<SpendPoint> plan =
       PlannedCurve(kMidnight + absl::Hours(6), 96 * engine::kMicrosPerUnit);
-  REQUIRE(plan.size() == SpendHistory::kSlotsPerDay + 1);
+  REQUIRE(plan.size() == 25);  // every hour, both ends included
   CHECK(plan.front() == SpendPoint{kMidnight, 0});
-  CHECK(plan[48] == SpendPoint{kMidnight + absl::Hours(12), 48 * engine::kMicrosPerUnit});
+  CHECK(plan[12] == SpendPoint{kMidnight + absl::Hours(12), 48 * engine::kMicrosPerUnit});
   CHECK(plan.back() == SpendPoint{kMidnight + absl::Hours(24), 96 * engine::kMicrosPerUnit});
   CHECK(PlannedCurve(kMidnight, 0).empty());  // no daily budget, no plan
 }
