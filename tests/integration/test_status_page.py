@@ -173,17 +173,18 @@ class StatusPageTest(unittest.TestCase):
         shutil.rmtree(cls.campaigns_dir, ignore_errors=True)
         shutil.rmtree(cls.profile_dir, ignore_errors=True)
 
-    def chromium(self, token, *args):
+    def chromium(self, token, *args, virtual_ms=3000):
         url = "http://127.0.0.1:%d/#token=%s" % (self.server.admin_port, token)
         proc = subprocess.run(
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--user-data-dir=" + self.profile_dir, "--virtual-time-budget=3000", *args, url],
+             "--user-data-dir=" + self.profile_dir, "--virtual-time-budget=%d" % virtual_ms,
+             *args, url],
             capture_output=True, text=True, timeout=45)
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         return proc.stdout
 
-    def dump_dom(self, token):
-        dom = self.chromium(token, "--dump-dom")
+    def dump_dom(self, token, virtual_ms=3000):
+        dom = self.chromium(token, "--dump-dom", virtual_ms=virtual_ms)
         self.assertIn('data-state="rendered"', dom, dom[-3000:])
         return dom
 
@@ -193,7 +194,9 @@ class StatusPageTest(unittest.TestCase):
         return parse_metrics(body.decode())
 
     def test_admin_page_draws_charts_and_agrees_with_metrics(self):
-        dom = self.dump_dom(self.token)
+        # Past one 5 s poll interval (virtual time): the charts are drawn, then redrawn.
+        dom = self.dump_dom(self.token, virtual_ms=6000)
+        self.assertRegex(dom, r'data-updates="[2-9]')
         expected = funnel_from_metrics(self.metrics())  # traffic stopped: the counts are stable
         shown = {m.group(1): int(m.group(2)) for m in re.finditer(
             r'id="funnel-(\w+)" data-value="(\d+)"', dom)}

@@ -10,6 +10,7 @@
   const DAY_MS = 24 * 3600 * 1000;
   const charts = {};
   let updates = 0;
+  let refused = false;  // after a refused token, ask again only on reload
 
   function token() {
     const match = /(?:^#|&)token=([^&]*)/.exec(location.hash);
@@ -18,7 +19,7 @@
       history.replaceState(null, '', location.pathname + location.search);
     }
     let t = sessionStorage.getItem(TOKEN_KEY);
-    if (!t) {
+    if (!t && !refused) {
       t = window.prompt('Admin or advertiser token') || '';
       if (t) sessionStorage.setItem(TOKEN_KEY, t);
     }
@@ -40,17 +41,18 @@
     }));
   }
 
-  // Creates the chart on first use, then swaps its data without animation.
+  // Creates the chart on first use, then swaps its data and options without animation.
   function draw(id, config, points) {
-    const canvas = document.getElementById(id) || config.canvas;
+    const canvas = document.getElementById(id);
+    const options = Object.assign({ animation: false, responsive: true,
+                                    plugins: { legend: { display: config.legend !== false } } },
+                                  config.options || {});
     let chart = charts[id];
     if (!chart) {
-      config.options = Object.assign({ animation: false, responsive: true,
-                                       plugins: { legend: { display: config.legend !== false } } },
-                                     config.options || {});
-      chart = charts[id] = new Chart(canvas, config);
+      chart = charts[id] = new Chart(canvas, { type: config.type, data: config.data, options });
     } else {
       chart.data = config.data;
+      chart.options = options;
       chart.update('none');
     }
     canvas.dataset.points = String(points);
@@ -227,6 +229,7 @@
                                             cache: 'no-store' });
       if (r.status === 401) {
         sessionStorage.removeItem(TOKEN_KEY);
+        refused = true;
         showError('The token was refused: open this page as /#token=YOUR_TOKEN');
         return;
       }
