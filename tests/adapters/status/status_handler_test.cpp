@@ -128,6 +128,37 @@ TEST_CASE("status JSON: funnel, throughput, spend curves and clearing prices com
   CHECK(handler.StatusJson(kAdmin).find("\"campaigns\":{\"age_s\":3}") != std::string::npos);
 }
 
+TEST_CASE("status JSON: fleet health and follow freshness only in fleet mode, fleet to the admin") {
+  vetrina::testing::TempDir dir;
+  vetrina::ManualClock clock{absl::FromUnixSeconds(1'800'000'000)};
+  engine::EpochDomain epoch;
+  engine::MoneyState money{absl::Seconds(60)};
+  absl::Status store = absl::UnavailableError("redis down");
+  service::Bidder bidder{clock, epoch, service::BidderOptions{},
+                         service::BidderServices{.money = &money,
+                                                 .notice_secret = "n",
+                                                 .user_secret = "u",
+                                                 .fleet_health = [&store] { return store; }}};
+  std::string admin_token;
+  absl::StatusOr<admin::CatalogPtr> catalog = admin::Catalog::Open(dir.path.string(), &admin_token);
+  REQUIRE(catalog.ok());
+  StatusSampler sampler(bidder, **catalog, clock);
+  StatusHandler handler(bidder, **catalog, sampler);
+
+  const std::string down = handler.StatusJson(kAdmin);
+  CHECK(down.find("\"fleet\":{\"redis_up\":false,\"reason\":\"redis down\"}") != std::string::npos);
+  CHECK(down.find("\"fleet_catalog_follow\":{}") != std::string::npos);  // never followed
+  bidder.MarkFresh(service::Bidder::Freshness::kCatalogFollow);
+  clock.Advance(absl::Milliseconds(20));
+  store = absl::OkStatus();
+  const std::string up = handler.StatusJson(kAdmin);
+  CHECK(up.find("\"fleet\":{\"redis_up\":true}") != std::string::npos);
+  CHECK(up.find("\"fleet_catalog_follow\":{\"age_s\":0.02}") != std::string::npos);
+  const std::string advertiser =
+      handler.StatusJson(admin::Principal{.admin = false, .advertiser = "acme"});
+  CHECK(advertiser.find("\"fleet\"") == std::string::npos);
+}
+
 TEST_CASE(
     "the admin listener serves the page, its scripts and the JSON through the status handler") {
   Fixture f;
