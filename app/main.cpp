@@ -27,6 +27,8 @@
 #include "adapters/service/admin_handler.h"
 #include "adapters/service/bid_handler.h"
 #include "adapters/service/bidder.h"
+#include "adapters/status/status_handler.h"
+#include "adapters/status/status_sampler.h"
 #include "app/campaigns_cli.h"
 #include "app/config.h"
 #include "app/consent_cli.h"
@@ -366,9 +368,12 @@ int Serve(const ServeConfig& config) {
   });
   admin::Catalog& catalog_ref = **catalog;
   money::MarketStore* market_store = market->get();
-  (*admin_server)->Serve([&bidder, &catalog_ref, market_store](int) {
+  status::StatusSampler status_sampler(bidder, catalog_ref, clock);
+  status_sampler.Start();
+  (*admin_server)->Serve([&bidder, &catalog_ref, market_store, &status_sampler](int) {
     return std::make_unique<service::AdminHandler>(
-        bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder, market_store));
+        bidder, std::make_unique<admin::AdminApi>(catalog_ref, bidder, market_store),
+        std::make_unique<status::StatusHandler>(bidder, catalog_ref, status_sampler));
   });
   std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
   std::printf("notice URLs on %s; secure imps %s%s\n", options.response.notice_base_url.c_str(),
@@ -381,9 +386,19 @@ int Serve(const ServeConfig& config) {
   publisher.Start();
   // What other nodes change reaches this one through its follower (the audience and spend
   // writers follow their logs on their own threads).
-  fleet::Follower follower({{"catalog", [&catalog_ref] { return catalog_ref.Follow(); }},
-                            {"market", [market_store] { return market_store->Follow(); }}},
-                           absl::Milliseconds(20));
+  // Each successful follow is marked for the status page's freshness.
+  auto followed = [&bidder](absl::Status s, service::Bidder::Freshness what) {
+    if (s.ok()) bidder.MarkFresh(what);
+    return s;
+  };
+  fleet::Follower follower(
+      {{"catalog",
+        [&] { return followed(catalog_ref.Follow(), service::Bidder::Freshness::kCatalogFollow); }},
+       {"market",
+        [&] {
+          return followed(market_store->Follow(), service::Bidder::Freshness::kMarketFollow);
+        }}},
+      absl::Milliseconds(20));
   if (link != nullptr) follower.Start();
   bidder.SetReady();
   if (config.print_demo_curl) {

@@ -54,9 +54,19 @@ void AppendNodeGauges(Bidder& bidder, std::string* out) {
   }
 }
 
+bool IsStatusPagePath(std::string_view path) {
+  return path == "/" || path == "/index.html" || path.substr(0, 8) == "/static/" ||
+         path == "/v1/status";
+}
+
 }  // namespace
 
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  if (status_ != nullptr && IsStatusPagePath(request.path)) {
+    status_->Handle(request, response);
+    bidder_.metrics().CountRequest(Endpoint::kAdminApi, response->status);
+    return;
+  }
   if (api_ != nullptr && request.path.substr(0, 4) == "/v1/") {
     api_->Handle(request, response);
     bidder_.metrics().CountRequest(Endpoint::kAdminApi, response->status);

@@ -1,4 +1,5 @@
-// The admin listener's handler: /healthz, /readyz and /metrics; /v1/... goes to the admin API.
+// The admin listener's handler: /healthz, /readyz and /metrics; the status page (/, /static/...,
+// /v1/status) goes to its handler, the rest of /v1/... to the admin API.
 #pragma once
 
 #include "adapters/http/http_types.h"
@@ -9,9 +10,11 @@ namespace vetrina::service {
 // Not thread-safe: one per admin worker thread.
 class AdminHandler final : public http::Handler {
  public:
-  // `api`, when given, serves every path under /v1/; it is owned by this handler.
-  explicit AdminHandler(Bidder& bidder, http::HandlerPtr api = nullptr)
-      : bidder_(bidder), api_(std::move(api)) {}
+  // `api`, when given, serves every path under /v1/; `status`, when given, the status page:
+  // "/", "/static/..." and "/v1/status". Both are owned by this handler.
+  explicit AdminHandler(Bidder& bidder, http::HandlerPtr api = nullptr,
+                        http::HandlerPtr status = nullptr)
+      : bidder_(bidder), api_(std::move(api)), status_(std::move(status)) {}
   void Handle(const http::HttpRequest& request, http::HttpResponse* response) override;
   std::unique_ptr<http::BodyStream> OpenStream(const http::HttpRequest& head) override {
     return api_ != nullptr && head.path.substr(0, 4) == "/v1/" ? api_->OpenStream(head) : nullptr;
@@ -20,6 +23,7 @@ class AdminHandler final : public http::Handler {
  private:
   Bidder& bidder_;
   http::HandlerPtr api_;
+  http::HandlerPtr status_;
 };
 
 }  // namespace vetrina::service

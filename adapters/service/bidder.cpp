@@ -47,14 +47,45 @@ engine::BidWorld Bidder::World(const engine::EpochDomain::ReadGuard& guard) cons
 
 void Bidder::PublishMarket(std::shared_ptr<const engine::MarketRules> rules) {
   market_.Publish(std::make_unique<MarketRef>(MarketRef{std::move(rules)}));
+  MarkFresh(Freshness::kMarket);
 }
 
 void Bidder::PublishAudienceRegistry(std::shared_ptr<const engine::AudienceRegistry> registry) {
   registry_.Publish(std::make_unique<RegistryRef>(RegistryRef{std::move(registry)}));
+  MarkFresh(Freshness::kAudiences);
 }
 
 void Bidder::Publish(std::unique_ptr<const engine::CampaignSet> campaigns) {
   campaigns_.Publish(std::move(campaigns));
+  MarkFresh(Freshness::kCampaigns);
+}
+
+std::string_view Bidder::FreshnessName(Freshness what) {
+  switch (what) {
+    case Freshness::kCampaigns:
+      return "campaigns";
+    case Freshness::kAudiences:
+      return "audiences";
+    case Freshness::kMarket:
+      return "market";
+    case Freshness::kCatalogFollow:
+      return "fleet_catalog_follow";
+    case Freshness::kMarketFollow:
+      return "fleet_market_follow";
+    case Freshness::kCount:
+      break;
+  }
+  return "other";
+}
+
+void Bidder::MarkFresh(Freshness what) {
+  fresh_at_ns_[static_cast<size_t>(what)].store(absl::ToUnixNanos(clock_.Now()),
+                                                std::memory_order_relaxed);
+}
+
+absl::Time Bidder::fresh_at(Freshness what) const {
+  const int64_t ns = fresh_at_ns_[static_cast<size_t>(what)].load(std::memory_order_relaxed);
+  return ns == 0 ? absl::InfinitePast() : absl::FromUnixNanos(ns);
 }
 
 void Bidder::PublishCampaigns(std::vector<engine::Campaign> campaigns) {

@@ -7,10 +7,12 @@
 //   bidder.SetReady();
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -79,6 +81,21 @@ class Bidder {
   // Exchange rates, placement floors and app blocklists; republished on change.
   void PublishMarket(std::shared_ptr<const engine::MarketRules> rules);
 
+  // What the status page reports the age of: the snapshots published here, and a fleet node's
+  // last successful follow of each shared log (marked by its follower's steps).
+  enum class Freshness : uint8_t {
+    kCampaigns,
+    kAudiences,
+    kMarket,
+    kCatalogFollow,
+    kMarketFollow,
+    kCount
+  };
+  static std::string_view FreshnessName(Freshness what);
+  void MarkFresh(Freshness what);
+  // InfinitePast when never marked.
+  absl::Time fresh_at(Freshness what) const;
+
   void SetReady() { ready_.store(true); }
   bool ready() const { return ready_.load(); }
 
@@ -133,6 +150,7 @@ class Bidder {
   engine::SnapshotCell<RegistryRef> registry_;
   engine::SnapshotCell<MarketRef> market_;
   std::atomic<bool> ready_{false};
+  std::array<std::atomic<int64_t>, static_cast<size_t>(Freshness::kCount)> fresh_at_ns_{};
   std::atomic<const money::LeaseKeeper*> lease_keeper_{nullptr};
   mutable absl::Mutex listeners_mu_;
   std::vector<std::pair<std::string, const http::ServerStats*>> listeners_

@@ -89,6 +89,26 @@ void Metrics::ObserveBidLatency(absl::Duration latency) {
   latency_sum_ns_.fetch_add(static_cast<uint64_t>(ns > 0 ? ns : 0), kRelaxed);
 }
 
+Metrics::Counts Metrics::Read() const {
+  Counts c;
+  const auto& bid = requests_[static_cast<size_t>(Endpoint::kBid)];
+  for (size_t s = 0; s < kStatuses.size(); ++s) {
+    const uint64_t n = bid[s].load(kRelaxed);
+    c.bid_requests += n;
+    if (kStatuses[s] == 200 || kStatuses[s] == 204) c.bid_requests_answered += n;
+  }
+  c.bids = bids_.load(kRelaxed);
+  for (size_t r = 0; r < no_bids_.size(); ++r) c.no_bids[r] = no_bids_[r].load(kRelaxed);
+  for (size_t b = 0; b < latency_buckets_.size(); ++b) {
+    c.latency_buckets[b] = latency_buckets_[b].load(kRelaxed);
+  }
+  for (size_t r = 0; r < privacy_.size(); ++r) c.privacy[r] = privacy_[r].load(kRelaxed);
+  for (size_t k = 0; k < kNoticeKinds; ++k) {
+    for (size_t r = 0; r < notices_[k].size(); ++r) c.notices[k][r] = notices_[k][r].load(kRelaxed);
+  }
+  return c;
+}
+
 std::string Metrics::Render(
     const std::vector<std::pair<std::string, const http::ServerStats*>>& servers) const {
   std::string out;

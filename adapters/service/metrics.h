@@ -82,6 +82,20 @@ class Metrics {
   // `ext` members of the wrong type the parser skipped.
   void CountIgnoredExts(uint64_t exts);
 
+  static constexpr size_t kNoticeKinds = 5;  // engine::NoticeKind
+  // The counters the status page reads, loaded at one moment as Render loads them.
+  struct Counts {
+    uint64_t bid_requests = 0;           // answered, every status
+    uint64_t bid_requests_answered = 0;  // answered 200 or 204 (not refused as malformed)
+    uint64_t bids = 0;
+    std::array<uint64_t, static_cast<size_t>(engine::NoBidReason::kCount)> no_bids{};
+    std::array<uint64_t, kLatencyBucketsUs.size() + 1> latency_buckets{};  // not cumulative
+    std::array<uint64_t, static_cast<size_t>(engine::PrivacyRule::kCount)> privacy{};
+    std::array<std::array<uint64_t, static_cast<size_t>(NoticeResult::kCount)>, kNoticeKinds>
+        notices{};
+  };
+  Counts Read() const;
+
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
       const std::vector<std::pair<std::string, const http::ServerStats*>>& servers) const;
@@ -104,7 +118,6 @@ class Metrics {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(engine::PrivacyRule::kCount)> privacy_{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ImpDropReason::kCount)> dropped_imps_{};
   std::atomic<uint64_t> ignored_exts_{0};
-  static constexpr size_t kNoticeKinds = 5;
   std::array<std::array<std::atomic<uint64_t>, static_cast<size_t>(NoticeResult::kCount)>,
              kNoticeKinds>
       notices_{};

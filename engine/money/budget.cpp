@@ -153,6 +153,13 @@ void CampaignAccount::ClearJournaled() {
   wins.store(0);
   impressions.store(0);
   clicks.store(0);
+  for (std::atomic<uint64_t>& bucket : wins_by_cpm) bucket.store(0);
+}
+
+void CampaignAccount::CountClearingPrice(Micros cpm) {
+  size_t bucket = 0;
+  while (bucket < kClearingCpmBuckets.size() && cpm > kClearingCpmBuckets[bucket]) ++bucket;
+  wins_by_cpm[bucket].fetch_add(1, std::memory_order_relaxed);
 }
 
 NoBidReason CampaignAccount::Admit(const Campaign& campaign, absl::Time now, Rng& rng) {

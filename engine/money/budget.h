@@ -121,6 +121,13 @@ class CampaignAccount {
   std::atomic<uint64_t> wins{0};
   std::atomic<uint64_t> impressions{0};
   std::atomic<uint64_t> clicks{0};
+  // Charged wins by clearing CPM (USD micros): bucket i counts CPMs up to kClearingCpmBuckets[i],
+  // the last one those above every bound. Counted where win notices are applied (and replayed).
+  static constexpr std::array<Micros, 9> kClearingCpmBuckets = {100'000,    250'000,    500'000,
+                                                                1'000'000,  2'000'000,  5'000'000,
+                                                                10'000'000, 20'000'000, 50'000'000};
+  std::array<std::atomic<uint64_t>, kClearingCpmBuckets.size() + 1> wins_by_cpm{};
+  void CountClearingPrice(Micros cpm);
 
   AccountState State(absl::Time now) const;
 

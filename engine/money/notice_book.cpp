@@ -161,7 +161,13 @@ void NoticeBook::Count(const NoticeEffect& e, absl::Time now) {
     state.charged += e.charged;
   }
   CampaignAccount& account = money_.ledger.Account(e.campaign_id);
-  if (e.new_flags & kWon) account.wins.fetch_add(1, std::memory_order_relaxed);
+  if (e.new_flags & kWon) {
+    account.wins.fetch_add(1, std::memory_order_relaxed);
+    // The charge is the CPM over a thousand impressions; CPC wins and uncharged ones have none.
+    if (e.charged > 0 && (e.kind == NoticeKind::kWin || e.kind == NoticeKind::kBill)) {
+      account.CountClearingPrice(e.charged * 1000);
+    }
+  }
   if (e.new_flags & kShown) {
     account.impressions.fetch_add(1, std::memory_order_relaxed);
     money_.ctr.RecordImpression(e.campaign_id, e.creative_id, e.app);

@@ -40,5 +40,30 @@ TEST_CASE("the latency histogram is cumulative with a +Inf bucket") {
   CHECK(Has(page, "vetrina_bid_latency_seconds_sum 2.000045"));
 }
 
+TEST_CASE("Read returns the counters /metrics renders") {
+  Metrics m;
+  m.CountRequest(Endpoint::kBid, 200);
+  m.CountRequest(Endpoint::kBid, 204);
+  m.CountRequest(Endpoint::kBid, 400);
+  m.CountRequest(Endpoint::kNotice, 200);  // not a bid request
+  m.CountBid(3);
+  m.CountNoBid(engine::NoBidReason::kBelowFloor);
+  m.CountPrivacy(1u << static_cast<uint32_t>(engine::PrivacyRule::kGdprNoConsent));
+  m.CountNotice(1, Metrics::NoticeResult::kCounted);
+  m.ObserveBidLatency(absl::Microseconds(30));
+  const Metrics::Counts c = m.Read();
+  CHECK(c.bid_requests == 3);
+  CHECK(c.bid_requests_answered == 2);
+  CHECK(c.bids == 3);
+  CHECK(c.no_bids[static_cast<size_t>(engine::NoBidReason::kBelowFloor)] == 1);
+  CHECK(c.privacy[static_cast<size_t>(engine::PrivacyRule::kGdprNoConsent)] == 1);
+  CHECK(c.notices[1][static_cast<size_t>(Metrics::NoticeResult::kCounted)] == 1);
+  CHECK(c.latency_buckets[2] == 1);  // 25 < 30 <= 50 us
+  const std::string page = m.Render({});
+  CHECK(Has(page, "vetrina_bids_total 3"));
+  CHECK(Has(page, "vetrina_no_bids_total{reason=\"below_floor\"} 1"));
+  CHECK(Has(page, "vetrina_notices_total{kind=\"bill\",result=\"counted\"} 1"));
+}
+
 }  // namespace
 }  // namespace vetrina::service

@@ -60,6 +60,34 @@ TEST_CASE("a win settles the reservation at the reported price, once") {
   CHECK(f.money.ledger.Account("c").wins.load() == 1);
 }
 
+TEST_CASE("charged wins are counted by clearing CPM bucket, once per bid, and replays count too") {
+  Fixture f;
+  const CampaignAccount& account = f.money.ledger.Account("c");
+  auto bucket_of = [&](Micros cpm) {
+    size_t b = 0;
+    while (b < CampaignAccount::kClearingCpmBuckets.size() &&
+           cpm > CampaignAccount::kClearingCpmBuckets[b])
+      ++b;
+    return b;
+  };
+  REQUIRE(f.money.ledger.Reserve("b1", f.campaign, ImpressionCost(2 * kDollar), kNow));
+  const NoticeToken t = f.Token("b1", 2 * kDollar);
+  const NoticeResult win = f.Apply(NoticeKind::kWin, t, 1'500'000);
+  REQUIRE(win.status == NoticeResult::Status::kApplied);
+  f.Apply(NoticeKind::kBill, t, 1'500'000);  // the same bid: no second count
+  CHECK(account.wins_by_cpm[bucket_of(1'500'000)].load() == 1);
+  uint64_t total = 0;
+  for (const auto& n : account.wins_by_cpm) total += n.load();
+  CHECK(total == 1);
+  // A win notice replayed from the journal (a restart) counts again into a fresh account.
+  MoneyState restarted{absl::Seconds(60)};
+  NoticeBook replayed{restarted};
+  replayed.Replay(win.effect, kNow);
+  CHECK(restarted.ledger.Account("c").wins_by_cpm[bucket_of(1'500'000)].load() == 1);
+  // Above every bound lands in the last bucket.
+  CHECK(bucket_of(100 * kDollar) == CampaignAccount::kClearingCpmBuckets.size());
+}
+
 TEST_CASE("a literal ${AUCTION_PRICE} charges our own price; a price above the bid is refused") {
   Fixture f;
   REQUIRE(f.money.ledger.Reserve("b1", f.campaign, ImpressionCost(2 * kDollar), kNow));
