@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "base/log.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 
@@ -246,6 +247,18 @@ absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
     } else if (flag == "--max-request-reservation-ppm") {
       VETRINA_RETURN_IF_ERROR(
           ParseIntFlag(flag, *v, 1, 1'000'000, &config.max_request_reservation_ppm));
+    } else if (flag == "--log-level") {
+      if (!ParseLogLevel(*v).has_value()) {
+        return absl::InvalidArgumentError("--log-level must be debug, info, warn or error");
+      }
+      config.log_level = *v;
+    } else if (flag == "--access-log-sample") {
+      double fraction = 0;
+      auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), fraction);
+      if (ec != std::errc() || end != v->data() + v->size() || !(fraction >= 0 && fraction <= 1)) {
+        return absl::InvalidArgumentError("--access-log-sample must be a fraction in [0, 1]");
+      }
+      config.access_log_sample = fraction;
     } else if (flag == "--data-dir") {
       config.data_dir = *v;
     } else if (flag == "--campaigns") {

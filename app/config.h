@@ -53,6 +53,10 @@ struct ServeConfig {
   // the node's name in the fleet. Both empty = a single node with local journals.
   std::vector<redis::RedisEndpoint> redis;
   std::string node_id;
+  // The least severe log lines written: debug, info, warn or error (base/log.h).
+  std::string log_level = "info";
+  // The fraction of requests, 0..1, that get an access log line.
+  double access_log_sample = 0;
 };
 
 // Settings a container passes as environment variables; a flag wins over its variable.

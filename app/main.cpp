@@ -48,6 +48,7 @@ constexpr char kUsage[] =
     "                [--max-imps-per-request N] [--max-bids-per-response N]\n"
     "                [--max-bids-per-campaign N] [--max-request-reservation-ppm PPM]\n"
     "                [--redis redis://HOST:PORT[/DB][,redis://...] --node-id ID]\n"
+    "                [--log-level debug|info|warn|error] [--access-log-sample FRACTION]\n"
     "    (VETRINA_PUBLIC_URL and VETRINA_PUBLIC_URL_HTTPS stand in for the public URL flags,\n"
     "     VETRINA_REDIS and VETRINA_NODE_ID for --redis and --node-id)\n"
     "  vetrina campaigns validate FILE...\n"
