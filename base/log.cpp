@@ -115,6 +115,17 @@ LogLine& LogLine::Status(const absl::Status& status) {
   return *this;
 }
 
+bool FailureLog::Report(const absl::Status& status) {
+  if (status.ok() == !failing_) return status.ok();
+  failing_ = !status.ok();
+  if (failing_) {
+    LogWarn(failed_event_).Str("store", store_).Status(status);
+  } else {
+    LogInfo(resumed_event_).Str("store", store_);
+  }
+  return status.ok();
+}
+
 const Logger& GlobalLogger() {
   const Logger* logger = global_logger.load(std::memory_order_acquire);
   return logger != nullptr ? *logger : DefaultLogger();

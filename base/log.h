@@ -112,6 +112,24 @@ class ScopedGlobalLogger {
   const Logger* previous_;
 };
 
+// For a loop that retries an operation (following a shared log): logs a warn line with the
+// status when it starts failing and an info line when it works again, not a line per attempt.
+// Not thread-safe: one per loop.
+class FailureLog {
+ public:
+  // `failed_event` and `resumed_event` name the lines; `store` is their "store" field.
+  FailureLog(std::string_view failed_event, std::string_view resumed_event, std::string store)
+      : failed_event_(failed_event), resumed_event_(resumed_event), store_(std::move(store)) {}
+  // Returns status.ok().
+  bool Report(const absl::Status& status);
+
+ private:
+  std::string_view failed_event_;
+  std::string_view resumed_event_;
+  std::string store_;
+  bool failing_ = false;
+};
+
 // A line of the global logger at `level`.
 LogLine LogAt(LogLevel level, std::string_view event);
 inline LogLine LogDebug(std::string_view event) { return LogAt(LogLevel::kDebug, event); }

@@ -99,6 +99,26 @@ TEST_CASE("the global logger is the installed one for its scope") {
   CHECK(captured.lines[0].find("\"event\":\"audit\",\"who\":\"admin\"") != std::string::npos);
 }
 
+TEST_CASE("a retried operation logs when it starts failing and when it works again, once each") {
+  ManualClock clock(kNoon);
+  CapturedLines captured;
+  Logger logger(clock, LogLevel::kInfo, captured.Sink());
+  ScopedGlobalLogger installed(logger);
+  FailureLog failures("shared_log_failed", "shared_log_resumed", "notices");
+  CHECK(failures.Report(absl::OkStatus()));
+  CHECK(captured.lines.empty());
+  CHECK_FALSE(failures.Report(absl::UnavailableError("down")));
+  CHECK_FALSE(failures.Report(absl::UnavailableError("still down")));
+  CHECK(failures.Report(absl::OkStatus()));
+  CHECK(failures.Report(absl::OkStatus()));
+  REQUIRE(captured.lines.size() == 2);
+  CHECK(captured.lines[0].find("\"level\":\"warn\",\"event\":\"shared_log_failed\","
+                               "\"store\":\"notices\",\"status\":\"UNAVAILABLE: down\"") !=
+        std::string::npos);
+  CHECK(captured.lines[1].find("\"level\":\"info\",\"event\":\"shared_log_resumed\"") !=
+        std::string::npos);
+}
+
 TEST_CASE("lines of concurrent threads reach the sink whole, one call each") {
   ManualClock clock(kNoon);
   CapturedLines captured;
