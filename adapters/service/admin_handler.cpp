@@ -56,11 +56,28 @@ void AppendNodeGauges(Bidder& bidder, std::string* out) {
 
 }  // namespace
 
+AdminHandler::AdminHandler(Bidder& bidder, http::HandlerPtr api)
+    : bidder_(bidder),
+      api_(std::move(api)),
+      access_log_(bidder.options().access_log_sample,
+                  static_cast<uint64_t>(absl::ToUnixNanos(bidder.clock().Now())) ^
+                      0x5bd1e995u) {}
+
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  const Endpoint endpoint = Route(request, response);
+  if (!access_log_.Sample()) return;
+  if (response->defer) {
+    AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());
+  } else {
+    AccessLog::Write(request, *response, endpoint, bidder_.clock().Now());
+  }
+}
+
+Endpoint AdminHandler::Route(const http::HttpRequest& request, http::HttpResponse* response) {
   if (api_ != nullptr && request.path.substr(0, 4) == "/v1/") {
     api_->Handle(request, response);
     bidder_.metrics().CountRequest(Endpoint::kAdminApi, response->status);
-    return;
+    return Endpoint::kAdminApi;
   }
   Endpoint endpoint = Endpoint::kOther;
   const bool read_method =
@@ -99,6 +116,7 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     response->headers.emplace_back("Allow", "GET, HEAD");
   }
   bidder_.metrics().CountRequest(endpoint, response->status);
+  return endpoint;
 }
 
 }  // namespace vetrina::service

@@ -77,6 +77,7 @@ class DeferredNotice {
       } else if (result_->effect.charged > 0) {
         outcome = Metrics::NoticeResult::kCharged;
         status_text = "charged";
+        metrics_.AddSpend(result_->effect.charged);
       }
       if (click_ && !landing_url_.empty()) {
         response_->status = 302;
@@ -144,22 +145,35 @@ BidHandler::BidHandler(Bidder& bidder, int worker)
     : bidder_(bidder),
       reader_(bidder.epoch()),
       parser_(bidder.options().max_body_bytes),
-      pipeline_(bidder.pipeline_config(), bidder.clock(), worker) {}
+      pipeline_(bidder.pipeline_config(), bidder.clock(), worker),
+      access_log_(bidder.options().access_log_sample,
+                  static_cast<uint64_t>(absl::ToUnixNanos(bidder.clock().Now())) +
+                      static_cast<uint64_t>(worker)) {}
 
 void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  const Endpoint endpoint = Route(request, response);
+  if (!access_log_.Sample()) return;
+  if (response->defer) {
+    AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());
+  } else {
+    AccessLog::Write(request, *response, endpoint, bidder_.clock().Now());
+  }
+}
+
+Endpoint BidHandler::Route(const http::HttpRequest& request, http::HttpResponse* response) {
   if (request.path == "/openrtb2/bid") {
     HandleBid(request, response);
     bidder_.metrics().CountRequest(Endpoint::kBid, response->status);
-    return;
+    return Endpoint::kBid;
   }
   if (request.path == "/px") {
     HandlePixel(request, response);
     bidder_.metrics().CountRequest(Endpoint::kPixel, response->status);
-    return;
+    return Endpoint::kPixel;
   }
   if (request.path.substr(0, 4) == "/ev/" && bidder_.spend_writer() != nullptr) {
     HandleNotice(request, response);
-    return;  // counted when answered: the answer may wait for the journal
+    return Endpoint::kNotice;  // counted when answered: the answer may wait for the journal
   }
   if (request.path == "/privacy" &&
       (request.method == http::Method::kGet || request.method == http::Method::kHead)) {
@@ -168,10 +182,11 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
     response->body.assign(kPrivacyPage);
     response->headers.emplace_back("Cache-Control", "public, max-age=86400");
     bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
-    return;
+    return Endpoint::kOther;
   }
   http::SetError(404, "not found", response);
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
+  return Endpoint::kOther;
 }
 
 void BidHandler::Shed(const http::HttpRequest& request, http::HttpResponse* response) {
