@@ -165,9 +165,9 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
   }
   // Every change is audited, also a refused one; reads, dry runs and explain are not changes.
   const http::Method m = request.method;
-  const bool change = (m == http::Method::kPut || m == http::Method::kPost ||
-                       m == http::Method::kDelete) &&
-                      path != "/v1/debug/explain" && !IsDryRun(request);
+  const bool change =
+      (m == http::Method::kPut || m == http::Method::kPost || m == http::Method::kDelete) &&
+      path != "/v1/debug/explain" && !IsDryRun(request);
   if (!change) {
     Route(*who, request, response);
     return true;

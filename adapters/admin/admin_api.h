@@ -49,8 +49,7 @@ class AdminApi final : public http::Handler {
 
  private:
   // Serves an authenticated call.
-  void Route(const Principal& who, const http::HttpRequest& request,
-             http::HttpResponse* response);
+  void Route(const Principal& who, const http::HttpRequest& request, http::HttpResponse* response);
   // The "audit" log line of a change: who, what (method, resource kind and id), its status and
   // the catalog's version before and after.
   void WriteAudit(const Principal& who, const http::HttpRequest& request,

@@ -60,8 +60,7 @@ AdminHandler::AdminHandler(Bidder& bidder, http::HandlerPtr api)
     : bidder_(bidder),
       api_(std::move(api)),
       access_log_(bidder.options().access_log_sample,
-                  static_cast<uint64_t>(absl::ToUnixNanos(bidder.clock().Now())) ^
-                      0x5bd1e995u) {}
+                  static_cast<uint64_t>(absl::ToUnixNanos(bidder.clock().Now())) ^ 0x5bd1e995u) {}
 
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   const Endpoint endpoint = Route(request, response);

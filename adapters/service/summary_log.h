@@ -33,7 +33,8 @@ class SummaryLog {
 
   // The upper bound (µs) of the latency bucket holding the 99th percentile of the observations
   // counted in `buckets`; 0 when there are none, -1 when it is above the last bucket.
-  static int64_t P99BucketUs(const std::array<uint64_t, Metrics::kLatencyBucketsUs.size() + 1>& buckets);
+  static int64_t P99BucketUs(
+      const std::array<uint64_t, Metrics::kLatencyBucketsUs.size() + 1>& buckets);
 
  private:
   const Metrics& metrics_;

@@ -48,10 +48,10 @@ TEST_CASE("the p99 is the upper bound of the bucket holding the 99th percentile"
   all_fast[0] = 1000;
   CHECK(SummaryLog::P99BucketUs(all_fast) == 10);
   Buckets tail{};
-  tail[1] = 99;   // <= 25 µs
-  tail[6] = 1;    // <= 1 ms
+  tail[1] = 99;  // <= 25 µs
+  tail[6] = 1;   // <= 1 ms
   CHECK(SummaryLog::P99BucketUs(tail) == 25);
-  tail[6] = 2;    // 99 of 101 is below the 99th percentile
+  tail[6] = 2;  // 99 of 101 is below the 99th percentile
   CHECK(SummaryLog::P99BucketUs(tail) == 1000);
   Buckets slow{};
   slow.back() = 5;
