@@ -1,5 +1,6 @@
 #include "adapters/service/access_log.h"
 
+#include <atomic>
 #include <string>
 
 #include "base/log.h"
@@ -18,7 +19,34 @@ void WriteLine(std::string_view method, std::string_view path, int status, absl:
       .Str("endpoint", EndpointName(endpoint));
 }
 
+// Seconds since the epoch of the current window, lines written in it, lines left out since the
+// last one written. Races between threads only blur the bound a little.
+std::atomic<int64_t> failed_window{0};
+std::atomic<int> failed_in_window{0};
+std::atomic<uint64_t> failed_suppressed{0};
+
 }  // namespace
+
+void LogFailedRequest(Endpoint endpoint, std::string_view path, int status,
+                      std::string_view error) {
+  const Logger& logger = GlobalLogger();
+  if (!logger.Enabled(LogLevel::kWarn)) return;
+  const int64_t second = absl::ToUnixSeconds(logger.clock().Now());
+  if (failed_window.exchange(second) != second) failed_in_window = 0;
+  if (failed_in_window.fetch_add(1) >= kFailedRequestLinesPerSecond) {
+    failed_suppressed.fetch_add(1);
+    return;
+  }
+  constexpr size_t kMaxError = 300;
+  LogLine line = LogWarn("request_failed");
+  line.Str("endpoint", EndpointName(endpoint))
+      .Str("path", path)
+      .Int("status", status)
+      .Str("error", error.substr(0, kMaxError));
+  if (const uint64_t suppressed = failed_suppressed.exchange(0); suppressed > 0) {
+    line.Int("suppressed", static_cast<int64_t>(suppressed));
+  }
+}
 
 std::string_view MethodName(http::Method method) {
   switch (method) {

@@ -19,6 +19,13 @@ namespace vetrina::service {
 
 std::string_view MethodName(http::Method method);
 
+// The "request_failed" warn line of a request answered 5xx: its endpoint, path (never the query
+// string), status and why (`error`). At most kFailedRequestLinesPerSecond lines a second across
+// the process, so an outage does not flood the log; the first line after a pause counts how
+// many were left out. Thread-safe.
+inline constexpr int kFailedRequestLinesPerSecond = 10;
+void LogFailedRequest(Endpoint endpoint, std::string_view path, int status, std::string_view error);
+
 // Not thread-safe: one per handler (each worker thread has its own).
 class AccessLog {
  public:

@@ -56,6 +56,10 @@ class DeferredNotice {
     Metrics::NoticeResult outcome = Metrics::NoticeResult::kCounted;
     if (!result_.ok()) {
       http::SetError(503, "spend journal unavailable", response_);
+      LogFailedRequest(
+          Endpoint::kNotice,
+          StrCat("/ev/", engine::NoticeKindName(static_cast<engine::NoticeKind>(kind_))), 503,
+          result_.status().ToString());
       if (absl::IsUnavailable(result_.status()) || absl::IsDeadlineExceeded(result_.status())) {
         response_->headers.emplace_back("Retry-After", "1");  // the shared log is out of reach
       }
@@ -135,7 +139,7 @@ request itself says (no audiences, no per-user capping).</li>
 <li>The same choices are honoured by the advertiser's pixel: a visit made under them is not
 added to any audience.</li>
 </ul>
-<p>We keep no IP address beyond its network part and log nothing per ad request.</p>
+<p>We keep no IP address beyond its network part, and our logs hold nothing about you.</p>
 </body></html>
 )";
 
@@ -152,6 +156,9 @@ BidHandler::BidHandler(Bidder& bidder, int worker)
 
 void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   const Endpoint endpoint = Route(request, response);
+  if (response->status >= 500 && !response->defer) {
+    LogFailedRequest(endpoint, request.path, response->status, response->body);
+  }
   if (!access_log_.Sample()) return;
   if (response->defer) {
     AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());

@@ -458,6 +458,7 @@ TEST_CASE("a bid reserves its cost and signs its notices; the win is charged onc
 }
 
 TEST_CASE("a fleet node that cannot reach its spend log answers notices 503, retry after 1 s") {
+  vetrina::testing::LogCapture log(LogLevel::kInfo);
   money::SpendWriter::Options options;
   options.open_log = vetrina::testing::UnreachableLogOpener();
   options.node_id = "a";
@@ -475,6 +476,29 @@ TEST_CASE("a fleet node that cannot reach its spend log answers notices 503, ret
   CHECK(std::find(win.headers.begin(), win.headers.end(),
                   std::pair<std::string, std::string>{"Retry-After", "1"}) != win.headers.end());
   CHECK(h.money.ledger.FindAccount(campaign)->State(h.clock.Now()).daily_settled == 0);
+  // Logged with the store's status, without the notice's token.
+  const std::vector<std::string> failed = log.Lines("request_failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].find("\"level\":\"warn\",\"event\":\"request_failed\",\"endpoint\":\"notice\","
+                       "\"path\":\"/ev/win\",\"status\":503,\"error\":\"UNAVAILABLE: ") !=
+        std::string::npos);
+  CHECK(failed[0].find(query) == std::string::npos);
+}
+
+TEST_CASE("5xx answers are logged, at most 10 lines a second, counting those left out") {
+  // A second of its own: the bound is per second of the logger's clock, across the process.
+  vetrina::testing::LogCapture log(LogLevel::kInfo, absl::FromUnixSeconds(1'900'000'000));
+  for (int i = 0; i < 15; ++i) {
+    LogFailedRequest(Endpoint::kAdminApi, "/v1/campaigns/x", 503, "{\"error\":\"redis down\"}");
+  }
+  CHECK(log.Count("request_failed") == kFailedRequestLinesPerSecond);
+  log.clock().Advance(absl::Seconds(1));
+  LogFailedRequest(Endpoint::kAdminApi, "/v1/campaigns/x", 503, "{\"error\":\"redis down\"}");
+  const std::vector<std::string> lines = log.Lines("request_failed");
+  REQUIRE(lines.size() == kFailedRequestLinesPerSecond + 1);
+  CHECK(lines.back().find("\"path\":\"/v1/campaigns/x\",\"status\":503,"
+                          "\"error\":\"{\\\"error\\\":\\\"redis down\\\"}\",\"suppressed\":5}") !=
+        std::string::npos);
 }
 
 TEST_CASE("access log: a sample of 1 logs every request, without its query string or body") {
@@ -594,6 +618,7 @@ TEST_CASE("admin: a fleet node that cannot reach Redis is ready but reports itse
 }
 
 TEST_CASE("admin: health, readiness and metrics") {
+  vetrina::testing::LogCapture log(LogLevel::kInfo);
   Harness h;
   AdminHandler admin(h.bidder);
   auto call = [&](http::Method method, std::string_view path) {
@@ -615,6 +640,7 @@ TEST_CASE("admin: health, readiness and metrics") {
   CHECK(metrics.body.find("vetrina_fleet_store_up") == std::string::npos);  // a single node
   CHECK(call(http::Method::kPost, "/metrics").status == 405);
   CHECK(call(http::Method::kGet, "/nope").status == 404);
+  CHECK(log.Count("request_failed") == 0);  // a loading node's 503 on /readyz is no failure
 }
 
 }  // namespace
