@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -29,12 +30,15 @@
 #include "adapters/service/bidder.h"
 #include "adapters/status/status_handler.h"
 #include "adapters/status/status_sampler.h"
+#include "adapters/service/summary_log.h"
 #include "app/campaigns_cli.h"
 #include "app/config.h"
 #include "app/consent_cli.h"
 #include "base/build_info.h"
 #include "base/clock.h"
 #include "base/did_you_mean.h"
+#include "base/json_writer.h"
+#include "base/log.h"
 #include "base/sha256.h"
 #include "base/strings.h"
 #include "engine/audience/audience_store.h"
@@ -104,6 +108,28 @@ std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? StrCat("[", host, "]") : host;
 }
 
+// A failure once `serve` runs: a log line, as everything it says on stderr.
+int FailServe(std::string_view message) {
+  LogError("startup_failed").Str("error", message);
+  return 2;
+}
+
+// The effective configuration for the startup line: every option by its name and value, from
+// the table that parses them. It holds no secret: the admin token and the notice key live in the
+// data dir (or the fleet's Redis), and Redis URLs carry no credentials (redis::ParseRedisUrl
+// refuses them).
+std::string ConfigJson(const ServeConfig& config) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  for (const ServeOption& option : ServeOptions()) {
+    w.Key(option.name);
+    w.String(option.get(config));
+  }
+  w.EndObject();
+  return out;
+}
+
 // Fleet mode: the link to the fleet's Redis, once it answers (nullptr for a single node).
 absl::StatusOr<std::unique_ptr<redis::RedisLink>> JoinFleet(const ServeConfig& config) {
   if (config.redis.empty()) return nullptr;
@@ -120,13 +146,15 @@ absl::StatusOr<std::unique_ptr<redis::RedisLink>> JoinFleet(const ServeConfig& c
        {std::pair{"appendonly", "yes"}, {"appendfsync", "always"}}) {
     absl::StatusOr<redis::RedisReply> value = link->Call("", {"CONFIG", "GET", setting});
     if (value.ok() && value->elements.size() == 2 && value->elements[1].str != wanted) {
-      std::fprintf(stderr,
-                   "vetrina: warning: redis %s runs with %s %s, not %s: acknowledged writes can "
-                   "be lost when it stops (docs/fleet.md)\n",
-                   link->description().c_str(), setting, value->elements[1].str.c_str(), wanted);
+      LogWarn("redis_durability")
+          .Str("redis", link->description())
+          .Str("setting", setting)
+          .Str("value", value->elements[1].str)
+          .Str("wanted", wanted)
+          .Str("risk", "acknowledged writes can be lost when redis stops (docs/fleet.md)");
     }
   }
-  std::printf("joined fleet at %s as %s\n", link->description().c_str(), config.node_id.c_str());
+  LogInfo("fleet_joined").Str("redis", link->description()).Str("node_id", config.node_id);
   return link;
 }
 
@@ -161,6 +189,33 @@ money::LeaseKeeper::ListCampaigns BudgetedCampaigns(service::Bidder& bidder) {
 }
 
 int Serve(const ServeConfig& config) {
+  vetrina::RealClock clock;
+  // Every line from here on is a JSON log line on stderr (docs/operations.md, "Logs"); stdout
+  // keeps what a person or a script reads once: the admin token, the bound ports, the demo.
+  const Logger logger(clock, ParseLogLevel(config.log_level).value_or(LogLevel::kInfo));
+  const ScopedGlobalLogger installed_logger(logger);
+  std::set_terminate([] {
+    // A background loop that threw (or anything else that ends the process this way).
+    std::string what = "no exception";
+    if (std::exception_ptr current = std::current_exception()) {
+      try {
+        std::rethrow_exception(current);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+        what = "an exception of unknown type";
+      }
+    }
+    LogError("crash").Str("error", what);
+    std::abort();
+  });
+  const BuildInfo& build = GetBuildInfo();
+  LogInfo("startup")
+      .Str("version", build.version)
+      .Str("commit", build.commit)
+      .Str("build_type", build.build_type)
+      .Json("config", ConfigJson(config));
+
   // Block the stop signals before any thread starts, so only sigwait below receives them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -171,10 +226,11 @@ int Serve(const ServeConfig& config) {
 
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return Fail(StrCat("cannot create --data-dir ", config.data_dir, ": ", ec.message()));
+  if (ec)
+    return FailServe(StrCat("cannot create --data-dir ", config.data_dir, ": ", ec.message()));
 
   absl::StatusOr<std::unique_ptr<redis::RedisLink>> fleet_link = JoinFleet(config);
-  if (!fleet_link.ok()) return Fail(View(fleet_link.status().message()));
+  if (!fleet_link.ok()) return FailServe(View(fleet_link.status().message()));
   const redis::RedisLink* link = fleet_link->get();
 
   std::string new_admin_token;
@@ -182,7 +238,7 @@ int Serve(const ServeConfig& config) {
       link == nullptr
           ? admin::Catalog::Open(config.data_dir, &new_admin_token)
           : admin::Catalog::OpenShared(SharedLog(link, "catalog", true), &new_admin_token);
-  if (!catalog.ok()) return Fail(View(catalog.status().message()));
+  if (!catalog.ok()) return FailServe(View(catalog.status().message()));
   if (!new_admin_token.empty() && link == nullptr) {
     std::printf("admin token (shown once; kept in %s/admin.token): %s\n", config.data_dir.c_str(),
                 new_admin_token.c_str());
@@ -194,7 +250,7 @@ int Serve(const ServeConfig& config) {
   if ((*catalog)->fresh() && !config.campaigns_dir.empty()) {
     absl::StatusOr<std::vector<campaigns::CampaignFile>> seed =
         campaigns::LoadCampaignFiles(config.campaigns_dir);
-    if (!seed.ok()) return Fail(View(seed.status().message()));
+    if (!seed.ok()) return FailServe(View(seed.status().message()));
     std::vector<admin::CampaignEntry> entries;
     for (campaigns::CampaignFile& f : *seed) {
       entries.push_back(
@@ -203,19 +259,19 @@ int Serve(const ServeConfig& config) {
     if (absl::Status s = (*catalog)->PutCampaigns(admin::Principal{.admin = true, .advertiser = {}},
                                                   std::move(entries));
         !s.ok()) {
-      return Fail(View(s.message()));
+      return FailServe(View(s.message()));
     }
-    std::printf("seeded %zu campaigns from %s\n", (*catalog)->campaign_count(),
-                config.campaigns_dir.c_str());
+    LogInfo("campaigns_seeded")
+        .Int("campaigns", static_cast<int64_t>((*catalog)->campaign_count()))
+        .Str("from", config.campaigns_dir);
   }
   for (const auto& [id, reason] : (*catalog)->HeldCampaigns()) {
-    std::fprintf(stderr,
-                 "vetrina: campaign %s is held (paused): its stored version fails today's checks "
-                 "(%s); upload a fixed version\n",
-                 id.c_str(), reason.c_str());
+    LogWarn("campaign_held")
+        .Str("campaign", id)
+        .Str("reason", reason)
+        .Str("fix", "its stored version fails today's checks and is paused: upload a fixed one");
   }
 
-  vetrina::RealClock clock;
   http::ServerOptions public_options;
   public_options.name = "public";
   public_options.host = config.listen.host;
@@ -232,13 +288,14 @@ int Serve(const ServeConfig& config) {
   if (descriptors < config.max_connections + kAdminConnections + kReservedDescriptors) {
     public_options.max_connections =
         std::max(1, descriptors - kAdminConnections - kReservedDescriptors);
-    std::fprintf(stderr,
-                 "open-file limit is %d: serving at most %d public connections (asked for %d)\n",
-                 descriptors, public_options.max_connections, config.max_connections);
+    LogWarn("descriptor_limit")
+        .Int("open_file_limit", descriptors)
+        .Int("max_connections", public_options.max_connections)
+        .Int("asked_for", config.max_connections);
   }
   absl::StatusOr<std::unique_ptr<http::HttpServer>> public_server =
       http::HttpServer::Bind(public_options, clock);
-  if (!public_server.ok()) return Fail(View(public_server.status().message()));
+  if (!public_server.ok()) return FailServe(View(public_server.status().message()));
 
   http::ServerOptions admin_options;
   admin_options.name = "admin";
@@ -250,7 +307,7 @@ int Serve(const ServeConfig& config) {
   admin_options.max_body_bytes = 16 * 1024 * 1024;  // campaign batches
   absl::StatusOr<std::unique_ptr<http::HttpServer>> admin_server =
       http::HttpServer::Bind(admin_options, clock);
-  if (!admin_server.ok()) return Fail(View(admin_server.status().message()));
+  if (!admin_server.ok()) return FailServe(View(admin_server.status().message()));
 
   // Everything the bidder reads, built before it: the epoch domain that guards every snapshot,
   // the audience store and its writer, market rules, the money state and its journal.
@@ -264,16 +321,17 @@ int Serve(const ServeConfig& config) {
       audiences::MembershipWriter::Open(config.data_dir, audience_store, clock,
                                         audiences::MembershipWriter::kCompactAfterBytes,
                                         SharedLog(link, "audiences", false));
-  if (!membership_writer.ok()) return Fail(View(membership_writer.status().message()));
-  std::printf("restored %zu users in audiences (%zu memberships) in %.2f s\n",
-              audience_store.users(), audience_store.memberships(),
-              absl::FDivDuration(clock.Now() - audiences_started, absl::Seconds(1)));
+  if (!membership_writer.ok()) return FailServe(View(membership_writer.status().message()));
+  LogInfo("audiences_restored")
+      .Int("users", static_cast<int64_t>(audience_store.users()))
+      .Int("memberships", static_cast<int64_t>(audience_store.memberships()))
+      .Double("seconds", absl::FDivDuration(clock.Now() - audiences_started, absl::Seconds(1)));
   (*membership_writer)->Start();
 
   absl::StatusOr<money::MarketStorePtr> market =
       link == nullptr ? money::MarketStore::Open(config.data_dir)
                       : money::MarketStore::OpenShared(SharedLog(link, "market", false));
-  if (!market.ok()) return Fail(View(market.status().message()));
+  if (!market.ok()) return FailServe(View(market.status().message()));
 
   // One secret, in the data dir or the fleet's Redis; the token-signing and user-hashing keys
   // derive from it, so every node of a fleet verifies every other's notices.
@@ -281,7 +339,7 @@ int Serve(const ServeConfig& config) {
       link == nullptr
           ? money::LoadOrCreateSecret(config.data_dir + "/notice.key", admin::SystemRandomBytes)
           : fleet::LoadOrCreateSharedSecret(*link, admin::SystemRandomBytes);
-  if (!secret.ok()) return Fail(View(secret.status().message()));
+  if (!secret.ok()) return FailServe(View(secret.status().message()));
   const engine::LeaseTerms lease_terms{
       .notice_window = absl::Seconds(config.reservation_timeout_s),
       .late_allowance = absl::Seconds(config.late_notice_allowance_s),
@@ -298,13 +356,15 @@ int Serve(const ServeConfig& config) {
           .open_log = SharedLog(link, "notices", false, /*stamp_entry_times=*/true),
           .node_id = config.node_id,
           .leases = link == nullptr ? std::nullopt : std::optional(lease_terms)});
-  if (!spend_writer.ok()) return Fail(View(spend_writer.status().message()));
-  std::printf("restored %zu notice effects in %.2f s\n", (*spend_writer)->replayed_effects(),
-              absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
+  if (!spend_writer.ok()) return FailServe(View(spend_writer.status().message()));
+  LogInfo("notices_restored")
+      .Int("effects", static_cast<int64_t>((*spend_writer)->replayed_effects()))
+      .Double("seconds", absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
   (*spend_writer)->Start();
 
   service::BidderOptions options;
   options.max_body_bytes = public_options.max_body_bytes;
+  options.access_log_sample = config.access_log_sample;
   options.pipeline.tcf_vendor_id = config.tcf_vendor_id;
   options.pipeline.default_tmax = absl::Milliseconds(config.default_tmax_ms);
   options.pipeline.max_imps_per_request = static_cast<size_t>(config.max_imps_per_request);
@@ -357,7 +417,7 @@ int Serve(const ServeConfig& config) {
         *link, money_state, **spend_writer, clock, BudgetedCampaigns(bidder),
         money::LeaseKeeper::Options{.terms = lease_terms});
     if (absl::Status s = lease_keeper->LoadFunctions(); !s.ok()) {
-      return Fail(StrCat("cannot load the money functions into redis: ", View(s.message())));
+      return FailServe(StrCat("cannot load the money functions into redis: ", View(s.message())));
     }
     lease_keeper->Start();
     bidder.SetLeaseKeeper(lease_keeper.get());
@@ -376,14 +436,23 @@ int Serve(const ServeConfig& config) {
         std::make_unique<status::StatusHandler>(bidder, catalog_ref, status_sampler));
   });
   std::printf("listening public %s:%u\n", config.listen.host.c_str(), (*public_server)->port());
-  std::printf("notice URLs on %s; secure imps %s%s\n", options.response.notice_base_url.c_str(),
-              options.pipeline.https_notices ? "on " : "get no bid (no https public URL)",
-              options.response.notice_base_url_https.c_str());
+  LogInfo("listening")
+      .Str("listener", "public")
+      .Str("address", StrCat(HostForUrl(config.listen.host), ":", (*public_server)->port()));
+  LogInfo("listening")
+      .Str("listener", "admin")
+      .Str("address", StrCat(HostForUrl(config.admin_listen.host), ":", (*admin_server)->port()));
+  LogInfo("notice_urls")
+      .Str("http", options.response.notice_base_url)
+      .Str("https", options.response.notice_base_url_https)
+      .Bool("secure_imps_bid", options.pipeline.https_notices);
   std::printf("listening admin %s:%u\n", config.admin_listen.host.c_str(), (*admin_server)->port());
   std::fflush(stdout);
 
-  std::printf("serving %zu campaigns\n", (*catalog)->campaign_count());
+  LogInfo("serving").Int("campaigns", static_cast<int64_t>((*catalog)->campaign_count()));
   publisher.Start();
+  service::SummaryLog summary(bidder.metrics(), clock);
+  summary.Start();
   // What other nodes change reaches this one through its follower (the audience and spend
   // writers follow their logs on their own threads).
   // Each successful follow is marked for the status page's freshness.
@@ -411,8 +480,7 @@ int Serve(const ServeConfig& config) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::printf("signal %d: draining\n", signal_number);
-  std::fflush(stdout);
+  LogInfo("draining").Int("signal", signal_number);
   // No bid from here on: the leases keep only what open bids need; the rest is the fleet's again.
   if (lease_keeper != nullptr) lease_keeper->HandBack();
   // Stop both listeners together, then wait: in-flight requests finish, idle ones close.
@@ -420,7 +488,7 @@ int Serve(const ServeConfig& config) {
   (*admin_server)->Shutdown(absl::Milliseconds(500));
   // Notices answered above are durable; the writer's destructor drains anything left.
   spend_writer->reset();
-  std::printf("stopped\n");
+  LogInfo("stopped");
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "adapters/service/bid_handler.h"
 #include "base/ids.h"
 #include "base/json_writer.h"
+#include "base/log.h"
 #include "base/strings.h"
 #include "engine/auction/auction.h"
 #include "engine/privacy/privacy.h"
@@ -162,6 +163,25 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
     response->headers.emplace_back("WWW-Authenticate", "Bearer");
     return true;
   }
+  // Every change is audited, also a refused one; reads, dry runs and explain are not changes.
+  const http::Method m = request.method;
+  const bool change =
+      (m == http::Method::kPut || m == http::Method::kPost || m == http::Method::kDelete) &&
+      path != "/v1/debug/explain" && !IsDryRun(request);
+  if (!change) {
+    Route(*who, request, response);
+    return true;
+  }
+  const uint64_t version_before = catalog_.version();
+  audit_ids_.clear();
+  Route(*who, request, response);
+  WriteAudit(*who, request, *response, version_before, catalog_.version());
+  return true;
+}
+
+void AdminApi::Route(const Principal& who, const http::HttpRequest& request,
+                     http::HttpResponse* response) {
+  const std::string_view path = request.path;
   auto method_not_allowed = [&](std::string_view allow) {
     http::SetError(405, "method not allowed", response);
     response->headers.emplace_back("Allow", std::string(allow));
@@ -169,47 +189,47 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
   const http::Method m = request.method;
 
   if (path == "/v1/advertisers") {
-    if (m != http::Method::kPost) return method_not_allowed("POST"), true;
-    CreateAdvertiser(*who, request, response);
+    if (m != http::Method::kPost) return method_not_allowed("POST");
+    CreateAdvertiser(who, request, response);
   } else if (path == "/v1/campaigns") {
-    if (m != http::Method::kGet) return method_not_allowed("GET"), true;
-    ListCampaigns(*who, request, response);
+    if (m != http::Method::kGet) return method_not_allowed("GET");
+    ListCampaigns(who, request, response);
   } else if (path == "/v1/campaigns:batch") {
-    if (m != http::Method::kPost) return method_not_allowed("POST"), true;
-    Batch(*who, request, response);
+    if (m != http::Method::kPost) return method_not_allowed("POST");
+    Batch(who, request, response);
   } else if (path == "/v1/debug/explain") {
-    if (m != http::Method::kPost) return method_not_allowed("POST"), true;
-    Explain(*who, request, response);
+    if (m != http::Method::kPost) return method_not_allowed("POST");
+    Explain(who, request, response);
   } else if (path == "/v1/audiences") {
-    if (m != http::Method::kGet) return method_not_allowed("GET"), true;
-    ListAudiences(*who, response);
+    if (m != http::Method::kGet) return method_not_allowed("GET");
+    ListAudiences(who, response);
   } else if (path == "/v1/currencies" || path == "/v1/floors" ||
              path == "/v1/apps/child_directed" ||
              (path.substr(0, kAdvertisersPrefix.size()) == kAdvertisersPrefix &&
               path.size() > kAdvertisersPrefix.size() + kBlocklistSuffix.size() &&
               path.substr(path.size() - kBlocklistSuffix.size()) == kBlocklistSuffix)) {
     if (m != http::Method::kGet && m != http::Method::kPut) {
-      return method_not_allowed("GET, PUT"), true;
+      return method_not_allowed("GET, PUT");
     }
-    MarketSetting(*who, path, request, response);
+    MarketSetting(who, path, request, response);
   } else if (path.substr(0, kAudiencesPrefix.size()) == kAudiencesPrefix) {
     std::string id(path.substr(kAudiencesPrefix.size()));
     if (id.size() > kMembersSuffix.size() &&
         id.compare(id.size() - kMembersSuffix.size(), kMembersSuffix.size(), kMembersSuffix) == 0) {
       // Membership uploads with a body are streamed (OpenStream); an empty one lands here.
       http::SetError(400, "send the ids in the body, one per line", response);
-      return true;
+      return;
     }
     if (!IsValidId(id)) {
       http::SetError(400, "audience id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
-      return true;
+      return;
     }
     switch (m) {
       case http::Method::kPut:
-        PutAudience(*who, id, request, response);
+        PutAudience(who, id, request, response);
         break;
       case http::Method::kGet:
-        GetAudience(*who, id, response);
+        GetAudience(who, id, response);
         break;
       default:
         method_not_allowed("GET, PUT");
@@ -221,25 +241,25 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
                                      path.size() - kCampaignsPrefix.size() - kStatsSuffix.size()));
     if (!IsValidId(id)) {
       http::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
-      return true;
+      return;
     }
-    if (m != http::Method::kGet) return method_not_allowed("GET"), true;
-    CampaignStats(*who, id, response);
+    if (m != http::Method::kGet) return method_not_allowed("GET");
+    CampaignStats(who, id, response);
   } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
     const std::string id(path.substr(kCampaignsPrefix.size()));
     if (!IsValidId(id)) {
       http::SetError(400, "campaign id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", response);
-      return true;
+      return;
     }
     switch (m) {
       case http::Method::kPut:
-        PutCampaign(*who, id, request, response);
+        PutCampaign(who, id, request, response);
         break;
       case http::Method::kGet:
-        GetCampaign(*who, id, response);
+        GetCampaign(who, id, response);
         break;
       case http::Method::kDelete:
-        DeleteCampaign(*who, id, response);
+        DeleteCampaign(who, id, response);
         break;
       default:
         method_not_allowed("GET, PUT, DELETE");
@@ -247,7 +267,70 @@ bool AdminApi::Serve(const http::HttpRequest& request, http::HttpResponse* respo
   } else {
     http::SetError(404, "not found", response);
   }
-  return true;
+}
+
+void AdminApi::WriteAudit(const Principal& who, const http::HttpRequest& request,
+                          const http::HttpResponse& response, uint64_t version_before,
+                          uint64_t version_after) {
+  const std::string_view path = request.path;
+  std::string_view kind = "other";
+  std::string id;
+  auto ends_with = [path](std::string_view suffix) {
+    return path.size() >= suffix.size() && path.substr(path.size() - suffix.size()) == suffix;
+  };
+  if (path == "/v1/advertisers") {
+    kind = "advertiser";
+  } else if (path == "/v1/campaigns:batch") {
+    kind = "campaign";
+  } else if (path == "/v1/currencies") {
+    kind = "currencies";
+  } else if (path == "/v1/floors") {
+    kind = "floors";
+  } else if (path == "/v1/apps/child_directed") {
+    kind = "child_directed_apps";
+  } else if (path.substr(0, kAdvertisersPrefix.size()) == kAdvertisersPrefix &&
+             ends_with(kBlocklistSuffix)) {
+    kind = "app_blocklist";
+    id = path.substr(kAdvertisersPrefix.size(),
+                     path.size() - kAdvertisersPrefix.size() - kBlocklistSuffix.size());
+  } else if (path.substr(0, kCampaignsPrefix.size()) == kCampaignsPrefix) {
+    kind = "campaign";
+    id = path.substr(kCampaignsPrefix.size());
+  } else if (path.substr(0, kAudiencesPrefix.size()) == kAudiencesPrefix) {
+    kind = "audience";
+    id = path.substr(kAudiencesPrefix.size());
+  }
+  const int status = response.status;
+  std::string_view action = "update";
+  if (status >= 400) {
+    action = "refused";
+  } else if (request.method == http::Method::kDelete) {
+    action = "delete";
+  } else if (status == 201) {
+    action = "create";
+  }
+  LogLine line = LogInfo("audit");
+  line.Str("who", who.admin ? std::string_view("admin") : std::string_view(who.advertiser))
+      .Str("action", action)
+      .Str("method", service::MethodName(request.method))
+      .Str("kind", kind);
+  if (!id.empty()) {
+    line.Str("id", id);
+  } else if (audit_ids_.size() == 1) {
+    line.Str("id", audit_ids_[0]);
+  } else if (!audit_ids_.empty()) {
+    // A batch: its ids, up to a bound that keeps the line short.
+    constexpr size_t kMaxIds = 100;
+    std::string ids;
+    JsonWriter w(&ids);
+    w.BeginArray();
+    for (size_t i = 0; i < audit_ids_.size() && i < kMaxIds; ++i) w.String(audit_ids_[i]);
+    w.EndArray();
+    line.Json("ids", ids).Int("count", static_cast<int64_t>(audit_ids_.size()));
+  }
+  line.Int("status", status)
+      .Int("version_before", static_cast<int64_t>(version_before))
+      .Int("version_after", static_cast<int64_t>(version_after));
 }
 
 void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
@@ -259,6 +342,7 @@ void AdminApi::CreateAdvertiser(const Principal& who, const http::HttpRequest& r
   if (parser.parse(request.body.data(), request.body.size()).get(doc) || doc["id"].get(id)) {
     return http::SetError(400, "body must be {\"id\": \"<advertiser id>\"}", response);
   }
+  audit_ids_.emplace_back(id);
   absl::StatusOr<std::string> token = catalog_.CreateAdvertiser(std::string(id));
   if (!token.ok()) return SetStatusError(token.status(), response);
   std::string body;
@@ -368,6 +452,7 @@ void AdminApi::Batch(const Principal& who, const http::HttpRequest& request,
     ++index;
   }
   std::sort(ids.begin(), ids.end());
+  audit_ids_ = ids;
   if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
     problems.push_back(": campaign ids must be unique within a batch");
   }

@@ -48,6 +48,13 @@ class AdminApi final : public http::Handler {
   std::unique_ptr<http::BodyStream> OpenStream(const http::HttpRequest& head) override;
 
  private:
+  // Serves an authenticated call.
+  void Route(const Principal& who, const http::HttpRequest& request, http::HttpResponse* response);
+  // The "audit" log line of a change: who, what (method, resource kind and id), its status and
+  // the catalog's version before and after.
+  void WriteAudit(const Principal& who, const http::HttpRequest& request,
+                  const http::HttpResponse& response, uint64_t version_before,
+                  uint64_t version_after);
   void CreateAdvertiser(const Principal& who, const http::HttpRequest& request,
                         http::HttpResponse* response);
   void PutCampaign(const Principal& who, const std::string& id, const http::HttpRequest& request,
@@ -77,6 +84,8 @@ class AdminApi final : public http::Handler {
   money::MarketStore* market_;
   engine::EpochDomain::Reader reader_;
   openrtb::BidRequestParser parser_;
+  // The ids a change names in its body (a new advertiser, a batch's campaigns), for its audit.
+  std::vector<std::string> audit_ids_;
   engine::BidPipeline pipeline_;  // explain's: the bid path's steps with a dry-run money policy
 };
 

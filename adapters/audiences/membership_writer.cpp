@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/log.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 
@@ -264,7 +265,7 @@ absl::Status MembershipWriter::AppendShared(std::vector<engine::AudienceUpdate>&
   if (s.ok()) {
     // Followed to the end: the store holds everything the log does, so it may be compacted.
     if (absl::Status c = MaybeCompact(); !c.ok()) {
-      std::fprintf(stderr, "vetrina: audience log compaction failed: %s\n", c.ToString().c_str());
+      LogWarn("compaction_failed").Str("store", "audiences").Status(c);
     }
     return s;
   }
@@ -283,6 +284,7 @@ absl::Status MembershipWriter::AppendShared(std::vector<engine::AudienceUpdate>&
 
 void MembershipWriter::Run() {
   bool retry_later = false;
+  vetrina::FailureLog shared_log_failures("shared_log_failed", "shared_log_resumed", "audiences");
   for (;;) {
     std::vector<engine::AudienceUpdate> batch;
     std::vector<engine::AudienceUpdate> pixels;
@@ -327,13 +329,13 @@ void MembershipWriter::Run() {
     retry_later = false;
     if (idle) {
       // Other nodes' records (their pixel events and uploads); after a failure, a pause.
-      if (shared_) retry_later = !Follow().ok();
+      if (shared_) retry_later = !shared_log_failures.Report(Follow());
       MaybeSweep();
       continue;
     }
     if (shared_) {
       absl::Status s = AppendShared(batch, pixels);
-      retry_later = !s.ok();
+      retry_later = !shared_log_failures.Report(s);
       absl::MutexLock lock(&mu_);
       if (!s.ok()) RecordFailure(first, ticket, s);
       durable_ticket_ = ticket;
@@ -353,10 +355,10 @@ void MembershipWriter::Run() {
       // Only this thread writes the journal and the store, so nothing changes meanwhile. A
       // failed compaction leaves the longer journal, still complete, in place.
       if (absl::Status c = MaybeCompact(); !c.ok()) {
-        std::fprintf(stderr, "vetrina: audience journal compaction failed: %s\n",
-                     c.ToString().c_str());
+        LogWarn("compaction_failed").Str("store", "audiences").Status(c);
       }
     }
+    if (!s.ok()) LogError("journal_failed").Str("store", "audiences").Status(s);
     absl::MutexLock lock(&mu_);
     if (!s.ok()) failure_ = s;
     durable_ticket_ = ticket;

@@ -1,6 +1,6 @@
 #include "adapters/fleet/follower.h"
 
-#include <cstdio>
+#include "base/log.h"
 
 namespace vetrina::fleet {
 
@@ -31,10 +31,9 @@ void Follower::Run() {
       if (s.ok() != failing[i]) continue;  // no change of state
       failing[i] = !s.ok();
       if (failing[i]) {
-        std::fprintf(stderr, "vetrina: following %s failed: %s\n", steps_[i].name.c_str(),
-                     s.ToString().c_str());
+        LogWarn("follow_failed").Str("store", steps_[i].name).Status(s);
       } else {
-        std::fprintf(stderr, "vetrina: following %s again\n", steps_[i].name.c_str());
+        LogInfo("follow_resumed").Str("store", steps_[i].name);
       }
     }
     {

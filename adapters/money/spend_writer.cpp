@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "base/log.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "base/wire.h"
@@ -516,6 +517,7 @@ bool SpendWriter::AppendNotices(std::string batch, size_t count,
   }
   // Applied (here as on every node) when followed; this node's notices complete then.
   if (s.ok()) s = Follow();
+  shared_log_failures_.Report(s);
   if (s.ok()) {
     batches_.fetch_add(1);
     // Followed to the end: the state holds everything the log does, so it may be compacted.
@@ -529,7 +531,7 @@ bool SpendWriter::AppendNotices(std::string batch, size_t count,
         live_bytes_ = log_->size_bytes();
         compactions_.fetch_add(1);
       } else {
-        std::fprintf(stderr, "vetrina: spend log compaction failed: %s\n", c.ToString().c_str());
+        LogWarn("compaction_failed").Str("store", "notices").Status(c);
       }
     }
   }
@@ -586,7 +588,7 @@ void SpendWriter::RunShared() {
     if (!sequences.empty()) {
       follow_failed = !AppendNotices(std::move(batch), sequences.size(), sequences);
     } else {
-      follow_failed = !Follow().ok();
+      follow_failed = !shared_log_failures_.Report(Follow());
     }
     if (!follow_failed) {
       // This iteration's follow started after the watermark was asked for and read to the end.
@@ -646,8 +648,7 @@ void SpendWriter::Run() {
       if (!status.ok()) {
         // Fail-stop: nothing is acknowledged from here on; money already applied in memory
         // only errs toward spending less.
-        std::fprintf(stderr, "spend journal failed: %.*s\n",
-                     static_cast<int>(status.message().size()), status.message().data());
+        LogError("journal_failed").Str("store", "notices").Status(status);
         absl::MutexLock lock(&mu_);
         failure_ = status;
       } else {

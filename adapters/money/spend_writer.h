@@ -42,6 +42,7 @@
 #include "adapters/storage/journal.h"
 #include "adapters/storage/record_log.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/wire.h"
 #include "engine/money/lease.h"
 #include "engine/money/notice_book.h"
@@ -157,6 +158,8 @@ class SpendWriter {
   const size_t compact_after_bytes_;
   size_t live_bytes_ = 0;  // journal size right after the last compaction (writer thread)
   absl::Time last_sweep_ = absl::InfinitePast();
+  // Shared log: its failures and recoveries, logged once each (writer thread).
+  vetrina::FailureLog shared_log_failures_{"shared_log_failed", "shared_log_resumed", "notices"};
 
   mutable absl::Mutex mu_;
   engine::NoticeBook book_ ABSL_GUARDED_BY(mu_);

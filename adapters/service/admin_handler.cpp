@@ -61,16 +61,37 @@ bool IsStatusPagePath(std::string_view path) {
 
 }  // namespace
 
+AdminHandler::AdminHandler(Bidder& bidder, http::HandlerPtr api, http::HandlerPtr status)
+    : bidder_(bidder),
+      api_(std::move(api)),
+      status_(std::move(status)),
+      access_log_(bidder.options().access_log_sample,
+                  static_cast<uint64_t>(absl::ToUnixNanos(bidder.clock().Now())) ^ 0x5bd1e995u) {}
+
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  const Endpoint endpoint = Route(request, response);
+  // A node still loading answers /readyz 503 by design: not a failure.
+  if (response->status >= 500 && !response->defer && endpoint != Endpoint::kReadyz) {
+    LogFailedRequest(endpoint, request.path, response->status, response->body);
+  }
+  if (!access_log_.Sample()) return;
+  if (response->defer) {
+    AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());
+  } else {
+    AccessLog::Write(request, *response, endpoint, bidder_.clock().Now());
+  }
+}
+
+Endpoint AdminHandler::Route(const http::HttpRequest& request, http::HttpResponse* response) {
   if (status_ != nullptr && IsStatusPagePath(request.path)) {
     status_->Handle(request, response);
     bidder_.metrics().CountRequest(Endpoint::kAdminApi, response->status);
-    return;
+    return Endpoint::kAdminApi;
   }
   if (api_ != nullptr && request.path.substr(0, 4) == "/v1/") {
     api_->Handle(request, response);
     bidder_.metrics().CountRequest(Endpoint::kAdminApi, response->status);
-    return;
+    return Endpoint::kAdminApi;
   }
   Endpoint endpoint = Endpoint::kOther;
   const bool read_method =
@@ -109,6 +130,7 @@ void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* 
     response->headers.emplace_back("Allow", "GET, HEAD");
   }
   bidder_.metrics().CountRequest(endpoint, response->status);
+  return endpoint;
 }
 
 }  // namespace vetrina::service

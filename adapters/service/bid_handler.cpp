@@ -56,6 +56,10 @@ class DeferredNotice {
     Metrics::NoticeResult outcome = Metrics::NoticeResult::kCounted;
     if (!result_.ok()) {
       http::SetError(503, "spend journal unavailable", response_);
+      LogFailedRequest(
+          Endpoint::kNotice,
+          StrCat("/ev/", engine::NoticeKindName(static_cast<engine::NoticeKind>(kind_))), 503,
+          result_.status().ToString());
       if (absl::IsUnavailable(result_.status()) || absl::IsDeadlineExceeded(result_.status())) {
         response_->headers.emplace_back("Retry-After", "1");  // the shared log is out of reach
       }
@@ -77,6 +81,7 @@ class DeferredNotice {
       } else if (result_->effect.charged > 0) {
         outcome = Metrics::NoticeResult::kCharged;
         status_text = "charged";
+        metrics_.AddSpend(result_->effect.charged);
       }
       if (click_ && !landing_url_.empty()) {
         response_->status = 302;
@@ -134,7 +139,7 @@ request itself says (no audiences, no per-user capping).</li>
 <li>The same choices are honoured by the advertiser's pixel: a visit made under them is not
 added to any audience.</li>
 </ul>
-<p>We keep no IP address beyond its network part and log nothing per ad request.</p>
+<p>We keep no IP address beyond its network part, and our logs hold nothing about you.</p>
 </body></html>
 )";
 
@@ -144,22 +149,38 @@ BidHandler::BidHandler(Bidder& bidder, int worker)
     : bidder_(bidder),
       reader_(bidder.epoch()),
       parser_(bidder.options().max_body_bytes),
-      pipeline_(bidder.pipeline_config(), bidder.clock(), worker) {}
+      pipeline_(bidder.pipeline_config(), bidder.clock(), worker),
+      access_log_(bidder.options().access_log_sample,
+                  static_cast<uint64_t>(absl::ToUnixNanos(bidder.clock().Now())) +
+                      static_cast<uint64_t>(worker)) {}
 
 void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
+  const Endpoint endpoint = Route(request, response);
+  if (response->status >= 500 && !response->defer) {
+    LogFailedRequest(endpoint, request.path, response->status, response->body);
+  }
+  if (!access_log_.Sample()) return;
+  if (response->defer) {
+    AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());
+  } else {
+    AccessLog::Write(request, *response, endpoint, bidder_.clock().Now());
+  }
+}
+
+Endpoint BidHandler::Route(const http::HttpRequest& request, http::HttpResponse* response) {
   if (request.path == "/openrtb2/bid") {
     HandleBid(request, response);
     bidder_.metrics().CountRequest(Endpoint::kBid, response->status);
-    return;
+    return Endpoint::kBid;
   }
   if (request.path == "/px") {
     HandlePixel(request, response);
     bidder_.metrics().CountRequest(Endpoint::kPixel, response->status);
-    return;
+    return Endpoint::kPixel;
   }
   if (request.path.substr(0, 4) == "/ev/" && bidder_.spend_writer() != nullptr) {
     HandleNotice(request, response);
-    return;  // counted when answered: the answer may wait for the journal
+    return Endpoint::kNotice;  // counted when answered: the answer may wait for the journal
   }
   if (request.path == "/privacy" &&
       (request.method == http::Method::kGet || request.method == http::Method::kHead)) {
@@ -168,10 +189,11 @@ void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* re
     response->body.assign(kPrivacyPage);
     response->headers.emplace_back("Cache-Control", "public, max-age=86400");
     bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
-    return;
+    return Endpoint::kOther;
   }
   http::SetError(404, "not found", response);
   bidder_.metrics().CountRequest(Endpoint::kOther, response->status);
+  return Endpoint::kOther;
 }
 
 void BidHandler::Shed(const http::HttpRequest& request, http::HttpResponse* response) {

@@ -9,6 +9,7 @@
 
 #include "adapters/http/http_types.h"
 #include "adapters/openrtb/request_parser.h"
+#include "adapters/service/access_log.h"
 #include "adapters/service/bidder.h"
 #include "engine/core/bid_request.h"
 #include "engine/core/epoch.h"
@@ -26,6 +27,8 @@ class BidHandler final : public http::Handler {
   void Shed(const http::HttpRequest& request, http::HttpResponse* response) override;
 
  private:
+  // Serves the request and counts it; returns its endpoint.
+  Endpoint Route(const http::HttpRequest& request, http::HttpResponse* response);
   void HandleBid(const http::HttpRequest& request, http::HttpResponse* response);
   void HandlePixel(const http::HttpRequest& request, http::HttpResponse* response);
   void HandleNotice(const http::HttpRequest& request, http::HttpResponse* response);
@@ -37,6 +40,7 @@ class BidHandler final : public http::Handler {
   openrtb::BidRequestParser parser_;
   engine::BidRequest bid_request_;  // reused across requests
   engine::BidPipeline pipeline_;
+  AccessLog access_log_;
 };
 
 }  // namespace vetrina::service

@@ -42,6 +42,8 @@ struct BidderOptions {
   // Deadlines, our TCF vendor id, token lifetimes, the random seed; its seat and keys are set
   // by the Bidder (from `response.seat` and the money wiring).
   engine::BidPipelineConfig pipeline;
+  // The fraction of requests that get an "access" log line (AccessLog), in [0, 1].
+  double access_log_sample = 0;
 };
 
 // What bids and notices read and write besides the published snapshots. Owned by the caller;

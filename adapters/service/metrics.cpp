@@ -1,6 +1,7 @@
 #include "adapters/service/metrics.h"
 
 #include "base/strings.h"
+#include "engine/money/notice_book.h"
 
 namespace vetrina::service {
 namespace {
@@ -107,6 +108,25 @@ Metrics::Counts Metrics::Read() const {
     for (size_t r = 0; r < notices_[k].size(); ++r) c.notices[k][r] = notices_[k][r].load(kRelaxed);
   }
   return c;
+}
+
+void Metrics::AddSpend(int64_t micros) { spend_micros_.fetch_add(micros, kRelaxed); }
+
+Metrics::Totals Metrics::totals() const {
+  Totals t;
+  for (const auto& by_status : requests_) {
+    for (const std::atomic<uint64_t>& n : by_status) t.requests += n.load(kRelaxed);
+  }
+  t.bids = bids_.load(kRelaxed);
+  for (const std::atomic<uint64_t>& n : no_bids_) t.no_bids += n.load(kRelaxed);
+  const auto& wins = notices_[static_cast<size_t>(engine::NoticeKind::kWin)];
+  t.wins = wins[static_cast<size_t>(NoticeResult::kCharged)].load(kRelaxed) +
+           wins[static_cast<size_t>(NoticeResult::kCounted)].load(kRelaxed);
+  t.spend_micros = spend_micros_.load(kRelaxed);
+  for (size_t b = 0; b < latency_buckets_.size(); ++b) {
+    t.latency_buckets[b] = latency_buckets_[b].load(kRelaxed);
+  }
+  return t;
 }
 
 std::string Metrics::Render(

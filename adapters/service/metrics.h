@@ -95,6 +95,18 @@ class Metrics {
         notices{};
   };
   Counts Read() const;
+  // Money notices charged, in micros.
+  void AddSpend(int64_t micros);
+  // Running totals since start, for the periodic log summary (adapters/service/summary_log.h).
+  struct Totals {
+    uint64_t requests = 0;  // every endpoint
+    uint64_t bids = 0;
+    uint64_t no_bids = 0;
+    uint64_t wins = 0;  // win notices counted or charged
+    int64_t spend_micros = 0;
+    std::array<uint64_t, kLatencyBucketsUs.size() + 1> latency_buckets{};  // the last: above
+  };
+  Totals totals() const;
 
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
@@ -118,6 +130,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(engine::PrivacyRule::kCount)> privacy_{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ImpDropReason::kCount)> dropped_imps_{};
   std::atomic<uint64_t> ignored_exts_{0};
+  std::atomic<int64_t> spend_micros_{0};
   std::array<std::array<std::atomic<uint64_t>, static_cast<size_t>(NoticeResult::kCount)>,
              kNoticeKinds>
       notices_{};

@@ -58,6 +58,26 @@ TEST_CASE("serve flags") {
   CHECK_FALSE(ParseServeArgs({"--data-dir", ""}).ok());
 }
 
+TEST_CASE("the log level and the access log's sample") {
+  auto defaults = ParseServeArgs({});
+  REQUIRE(defaults.ok());
+  CHECK(defaults->log_level == "info");
+  CHECK(defaults->access_log_sample == 0);
+  auto set = ParseServeArgs({"--log-level", "debug", "--access-log-sample", "0.25"});
+  REQUIRE(set.ok());
+  CHECK(set->log_level == "debug");
+  CHECK(set->access_log_sample == 0.25);
+  CHECK(ParseServeArgs({"--access-log-sample", "1"})->access_log_sample == 1);
+  for (const char* bad : {"verbose", "INFO", ""}) {
+    INFO(bad);
+    CHECK_FALSE(ParseServeArgs({"--log-level", bad}).ok());
+  }
+  for (const char* bad : {"-0.1", "1.5", "nan", "half", "0.5x", ""}) {
+    INFO(bad);
+    CHECK_FALSE(ParseServeArgs({"--access-log-sample", bad}).ok());
+  }
+}
+
 TEST_CASE("public URLs are checked at start-up") {
   struct Row {
     const char* rule;

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 
+#include "../../support/log_capture.h"
+
 namespace vetrina::fleet {
 namespace {
 
@@ -17,6 +19,7 @@ void AwaitRounds(const Follower& follower, uint64_t rounds) {
 }
 
 TEST_CASE("every step runs each round; a failing step is reported and retried", "[fleet]") {
+  vetrina::testing::LogCapture log;  // outlives the follower's thread
   std::atomic<int> catalog_runs{0};
   std::atomic<bool> market_down{true};
   Follower follower({{"catalog",
@@ -37,6 +40,12 @@ TEST_CASE("every step runs each round; a failing step is reported and retried", 
   market_down = false;
   AwaitRounds(follower, 2);
   CHECK(follower.last_error().ok());
+  // Logged when it starts failing and when it works again, not every round.
+  const std::vector<std::string> failed = log.Lines("follow_failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].find("\"level\":\"warn\",\"event\":\"follow_failed\",\"store\":\"market\","
+                       "\"status\":\"UNAVAILABLE: redis down\"") != std::string::npos);
+  CHECK(log.Count("follow_resumed") == 1);
 }
 
 TEST_CASE("a follower that was never started stops at once") {

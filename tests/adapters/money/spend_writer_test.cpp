@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 
+#include "../../support/log_capture.h"
 #include "../../support/memory_log.h"
 #include "../../support/redis_log_node.h"
 #include "../../support/redis_server.h"
@@ -204,6 +205,7 @@ TEST_CASE("fleet: a notice is applied once across nodes, and a new node restores
 
 TEST_CASE("fleet: while Redis is down notices fail with its error, and work once it is back",
           "[fleet]") {
+  vetrina::testing::LogCapture log;  // outlives the writer's thread
   RedisServer server;
   vetrina::ManualClock clock(kNow);
   MoneyNode a(server, clock, "a");
@@ -215,6 +217,13 @@ TEST_CASE("fleet: while Redis is down notices fail with its error, and work once
   auto [result, durable] = SubmitAndWait(*a.writer, Win("b2", 2'000'000));
   CHECK(durable.ok());
   CHECK(result.status == engine::NoticeResult::Status::kApplied);
+  // The outage is logged once, with its status, and so is the recovery.
+  const std::vector<std::string> failed = log.Lines("shared_log_failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].find("\"level\":\"warn\"") != std::string::npos);
+  CHECK(failed[0].find("\"store\":\"notices\"") != std::string::npos);
+  CHECK(failed[0].find("\"status\":\"") != std::string::npos);
+  CHECK(log.Count("shared_log_resumed") == 1);
 }
 
 TEST_CASE("fleet: a node that missed records a compaction removed reloads the same state",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../../support/files.h"
+#include "../../support/log_capture.h"
 #include "absl/synchronization/notification.h"
 #include "adapters/campaigns/campaign_json.h"
 #include "adapters/money/notice_request.h"
@@ -356,13 +357,14 @@ struct MoneyHarness {
   std::unique_ptr<BidHandler> handler;
 
   // `options`: the spend writer's (default: the file journal in `dir`).
-  explicit MoneyHarness(money::SpendWriter::Options options = {}) {
+  explicit MoneyHarness(money::SpendWriter::Options options = {},
+                        BidderOptions bidder_options = {}) {
     absl::StatusOr<money::SpendWriterPtr> opened =
         money::SpendWriter::Open(dir.path.string(), money, clock, std::move(options));
     REQUIRE(opened.ok());
     writer = *std::move(opened);
     writer->Start();
-    bidder = std::make_unique<Bidder>(clock, epoch, BidderOptions{},
+    bidder = std::make_unique<Bidder>(clock, epoch, std::move(bidder_options),
                                       BidderServices{.money = &money,
                                                      .spend_writer = writer.get(),
                                                      .notice_secret = "notice secret",
@@ -456,6 +458,7 @@ TEST_CASE("a bid reserves its cost and signs its notices; the win is charged onc
 }
 
 TEST_CASE("a fleet node that cannot reach its spend log answers notices 503, retry after 1 s") {
+  vetrina::testing::LogCapture log(LogLevel::kInfo);
   money::SpendWriter::Options options;
   options.open_log = vetrina::testing::UnreachableLogOpener();
   options.node_id = "a";
@@ -473,6 +476,109 @@ TEST_CASE("a fleet node that cannot reach its spend log answers notices 503, ret
   CHECK(std::find(win.headers.begin(), win.headers.end(),
                   std::pair<std::string, std::string>{"Retry-After", "1"}) != win.headers.end());
   CHECK(h.money.ledger.FindAccount(campaign)->State(h.clock.Now()).daily_settled == 0);
+  // Logged with the store's status, without the notice's token.
+  const std::vector<std::string> failed = log.Lines("request_failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].find("\"level\":\"warn\",\"event\":\"request_failed\",\"endpoint\":\"notice\","
+                       "\"path\":\"/ev/win\",\"status\":503,\"error\":\"UNAVAILABLE: ") !=
+        std::string::npos);
+  CHECK(failed[0].find(query) == std::string::npos);
+}
+
+TEST_CASE("5xx answers are logged, at most 10 lines a second, counting those left out") {
+  // A second of its own: the bound is per second of the logger's clock, across the process.
+  vetrina::testing::LogCapture log(LogLevel::kInfo, absl::FromUnixSeconds(1'900'000'000));
+  for (int i = 0; i < 15; ++i) {
+    LogFailedRequest(Endpoint::kAdminApi, "/v1/campaigns/x", 503, "{\"error\":\"redis down\"}");
+  }
+  CHECK(log.Count("request_failed") == kFailedRequestLinesPerSecond);
+  log.clock().Advance(absl::Seconds(1));
+  LogFailedRequest(Endpoint::kAdminApi, "/v1/campaigns/x", 503, "{\"error\":\"redis down\"}");
+  const std::vector<std::string> lines = log.Lines("request_failed");
+  REQUIRE(lines.size() == kFailedRequestLinesPerSecond + 1);
+  CHECK(lines.back().find("\"path\":\"/v1/campaigns/x\",\"status\":503,"
+                          "\"error\":\"{\\\"error\\\":\\\"redis down\\\"}\",\"suppressed\":5}") !=
+        std::string::npos);
+}
+
+TEST_CASE("access log: a sample of 1 logs every request, without its query string or body") {
+  vetrina::testing::LogCapture log(LogLevel::kDebug);
+  BidderOptions options;
+  options.access_log_sample = 1;
+  Harness h(std::move(options));
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  h.clock.Advance(absl::Microseconds(250));
+  CHECK(h.Call(http::Method::kPost, "/openrtb2/bid", body, absl::Microseconds(250)).status == 200);
+  http::HttpRequest pixel;
+  pixel.method = http::Method::kGet;
+  pixel.path = "/px";
+  pixel.query = "adv=acme&uid=user-7f3e-distinctive&gdpr=1";
+  pixel.received_at = h.clock.Now();
+  http::HttpResponse pixel_response;
+  h.handler->Handle(pixel, &pixel_response);
+  CHECK(h.Call(http::Method::kGet, "/nope", "").status == 404);
+
+  const std::vector<std::string> lines = log.Lines("access");
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].find("\"level\":\"info\",\"event\":\"access\",\"method\":\"POST\","
+                      "\"path\":\"/openrtb2/bid\",\"status\":200,\"latency_us\":250,") !=
+        std::string::npos);
+  CHECK(lines[0].find("\"endpoint\":\"bid\"}") != std::string::npos);
+  CHECK(lines[1].find("\"method\":\"GET\",\"path\":\"/px\",\"status\":200,\"latency_us\":0,"
+                      "\"bytes\":" +
+                      std::to_string(pixel_response.body.size()) + ",\"endpoint\":\"pixel\"}") !=
+        std::string::npos);
+  CHECK(lines[2].find("\"path\":\"/nope\",\"status\":404,") != std::string::npos);
+  // Nothing of the user reaches any line: not the pixel's query, not the bid request's device.
+  for (const std::string& line : log.lines()) {
+    INFO(line);
+    CHECK(line.find("user-7f3e-distinctive") == std::string::npos);
+    CHECK(line.find("uid=") == std::string::npos);
+    CHECK(line.find("\"device\"") == std::string::npos);
+  }
+}
+
+TEST_CASE("access log: off at a sample of 0, and about the fraction asked for otherwise") {
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  for (double sample : {0.0, 0.25}) {
+    vetrina::testing::LogCapture log(LogLevel::kDebug);
+    BidderOptions options;
+    options.access_log_sample = sample;
+    Harness h(std::move(options));
+    for (int i = 0; i < 400; ++i) h.Call(http::Method::kGet, "/nope", "");
+    INFO(sample);
+    if (sample == 0) {
+      CHECK(log.Count("access") == 0);
+    } else {
+      CHECK(log.Count("access") > 60);
+      CHECK(log.Count("access") < 140);
+    }
+  }
+}
+
+TEST_CASE("access log: a notice's line comes when its answer does, with the answer's status") {
+  vetrina::testing::LogCapture log(LogLevel::kInfo);
+  BidderOptions bidder_options;
+  bidder_options.access_log_sample = 1;
+  MoneyHarness h({}, std::move(bidder_options));
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", "", body);
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element bid = parser.parse(r.body)["seatbid"].at(0)["bid"].at(0);
+  auto [path, query] = NoticeTarget(std::string_view(bid["nurl"]), "0.5");
+  http::HttpResponse win = h.Call(http::Method::kGet, path, query, "");
+  REQUIRE(win.status == 200);
+  const std::vector<std::string> lines = log.Lines("access");
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].find("\"method\":\"GET\",\"path\":\"/ev/win\",\"status\":200,") !=
+        std::string::npos);
+  CHECK(lines[1].find("\"bytes\":" + std::to_string(win.body.size()) +
+                      ",\"endpoint\":\"notice\"}") != std::string::npos);
+  CHECK(lines[1].find(query) == std::string::npos);
 }
 
 TEST_CASE("without a spend journal notices are not served") {
@@ -512,6 +618,7 @@ TEST_CASE("admin: a fleet node that cannot reach Redis is ready but reports itse
 }
 
 TEST_CASE("admin: health, readiness and metrics") {
+  vetrina::testing::LogCapture log(LogLevel::kInfo);
   Harness h;
   AdminHandler admin(h.bidder);
   auto call = [&](http::Method method, std::string_view path) {
@@ -533,6 +640,7 @@ TEST_CASE("admin: health, readiness and metrics") {
   CHECK(metrics.body.find("vetrina_fleet_store_up") == std::string::npos);  // a single node
   CHECK(call(http::Method::kPost, "/metrics").status == 405);
   CHECK(call(http::Method::kGet, "/nope").status == 404);
+  CHECK(log.Count("request_failed") == 0);  // a loading node's 503 on /readyz is no failure
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/money/notice_book.h"
+
 namespace vetrina::service {
 namespace {
 
@@ -24,6 +26,29 @@ TEST_CASE("counters render in the Prometheus text format") {
   CHECK(Has(page, "vetrina_bids_total 3"));
   CHECK(Has(page, R"(vetrina_no_bids_total{reason="below_floor"} 1)"));
   CHECK(Has(page, R"(vetrina_connections_open{listener="public"} 7)"));
+}
+
+TEST_CASE("totals add up requests of every endpoint, bids, no-bids, wins and spend") {
+  Metrics m;
+  m.CountRequest(Endpoint::kBid, 200);
+  m.CountRequest(Endpoint::kNotice, 503);
+  m.CountRequest(Endpoint::kAdminApi, 201);
+  m.CountBid(2);
+  m.CountNoBid(engine::NoBidReason::kBelowFloor);
+  m.CountNoBid(engine::NoBidReason::kDeadline);
+  m.CountNotice(static_cast<int>(engine::NoticeKind::kWin), Metrics::NoticeResult::kCharged);
+  m.CountNotice(static_cast<int>(engine::NoticeKind::kWin), Metrics::NoticeResult::kCounted);
+  m.CountNotice(static_cast<int>(engine::NoticeKind::kWin), Metrics::NoticeResult::kDuplicate);
+  m.CountNotice(static_cast<int>(engine::NoticeKind::kBill), Metrics::NoticeResult::kCharged);
+  m.AddSpend(1'250'000);
+  m.ObserveBidLatency(absl::Microseconds(40));
+  const Metrics::Totals t = m.totals();
+  CHECK(t.requests == 3);
+  CHECK(t.bids == 2);
+  CHECK(t.no_bids == 2);
+  CHECK(t.wins == 2);
+  CHECK(t.spend_micros == 1'250'000);
+  CHECK(t.latency_buckets[2] == 1);  // 25 < 40 <= 50 µs
 }
 
 TEST_CASE("the latency histogram is cumulative with a +Inf bucket") {
