@@ -34,6 +34,10 @@ Bidder::Bidder(const vetrina::Clock& clock, engine::EpochDomain& epoch, BidderOp
     std::fputs("Bidder: BidderServices.money is required\n", stderr);
     std::abort();
   }
+  // The empty snapshots above are published now.
+  for (Snapshot s : {Snapshot::kCampaigns, Snapshot::kAudiences, Snapshot::kMarket}) {
+    metrics_.MarkPublished(s, clock_.Now());
+  }
 }
 
 engine::BidWorld Bidder::World(const engine::EpochDomain::ReadGuard& guard) const {
@@ -47,14 +51,17 @@ engine::BidWorld Bidder::World(const engine::EpochDomain::ReadGuard& guard) cons
 
 void Bidder::PublishMarket(std::shared_ptr<const engine::MarketRules> rules) {
   market_.Publish(std::make_unique<MarketRef>(MarketRef{std::move(rules)}));
+  metrics_.MarkPublished(Snapshot::kMarket, clock_.Now());
 }
 
 void Bidder::PublishAudienceRegistry(std::shared_ptr<const engine::AudienceRegistry> registry) {
   registry_.Publish(std::make_unique<RegistryRef>(RegistryRef{std::move(registry)}));
+  metrics_.MarkPublished(Snapshot::kAudiences, clock_.Now());
 }
 
 void Bidder::Publish(std::unique_ptr<const engine::CampaignSet> campaigns) {
   campaigns_.Publish(std::move(campaigns));
+  metrics_.MarkPublished(Snapshot::kCampaigns, clock_.Now());
 }
 
 void Bidder::PublishCampaigns(std::vector<engine::Campaign> campaigns) {

@@ -158,7 +158,7 @@ TEST_CASE("no eligible campaign is a 204 with an empty body, counted by reason")
   const std::string metrics = h.bidder.metrics().Render({});
   CHECK(metrics.find("vetrina_no_bids_total{reason=\"no_matching_creative\"} 1") !=
         std::string::npos);
-  CHECK(metrics.find("vetrina_requests_total{endpoint=\"bid\",status=\"204\"} 1") !=
+  CHECK(metrics.find("vetrina_requests_total{endpoint=\"bid\",code=\"204\"} 1") !=
         std::string::npos);
 }
 
