@@ -235,11 +235,9 @@ int Serve(const ServeConfig& config) {
   engine::AudienceStore audience_store(epoch, audience_seed);
   const absl::Time audiences_started = clock.Now();
   absl::StatusOr<audiences::MembershipWriterPtr> membership_writer =
-      audiences::MembershipWriter::Open(config.data_dir, audience_store, clock,
-                                        audiences::MembershipWriter::kCompactAfterBytes,
-                                        SharedLogOrJournal(link, "audiences",
-                                                           config.data_dir + "/audiences.journal",
-                                                           time_sync));
+      audiences::MembershipWriter::Open(
+          config.data_dir, audience_store, clock, audiences::MembershipWriter::kCompactAfterBytes,
+          SharedLogOrJournal(link, "audiences", config.data_dir + "/audiences.journal", time_sync));
   if (!membership_writer.ok()) return Fail(View(membership_writer.status().message()));
   std::printf("restored %zu users in audiences (%zu memberships) in %.2f s\n",
               audience_store.users(), audience_store.memberships(),

@@ -151,9 +151,8 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::strin
   absl::MutexLock lock(&catalog->mu_);
   catalog->admin_token_hash_ = vetrina::Sha256(admin_token);
   storage::JournalStats stats;
-  VETRINA_ASSIGN_OR_RETURN(catalog->log_,
-                           storage::Journal::Open(journal_path, catalog->Replayer(), &stats,
-                                                  std::move(on_sync)));
+  VETRINA_ASSIGN_OR_RETURN(catalog->log_, storage::Journal::Open(journal_path, catalog->Replayer(),
+                                                                 &stats, std::move(on_sync)));
   // The change log starts after the replay.
   catalog->changes_.clear();
   catalog->changes_from_ = catalog->version_;

@@ -363,7 +363,8 @@ void BidHandler::WriteOutcome(const engine::BidOutcome& outcome, http::HttpRespo
                                 pipeline_.signed_bids(), bidder_.options().response,
                                 &response->body);
       metrics.CountBid(static_cast<int>(outcome.result.bids.size()));
-      for (const engine::Bid& bid : outcome.result.bids) metrics.ObserveBidPrice(bid.clearing_price);
+      for (const engine::Bid& bid : outcome.result.bids)
+        metrics.ObserveBidPrice(bid.clearing_price);
       return;
   }
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
-
 #include "base/build_info.h"
 #include "base/strings.h"
 
@@ -45,7 +44,8 @@ void AppendDecimalMillionths(int64_t micros, std::string* out) {
 }
 
 Histogram::Histogram(std::span<const int64_t> bounds)
-    : bounds_(bounds.begin(), bounds.end()), buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
+    : bounds_(bounds.begin(), bounds.end()),
+      buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
   for (size_t b = 0; b <= bounds_.size(); ++b) buckets_[b].store(0, kRelaxed);
 }
 
@@ -71,13 +71,13 @@ void Histogram::AppendTo(std::string_view name, std::string_view help, std::stri
   }
   StrAppend(out, name, "_sum ");
   AppendDecimalMillionths(sum_.load(kRelaxed), out);
-  // The count after the buckets: never below the +Inf bucket read before it.
-  StrAppend(out, "\n", name, "_count ", std::max(cumulative, count_.load(kRelaxed)), "\n");
+  // The +Inf bucket's count, so the two agree even with observations in flight.
+  StrAppend(out, "\n", name, "_count ", cumulative, "\n");
 }
 
 Histogram MakeFsyncHistogram() {
-  static constexpr int64_t kBoundsMicros[] = {50,     100,     250,     500,     1'000,
-                                              2'500,  5'000,   10'000,  25'000,  50'000,
+  static constexpr int64_t kBoundsMicros[] = {50,      100,     250,     500,      1'000,
+                                              2'500,   5'000,   10'000,  25'000,   50'000,
                                               100'000, 250'000, 500'000, 1'000'000};
   return Histogram(kBoundsMicros);
 }
@@ -120,14 +120,28 @@ std::string_view EndpointName(Endpoint endpoint) {
   return "other";
 }
 
+size_t Metrics::CodeSlot(int status) {
+  return status >= kFirstCode && status < kFirstCode + static_cast<int>(kCodeSlots) - 1
+             ? static_cast<size_t>(status - kFirstCode)
+             : kCodeSlots - 1;
+}
+
 void Metrics::CountRequest(Endpoint endpoint, int status) {
-  const size_t slot = status >= kFirstCode && status < kFirstCode + static_cast<int>(kCodeSlots) - 1
-                          ? static_cast<size_t>(status - kFirstCode)
-                          : kCodeSlots - 1;
-  requests_[static_cast<size_t>(endpoint)][slot].fetch_add(1, kRelaxed);
+  requests_[static_cast<size_t>(endpoint)][CodeSlot(status)].fetch_add(1, kRelaxed);
 }
 
 void Metrics::CountBid(int bids) { bids_.fetch_add(bids, kRelaxed); }
+
+uint64_t Metrics::requests(Endpoint endpoint, int status) const {
+  return requests_[static_cast<size_t>(endpoint)][CodeSlot(status)].load(kRelaxed);
+}
+
+uint64_t Metrics::bids() const { return bids_.load(kRelaxed); }
+
+int64_t Metrics::spend_micros(int kind) const {
+  if (kind < 0 || static_cast<size_t>(kind) >= kNoticeKinds) return 0;
+  return spend_micros_[kind].load(kRelaxed);
+}
 
 void Metrics::ObserveBidPrice(int64_t cpm_micros) { bid_price_.Observe(cpm_micros); }
 
@@ -172,8 +186,8 @@ void Metrics::AppendSnapshotGauges(absl::Time now, std::string* out) const {
   for (size_t s = 0; s < published_unix_ns_.size(); ++s) {
     const int64_t published = published_unix_ns_[s].load(kRelaxed);
     if (published == 0) continue;  // never published
-    const int64_t age_us = std::max<int64_t>(
-        0, absl::ToInt64Microseconds(now - absl::FromUnixNanos(published)));
+    const int64_t age_us =
+        std::max<int64_t>(0, absl::ToInt64Microseconds(now - absl::FromUnixNanos(published)));
     StrAppend(out, "vetrina_snapshot_age_seconds{snapshot=\"",
               SnapshotName(static_cast<Snapshot>(s)), "\"} ");
     AppendDecimalMillionths(age_us, out);

@@ -137,6 +137,12 @@ class Metrics {
   // `ext` members of the wrong type the parser skipped.
   void CountIgnoredExts(uint64_t exts);
 
+  // What /metrics shows, for other pages that must agree with it.
+  uint64_t requests(Endpoint endpoint, int status) const;
+  uint64_t bids() const;
+  const Histogram& bid_price() const { return bid_price_; }
+  int64_t spend_micros(int kind) const;
+
   // A snapshot published at `at` (the injected clock's time).
   void MarkPublished(Snapshot snapshot, absl::Time at);
 
@@ -150,6 +156,7 @@ class Metrics {
   // Codes 100..599 by code - 100; the last slot counts anything else.
   static constexpr int kFirstCode = 100;
   static constexpr size_t kCodeSlots = 501;
+  static size_t CodeSlot(int status);
 
   std::array<std::array<std::atomic<uint64_t>, kCodeSlots>, static_cast<size_t>(Endpoint::kCount)>
       requests_{};

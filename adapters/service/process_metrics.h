@@ -21,7 +21,7 @@ struct ProcessSample {
   int64_t resident_bytes = 0;
   int64_t virtual_bytes = 0;
   int64_t open_fds = 0;
-  int64_t max_fds = -1;          // the soft limit on open files; -1 when unlimited
+  int64_t max_fds = -1;           // the soft limit on open files; -1 when unlimited
   int64_t start_unix_micros = 0;  // when the process started, since the Unix epoch
 };
 

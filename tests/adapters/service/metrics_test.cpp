@@ -57,6 +57,10 @@ TEST_CASE("requests count under their own status code; codes outside 100..599 ar
   CHECK(Has(page, R"(vetrina_requests_total{endpoint="admin_api",code="599"} 1)"));
   CHECK(Has(page, R"(vetrina_requests_total{endpoint="notice",code="other"} 3)"));
   CHECK(page.find("status=") == std::string::npos);
+  // Other pages read the same counts.
+  CHECK(m.requests(Endpoint::kAdminApi, 201) == 1);
+  CHECK(m.requests(Endpoint::kAdminApi, 200) == 0);
+  CHECK(m.requests(Endpoint::kNotice, 700) == 3);
 }
 
 TEST_CASE("build_info is 1 with this binary's version, commit and build type") {
@@ -82,6 +86,7 @@ TEST_CASE("bid prices fill CPM buckets in dollars; the count is the bids observe
   CHECK(Has(page, R"(vetrina_bid_price_cpm_bucket{le="+Inf"} 3)"));
   CHECK(Has(page, "vetrina_bid_price_cpm_sum 81.350000"));
   CHECK(Has(page, "vetrina_bid_price_cpm_count 3"));
+  CHECK(m.bid_price().count() == 3);
 }
 
 TEST_CASE("imps count once per media type they offer") {
@@ -115,6 +120,8 @@ TEST_CASE("spend renders exact dollars by notice kind") {
   CHECK(Has(page, R"(vetrina_spend_usd_total{kind="win"} 2.001500)"));
   CHECK(Has(page, R"(vetrina_spend_usd_total{kind="bill"} 0.000000)"));
   CHECK(Has(page, R"(vetrina_spend_usd_total{kind="click"} 0.250000)"));
+  CHECK(m.spend_micros(0) == 2'001'500);
+  CHECK(m.spend_micros(9) == 0);
 }
 
 TEST_CASE("the fsync histogram runs from 50 us to 1 s") {
@@ -124,7 +131,8 @@ TEST_CASE("the fsync histogram runs from 50 us to 1 s") {
   fsync.Observe(2'000'000);
   std::string page;
   fsync.AppendTo(kFsyncMetric, kFsyncHelp, &page);
-  CHECK(page.find("# TYPE vetrina_fsync_seconds histogram\nvetrina_fsync_seconds_bucket{le=\"0.000050\"} 1\n") !=
+  CHECK(page.find("# TYPE vetrina_fsync_seconds "
+                  "histogram\nvetrina_fsync_seconds_bucket{le=\"0.000050\"} 1\n") !=
         std::string::npos);
   CHECK(Has(page, R"(vetrina_fsync_seconds_bucket{le="0.005000"} 2)"));
   CHECK(Has(page, R"(vetrina_fsync_seconds_bucket{le="1.000000"} 2)"));

@@ -19,8 +19,8 @@ constexpr std::string_view kStat =
 
 TEST_CASE("stat: CPU time, memory and start time in their units") {
   ProcessSample sample;
-  const ProcUnits units{.ticks_per_second = 100, .page_bytes = 4096,
-                        .boot_unix_seconds = 1'700'000'000};
+  const ProcUnits units{
+      .ticks_per_second = 100, .page_bytes = 4096, .boot_unix_seconds = 1'700'000'000};
   REQUIRE(ParseProcStat(kStat, units, &sample).ok());
   CHECK(sample.cpu_micros == 3'250'000);  // (250 + 75) ticks of 10 ms
   CHECK(sample.virtual_bytes == 104'857'600);

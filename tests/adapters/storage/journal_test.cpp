@@ -181,8 +181,8 @@ TEST_CASE("every sync of a journal is timed for its observer") {
   const std::string path = (dir.path / "j").string();
   std::vector<absl::Duration> syncs;
   const SyncObserver observe = [&](absl::Duration elapsed) { syncs.push_back(elapsed); };
-  auto journal =
-      Journal::Open(path, [](std::string_view) { return absl::OkStatus(); }, nullptr, observe);
+  auto journal = Journal::Open(
+      path, [](std::string_view) { return absl::OkStatus(); }, nullptr, observe);
   REQUIRE(journal.ok());
   // A new file: the header's fdatasync and the directory's fsync.
   CHECK(syncs.size() == 2);
@@ -196,9 +196,8 @@ TEST_CASE("every sync of a journal is timed for its observer") {
   // Reopened through a LogOpener: an intact file syncs nothing until it is appended to.
   journal->reset();
   syncs.clear();
-  auto log = JournalOpener(path, nullptr, observe)([](std::string_view) {
-    return absl::OkStatus();
-  });
+  auto log =
+      JournalOpener(path, nullptr, observe)([](std::string_view) { return absl::OkStatus(); });
   REQUIRE(log.ok());
   CHECK(syncs.empty());
   REQUIRE((*log)->Append("three").ok());
