@@ -172,6 +172,14 @@ storage::LogOpener SharedLog(const redis::RedisLink* link, std::string name, boo
   };
 }
 
+// A fleet's shared log `name`, or else the file journal at `journal_path`, its syncs timed.
+storage::LogOpener SharedLogOrJournal(const redis::RedisLink* link, std::string name,
+                                      std::string journal_path, storage::SyncObserver on_sync,
+                                      bool stamp_entry_times = false) {
+  if (link != nullptr) return SharedLog(link, std::move(name), false, stamp_entry_times);
+  return storage::JournalOpener(std::move(journal_path), nullptr, std::move(on_sync));
+}
+
 // The campaigns a fleet node leases budget for: the live ones with a budget.
 money::LeaseKeeper::ListCampaigns BudgetedCampaigns(service::Bidder& bidder) {
   return [&bidder] {
@@ -233,10 +241,17 @@ int Serve(const ServeConfig& config) {
   if (!fleet_link.ok()) return FailServe(View(fleet_link.status().message()));
   const redis::RedisLink* link = fleet_link->get();
 
+  // Every sync of a local journal, for /metrics.
+  service::Histogram fsync_latency = service::MakeFsyncHistogram();
+  const storage::SyncObserver time_sync = [&fsync_latency](absl::Duration elapsed) {
+    fsync_latency.Observe(absl::ToInt64Microseconds(elapsed));
+  };
+
   std::string new_admin_token;
   absl::StatusOr<admin::CatalogPtr> catalog =
       link == nullptr
-          ? admin::Catalog::Open(config.data_dir, &new_admin_token)
+          ? admin::Catalog::Open(config.data_dir, &new_admin_token, admin::SystemRandomBytes,
+                                 time_sync)
           : admin::Catalog::OpenShared(SharedLog(link, "catalog", true), &new_admin_token);
   if (!catalog.ok()) return FailServe(View(catalog.status().message()));
   if (!new_admin_token.empty() && link == nullptr) {
@@ -318,9 +333,9 @@ int Serve(const ServeConfig& config) {
   engine::AudienceStore audience_store(epoch, audience_seed);
   const absl::Time audiences_started = clock.Now();
   absl::StatusOr<audiences::MembershipWriterPtr> membership_writer =
-      audiences::MembershipWriter::Open(config.data_dir, audience_store, clock,
-                                        audiences::MembershipWriter::kCompactAfterBytes,
-                                        SharedLog(link, "audiences", false));
+      audiences::MembershipWriter::Open(
+          config.data_dir, audience_store, clock, audiences::MembershipWriter::kCompactAfterBytes,
+          SharedLogOrJournal(link, "audiences", config.data_dir + "/audiences.journal", time_sync));
   if (!membership_writer.ok()) return FailServe(View(membership_writer.status().message()));
   LogInfo("audiences_restored")
       .Int("users", static_cast<int64_t>(audience_store.users()))
@@ -353,7 +368,8 @@ int Serve(const ServeConfig& config) {
   absl::StatusOr<money::SpendWriterPtr> spend_writer = money::SpendWriter::Open(
       config.data_dir, money_state, clock,
       money::SpendWriter::Options{
-          .open_log = SharedLog(link, "notices", false, /*stamp_entry_times=*/true),
+          .open_log = SharedLogOrJournal(link, "notices", config.data_dir + "/spend.journal",
+                                         time_sync, /*stamp_entry_times=*/true),
           .node_id = config.node_id,
           .leases = link == nullptr ? std::nullopt : std::optional(lease_terms)});
   if (!spend_writer.ok()) return FailServe(View(spend_writer.status().message()));
@@ -391,7 +407,8 @@ int Serve(const ServeConfig& config) {
                               .notice_secret = money::DeriveKey(*secret, "notice-token"),
                               .user_secret = money::DeriveKey(*secret, "frequency-user-key"),
                               .fleet_health = link == nullptr ? std::function<absl::Status()>()
-                                                              : [link] { return link->health(); }});
+                                                              : [link] { return link->health(); },
+                              .fsync_latency = link == nullptr ? &fsync_latency : nullptr});
   bidder.AddListener("public", &(*public_server)->stats());
   bidder.AddListener("admin", &(*admin_server)->stats());
 

@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def start(binary, data_dir):
     proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--admin-listen",
                              "127.0.0.1:0", "--threads", "1", "--data-dir", data_dir],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ports, lines = {}, []
     started = time.monotonic()
     while len(ports) < 2:
@@ -37,7 +37,7 @@ def start(binary, data_dir):
             ports[m.group(1)] = int(m.group(2))
     ready = time.monotonic() - started
     threading.Thread(target=proc.stdout.read, daemon=True).start()
-    restored = next((l for l in lines if l.startswith("restored")), "").strip()
+    restored = next((l for l in lines if '"audiences_restored"' in l), "").strip()
     return proc, ports, ready, restored
 
 

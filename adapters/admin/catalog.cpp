@@ -134,7 +134,7 @@ std::string SystemRandomBytes(size_t n) {
 }
 
 absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::string* new_admin_token,
-                                         RandomBytes random) {
+                                         RandomBytes random, storage::SyncObserver on_sync) {
   CatalogPtr catalog(new Catalog(std::move(random)));
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
@@ -151,8 +151,8 @@ absl::StatusOr<CatalogPtr> Catalog::Open(const std::string& data_dir, std::strin
   absl::MutexLock lock(&catalog->mu_);
   catalog->admin_token_hash_ = vetrina::Sha256(admin_token);
   storage::JournalStats stats;
-  VETRINA_ASSIGN_OR_RETURN(catalog->log_,
-                           storage::Journal::Open(journal_path, catalog->Replayer(), &stats));
+  VETRINA_ASSIGN_OR_RETURN(catalog->log_, storage::Journal::Open(journal_path, catalog->Replayer(),
+                                                                 &stats, std::move(on_sync)));
   // The change log starts after the replay.
   catalog->changes_.clear();
   catalog->changes_from_ = catalog->version_;

@@ -63,9 +63,10 @@ class Catalog {
  public:
   // Opens (or creates) the catalog in `data_dir`. On first start an admin token is generated
   // and written to <data_dir>/admin.token (mode 0600); it is returned in `*new_admin_token` that
-  // once, and "" on later starts.
+  // once, and "" on later starts. `on_sync`, when set, times every sync of its journal.
   static absl::StatusOr<CatalogPtr> Open(const std::string& data_dir, std::string* new_admin_token,
-                                         RandomBytes random = SystemRandomBytes);
+                                         RandomBytes random = SystemRandomBytes,
+                                         storage::SyncObserver on_sync = {});
 
   // Opens a log, calling `replay` for each record it holds.
   using LogOpener = std::function<absl::StatusOr<std::unique_ptr<storage::RecordLog>>(

@@ -1,6 +1,7 @@
 #include "adapters/service/admin_handler.h"
 
 #include "adapters/service/bid_handler.h"
+#include "adapters/service/process_metrics.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
 
@@ -120,6 +121,18 @@ Endpoint AdminHandler::Route(const http::HttpRequest& request, http::HttpRespons
     endpoint = Endpoint::kMetrics;
     response->content_type = "text/plain; version=0.0.4";
     response->body = bidder_.metrics().Render(bidder_.listeners());
+    bidder_.metrics().AppendSnapshotGauges(bidder_.clock().Now(), &response->body);
+    {
+      engine::EpochDomain::Reader reader(bidder_.epoch());
+      engine::EpochDomain::ReadGuard guard(reader);
+      AppendCatalogGauges(bidder_.campaigns().Get(guard), &response->body);
+    }
+    if (const Histogram* fsync = bidder_.fsync_latency()) {
+      fsync->AppendTo(kFsyncMetric, kFsyncHelp, &response->body);
+    }
+    if (absl::StatusOr<ProcessSample> process = ReadProcessSample(); process.ok()) {
+      AppendProcessMetrics(*process, &response->body);
+    }
     AppendNodeGauges(bidder_, &response->body);
   } else {
     http::SetError(404, "not found", response);

@@ -81,7 +81,7 @@ class DeferredNotice {
       } else if (result_->effect.charged > 0) {
         outcome = Metrics::NoticeResult::kCharged;
         status_text = "charged";
-        metrics_.AddSpend(result_->effect.charged);
+        metrics_.AddSpend(kind_, result_->effect.charged);
       }
       if (click_ && !landing_url_.empty()) {
         response_->status = 302;
@@ -338,6 +338,7 @@ void BidHandler::HandleBid(const http::HttpRequest& request, http::HttpResponse*
                    View(parsed.message()), response);
     return;
   }
+  for (const engine::Imp& imp : bid_request_.imps) metrics.CountRequestedImp(imp);
   for (const openrtb::ParseNotes::DroppedImp& dropped : parser_.notes().dropped_imps) {
     metrics.CountDroppedImps(dropped.reason == openrtb::ImpDropReason::kMalformed
                                  ? Metrics::ImpDropReason::kMalformed
@@ -383,6 +384,8 @@ void BidHandler::WriteOutcome(const engine::BidOutcome& outcome, http::HttpRespo
                                 pipeline_.signed_bids(), bidder_.options().response,
                                 &response->body);
       metrics.CountBid(static_cast<int>(outcome.result.bids.size()));
+      for (const engine::Bid& bid : outcome.result.bids)
+        metrics.ObserveBidPrice(bid.clearing_price);
       return;
   }
 }

@@ -34,6 +34,10 @@ Bidder::Bidder(const vetrina::Clock& clock, engine::EpochDomain& epoch, BidderOp
     std::fputs("Bidder: BidderServices.money is required\n", stderr);
     std::abort();
   }
+  // The empty snapshots above are published now.
+  for (Snapshot s : {Snapshot::kCampaigns, Snapshot::kAudiences, Snapshot::kMarket}) {
+    metrics_.MarkPublished(s, clock_.Now());
+  }
 }
 
 engine::BidWorld Bidder::World(const engine::EpochDomain::ReadGuard& guard) const {
@@ -79,8 +83,20 @@ std::string_view Bidder::FreshnessName(Freshness what) {
 }
 
 void Bidder::MarkFresh(Freshness what) {
-  fresh_at_ns_[static_cast<size_t>(what)].store(absl::ToUnixNanos(clock_.Now()),
+  const absl::Time now = clock_.Now();
+  fresh_at_ns_[static_cast<size_t>(what)].store(absl::ToUnixNanos(now),
                                                 std::memory_order_relaxed);
+  // The published snapshots' ages are also on /metrics.
+  switch (what) {
+    case Freshness::kCampaigns:
+      return metrics_.MarkPublished(Snapshot::kCampaigns, now);
+    case Freshness::kAudiences:
+      return metrics_.MarkPublished(Snapshot::kAudiences, now);
+    case Freshness::kMarket:
+      return metrics_.MarkPublished(Snapshot::kMarket, now);
+    default:
+      return;
+  }
 }
 
 absl::Time Bidder::fresh_at(Freshness what) const {

@@ -64,6 +64,9 @@ struct BidderServices {
   // the node degraded: it bids from its last snapshots, and writes answer 503). Null for a
   // single node.
   std::function<absl::Status()> fleet_health = nullptr;
+  // Times of the local journals' syncs (MakeFsyncHistogram), rendered on /metrics; null when
+  // none are timed.
+  const Histogram* fsync_latency = nullptr;
 };
 
 // The bidder's shared state, complete from construction: snapshots are republished through the
@@ -121,6 +124,7 @@ class Bidder {
     return services_.fleet_health ? services_.fleet_health() : absl::OkStatus();
   }
   bool in_fleet() const { return services_.fleet_health != nullptr; }
+  const Histogram* fsync_latency() const { return services_.fsync_latency; }
   // A fleet's budget leases (set once, before serving): stats show the Redis accounts, /metrics
   // its calls.
   void SetLeaseKeeper(const money::LeaseKeeper* keeper) { lease_keeper_.store(keeper); }

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -74,42 +75,53 @@ absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
   return data;
 }
 
+// fsync (or fdatasync when `data_only`), timed for `on_sync`. Returns the call's result.
+int Sync(int fd, bool data_only, const SyncObserver& on_sync) {
+  const auto start = std::chrono::steady_clock::now();
+  const int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
+  const int sync_errno = errno;  // the caller reports it
+  if (on_sync) on_sync(absl::FromChrono(std::chrono::steady_clock::now() - start));
+  errno = sync_errno;
+  return rc;
+}
+
 }  // namespace
 
-absl::Status SyncParentDirectory(const std::string& path) {
+absl::Status SyncParentDirectory(const std::string& path, const SyncObserver& on_sync) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno("open directory", dir);
-  const int rc = ::fsync(fd);
+  const int rc = Sync(fd, /*data_only=*/false, on_sync);
   ::close(fd);
   if (rc != 0) return Errno("fsync directory", dir);
   return absl::OkStatus();
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode) {
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode,
+                                 const SyncObserver& on_sync) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Errno("create", tmp);
   absl::Status s = WriteAll(fd, contents, tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", tmp);
+  if (s.ok() && Sync(fd, /*data_only=*/false, on_sync) != 0) s = Errno("fsync", tmp);
   ::close(fd);
   if (!s.ok()) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("rename", tmp);
-  return SyncParentDirectory(path);
+  return SyncParentDirectory(path, on_sync);
 }
 
-LogOpener JournalOpener(std::string path, JournalStats* stats) {
-  return [path = std::move(path),
-          stats](const RecordLog::ReplayFn& replay) -> absl::StatusOr<std::unique_ptr<RecordLog>> {
-    absl::StatusOr<JournalPtr> journal = Journal::Open(path, replay, stats);
+LogOpener JournalOpener(std::string path, JournalStats* stats, SyncObserver on_sync) {
+  return [path = std::move(path), stats, on_sync = std::move(on_sync)](
+             const RecordLog::ReplayFn& replay) -> absl::StatusOr<std::unique_ptr<RecordLog>> {
+    absl::StatusOr<JournalPtr> journal = Journal::Open(path, replay, stats, on_sync);
     if (!journal.ok()) return journal.status();
     return std::unique_ptr<RecordLog>(*std::move(journal));
   };
 }
 
 absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn& replay,
-                                         JournalStats* stats) {
+                                         JournalStats* stats, SyncObserver on_sync) {
   const bool existed = ::access(path.c_str(), F_OK) == 0;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("open", path);
@@ -128,11 +140,11 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
     if (::ftruncate(fd, 0) != 0) return fail(Errno("truncate", path));
     if (::lseek(fd, 0, SEEK_SET) < 0) return fail(Errno("seek", path));
     if (absl::Status s = WriteAll(fd, kMagic, path); !s.ok()) return fail(s);
-    if (::fdatasync(fd) != 0) return fail(Errno("fdatasync", path));
+    if (Sync(fd, /*data_only=*/true, on_sync) != 0) return fail(Errno("fdatasync", path));
     if (!existed) {
-      if (absl::Status s = SyncParentDirectory(path); !s.ok()) return fail(s);
+      if (absl::Status s = SyncParentDirectory(path, on_sync); !s.ok()) return fail(s);
     }
-    return JournalPtr(new Journal(path, fd, kMagic.size()));
+    return JournalPtr(new Journal(path, fd, kMagic.size(), std::move(on_sync)));
   }
   if (std::string_view(*data).substr(0, kMagic.size()) != kMagic) {
     return fail(absl::DataLossError(StrCat(path, ": not a Vetrina journal")));
@@ -165,7 +177,7 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
       }
       st.torn_tail_bytes = remaining;
       if (::ftruncate(fd, static_cast<off_t>(offset)) != 0) return fail(Errno("truncate", path));
-      if (::fdatasync(fd) != 0) return fail(Errno("fdatasync", path));
+      if (Sync(fd, /*data_only=*/true, on_sync) != 0) return fail(Errno("fdatasync", path));
       break;
     }
     if (absl::Status s = replay(std::string_view(*data).substr(offset + kFrameHeader, length));
@@ -178,7 +190,7 @@ absl::StatusOr<JournalPtr> Journal::Open(const std::string& path, const ReplayFn
   }
   st.bytes = offset;
   if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) return fail(Errno("seek", path));
-  return JournalPtr(new Journal(path, fd, offset));
+  return JournalPtr(new Journal(path, fd, offset, std::move(on_sync)));
 }
 
 absl::Status Journal::Reload(const ReplayFn& replay) {
@@ -217,7 +229,7 @@ absl::Status Journal::Append(std::string_view record) {
     (void)::lseek(fd_, static_cast<off_t>(size_), SEEK_SET);
     return s;
   }
-  if (::fdatasync(fd_) != 0) {
+  if (Sync(fd_, /*data_only=*/true, on_sync_) != 0) {
     // The frame may or may not be on disk: take it back out, and refuse every later append,
     // since the file's state is no longer known.
     absl::Status s = Errno("fdatasync", path_);
@@ -234,7 +246,7 @@ absl::Status Journal::Rewrite(const std::vector<std::string>& records) {
   std::string contents(kMagic);
   for (const std::string& r : records) contents += Frame(r);
   absl::MutexLock lock(&mu_);
-  VETRINA_RETURN_IF_ERROR(WriteFileAtomically(path_, contents, 0600));
+  VETRINA_RETURN_IF_ERROR(WriteFileAtomically(path_, contents, 0600, on_sync_));
   int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return Errno("reopen", path_);
   if (::lseek(fd, 0, SEEK_END) < 0) {

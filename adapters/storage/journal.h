@@ -20,9 +20,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "adapters/storage/record_log.h"
 
 namespace vetrina::storage {
+
+// Told how long each fsync or fdatasync of a journal took (a latency histogram, say). Called
+// with the journal's lock held: it must be quick and thread-safe.
+using SyncObserver = std::function<void(absl::Duration elapsed)>;
 
 struct JournalStats {
   size_t records = 0;
@@ -40,9 +45,10 @@ class Journal final : public RecordLog {
   static constexpr size_t kMaxRecordBytes = 64 * 1024 * 1024;
 
   // Opens or creates `path`, calling `replay` for each intact record in order. A torn tail is
-  // truncated away; damage anywhere else is DataLoss (the journal is left untouched).
+  // truncated away; damage anywhere else is DataLoss (the journal is left untouched). `on_sync`,
+  // when set, is told the time every sync of this journal takes.
   static absl::StatusOr<JournalPtr> Open(const std::string& path, const ReplayFn& replay,
-                                         JournalStats* stats = nullptr);
+                                         JournalStats* stats = nullptr, SyncObserver on_sync = {});
   ~Journal() override;
 
   // Appends one record; returns once it is durable.
@@ -59,9 +65,11 @@ class Journal final : public RecordLog {
   size_t size_bytes() const override;
 
  private:
-  Journal(std::string path, int fd, size_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
+  Journal(std::string path, int fd, size_t size, SyncObserver on_sync)
+      : path_(std::move(path)), on_sync_(std::move(on_sync)), fd_(fd), size_(size) {}
 
   const std::string path_;
+  const SyncObserver on_sync_;
   mutable absl::Mutex mu_;
   int fd_;
   size_t size_;
@@ -69,13 +77,14 @@ class Journal final : public RecordLog {
 };
 
 // Opens the file journal at `path` (the single node's log); `stats`, when given, receives what
-// the open found.
-LogOpener JournalOpener(std::string path, JournalStats* stats = nullptr);
+// the open found; `on_sync`, when set, is told the time each of its syncs takes.
+LogOpener JournalOpener(std::string path, JournalStats* stats = nullptr, SyncObserver on_sync = {});
 
 // Writes `contents` to `path` atomically and durably (temporary file, fsync, rename, fsync dir).
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode);
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents, int mode,
+                                 const SyncObserver& on_sync = nullptr);
 
 // fsyncs the directory holding `path`, making a rename or create in it durable.
-absl::Status SyncParentDirectory(const std::string& path);
+absl::Status SyncParentDirectory(const std::string& path, const SyncObserver& on_sync = nullptr);
 
 }  // namespace vetrina::storage

@@ -205,11 +205,8 @@ class ConfigFileTest(unittest.TestCase):
         # VetrinaProcess passes --listen 127.0.0.1:0 as a flag: it wins over the file's port 1.
         server = VetrinaProcess(BINARY, EXAMPLES_DIR, extra_args=["--config", path])
         try:
-            ready = ""
-            while "ready. try" not in ready:
-                line = server.proc.stdout.readline()
-                self.assertTrue(line, "the server printed no demo curl")
-                ready += line
+            self.assertIsNotNone(server.wait_for_output("ready. try"),
+                                 "the server printed no demo curl")
             self.assertNotEqual(server.public_port, 1)
             conn = http.client.HTTPConnection("127.0.0.1", server.public_port, timeout=10)
             with open(os.path.join(SOURCE_DIR, "docs", "examples", "bid-request.json")) as f:

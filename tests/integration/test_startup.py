@@ -13,6 +13,7 @@ import re
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 from vetrina_process import VetrinaProcess
@@ -124,12 +125,16 @@ class StartupTest(unittest.TestCase):
                 output.append(line)
                 if line.startswith("listening "):
                     listening[line.split()[1]] = line.split()[2]
-                if line.startswith("serving "):
+                if len(listening) == 2:
                     break
             self.assertEqual(sorted(listening), ["admin", "public"], "".join(output))
             admin = listening["admin"]
             self.assertTrue(admin.startswith("127.0.0.1:"), admin)
             public_port = int(listening["public"].rsplit(":", 1)[1])
+            # Listening comes before ready (the data dir is still being read): wait for ready.
+            deadline = time.monotonic() + 20
+            while healthcheck(admin) != 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
             # As Docker runs it (VETRINA_ADMIN_LISTEN), as compose does (an argument), and a
             # wildcard host asked on loopback.
             self.assertEqual(healthcheck(VETRINA_ADMIN_LISTEN=admin), 0)

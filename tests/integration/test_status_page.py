@@ -101,8 +101,8 @@ def funnel_from_metrics(series):
                        if n == name and dict(labels).get(key) in accept))
 
     requests = total(REQUESTS_SERIES, endpoint="bid")
-    parsed = (total(REQUESTS_SERIES, endpoint="bid", status="200") +
-              total(REQUESTS_SERIES, endpoint="bid", status="204"))
+    parsed = (total(REQUESTS_SERIES, endpoint="bid", code="200") +
+              total(REQUESTS_SERIES, endpoint="bid", code="204"))
     no_bids = total(NO_BIDS_SERIES)
     unmatched = where(NO_BIDS_SERIES, "reason", UNMATCHED_REASONS)
     eligible = max(0, parsed - unmatched)

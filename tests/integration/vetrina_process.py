@@ -50,6 +50,18 @@ class VetrinaProcess:
         reader.start()
         self._readers.append(reader)
 
+    def wait_for_output(self, text, timeout=30):
+        """The output read so far, once it holds `text`; None if it didn't within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            so_far = "".join(self.output)
+            if text in so_far:
+                return so_far
+            if self.proc.poll() is not None and not any(r.is_alive() for r in self._readers):
+                return None
+            time.sleep(0.05)
+        return None
+
     def admin_token(self):
         with open(os.path.join(self.data_dir, "admin.token")) as f:
             return f.read().strip()

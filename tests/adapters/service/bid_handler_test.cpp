@@ -159,7 +159,7 @@ TEST_CASE("no eligible campaign is a 204 with an empty body, counted by reason")
   const std::string metrics = h.bidder.metrics().Render({});
   CHECK(metrics.find("vetrina_no_bids_total{reason=\"no_matching_creative\"} 1") !=
         std::string::npos);
-  CHECK(metrics.find("vetrina_requests_total{endpoint=\"bid\",status=\"204\"} 1") !=
+  CHECK(metrics.find("vetrina_requests_total{endpoint=\"bid\",code=\"204\"} 1") !=
         std::string::npos);
 }
 
@@ -457,6 +457,35 @@ TEST_CASE("a bid reserves its cost and signs its notices; the win is charged onc
   CHECK(h.Call(http::Method::kGet, path, query, "").status == 403);
 }
 
+TEST_CASE("metrics: each bid's price, the imps by media and the spend a win charged") {
+  MoneyHarness h;
+  const std::string body =
+      vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");
+  http::HttpResponse r = h.Call(http::Method::kPost, "/openrtb2/bid", "", body);
+  REQUIRE(r.status == 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element bid = parser.parse(r.body)["seatbid"].at(0)["bid"].at(0);
+  const engine::Micros bid_micros = std::llround(double(bid["price"]) * 1e6);
+  std::string page = h.bidder->metrics().Render({});
+  CHECK(Contains(page, "vetrina_bid_price_cpm_count 1\n"));
+  std::string sum = "vetrina_bid_price_cpm_sum ";
+  AppendDecimalMillionths(bid_micros, &sum);
+  CHECK(Contains(page, sum + "\n"));
+  // The demo request has one banner imp.
+  CHECK(Contains(page, "vetrina_bid_requests_by_media_total{media=\"banner\"} 1\n"));
+  CHECK(Contains(page, "vetrina_bid_requests_by_media_total{media=\"video\"} 0\n"));
+
+  auto [path, query] = NoticeTarget(std::string_view(bid["nurl"]), "0.5");
+  REQUIRE(h.Call(http::Method::kGet, path, query, "").status == 200);
+  REQUIRE(h.Call(http::Method::kGet, path, query, "").status == 200);  // a duplicate: no spend
+  page = h.bidder->metrics().Render({});
+  std::string spend = "vetrina_spend_usd_total{kind=\"win\"} ";
+  AppendDecimalMillionths(engine::ImpressionCost(500'000), &spend);
+  CHECK(Contains(page, spend + "\n"));
+  CHECK(Contains(page, "vetrina_notices_total{kind=\"win\",result=\"charged\"} 1\n"));
+  CHECK(Contains(page, "vetrina_requests_total{endpoint=\"notice\",code=\"200\"} 2\n"));
+}
+
 TEST_CASE("a fleet node that cannot reach its spend log answers notices 503, retry after 1 s") {
   vetrina::testing::LogCapture log(LogLevel::kInfo);
   money::SpendWriter::Options options;
@@ -638,6 +667,17 @@ TEST_CASE("admin: health, readiness and metrics") {
   CHECK(metrics.content_type.rfind("text/plain", 0) == 0);
   CHECK(metrics.body.find("# TYPE vetrina_bid_latency_seconds histogram") != std::string::npos);
   CHECK(metrics.body.find("vetrina_fleet_store_up") == std::string::npos);  // a single node
+  // The campaigns published at the harness's start, read at the injected clock's time.
+  h.clock.Advance(absl::Seconds(42));
+  const std::string page = call(http::Method::kGet, "/metrics").body;
+  CHECK(page.find("vetrina_snapshot_age_seconds{snapshot=\"campaigns\"} 42.000000\n") !=
+        std::string::npos);
+  CHECK(page.find("vetrina_snapshot_age_seconds{snapshot=\"market\"} 42.000000\n") !=
+        std::string::npos);
+  CHECK(page.find("vetrina_catalog_campaigns 0\n") == std::string::npos);
+  CHECK(page.find("process_open_fds ") != std::string::npos);
+  CHECK(page.find("vetrina_build_info{") != std::string::npos);
+  CHECK(page.find("vetrina_fsync_seconds") == std::string::npos);  // no journal timed here
   CHECK(call(http::Method::kPost, "/metrics").status == 405);
   CHECK(call(http::Method::kGet, "/nope").status == 404);
   CHECK(log.Count("request_failed") == 0);  // a loading node's 503 on /readyz is no failure

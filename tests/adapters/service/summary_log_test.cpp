@@ -22,7 +22,7 @@ TEST_CASE("the summary comes once per interval on the injected clock, with the i
   metrics.CountBid(60);
   metrics.CountNoBid(engine::NoBidReason::kBelowFloor);
   metrics.CountNotice(static_cast<int>(engine::NoticeKind::kWin), Metrics::NoticeResult::kCharged);
-  metrics.AddSpend(2'500'000);
+  metrics.AddSpend(static_cast<int>(engine::NoticeKind::kWin), 2'500'000);
   log.clock().Advance(absl::Seconds(59));
   CHECK_FALSE(summary.MaybeLog());
   log.clock().Advance(absl::Seconds(1));

@@ -176,4 +176,32 @@ TEST_CASE("rewrite replaces the contents atomically") {
 }
 
 }  // namespace
+TEST_CASE("every sync of a journal is timed for its observer") {
+  TempDir dir;
+  const std::string path = (dir.path / "j").string();
+  std::vector<absl::Duration> syncs;
+  const SyncObserver observe = [&](absl::Duration elapsed) { syncs.push_back(elapsed); };
+  auto journal = Journal::Open(
+      path, [](std::string_view) { return absl::OkStatus(); }, nullptr, observe);
+  REQUIRE(journal.ok());
+  // A new file: the header's fdatasync and the directory's fsync.
+  CHECK(syncs.size() == 2);
+  REQUIRE((*journal)->Append("one").ok());
+  REQUIRE((*journal)->Append("two").ok());
+  CHECK(syncs.size() == 4);  // one fdatasync per append
+  REQUIRE((*journal)->Rewrite({"one"}).ok());
+  CHECK(syncs.size() == 6);  // the temporary file's fsync and the directory's
+  for (absl::Duration d : syncs) CHECK(d >= absl::ZeroDuration());
+
+  // Reopened through a LogOpener: an intact file syncs nothing until it is appended to.
+  journal->reset();
+  syncs.clear();
+  auto log =
+      JournalOpener(path, nullptr, observe)([](std::string_view) { return absl::OkStatus(); });
+  REQUIRE(log.ok());
+  CHECK(syncs.empty());
+  REQUIRE((*log)->Append("three").ok());
+  CHECK(syncs.size() == 1);
+}
+
 }  // namespace vetrina::storage
