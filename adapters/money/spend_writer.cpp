@@ -515,9 +515,12 @@ bool SpendWriter::AppendNotices(std::string batch, size_t count,
     w.Raw(batch);
     s = log_->Append(w.bytes());
   }
-  // Applied (here as on every node) when followed; this node's notices complete then.
-  if (s.ok()) s = Follow();
-  shared_log_failures_.Report(s);
+  // Applied (here as on every node) when followed; this node's notices complete then. The
+  // append's outcome is logged first, so a caller whose notice completed finds it logged.
+  if (shared_log_failures_.Report(s)) {
+    s = Follow();
+    shared_log_failures_.Report(s);
+  }
   if (s.ok()) {
     batches_.fetch_add(1);
     // Followed to the end: the state holds everything the log does, so it may be compacted.

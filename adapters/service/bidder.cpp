@@ -84,8 +84,7 @@ std::string_view Bidder::FreshnessName(Freshness what) {
 
 void Bidder::MarkFresh(Freshness what) {
   const absl::Time now = clock_.Now();
-  fresh_at_ns_[static_cast<size_t>(what)].store(absl::ToUnixNanos(now),
-                                                std::memory_order_relaxed);
+  fresh_at_ns_[static_cast<size_t>(what)].store(absl::ToUnixNanos(now), std::memory_order_relaxed);
   // The published snapshots' ages are also on /metrics.
   switch (what) {
     case Freshness::kCampaigns:
