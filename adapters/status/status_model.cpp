@@ -89,13 +89,17 @@ std::vector<SpendPoint> PlannedCurve(absl::Time now, engine::Micros daily_budget
 Funnel FunnelOf(const service::Metrics::Counts& counts) {
   Funnel f;
   f.requests = counts.bid_requests;
-  f.parsed = counts.bid_requests_answered;
+  // A request answered 204 because it waited past its deadline (shed under overload, or late
+  // once read) was never auctioned: it leaves the funnel before `parsed`.
+  const uint64_t late = counts.no_bids[static_cast<size_t>(engine::NoBidReason::kDeadline)];
+  f.parsed = counts.bid_requests_answered - std::min(counts.bid_requests_answered, late);
   f.bids = counts.bids;
   uint64_t no_bids = 0;
   uint64_t unmatched = 0;  // no campaign passed targeting with a fitting creative
   for (size_t r = 1; r < counts.no_bids.size(); ++r) {
     const auto reason = static_cast<engine::NoBidReason>(r);
     f.no_bids.emplace_back(engine::NoBidReasonName(reason), counts.no_bids[r]);
+    if (reason == engine::NoBidReason::kDeadline) continue;
     no_bids += counts.no_bids[r];
     if (reason < engine::NoBidReason::kBelowFloor) unmatched += counts.no_bids[r];
   }

@@ -72,8 +72,7 @@ def entrypoint_args():
 
 
 def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VETRINA_PUBLIC_URL", "VETRINA_ADMIN_LISTEN"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VETRINA_")}
     env.update(extra)
     return env
 
@@ -90,6 +89,9 @@ class StartupTest(unittest.TestCase):
         self.assertEqual(flag(argv, "--listen"), "0.0.0.0:8080")
         self.assertEqual(flag(argv, "--admin-listen"), "127.0.0.1:9090")
         self.assertIsNone(flag(argv, "--campaigns"), "a production image seeds no demo campaigns")
+        # The public listener's address comes from VETRINA_LISTEN like every other option.
+        moved = image_argv(clean_env(VETRINA_LISTEN="127.0.0.1:8081"))
+        self.assertEqual(flag(moved, "--listen"), "127.0.0.1:8081")
 
     def test_the_admin_listener_is_public_only_when_asked(self):
         argv = image_argv(clean_env(VETRINA_ADMIN_LISTEN="0.0.0.0:9090"))

@@ -101,9 +101,10 @@ def funnel_from_metrics(series):
                        if n == name and dict(labels).get(key) in accept))
 
     requests = total(REQUESTS_SERIES, endpoint="bid")
-    parsed = (total(REQUESTS_SERIES, endpoint="bid", code="200") +
-              total(REQUESTS_SERIES, endpoint="bid", code="204"))
-    no_bids = total(NO_BIDS_SERIES)
+    late = total(NO_BIDS_SERIES, reason="deadline")
+    parsed = max(0, total(REQUESTS_SERIES, endpoint="bid", code="200") +
+                 total(REQUESTS_SERIES, endpoint="bid", code="204") - late)
+    no_bids = total(NO_BIDS_SERIES) - late
     unmatched = where(NO_BIDS_SERIES, "reason", UNMATCHED_REASONS)
     eligible = max(0, parsed - unmatched)
     won = int(sum(v for (n, labels), v in series.items() if n == NOTICES_SERIES and

@@ -123,6 +123,20 @@ TEST_CASE("the funnel narrows from requests to billed notices") {
   CHECK(f.no_bids.front().first == "no_campaigns");
 }
 
+TEST_CASE("requests answered past their deadline leave the funnel before parsed") {
+  service::Metrics::Counts c;
+  c.bid_requests = 100;
+  c.bid_requests_answered = 100;
+  c.bids = 20;
+  c.no_bids[static_cast<size_t>(engine::NoBidReason::kDeadline)] = 60;  // shed under overload
+  c.no_bids[static_cast<size_t>(engine::NoBidReason::kTargetingCountry)] = 10;
+  c.no_bids[static_cast<size_t>(engine::NoBidReason::kBelowFloor)] = 10;
+  const Funnel f = FunnelOf(c);
+  CHECK(f.parsed == 40);
+  CHECK(f.eligible == 30);
+  CHECK(f.bid == 20);
+}
+
 TEST_CASE("funnel stages read mid-update never exceed the stage before") {
   service::Metrics::Counts c;
   c.bid_requests = 10;
