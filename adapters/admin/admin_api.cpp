@@ -300,6 +300,14 @@ void AdminApi::WriteAudit(const Principal& who, const http::HttpRequest& request
     kind = "audience";
     id = path.substr(kAudiencesPrefix.size());
   }
+  // A sub-resource: the id is its owner's.
+  if (id.size() > kMembersSuffix.size() && id.ends_with(kMembersSuffix)) {
+    kind = "audience_members";
+    id.resize(id.size() - kMembersSuffix.size());
+  } else if (id.size() > kStatsSuffix.size() && id.ends_with(kStatsSuffix)) {
+    kind = "campaign_stats";
+    id.resize(id.size() - kStatsSuffix.size());
+  }
   const int status = response.status;
   std::string_view action = "update";
   if (status >= 400) {

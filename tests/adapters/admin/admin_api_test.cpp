@@ -85,6 +85,18 @@ bool Has(const std::string& line, std::string_view part) {
   return line.find(part) != std::string::npos;
 }
 
+TEST_CASE("a write to a sub-resource is audited under its owner's id", "[admin_api]") {
+  vetrina::testing::LogCapture log(LogLevel::kInfo);
+  ApiHarness h;
+  // Refused (no such audience), and still audited, under the audience's own id.
+  REQUIRE(h.Call(http::Method::kPost, "/v1/audiences/crm/members", h.admin_token, "").status >=
+          400);
+  const std::vector<std::string> audit = log.Lines("audit");
+  REQUIRE(audit.size() == 1);
+  CHECK(Has(audit[0], "\"kind\":\"audience_members\""));
+  CHECK(Has(audit[0], "\"id\":\"crm\""));
+}
+
 TEST_CASE("every change is audited with who, what, its status and the versions around it",
           "[admin_api]") {
   vetrina::testing::LogCapture log(LogLevel::kInfo);
