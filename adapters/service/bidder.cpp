@@ -64,45 +64,6 @@ void Bidder::Publish(std::unique_ptr<const engine::CampaignSet> campaigns) {
   MarkFresh(Freshness::kCampaigns);
 }
 
-std::string_view Bidder::FreshnessName(Freshness what) {
-  switch (what) {
-    case Freshness::kCampaigns:
-      return "campaigns";
-    case Freshness::kAudiences:
-      return "audiences";
-    case Freshness::kMarket:
-      return "market";
-    case Freshness::kCatalogFollow:
-      return "fleet_catalog_follow";
-    case Freshness::kMarketFollow:
-      return "fleet_market_follow";
-    case Freshness::kCount:
-      break;
-  }
-  return "other";
-}
-
-void Bidder::MarkFresh(Freshness what) {
-  const absl::Time now = clock_.Now();
-  fresh_at_ns_[static_cast<size_t>(what)].store(absl::ToUnixNanos(now), std::memory_order_relaxed);
-  // The published snapshots' ages are also on /metrics.
-  switch (what) {
-    case Freshness::kCampaigns:
-      return metrics_.MarkPublished(Snapshot::kCampaigns, now);
-    case Freshness::kAudiences:
-      return metrics_.MarkPublished(Snapshot::kAudiences, now);
-    case Freshness::kMarket:
-      return metrics_.MarkPublished(Snapshot::kMarket, now);
-    default:
-      return;
-  }
-}
-
-absl::Time Bidder::fresh_at(Freshness what) const {
-  const int64_t ns = fresh_at_ns_[static_cast<size_t>(what)].load(std::memory_order_relaxed);
-  return ns == 0 ? absl::InfinitePast() : absl::FromUnixNanos(ns);
-}
-
 void Bidder::PublishCampaigns(std::vector<engine::Campaign> campaigns) {
   Publish(std::make_unique<engine::CampaignSet>(std::move(campaigns)));
 }

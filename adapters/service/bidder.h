@@ -86,20 +86,13 @@ class Bidder {
   // Exchange rates, placement floors and app blocklists; republished on change.
   void PublishMarket(std::shared_ptr<const engine::MarketRules> rules);
 
-  // What the status page reports the age of: the snapshots published here, and a fleet node's
-  // last successful follow of each shared log (marked by its follower's steps).
-  enum class Freshness : uint8_t {
-    kCampaigns,
-    kAudiences,
-    kMarket,
-    kCatalogFollow,
-    kMarketFollow,
-    kCount
-  };
-  static std::string_view FreshnessName(Freshness what);
-  void MarkFresh(Freshness what);
+  // What /metrics and the status page report the age of: the snapshots published here, and a
+  // fleet node's last successful follow of each shared log (marked by its follower's steps).
+  using Freshness = Snapshot;
+  static std::string_view FreshnessName(Freshness what) { return SnapshotName(what); }
+  void MarkFresh(Freshness what) { metrics_.MarkPublished(what, clock_.Now()); }
   // InfinitePast when never marked.
-  absl::Time fresh_at(Freshness what) const;
+  absl::Time fresh_at(Freshness what) const { return metrics_.published_at(what); }
 
   void SetReady() { ready_.store(true); }
   bool ready() const { return ready_.load(); }
@@ -156,7 +149,6 @@ class Bidder {
   engine::SnapshotCell<RegistryRef> registry_;
   engine::SnapshotCell<MarketRef> market_;
   std::atomic<bool> ready_{false};
-  std::array<std::atomic<int64_t>, static_cast<size_t>(Freshness::kCount)> fresh_at_ns_{};
   std::atomic<const money::LeaseKeeper*> lease_keeper_{nullptr};
   mutable absl::Mutex listeners_mu_;
   std::vector<std::pair<std::string, const http::ServerStats*>> listeners_

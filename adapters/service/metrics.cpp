@@ -91,6 +91,10 @@ std::string_view SnapshotName(Snapshot snapshot) {
       return "audiences";
     case Snapshot::kMarket:
       return "market";
+    case Snapshot::kCatalogFollow:
+      return "fleet_catalog_follow";
+    case Snapshot::kMarketFollow:
+      return "fleet_market_follow";
     case Snapshot::kCount:
       break;
   }
@@ -160,6 +164,11 @@ void Metrics::AddSpend(int kind, int64_t micros) {
 
 void Metrics::MarkPublished(Snapshot snapshot, absl::Time at) {
   published_unix_ns_[static_cast<size_t>(snapshot)].store(absl::ToUnixNanos(at), kRelaxed);
+}
+
+absl::Time Metrics::published_at(Snapshot snapshot) const {
+  const int64_t ns = published_unix_ns_[static_cast<size_t>(snapshot)].load(kRelaxed);
+  return ns == 0 ? absl::InfinitePast() : absl::FromUnixNanos(ns);
 }
 
 void AppendCatalogGauges(const engine::CampaignSet& campaigns, std::string* out) {

@@ -72,7 +72,16 @@ inline constexpr std::string_view kFsyncHelp =
     "Time each fsync or fdatasync of a local journal (spend, audiences, catalog) took.";
 
 // The snapshots the bid path reads, each republished on change.
-enum class Snapshot : uint8_t { kCampaigns, kAudiences, kMarket, kCount };
+// What the bid path reads, and a fleet node's last successful follow of each shared log: the
+// ages /metrics and the status page show.
+enum class Snapshot : uint8_t {
+  kCampaigns,
+  kAudiences,
+  kMarket,
+  kCatalogFollow,
+  kMarketFollow,
+  kCount
+};
 std::string_view SnapshotName(Snapshot snapshot);
 
 // The size of the published campaign snapshot: campaigns, their creatives and advertisers.
@@ -168,6 +177,8 @@ class Metrics {
 
   // A snapshot published at `at` (the injected clock's time).
   void MarkPublished(Snapshot snapshot, absl::Time at);
+  // InfinitePast when never marked.
+  absl::Time published_at(Snapshot snapshot) const;
 
   // `servers`: (listener name, its stats) pairs whose connection counters are rendered too.
   std::string Render(
