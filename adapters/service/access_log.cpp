@@ -85,4 +85,17 @@ void AccessLog::WriteWhenAnswered(const http::HttpRequest& request, http::HttpRe
   };
 }
 
+void AccessLog::Record(const http::HttpRequest& request, http::HttpResponse* response,
+                       Endpoint endpoint, const Clock& clock) {
+  if (response->status >= 500 && !response->defer && endpoint != Endpoint::kReadyz) {
+    LogFailedRequest(endpoint, request.path, response->status, response->body);
+  }
+  if (!Sample()) return;
+  if (response->defer) {
+    WriteWhenAnswered(request, response, endpoint, clock);
+  } else {
+    Write(request, *response, endpoint, clock.Now());
+  }
+}
+
 }  // namespace vetrina::service

@@ -3,7 +3,7 @@
 // request's body, address and headers are never logged (docs/privacy.md).
 //
 //   AccessLog access_log(bidder.options().access_log_sample, seed);
-//   if (access_log.Sample()) access_log.Write(request, *response, Endpoint::kBid, clock.Now());
+//   access_log.Record(request, response, Endpoint::kBid, clock);  // after answering
 #pragma once
 
 #include <cstdint>
@@ -34,6 +34,12 @@ class AccessLog {
 
   // Whether this request gets a line; with a sample of 0, one branch and no draw.
   bool Sample() { return sample_ > 0 && rng_.Bernoulli(sample_); }
+
+  // What a handler logs of each request it answered: a "request_failed" line for a 5xx (but not
+  // /readyz's 503 of a node still loading, which is by design), and the access line when the
+  // request is sampled, now or when a deferred answer completes.
+  void Record(const http::HttpRequest& request, http::HttpResponse* response, Endpoint endpoint,
+              const Clock& clock);
 
   // Writes the line of a request answered at `now`.
   static void Write(const http::HttpRequest& request, const http::HttpResponse& response,

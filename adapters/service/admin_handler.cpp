@@ -71,16 +71,7 @@ AdminHandler::AdminHandler(Bidder& bidder, http::HandlerPtr api, http::HandlerPt
 
 void AdminHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   const Endpoint endpoint = Route(request, response);
-  // A node still loading answers /readyz 503 by design: not a failure.
-  if (response->status >= 500 && !response->defer && endpoint != Endpoint::kReadyz) {
-    LogFailedRequest(endpoint, request.path, response->status, response->body);
-  }
-  if (!access_log_.Sample()) return;
-  if (response->defer) {
-    AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());
-  } else {
-    AccessLog::Write(request, *response, endpoint, bidder_.clock().Now());
-  }
+  access_log_.Record(request, response, endpoint, bidder_.clock());
 }
 
 Endpoint AdminHandler::Route(const http::HttpRequest& request, http::HttpResponse* response) {

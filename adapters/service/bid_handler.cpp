@@ -156,15 +156,7 @@ BidHandler::BidHandler(Bidder& bidder, int worker)
 
 void BidHandler::Handle(const http::HttpRequest& request, http::HttpResponse* response) {
   const Endpoint endpoint = Route(request, response);
-  if (response->status >= 500 && !response->defer) {
-    LogFailedRequest(endpoint, request.path, response->status, response->body);
-  }
-  if (!access_log_.Sample()) return;
-  if (response->defer) {
-    AccessLog::WriteWhenAnswered(request, response, endpoint, bidder_.clock());
-  } else {
-    AccessLog::Write(request, *response, endpoint, bidder_.clock().Now());
-  }
+  access_log_.Record(request, response, endpoint, bidder_.clock());
 }
 
 Endpoint BidHandler::Route(const http::HttpRequest& request, http::HttpResponse* response) {

@@ -161,7 +161,7 @@ std::string StatusHandler::StatusJson(const admin::Principal& who) const {
     // No age before the first publication or follow.
     if (at != absl::InfinitePast()) {
       w.Key("age_s");
-      w.Double(std::max(0.0, absl::ToDoubleSeconds(now - at)));
+      w.Double(std::max(0.0, absl::FDivDuration(now - at, absl::Seconds(1))));
     }
     w.EndObject();
   }
