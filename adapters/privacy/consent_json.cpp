@@ -170,6 +170,36 @@ void WriteUsNat(JsonWriter& w, const engine::UsNat& n) {
   w.Bool(n.gpc.value_or(false));
 }
 
+// A US state section: its fields by name, the GPC subsection when it has one, and what it means
+// once normalised to usnat's terms (the decision the privacy rules take from it).
+void WriteUsState(JsonWriter& w, const engine::UsState& state) {
+  for (const engine::UsStateField& field : state.fields) {
+    w.Key(field.name);
+    if (field.list) {
+      Codes(w, field.values);
+    } else {
+      w.Int(field.values.front());
+    }
+  }
+  if (state.gpc) {
+    w.Key("gpc");
+    w.Bool(*state.gpc);
+  }
+  w.Key("normalised");
+  w.BeginObject();
+  w.Key("saleOptOut");
+  w.Int(state.sale_opt_out);
+  w.Key("targetedAdvertisingOptOut");
+  w.Int(state.targeted_advertising_opt_out);
+  w.Key("gpc");
+  w.Bool(state.gpc.value_or(false));
+  w.Key("knownChild");
+  w.Bool(state.KnownChild());
+  w.Key("optedOut");
+  w.Bool(state.OptedOut());
+  w.EndObject();
+}
+
 std::string_view SectionName(int id) {
   switch (id) {
     case 2:
@@ -182,16 +212,8 @@ std::string_view SectionName(int id) {
       return "usnat";
     case 8:
       return "usca";
-    case 9:
-      return "usva";
-    case 10:
-      return "usco";
-    case 11:
-      return "usut";
-    case 12:
-      return "usct";
     default:
-      return "";
+      return engine::UsStateSectionName(id);
   }
 }
 
@@ -239,6 +261,9 @@ std::string GppJson(const engine::GppString& gpp) {
     if (id == engine::kGppTcfEuV2 && gpp.tcfeuv2) WriteTcf(w, *gpp.tcfeuv2);
     if (id == engine::kGppUspV1 && gpp.uspv1) WriteUsPrivacy(w, *gpp.uspv1);
     if (id == engine::kGppUsNat && gpp.usnat) WriteUsNat(w, *gpp.usnat);
+    if (const auto state = gpp.us_states.find(id); state != gpp.us_states.end()) {
+      WriteUsState(w, state->second);
+    }
     if (id == engine::kGppUsCa && gpp.usca) {
       w.Key("saleOptOut");
       w.Int(gpp.usca->sale_opt_out);

@@ -17,9 +17,11 @@ void Apply(PrivacyRule rule, PrivacyDecision* d) {
   switch (rule) {
     case PrivacyRule::kCoppa:
     case PrivacyRule::kChildDirectedApp:
+    case PrivacyRule::kKnownChild:
       d->child_directed = true;
       [[fallthrough]];
     case PrivacyRule::kGdprNoConsent:
+    case PrivacyRule::kTcfVendorNotDisclosed:
       d->audiences_allowed = false;
       d->ifa_allowed = false;
       d->capping_allowed = false;
@@ -45,6 +47,12 @@ void Apply(PrivacyRule rule, PrivacyDecision* d) {
 
 // GDPR with a TCF string (nullptr: missing or malformed, which is no consent).
 void ApplyTcf(const TcfString* tc, int vendor_id, PrivacyDecision* d) {
+  // TCF 2.3: a vendor the CMP did not disclose to the user has no legal basis at all, whatever the
+  // consent and legitimate-interest bits say; the one rule names why.
+  if (tc != nullptr && vendor_id > 0 && !tc->VendorDisclosed(vendor_id)) {
+    Apply(PrivacyRule::kTcfVendorNotDisclosed, d);
+    return;
+  }
   auto consented = [&](int purpose) {
     if (tc == nullptr || vendor_id <= 0 || !tc->PurposeConsent(purpose)) return false;
     // Not allowed for us, or allowed only on legitimate interest (which purposes 3 and 4 may not
@@ -70,6 +78,20 @@ bool NoChildConsent(const std::vector<int>& consents) {
   return std::find(consents.begin(), consents.end(), 1) != consents.end();
 }
 
+// Any known-child code other than 0 (not applicable), 1 (no consent) or 2 (consent) alike, says
+// the user is a known child: treated as COPPA, nothing about them is used or kept.
+bool KnownChild(const std::vector<int>& consents) {
+  return std::any_of(consents.begin(), consents.end(), [](int c) { return c != 0; });
+}
+
+// A US state section, normalised as Prebid normalises state sections to usnat: opted out of sale
+// or targeted advertising, or GPC, is an opt-out; any known-child code becomes usnat's "child
+// without consent", so a known child is both an opt-out and COPPA.
+void ApplyUsState(const UsState& state, PrivacyDecision* d) {
+  if (state.KnownChild()) Apply(PrivacyRule::kKnownChild, d);
+  if (state.OptedOut()) Apply(PrivacyRule::kGppOptOut, d);
+}
+
 void ApplyGpp(const Regs& regs, int vendor_id, bool* gdpr_done, PrivacyDecision* d) {
   absl::StatusOr<GppString> gpp = DecodeGpp(regs.gpp);
   if (!gpp.ok()) {
@@ -91,22 +113,40 @@ void ApplyGpp(const Regs& regs, int vendor_id, bool* gdpr_done, PrivacyDecision*
     } else if (sid == kGppUsNat) {
       if (!gpp->usnat) {
         Apply(PrivacyRule::kGppUnreadable, d);
-      } else if (gpp->usnat->sale_opt_out == 1 || gpp->usnat->sharing_opt_out == 1 ||
-                 gpp->usnat->targeted_advertising_opt_out == 1 || gpp->usnat->gpc == true ||
-                 NoChildConsent(gpp->usnat->known_child_sensitive_data_consents)) {
-        Apply(PrivacyRule::kGppOptOut, d);
+      } else {
+        const UsNat& nat = *gpp->usnat;
+        if (KnownChild(nat.known_child_sensitive_data_consents)) {
+          Apply(PrivacyRule::kKnownChild, d);
+        }
+        if (nat.sale_opt_out == 1 || nat.sharing_opt_out == 1 ||
+            nat.targeted_advertising_opt_out == 1 || nat.gpc == true ||
+            NoChildConsent(nat.known_child_sensitive_data_consents)) {
+          Apply(PrivacyRule::kGppOptOut, d);
+        }
       }
     } else if (sid == kGppUsCa) {
       if (!gpp->usca) {
         Apply(PrivacyRule::kGppUnreadable, d);
-      } else if (gpp->usca->sale_opt_out == 1 || gpp->usca->sharing_opt_out == 1 ||
-                 gpp->usca->gpc == true ||
-                 NoChildConsent(gpp->usca->known_child_sensitive_data_consents)) {
-        Apply(PrivacyRule::kGppOptOut, d);
+      } else {
+        const UsCa& ca = *gpp->usca;
+        if (KnownChild(ca.known_child_sensitive_data_consents)) {
+          Apply(PrivacyRule::kKnownChild, d);
+        }
+        if (ca.sale_opt_out == 1 || ca.sharing_opt_out == 1 || ca.gpc == true ||
+            NoChildConsent(ca.known_child_sensitive_data_consents)) {
+          Apply(PrivacyRule::kGppOptOut, d);
+        }
+      }
+    } else if (IsUsStateSection(sid)) {
+      const auto state = gpp->us_states.find(sid);
+      if (state == gpp->us_states.end()) {
+        Apply(PrivacyRule::kGppUnreadable, d);
+      } else {
+        ApplyUsState(state->second, d);
       }
     } else {
-      // A section that applies but that we do not read (another state, Canada's TCF): treat
-      // it as an opt-out rather than guess.
+      // A section that applies but that we do not read (Canada's TCF, a section id newer than
+      // our table): treat it as an opt-out rather than guess.
       Apply(PrivacyRule::kGppUnreadable, d);
     }
   }
@@ -144,6 +184,10 @@ std::string_view PrivacyRuleName(PrivacyRule rule) {
       return "gpp_unreadable";
     case PrivacyRule::kAppTrackingLimited:
       return "app_tracking_limited";
+    case PrivacyRule::kTcfVendorNotDisclosed:
+      return "tcf_vendor_not_disclosed";
+    case PrivacyRule::kKnownChild:
+      return "known_child";
     case PrivacyRule::kCount:
       break;
   }

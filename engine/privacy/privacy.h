@@ -2,8 +2,10 @@
 // request before any lookup. COPPA and child-directed apps get contextual ads only; GDPR needs
 // TCF consent for purposes 1, 3 and 4 and our vendor for personalised ads (and purpose 7 for
 // personal data in measurement); a US opt-out of sale (US Privacy or GPP) turns off audience
-// targeting; Apple ATT / LMT turns off IFA-based targeting and capping. Each rule that applied
-// is named, for /metrics and the explain endpoint. docs/privacy.md states every rule.
+// targeting (each US state's GPP section is normalised to usnat's terms first); a TCF 2.3 string
+// that does not disclose our vendor is no consent; a known child is treated as COPPA; Apple ATT /
+// LMT turns off IFA-based targeting and capping. Each rule that applied is named, for /metrics and
+// the explain endpoint. docs/privacy.md states every rule.
 //
 //   PrivacyDecision d = DecidePrivacy(request, {.vendor_id = 1234, .child_directed_apps = &apps});
 //   if (!d.audiences_allowed) -> no audience lookups
@@ -20,14 +22,16 @@
 namespace vetrina::engine {
 
 enum class PrivacyRule : uint8_t {
-  kCoppa,               // regs.coppa = 1
-  kChildDirectedApp,    // the network marked the app child-directed
-  kGdprNoConsent,       // gdpr = 1 without consent to purposes 1, 3, 4 and our vendor
-  kGdprNoMeasurement,   // gdpr = 1 without purpose 7: no personal data in notices
-  kUsPrivacyOptOut,     // us_privacy: opted out of sale
-  kGppOptOut,           // GPP usnat / usca / uspv1: opted out of sale, sharing or targeting
-  kGppUnreadable,       // GPP string malformed, or names a section we cannot read
-  kAppTrackingLimited,  // device.lmt = 1, an all-zero IFA, or ATT status 0, 1 or 2
+  kCoppa,                  // regs.coppa = 1
+  kChildDirectedApp,       // the network marked the app child-directed
+  kGdprNoConsent,          // gdpr = 1 without consent to purposes 1, 3, 4 and our vendor
+  kGdprNoMeasurement,      // gdpr = 1 without purpose 7: no personal data in notices
+  kUsPrivacyOptOut,        // us_privacy: opted out of sale
+  kGppOptOut,              // GPP usnat, a US state or uspv1: opted out of sale, sharing, targeting
+  kGppUnreadable,          // GPP string malformed, or names a section we cannot read
+  kAppTrackingLimited,     // device.lmt = 1, an all-zero IFA, or ATT status 0, 1 or 2
+  kTcfVendorNotDisclosed,  // TCF 2.3: our vendor is not in DisclosedVendors (or it is missing)
+  kKnownChild,             // GPP usnat or a US state section says the user is a known child
   kCount
 };
 std::string_view PrivacyRuleName(PrivacyRule rule);

@@ -190,6 +190,16 @@ std::optional<int> TcfString::RestrictionFor(int purpose, int vendor) const {
   return std::nullopt;
 }
 
+bool TcfString::RequiresDisclosedVendors() const {
+  return tcf_policy_version >= kTcf23PolicyVersion ||
+         created >= absl::FromUnixSeconds(kTcf23DeadlineUnixSeconds);
+}
+
+bool TcfString::VendorDisclosed(int vendor) const {
+  if (disclosed_vendors) return disclosed_vendors->Contains(vendor);
+  return !RequiresDisclosedVendors();
+}
+
 absl::StatusOr<TcfString> DecodeTcf(std::string_view text) {
   if (text.empty()) return Malformed("empty");
   if (text.size() > 64 * 1024) return Malformed("longer than 64 KiB");

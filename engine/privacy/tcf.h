@@ -87,11 +87,22 @@ struct TcfString {
   bool SpecialFeatureOptIn(int feature) const { return Bit(special_feature_opt_ins, feature); }
   // The restriction type the publisher set for `vendor` on `purpose`, if any.
   std::optional<int> RestrictionFor(int purpose, int vendor) const;
+  // TCF 2.3 makes DisclosedVendors mandatory: for strings of policy version 5 or later, and for
+  // every string created on or after 28 February 2026 (IAB Europe's transition date).
+  bool RequiresDisclosedVendors() const;
+  // Whether the CMP showed `vendor` to the user: listed in DisclosedVendors. A string without the
+  // segment discloses every vendor only when it predates TCF 2.3; a 2.3-era string without it is
+  // invalid, so it discloses no one.
+  bool VendorDisclosed(int vendor) const;
   friend bool operator==(const TcfString&, const TcfString&) = default;
 
  private:
   static bool Bit(uint32_t bits, int i) { return i >= 1 && i <= 32 && (bits >> (i - 1)) & 1; }
 };
+
+inline constexpr int kTcf23PolicyVersion = 5;
+// 2026-02-28T00:00:00Z: TC strings created from then on must carry DisclosedVendors.
+inline constexpr int64_t kTcf23DeadlineUnixSeconds = 1772236800;
 
 // InvalidArgument naming what is wrong: not base64url, a version other than 2, a truncated
 // field, a range that runs backwards, a segment type repeated or unknown.
