@@ -126,5 +126,30 @@ TEST_CASE("malformed strings are errors, never crashes") {
   for (size_t n = 0; n < good.size(); ++n) (void)DecodeTcf(good.substr(0, n));
 }
 
+TEST_CASE("TCF 2.3: which strings must disclose vendors, and whom they disclose") {
+  const absl::Time deadline = absl::FromUnixSeconds(kTcf23DeadlineUnixSeconds);
+  CHECK(absl::FormatTime("%Y-%m-%d %H:%M:%S", deadline, absl::UTCTimeZone()) ==
+        "2026-02-28 00:00:00");
+  TcfString tc;
+  tc.tcf_policy_version = 4;
+  tc.created = deadline - absl::Milliseconds(100);  // the last decisecond before
+  CHECK_FALSE(tc.RequiresDisclosedVendors());
+  CHECK(tc.VendorDisclosed(32));  // a TCF 2.2 string without the segment discloses everyone
+  tc.created = deadline;
+  CHECK(tc.RequiresDisclosedVendors());
+  CHECK_FALSE(tc.VendorDisclosed(32));
+  tc.created = deadline - absl::Hours(24 * 365);
+  tc.tcf_policy_version = kTcf23PolicyVersion;
+  CHECK(tc.RequiresDisclosedVendors());
+  CHECK_FALSE(tc.VendorDisclosed(32));
+  tc.disclosed_vendors.emplace();
+  tc.disclosed_vendors->Add(30, 40);
+  CHECK(tc.VendorDisclosed(32));
+  CHECK_FALSE(tc.VendorDisclosed(41));
+  // A TCF 2.2 string with the segment is held to it too.
+  tc.tcf_policy_version = 2;
+  CHECK_FALSE(tc.VendorDisclosed(41));
+}
+
 }  // namespace
 }  // namespace vetrina::engine
