@@ -78,6 +78,10 @@ void WriteTcf(JsonWriter& w, const engine::TcfString& tc) {
     w.EndObject();
   }
   w.EndArray();
+  // TCF 2.3: whether this string must carry DisclosedVendors (policy version 5, or created on or
+  // after 2026-02-28); without the segment such a string discloses no vendor.
+  w.Key("requiresDisclosedVendors");
+  w.Bool(tc.RequiresDisclosedVendors());
   w.Key("segments");
   w.BeginArray();
   w.String("core");

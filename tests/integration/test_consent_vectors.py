@@ -12,7 +12,11 @@ import unittest
 BINARY = os.environ["VETRINA_BINARY"]
 FIXTURES = os.path.join(os.environ["VETRINA_FIXTURES_DIR"], "consent")
 
-DECODED_SECTIONS = ("tcfeuv2", "uspv1", "usnat", "usca")
+US_STATE_SECTIONS = {9: "usva", 10: "usco", 11: "usut", 12: "usct", 13: "usfl", 14: "usmt",
+                     15: "usor", 16: "ustx", 17: "usde", 18: "usia", 19: "usne", 20: "usnh",
+                     21: "usnj", 22: "ustn", 23: "usmn", 24: "usmd", 25: "usin", 26: "usky",
+                     27: "usri"}
+DECODED_SECTIONS = ("tcfeuv2", "uspv1", "usnat", "usca") + tuple(US_STATE_SECTIONS.values())
 RESTRICTION_LABELS = {"AllowNone": 0, "NOT_ALLOWED": 0, "RequireConsent": 1,
                       "REQUIRE_CONSENT": 1, "RequireLI": 2, "REQUIRE_LEGITIMATE_INTEREST": 2,
                       "AllowAll": 3, "UNDEFINED": 3}
@@ -23,6 +27,34 @@ def decode(kind, text):
     proc = subprocess.run([BINARY, "consent", kind, text], capture_output=True, text=True,
                           timeout=10)
     return proc.returncode, (json.loads(proc.stdout) if proc.returncode == 0 else None), proc.stderr
+
+
+def fibonacci(n):
+    """GPP's Fibonacci code of n >= 1: weights 1, 2, 3, 5, ... then a closing 1."""
+    weights = [1, 2]
+    while weights[-1] <= n:
+        weights.append(weights[-1] + weights[-2])
+    bits = [0] * len(weights)
+    for i in reversed(range(len(weights))):
+        if weights[i] <= n:
+            bits[i] = 1
+            n -= weights[i]
+    while bits[-1] == 0:
+        bits.pop()
+    return bits + [1]
+
+
+def gpp_of(section_id, section):
+    """A GPP string of one section: header type 3, version 1, one id, then the section."""
+    bits = []
+    for width, value in ((6, 3), (6, 1), (12, 1), (1, 0)):
+        bits.extend((value >> (width - 1 - i)) & 1 for i in range(width))
+    bits.extend(fibonacci(section_id))
+    bits.extend([0] * (-len(bits) % 6))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    header = "".join(alphabet[int("".join(map(str, bits[i:i + 6])), 2)]
+                     for i in range(0, len(bits), 6))
+    return header + "~" + section
 
 
 def parse_time(text):
@@ -137,6 +169,49 @@ class ConsentVectorsTest(unittest.TestCase):
             "gpp.json", lambda v: "usnat" if v.get("scope") == "section:usnat" else "gpp")
         self.assertGreaterEqual(decoded, 14)
         self.assertEqual(refused, 6)
+
+    def test_tcf23_vectors(self):
+        """TCF 2.3: each vector decodes as asserted, and discloses exactly the vendors it says."""
+        decoded, refused = self.run_vectors("tcf23.json", lambda v: "tcf")
+        self.assertEqual((decoded, refused), (8, 0))
+        with open(os.path.join(FIXTURES, "tcf23.json")) as f:
+            vectors = json.load(f)
+        for v in vectors:
+            code, result, err = decode("tcf", v["string"])
+            self.assertEqual(code, 0, err)
+            for case in v["disclosure"]:
+                if "disclosedVendors" in result:
+                    disclosed = case["vendor"] in result["disclosedVendors"]
+                else:
+                    disclosed = not result["requiresDisclosedVendors"]
+                self.assertEqual(disclosed, case["disclosed"], "%s vendor %d" % (v["id"], case["vendor"]))
+
+    def test_gpp_us_state_vectors(self):
+        """Every US state section (GPP ids 9 to 27) decodes to its source's fields and to the
+        usnat-normalised meaning; bare sections are wrapped in a one-section GPP header."""
+        def gpp_text(v):
+            if v["scope"] == "gpp-string":
+                return v["string"]
+            return gpp_of(v["sectionId"], v["string"])
+        with open(os.path.join(FIXTURES, "gpp_us_states.json")) as f:
+            vectors = json.load(f)
+        states_seen = set()
+        for v in vectors:
+            code, result, err = decode("gpp", gpp_text(v))
+            self.assertIn(code, (0, 1), "%s: crashed: %s" % (v["id"], err))
+            if v["category"] == "invalid":
+                self.assertEqual(code, 1, "%s decoded although invalid: %r" % (v["id"], result))
+                continue
+            self.assertEqual(code, 0, "%s refused: %s" % (v["id"], err))
+            if v["scope"] == "gpp-string":
+                Checker(self, v["id"]).compare("", v["expected"], result)
+                continue
+            name = v["scope"].split(":", 1)[1]
+            self.assertEqual(US_STATE_SECTIONS[v["sectionId"]], name)
+            Checker(self, v["id"]).compare("/sections/" + name, v["expected"][name],
+                                           result["sections"][name])
+            states_seen.add(name)
+        self.assertEqual(states_seen, set(US_STATE_SECTIONS.values()))
 
     def test_us_privacy_vectors(self):
         decoded, refused = self.run_vectors("usprivacy.json", lambda v: "usp")

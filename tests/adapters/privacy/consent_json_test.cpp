@@ -127,6 +127,41 @@ TEST_CASE("GPP strings decode to a header and their sections, decoded or raw") {
   }
 }
 
+TEST_CASE("US state sections print their fields and their usnat-normalised meaning") {
+  // A GPP string with every section kind, each US state at its defaults: none opts out.
+  const std::map<std::string, Vector> vectors = Vectors("gpp_us_states.json");
+  const Vector& every = vectors.at("iabgpp-es-gppmodel-every-section");
+  absl::StatusOr<engine::GppString> gpp = engine::DecodeGpp(every.text);
+  INFO(gpp.status().ToString());
+  REQUIRE(gpp.ok());
+  CHECK(gpp->us_states.size() == 19);
+  CheckJson(GppJson(*gpp), every.expected);
+
+  // iabgpp-es UsCt "should encode to BVWSSZFg.YA": every choice made, a child named, GPC set.
+  engine::GppString ct;
+  ct.section_ids = {12};
+  ct.sections = {{12, "BVWSSZFg.YA"}};
+  absl::StatusOr<engine::UsState> state = engine::DecodeUsState(12, "BVWSSZFg.YA");
+  REQUIRE(state.ok());
+  ct.us_states.emplace(12, *state);
+  CheckJson(GppJson(ct), R"({"sections": {"usct": {"raw": "BVWSSZFg.YA", "version": 1,
+    "sharingNotice": 1, "saleOptOut": 1, "targetedAdvertisingOptOut": 1,
+    "sensitiveDataProcessing": [2, 1, 0, 2, 1, 0, 2, 1], "knownChildSensitiveDataConsents": [2, 1, 0],
+    "mspaServiceProviderMode": 2, "gpc": true,
+    "normalised": {"saleOptOut": 1, "targetedAdvertisingOptOut": 1, "gpc": true,
+                   "knownChild": true, "optedOut": true}}}})");
+}
+
+TEST_CASE("a TCF string says whether TCF 2.3 requires it to disclose vendors") {
+  const std::map<std::string, Vector> vectors = Vectors("tcf23.json");
+  for (const auto& [id, v] : vectors) {
+    INFO(id);
+    absl::StatusOr<engine::TcfString> tc = engine::DecodeTcf(v.text);
+    REQUIRE(tc.ok());
+    CheckJson(TcfJson(*tc), v.expected);
+  }
+}
+
 TEST_CASE("bare usnat sections decode to JSON, an absent GPC as false") {
   const std::map<std::string, Vector> vectors = Vectors("gpp.json");
   for (const char* id : {"usnat-section-v2-full", "usnat-section-v1-no-gpc"}) {
