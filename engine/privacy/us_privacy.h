@@ -81,8 +81,8 @@ struct UsState {
   std::string_view name;             // "usva"
   std::vector<UsStateField> fields;  // every field the section carries, in its order
   // Normalised, in usnat's 2-bit codes (0 not applicable, 1 opted out, 2 did not opt out); a
-  // state without the field reads 0.
-  // No state section has a separate SharingOptOut: selling and sharing are one choice there.
+  // state without the field reads 0. No state section has a SharingOptOut field: sharing for
+  // advertising falls under TargetedAdvertisingOptOut there.
   int sale_opt_out = 0;
   int targeted_advertising_opt_out = 0;
   std::vector<int> known_child_sensitive_data_consents;  // the state's codes (one, or a list)
@@ -98,7 +98,8 @@ struct UsState {
 bool IsUsStateSection(int section_id);
 std::string_view UsStateSectionName(int section_id);
 // InvalidArgument for an unknown state id, a version the layout does not know, a truncated
-// section, a bad GPC subsection or sensitive-data segment.
+// section, an undefined code (3), a subsection the state does not define, a bad GPC subsection
+// or sensitive-data segment.
 absl::StatusOr<UsState> DecodeUsState(int section_id, std::string_view section);
 
 inline constexpr int kGppTcfEuV2 = 2;

@@ -24,18 +24,19 @@ IFA = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
 IFV = "1F3C8A55-7B7E-4C1E-9C43-6A5E2B0D9F10"
 
 
-def tcf(purposes, vendors):
-    """A minimal TCF v2 core string (no restrictions) with consent to `purposes` and `vendors`."""
+def tcf(purposes, vendors, policy=4, created=16_000_000_000, disclosed=None):
+    """A minimal TCF v2 core string (no restrictions) with consent to `purposes` and `vendors`;
+    with `disclosed`, a DisclosedVendors segment listing those vendors follows."""
     bits = []
 
     def put(n, v):
         bits.extend((v >> (n - 1 - i)) & 1 for i in range(n))
     put(6, 2)
-    put(36, 16_000_000_000)
-    put(36, 16_000_000_000)
+    put(36, created)
+    put(36, created)
     put(12, 7); put(12, 1); put(6, 1)
     put(6, 4); put(6, 13)  # "EN"
-    put(12, 100); put(6, 4); put(1, 0); put(1, 0)
+    put(12, 100); put(6, policy); put(1, 0); put(1, 0)
     put(12, 0)
     for p in range(1, 25):
         bits.append(1 if p in purposes else 0)
@@ -46,14 +47,28 @@ def tcf(purposes, vendors):
     bits.extend(1 if v in vendors else 0 for v in range(1, max_vendor + 1))
     put(16, 0); put(1, 0)  # no vendor legitimate interests
     put(12, 0)  # no publisher restrictions
-    while len(bits) % 8:
-        bits.append(0)
+    core = encode_bits(bits)
+    if disclosed is None:
+        return core
+    segment = []
+    for width, value in ((3, 1), (16, max(disclosed)), (1, 0)):
+        segment.extend((value >> (width - 1 - i)) & 1 for i in range(width))
+    segment.extend(1 if v in disclosed else 0 for v in range(1, max(disclosed) + 1))
+    return core + "." + encode_bits(segment)
+
+
+def encode_bits(bits):
+    bits = bits + [0] * (-len(bits) % 8)
     raw = bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits), 8))
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 CONSENT = tcf({1, 3, 4, 7}, {VENDOR})
 CONSENT_WITHOUT_US = tcf({1, 3, 4, 7}, {VENDOR + 1})
+# TCF 2.3 (policy version 5, created 2026-03-02): consent to our vendor, disclosed to the user or not.
+TCF23_CREATED = 17_724_096_000
+CONSENT_23_DISCLOSED = tcf({1, 3, 4, 7}, {VENDOR}, 5, TCF23_CREATED, {VENDOR})
+CONSENT_23_NOT_DISCLOSED = tcf({1, 3, 4, 7}, {VENDOR}, 5, TCF23_CREATED, {VENDOR + 1})
 
 
 def bid_request(bundle="com.example.game", **signals):
@@ -130,9 +145,18 @@ class PrivacyTest(unittest.TestCase):
              {"gdpr": 1, "consent": CONSENT}, "ctx"),
             ("gdpr, other vendor", {"gdpr": 1, "consent": CONSENT_WITHOUT_US},
              {"gdpr": 1, "consent": CONSENT}, "ctx"),
+            ("tcf 2.3, our vendor not disclosed", {"gdpr": 1, "consent": CONSENT_23_NOT_DISCLOSED},
+             {"gdpr": 1, "consent": CONSENT_23_DISCLOSED}, "ctx"),
             ("us_privacy opt-out", {"us_privacy": "1YYN"}, {"us_privacy": "1YNN"}, "ctx"),
-            ("gpp usnat opt-out", {"gpp": "DBABLA~CVVVkkkkkpFY.YA", "gpp_sid": [7]},
-             {"gpp": "DBABTA~1YNN", "gpp_sid": [6]}, "ctx"),
+            # iabgpp-java's usnat testDecode1: opted out, and KnownChild [2, 1, 0] names a child.
+            ("gpp usnat opt-out, known child", {"gpp": "DBABLA~CVVVkkkkkpFY.YA", "gpp_sid": [7]},
+             {"gpp": "DBABTA~1YNN", "gpp_sid": [6]}, "kids"),
+            # iabgpp-es UsMd "all fields set" (opted out, no child field) against its defaults.
+            ("gpp usmd opt-out", {"gpp": "DBABEY~BVVU.YA", "gpp_sid": [24]},
+             {"gpp": "DBABEY~BQAA.QA", "gpp_sid": [24]}, "ctx"),
+            # iabgpp-es UsVa "all fields set" names a known child: COPPA's effect.
+            ("gpp usva known child", {"gpp": "DBABRg~BVWSSVY", "gpp_sid": [9]},
+             {"gpp": "DBABRg~BAAAABA", "gpp_sid": [9]}, "kids"),
             ("gpp uspv1 opt-out", {"gpp": "DBABTA~1YYN", "gpp_sid": [6]},
              {"gpp": "DBABTA~1NNN", "gpp_sid": [6]}, "ctx"),
             ("lmt", {"lmt": 1}, {"lmt": 0}, "ctx"),
@@ -157,6 +181,24 @@ class PrivacyTest(unittest.TestCase):
         self.assertEqual(by_id["beer"]["imps"][0]["reason"], "not_child_safe")
         self.assertEqual(by_id["ctx"]["imps"][0]["reason"], "not_child_safe")
         self.assertTrue(by_id["kids"]["eligible"])
+
+    def test_explain_and_metrics_name_the_2026_rules(self):
+        for signals, rules in (
+                ({"gdpr": 1, "consent": CONSENT_23_NOT_DISCLOSED}, ["tcf_vendor_not_disclosed"]),
+                ({"gpp": "DBABRg~BVWSSVY", "gpp_sid": [9]}, ["gpp_opt_out", "known_child"])):
+            with self.subTest(rules[-1]):
+                status, explain = call(self.port, "POST", "/v1/debug/explain", self.admin,
+                                       bid_request(**signals))
+                self.assertEqual(status, 200)
+                self.assertEqual(sorted(explain["privacy"]["rules"]), rules)
+                self.assertFalse(explain["privacy"]["audience_targeting"])
+                self.winner(bid_request(**signals))
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", "/metrics")
+        metrics = conn.getresponse().read().decode()
+        conn.close()
+        for rule in ("tcf_vendor_not_disclosed", "known_child"):
+            self.assertRegex(metrics, r'vetrina_privacy_restricted_total\{rule="%s"\} [1-9]' % rule)
 
     def test_explain_and_metrics_name_the_rule(self):
         status, explain = call(self.port, "POST", "/v1/debug/explain", self.admin,
