@@ -9,6 +9,7 @@
 #include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
 #include "base/strings.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::money {
 namespace {
@@ -132,6 +133,54 @@ TEST_CASE("compaction keeps spend, counts, CTR and the duplicate filter") {
   (*writer)->Start();
   CHECK(SubmitAndWait(**writer, Win("b150", 1'000'000)).first.status ==
         engine::NoticeResult::Status::kDuplicate);
+}
+
+TEST_CASE("retention: user hashes leave the journal once their counts expire; spend stays") {
+  TempDir dir;
+  vetrina::ManualClock clock(kNow);
+  {
+    engine::MoneyState money;
+    auto writer = SpendWriter::Open(dir.path.string(), money, clock);
+    REQUIRE(writer.ok());
+    (*writer)->Start();
+    engine::Notice imp = Win("b1", 1'000'000);
+    imp.kind = engine::NoticeKind::kImpression;
+    imp.token.user = 77;
+    REQUIRE(SubmitAndWait(**writer, imp).second.ok());
+    // Past the longest cap period and a day since the journal was last written whole: the next
+    // notice finds it rewritten as the state, which no longer counts user 77.
+    clock.Advance(engine::retention::kFrequencyCounts + engine::retention::kJournalCompactEvery);
+    engine::Notice later = Win("b2", 1'000'000);
+    later.token.issued = clock.Now();
+    later.token.expires = clock.Now() + absl::Seconds(60);
+    REQUIRE(SubmitAndWait(**writer, later).second.ok());
+    CHECK((*writer)->compactions() == 1);
+    CHECK(money.frequency.size() == 0);
+  }
+  // Read back as of the impression's own time, when its count would still be live.
+  vetrina::ManualClock then(kNow);
+  engine::MoneyState money;
+  auto writer = SpendWriter::Open(dir.path.string(), money, then);
+  REQUIRE(writer.ok());
+  CHECK(money.frequency.size() == 0);
+  CHECK(money.ctr.Counts("c", "cr", "app").impressions == 1);  // per app, tied to no user
+  CHECK(money.ledger.Account("c").impressions.load() == 1);
+}
+
+TEST_CASE("retention: a journal rewritten less than a day ago keeps its records") {
+  TempDir dir;
+  vetrina::ManualClock clock(kNow);
+  engine::MoneyState money;
+  auto writer = SpendWriter::Open(dir.path.string(), money, clock);
+  REQUIRE(writer.ok());
+  (*writer)->Start();
+  REQUIRE(SubmitAndWait(**writer, Win("b1", 1'000'000)).second.ok());
+  clock.Advance(engine::retention::kJournalCompactEvery - absl::Minutes(1));
+  engine::Notice later = Win("b2", 1'000'000);
+  later.token.issued = clock.Now();
+  later.token.expires = clock.Now() + absl::Seconds(60);
+  REQUIRE(SubmitAndWait(**writer, later).second.ok());
+  CHECK((*writer)->compactions() == 0);
 }
 
 TEST_CASE("the writer releases expired reservations") {
