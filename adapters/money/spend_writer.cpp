@@ -272,10 +272,11 @@ absl::Status SpendWriter::ReplaySnapshot(vetrina::ByteReader& r, absl::Time now)
   return absl::OkStatus();
 }
 
-bool SpendWriter::CompactionDue() const {
-  if (log_->size_bytes() > compact_after_bytes_ && log_->size_bytes() > 4 * live_bytes_) {
-    return true;
-  }
+bool SpendWriter::GrownPastState() const {
+  return log_->size_bytes() > compact_after_bytes_ && log_->size_bytes() > 4 * live_bytes_;
+}
+
+bool SpendWriter::RetentionDue() const {
   const absl::Time now = clock_.Now();
   return now - last_compaction_ >= engine::retention::kJournalCompactEvery &&
          now - last_compaction_try_ >= engine::retention::kSweepEvery;
@@ -553,7 +554,7 @@ bool SpendWriter::AppendNotices(std::string batch, size_t count,
   if (s.ok()) {
     batches_.fetch_add(1);
     // Followed to the end: the state holds everything the log does, so it may be compacted.
-    if (CompactionDue()) CompactShared();
+    if (GrownPastState()) CompactShared();
   }
   const bool followed = s.ok();
   // Notices the follow did not reach: the log failed (the append may still land, and is then
@@ -605,11 +606,12 @@ void SpendWriter::RunShared() {
       sequences.swap(queued_sequences_);
       watermark_asked = watermark_requested_;
     }
+    // Retention before the batch, so the notices it completes find it enforced.
+    if (RetentionDue() && shared_log_failures_.Report(Follow())) CompactShared();
     if (!sequences.empty()) {
       follow_failed = !AppendNotices(std::move(batch), sequences.size(), sequences);
     } else {
       follow_failed = !shared_log_failures_.Report(Follow());
-      if (!follow_failed && CompactionDue()) CompactShared();
     }
     if (!follow_failed) {
       // This iteration's follow started after the watermark was asked for and read to the end.

@@ -143,10 +143,13 @@ class SpendWriter {
   // frequency counts past their retention.
   std::vector<std::string> Snapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the log should be rewritten as the state (writer thread): it has grown well past it,
-  // or its last rewrite is retention::kJournalCompactEvery old, so records holding user hashes
-  // (impression effects, notices) leave the disk and Redis with the counts they fed. A failed
-  // retention rewrite is tried again after retention::kSweepEvery.
-  bool CompactionDue() const;
+  // or RetentionDue().
+  bool CompactionDue() const { return GrownPastState() || RetentionDue(); }
+  bool GrownPastState() const;
+  // The last rewrite is retention::kJournalCompactEvery old: a rewrite makes records holding user
+  // hashes (impression effects, notices) leave the disk and Redis with the counts they fed. A
+  // failed one is tried again after retention::kSweepEvery.
+  bool RetentionDue() const;
   // Shared log, followed to its end: rewrites it as the state.
   void CompactShared();
   void Run();

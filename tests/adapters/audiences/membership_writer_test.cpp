@@ -200,6 +200,29 @@ TEST_CASE(
   CHECK(a.writer->dropped() == 0);
 }
 
+TEST_CASE("fleet: retention: the audience stream drops expired memberships within a day",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  {
+    AudienceNode a(server, clock);
+    REQUIRE(a.writer
+                ->WaitDurable(a.writer->Submit({{*engine::KeyForId("short"), 3, today + 1},
+                                                {*engine::KeyForId("long"), 4, today + 30}}))
+                .ok());
+    clock.Advance(absl::Hours(24) * 2 + engine::retention::kJournalCompactEvery);
+    REQUIRE(a.CatchUp().ok());
+    CHECK(a.writer->compactions() == 1);
+  }
+  // A node reading the stream as of the day it was written finds only the live membership.
+  vetrina::ManualClock then(kNow);
+  AudienceNode fresh(server, then, /*start=*/false);
+  CHECK(fresh.writer->replayed() == 1);
+  CHECK(Segments(fresh.store, fresh.domain, "short", today).empty());
+  CHECK(Segments(fresh.store, fresh.domain, "long", today) == std::vector<engine::SegmentId>{4});
+}
+
 TEST_CASE("fleet: a node that missed records a compaction removed reloads the same memberships",
           "[fleet]") {
   RedisServer server;

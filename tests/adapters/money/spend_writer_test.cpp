@@ -296,6 +296,30 @@ TEST_CASE("fleet: a node that missed records a compaction removed reloads the sa
   CHECK(behind.money.ledger.Account("c").wins.load() == 100);
 }
 
+TEST_CASE("fleet: retention: the spend stream keeps no user hash past its counts", "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  {
+    MoneyNode a(server, clock, "a");
+    engine::Notice imp = Win("b1", 1'000'000);
+    imp.kind = engine::NoticeKind::kImpression;
+    imp.token.user = 77;
+    REQUIRE(SubmitAndWait(*a.writer, imp).second.ok());
+    clock.Advance(engine::retention::kFrequencyCounts + engine::retention::kJournalCompactEvery);
+    engine::Notice later = Win("b2", 1'000'000);
+    later.token.issued = clock.Now();
+    later.token.expires = clock.Now() + absl::Seconds(60);
+    REQUIRE(SubmitAndWait(*a.writer, later).second.ok());
+    CHECK(a.writer->compactions() == 1);
+  }
+  // A node reading the stream as of the impression's time finds only the aggregate counts.
+  vetrina::ManualClock then(kNow);
+  MoneyNode fresh(server, then, "fresh", /*start=*/false);
+  CHECK(fresh.money.frequency.size() == 0);
+  CHECK(fresh.money.ctr.Counts("c", "cr", "app").impressions == 1);
+  CHECK(fresh.money.ledger.Account("c").impressions.load() == 1);
+}
+
 TEST_CASE("fleet: notices waiting for a shared log that does not answer are bounded") {
   vetrina::testing::SharedRecords records;
   vetrina::ManualClock clock(kNow);
