@@ -644,8 +644,8 @@ void SpendWriter::Run() {
         waiting.swap(waiting_);
       }
       // Compact instead of appending once due (CompactionDue): the snapshot already holds the
-      // effects just taken. Idle, too, so retention does not wait for traffic.
-      if (failure_.ok() && CompactionDue()) {
+      // effects just taken. Idle, for retention too, so it does not wait for traffic.
+      if (failure_.ok() && (waiting.empty() ? RetentionDue() : CompactionDue())) {
         snapshot = Snapshot();
         compact = true;
         last_compaction_try_ = clock_.Now();
