@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::audiences {
 namespace {
@@ -70,6 +71,7 @@ absl::StatusOr<MembershipWriterPtr> MembershipWriter::Open(const std::string& da
                                                            size_t compact_after_bytes,
                                                            const storage::LogOpener& open_log) {
   MembershipWriterPtr writer(new MembershipWriter(store, clock, compact_after_bytes));
+  writer->last_compaction_ = clock.Now();
   const engine::Day today = engine::AudienceDay(clock.Now());
   std::vector<engine::AudienceUpdate> pending;
   size_t records = 0;
@@ -108,14 +110,21 @@ absl::Status MembershipWriter::Compact(engine::Day today) {
       });
   if (!chunk.empty()) records.push_back(EncodeUpdates(chunk));
   ++compactions_;
-  return log_->Rewrite(records);
+  VETRINA_RETURN_IF_ERROR(log_->Rewrite(records));
+  last_compaction_ = clock_.Now();
+  return absl::OkStatus();
 }
 
-void MembershipWriter::MaybeSweep() {
+void MembershipWriter::EnforceRetention(bool log_read) {
   const absl::Time now = clock_.Now();
-  if (now - last_sweep_ < kSweepEvery) return;
+  if (now - last_sweep_ < engine::retention::kSweepEvery) return;
   last_sweep_ = now;
-  store_.Sweep(engine::AudienceDay(clock_.Now()));
+  const engine::Day today = engine::AudienceDay(now);
+  store_.Sweep(today);
+  if (!log_read || now - last_compaction_ < engine::retention::kJournalCompactEvery) return;
+  if (absl::Status c = Compact(today); !c.ok()) {
+    LogWarn("compaction_failed").Str("store", "audiences").Status(c);
+  }
 }
 
 absl::Status MembershipWriter::MaybeCompact() {
@@ -330,17 +339,21 @@ void MembershipWriter::Run() {
     if (idle) {
       // Other nodes' records (their pixel events and uploads); after a failure, a pause.
       if (shared_) retry_later = !shared_log_failures.Report(Follow());
-      MaybeSweep();
+      EnforceRetention(!retry_later);
       continue;
     }
     if (shared_) {
       absl::Status s = AppendShared(batch, pixels);
       retry_later = !shared_log_failures.Report(s);
+      EnforceRetention(s.ok());  // before the batch's tickets say it is applied
       absl::MutexLock lock(&mu_);
       if (!s.ok()) RecordFailure(first, ticket, s);
       durable_ticket_ = ticket;
       continue;
     }
+    // Before the batch is acknowledged, so whatever a ticket waited for found retention
+    // enforced as of its taking.
+    EnforceRetention(true);
     batch.insert(batch.end(), pixels.begin(), pixels.end());
     if (batch.empty()) {
       absl::MutexLock lock(&mu_);

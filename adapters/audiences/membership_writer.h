@@ -88,10 +88,13 @@ class MembershipWriter {
   absl::Status ApplyRecord(std::string_view record);
   // Rewrites the journal as the live memberships once it has grown well past them.
   absl::Status MaybeCompact();
-  // Drops users whose memberships all expired, at most every kSweepEvery, when idle.
-  void MaybeSweep();
-  static constexpr absl::Duration kSweepEvery = absl::Hours(1);
+  // Retention, at most every retention::kSweepEvery: drops users whose memberships all expired,
+  // and rewrites the log as the live memberships when the last rewrite is
+  // retention::kJournalCompactEvery old, so expired and removed memberships leave the disk (or
+  // Redis) too. `log_read`: this node has read the whole log (a rewrite needs it).
+  void EnforceRetention(bool log_read);
   absl::Time last_sweep_ = absl::InfinitePast();
+  absl::Time last_compaction_;  // or the log's opening (set by Open)
   absl::Status Compact(engine::Day today);
   size_t queued() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return queue_.size() + pixel_queue_.size();

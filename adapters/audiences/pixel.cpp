@@ -6,6 +6,7 @@
 #include "adapters/campaigns/campaign_json.h"
 #include "base/hex.h"
 #include "base/ids.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::audiences {
 namespace {
@@ -71,6 +72,8 @@ absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query) {
                         : hit.signals.device.atts) = flag;
     } else if (*key == "gdpr_consent") {
       hit.signals.user.consent = *value;
+    } else if (*key == "bundle") {
+      hit.signals.publication.bundle = *value;
     } else if (*key == "us_privacy") {
       hit.signals.regs.us_privacy = *value;
     } else if (*key == "gpp") {
@@ -99,6 +102,12 @@ absl::StatusOr<PixelHit> ParsePixelQuery(std::string_view query) {
   if (!campaigns::IsValidEventName(hit.event.event)) return absl::InvalidArgumentError("bad event");
   if (hit.keys.empty()) return absl::InvalidArgumentError("no user id");
   return hit;
+}
+
+engine::PrivacyDecision PixelPrivacy(const PixelHit& hit, const engine::PrivacyPolicy& policy) {
+  engine::PrivacyDecision decision = engine::DecidePrivacy(hit.signals, policy);
+  engine::WithholdChildData(&decision);
+  return decision;
 }
 
 std::vector<engine::AudienceUpdate> PixelUpdates(const engine::AudienceRegistry& registry,

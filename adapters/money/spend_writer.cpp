@@ -8,6 +8,7 @@
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "base/wire.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::money {
 namespace {
@@ -96,6 +97,7 @@ absl::StatusOr<SpendWriterPtr> SpendWriter::Open(const std::string& data_dir,
   w->log_ = *std::move(log);
   w->shared_ = w->log_->echoes_appends();
   w->live_bytes_ = w->log_->size_bytes();
+  w->last_compaction_ = clock.Now();
   return writer;
 }
 
@@ -270,8 +272,36 @@ absl::Status SpendWriter::ReplaySnapshot(vetrina::ByteReader& r, absl::Time now)
   return absl::OkStatus();
 }
 
+bool SpendWriter::GrownPastState() const {
+  return log_->size_bytes() > compact_after_bytes_ && log_->size_bytes() > 4 * live_bytes_;
+}
+
+bool SpendWriter::RetentionDue() const {
+  const absl::Time now = clock_.Now();
+  return now - last_compaction_ >= engine::retention::kJournalCompactEvery &&
+         now - last_compaction_try_ >= engine::retention::kSweepEvery;
+}
+
+void SpendWriter::CompactShared() {
+  std::vector<std::string> snapshot;
+  {
+    absl::MutexLock lock(&mu_);
+    snapshot = Snapshot();
+  }
+  last_compaction_try_ = clock_.Now();
+  if (absl::Status c = log_->Rewrite(snapshot); c.ok()) {
+    live_bytes_ = log_->size_bytes();
+    last_compaction_ = last_compaction_try_;
+    compactions_.fetch_add(1);
+  } else {
+    LogWarn("compaction_failed").Str("store", "notices").Status(c);
+  }
+}
+
 std::vector<std::string> SpendWriter::Snapshot() {
   const absl::Time now = clock_.Now();
+  // Counts past their period would be dropped by the next sweep: not carried into the rewrite.
+  money_.frequency.Sweep(now);
   std::vector<std::string> records;
   vetrina::ByteWriter w;
   size_t items = 0;
@@ -425,7 +455,7 @@ void SpendWriter::Expire() {
     absl::MutexLock lock(&mu_);
     book_.Expire(now);
   }
-  if (now - last_sweep_ >= absl::Hours(1)) {
+  if (now - last_sweep_ >= engine::retention::kSweepEvery) {
     money_.frequency.Sweep(now);
     last_sweep_ = now;
   }
@@ -524,19 +554,7 @@ bool SpendWriter::AppendNotices(std::string batch, size_t count,
   if (s.ok()) {
     batches_.fetch_add(1);
     // Followed to the end: the state holds everything the log does, so it may be compacted.
-    if (log_->size_bytes() > compact_after_bytes_ && log_->size_bytes() > 4 * live_bytes_) {
-      std::vector<std::string> snapshot;
-      {
-        absl::MutexLock lock(&mu_);
-        snapshot = Snapshot();
-      }
-      if (absl::Status c = log_->Rewrite(snapshot); c.ok()) {
-        live_bytes_ = log_->size_bytes();
-        compactions_.fetch_add(1);
-      } else {
-        LogWarn("compaction_failed").Str("store", "notices").Status(c);
-      }
-    }
+    if (GrownPastState()) CompactShared();
   }
   const bool followed = s.ok();
   // Notices the follow did not reach: the log failed (the append may still land, and is then
@@ -588,6 +606,8 @@ void SpendWriter::RunShared() {
       sequences.swap(queued_sequences_);
       watermark_asked = watermark_requested_;
     }
+    // Retention before the batch, so the notices it completes find it enforced.
+    if (RetentionDue() && shared_log_failures_.Report(Follow())) CompactShared();
     if (!sequences.empty()) {
       follow_failed = !AppendNotices(std::move(batch), sequences.size(), sequences);
     } else {
@@ -609,6 +629,7 @@ void SpendWriter::Run() {
     size_t count = 0;
     std::vector<Completion> waiting;
     std::vector<std::string> snapshot;
+    bool compact = false;
     bool stopping;
     {
       absl::MutexLock lock(&mu_);
@@ -621,12 +642,23 @@ void SpendWriter::Run() {
         count = pending_effects_;
         pending_effects_ = 0;
         waiting.swap(waiting_);
-        // Compact instead of appending once the journal has grown well past its live state:
-        // the snapshot already holds the effects just taken.
-        if (failure_.ok() && log_->size_bytes() > compact_after_bytes_ &&
-            log_->size_bytes() > 4 * live_bytes_) {
-          snapshot = Snapshot();
-        }
+      }
+      // Compact instead of appending once due (CompactionDue): the snapshot already holds the
+      // effects just taken. Idle, for retention too, so it does not wait for traffic.
+      if (failure_.ok() && (waiting.empty() ? RetentionDue() : CompactionDue())) {
+        snapshot = Snapshot();
+        compact = true;
+        last_compaction_try_ = clock_.Now();
+      }
+    }
+    if (compact && waiting.empty()) {
+      // Nothing waits on it: a failed rewrite leaves the journal whole, and is tried again.
+      if (absl::Status c = log_->Rewrite(snapshot); c.ok()) {
+        live_bytes_ = log_->size_bytes();
+        last_compaction_ = last_compaction_try_;
+        compactions_.fetch_add(1);
+      } else {
+        LogWarn("compaction_failed").Str("store", "notices").Status(c);
       }
     }
     if (!waiting.empty()) {
@@ -635,10 +667,11 @@ void SpendWriter::Run() {
         absl::MutexLock lock(&mu_);
         status = failure_;
       }
-      if (status.ok() && !snapshot.empty()) {
+      if (status.ok() && compact) {
         status = log_->Rewrite(snapshot);
         if (status.ok()) {
           live_bytes_ = log_->size_bytes();
+          last_compaction_ = last_compaction_try_;
           compactions_.fetch_add(1);
         }
       } else if (status.ok() && count > 0) {

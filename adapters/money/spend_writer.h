@@ -139,8 +139,19 @@ class SpendWriter {
   bool HousekeepAndStop(bool stopping, absl::Time* last_expire);
   static constexpr absl::Duration kFollowEvery = absl::Milliseconds(20);
   static constexpr absl::Duration kFollowAfterFailure = absl::Milliseconds(200);
-  // The state as journal records (under mu_, so consistent with the effects applied).
+  // The state as journal records (under mu_, so consistent with the effects applied), without
+  // frequency counts past their retention.
   std::vector<std::string> Snapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the log should be rewritten as the state (writer thread): it has grown well past it,
+  // or RetentionDue().
+  bool CompactionDue() const { return GrownPastState() || RetentionDue(); }
+  bool GrownPastState() const;
+  // The last rewrite is retention::kJournalCompactEvery old: a rewrite makes records holding user
+  // hashes (impression effects, notices) leave the disk and Redis with the counts they fed. A
+  // failed one is tried again after retention::kSweepEvery.
+  bool RetentionDue() const;
+  // Shared log, followed to its end: rewrites it as the state.
+  void CompactShared();
   void Run();
   // Appends how many bids each campaign made since the last call (writer thread).
   void JournalBidCounts();
@@ -158,6 +169,9 @@ class SpendWriter {
   const size_t compact_after_bytes_;
   size_t live_bytes_ = 0;  // journal size right after the last compaction (writer thread)
   absl::Time last_sweep_ = absl::InfinitePast();
+  // The last rewrite of the log (or its opening), and the last attempt (writer thread).
+  absl::Time last_compaction_;
+  absl::Time last_compaction_try_ = absl::InfinitePast();
   // Shared log: its failures and recoveries, logged once each (writer thread).
   vetrina::FailureLog shared_log_failures_{"shared_log_failed", "shared_log_resumed", "notices"};
 

@@ -212,15 +212,18 @@ void BidHandler::HandlePixel(const http::HttpRequest& request, http::HttpRespons
     metrics.CountPixel(Metrics::PixelResult::kMalformed);
     return;
   }
-  // Events of users whose signals forbid building audiences are dropped, never stored.
-  const engine::PrivacyDecision privacy =
-      engine::DecidePrivacy(hit->signals, {.vendor_id = bidder_.pipeline_config().tcf_vendor_id});
+  engine::EpochDomain::ReadGuard guard(reader_);
+  // Events of users whose signals forbid building audiences, and of children, are dropped,
+  // never stored.
+  const engine::MarketRules* market = bidder_.market().Get(guard).rules.get();
+  const engine::PrivacyDecision privacy = audiences::PixelPrivacy(
+      *hit, {.vendor_id = bidder_.pipeline_config().tcf_vendor_id,
+             .child_directed_apps = market != nullptr ? &market->child_directed_apps : nullptr});
   if (!privacy.audiences_allowed) {
     metrics.CountPixel(Metrics::PixelResult::kRestricted);
     return;
   }
   audiences::MembershipWriter* writer = bidder_.membership_writer();
-  engine::EpochDomain::ReadGuard guard(reader_);
   const engine::AudienceRegistry& registry = *bidder_.audience_registry().Get(guard).registry;
   if (writer == nullptr || !registry.advertisers.contains(hit->event.advertiser)) {
     metrics.CountPixel(Metrics::PixelResult::kUnknownAdvertiser);

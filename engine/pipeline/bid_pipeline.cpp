@@ -7,6 +7,7 @@
 #include "base/hex.h"
 #include "base/strings.h"
 #include "engine/money/notice_token.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::engine {
 
@@ -97,8 +98,11 @@ size_t BidPipeline::LimitImps(BidRequest* request) const {
 
 PrivacyDecision BidPipeline::DecidePrivacy(const BidRequest& request,
                                            const MarketRules& market) const {
-  return engine::DecidePrivacy(request, {.vendor_id = config_.tcf_vendor_id,
-                                         .child_directed_apps = &market.child_directed_apps});
+  PrivacyDecision decision = engine::DecidePrivacy(
+      request,
+      {.vendor_id = config_.tcf_vendor_id, .child_directed_apps = &market.child_directed_apps});
+  WithholdChildData(&decision);
+  return decision;
 }
 
 void BidPipeline::CollectUserKeys(const BidRequest& request, const PrivacyDecision& privacy) {

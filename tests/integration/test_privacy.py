@@ -223,6 +223,7 @@ class PrivacyTest(unittest.TestCase):
         for query in (f"a=shop&e=visit&ifa={user}&gdpr=1",
                       f"a=shop&e=visit&ifa={user}&us_privacy=1YYN",
                       f"a=shop&e=visit&ifa={user}&coppa=1",
+                      f"a=shop&e=visit&ifa={user}&bundle=com.example.kids",
                       f"a=shop&e=visit&ifa={user}&lmt=1"):
             conn = http.client.HTTPConnection("127.0.0.1", self.public, timeout=10)
             conn.request("GET", "/px?" + query)
@@ -232,7 +233,7 @@ class PrivacyTest(unittest.TestCase):
         conn.request("GET", "/metrics")
         metrics = conn.getresponse().read().decode()
         conn.close()
-        self.assertRegex(metrics, r'vetrina_pixel_events_total\{result="restricted"\} [4-9]')
+        self.assertRegex(metrics, r'vetrina_pixel_events_total\{result="restricted"\} [5-9]')
         self.assertRegex(metrics, r'vetrina_pixel_events_total\{result="accepted"\} 0')
 
 

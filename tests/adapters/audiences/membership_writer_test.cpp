@@ -6,6 +6,7 @@
 #include "../../support/redis_log_node.h"
 #include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::audiences {
 namespace {
@@ -80,6 +81,53 @@ TEST_CASE("the journal is compacted while running and still restores the same st
   CHECK(store.users() == 0);  // the last round removed everyone
 }
 
+TEST_CASE("retention: expired memberships leave the journal within a day of their expiry") {
+  TempDir dir;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  {
+    engine::EpochDomain domain;
+    engine::AudienceStore store(domain, 1);
+    auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
+    REQUIRE(writer.ok());
+    (*writer)->Start();
+    REQUIRE((*writer)
+                ->WaitDurable((*writer)->Submit({{*engine::KeyForId("short"), 3, today + 1},
+                                                 {*engine::KeyForId("long"), 4, today + 30}}))
+                .ok());
+    // Well past the short membership's expiry, and a day since the journal was last written
+    // whole: the next batch the writer takes finds it rewritten as the live memberships.
+    clock.Advance(absl::Hours(24) * 2 + engine::retention::kJournalCompactEvery);
+    REQUIRE((*writer)->WaitDurable((*writer)->Submit({})).ok());
+    CHECK((*writer)->compactions() == 1);
+    CHECK(store.users() == 1);  // swept from memory too
+  }
+  // Read back as of the day it was written, the journal no longer holds the expired membership.
+  vetrina::ManualClock then(kNow);
+  engine::EpochDomain domain;
+  engine::AudienceStore store(domain, 1);
+  auto writer = MembershipWriter::Open(dir.path.string(), store, then);
+  REQUIRE(writer.ok());
+  CHECK((*writer)->replayed() == 1);
+  CHECK(Segments(store, domain, "short", today).empty());
+  CHECK(Segments(store, domain, "long", today) == std::vector<engine::SegmentId>{4});
+}
+
+TEST_CASE("retention: a journal rewritten less than a day ago is left alone") {
+  TempDir dir;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  engine::EpochDomain domain;
+  engine::AudienceStore store(domain, 1);
+  auto writer = MembershipWriter::Open(dir.path.string(), store, clock);
+  REQUIRE(writer.ok());
+  (*writer)->Start();
+  REQUIRE((*writer)->WaitDurable((*writer)->Submit({{*engine::KeyForId("u"), 3, today + 1}})).ok());
+  clock.Advance(engine::retention::kJournalCompactEvery - absl::Minutes(1));
+  REQUIRE((*writer)->WaitDurable((*writer)->Submit({})).ok());
+  CHECK((*writer)->compactions() == 0);
+}
+
 // A fleet node: its own store and writer on the shared "audiences" log.
 struct AudienceNode {
   AudienceNode(const RedisServer& server, const vetrina::Clock& clock, bool start = true,
@@ -150,6 +198,29 @@ TEST_CASE(
   CHECK(Segments(a.store, a.domain, "erin", today) == std::vector<engine::SegmentId>{8});
   CHECK(Segments(a.store, a.domain, "carol", today).empty());
   CHECK(a.writer->dropped() == 0);
+}
+
+TEST_CASE("fleet: retention: the audience stream drops expired memberships within a day",
+          "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  const engine::Day today = engine::AudienceDay(clock.Now());
+  {
+    AudienceNode a(server, clock);
+    REQUIRE(a.writer
+                ->WaitDurable(a.writer->Submit({{*engine::KeyForId("short"), 3, today + 1},
+                                                {*engine::KeyForId("long"), 4, today + 30}}))
+                .ok());
+    clock.Advance(absl::Hours(24) * 2 + engine::retention::kJournalCompactEvery);
+    REQUIRE(a.CatchUp().ok());
+    CHECK(a.writer->compactions() == 1);
+  }
+  // A node reading the stream as of the day it was written finds only the live membership.
+  vetrina::ManualClock then(kNow);
+  AudienceNode fresh(server, then, /*start=*/false);
+  CHECK(fresh.writer->replayed() == 1);
+  CHECK(Segments(fresh.store, fresh.domain, "short", today).empty());
+  CHECK(Segments(fresh.store, fresh.domain, "long", today) == std::vector<engine::SegmentId>{4});
 }
 
 TEST_CASE("fleet: a node that missed records a compaction removed reloads the same memberships",

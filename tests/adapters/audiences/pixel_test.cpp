@@ -180,6 +180,36 @@ TEST_CASE("an event adds each key to every audience whose rule it matches") {
   CHECK(PixelUpdates(registry, MustParse("a=shop&e=search&uid=u1"), 100).empty());
 }
 
+TEST_CASE("bundle names the app, for the registry of child-directed apps") {
+  CHECK(MustParse("a=shop&e=view&uid=u1&bundle=com.example.kids").signals.publication.bundle ==
+        "com.example.kids");
+  CHECK(MustParse("a=shop&e=view&uid=u1").signals.publication.bundle.empty());
+}
+
+TEST_CASE("COPPA: a child-directed event may change no membership; others may") {
+  const absl::flat_hash_set<std::string> child_apps = {"com.example.kids"};
+  const engine::PrivacyPolicy policy{.child_directed_apps = &child_apps};
+  struct Row {
+    std::string rule;
+    std::string query;
+    bool stored;
+  };
+  const std::vector<Row> rows = {
+      {"no signal: stored", "a=shop&e=view&uid=u1", true},
+      {"coppa=0: stored", "a=shop&e=view&uid=u1&coppa=0", true},
+      {"another app: stored", "a=shop&e=view&uid=u1&bundle=com.example.news", true},
+      {"COPPA (regs.coppa = 1): dropped", "a=shop&e=view&uid=u1&coppa=1", false},
+      {"child_directed_app (registered bundle): dropped",
+       "a=shop&e=view&ifa=6d92078a-8246-4ba4-ae5b-76104861e7dc&bundle=com.example.kids", false},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    const engine::PrivacyDecision decision = PixelPrivacy(MustParse(row.query), policy);
+    CHECK(decision.audiences_allowed == row.stored);
+    CHECK(decision.child_directed == !row.stored);
+  }
+}
+
 TEST_CASE("the pixel is a 1x1 GIF") {
   const std::string_view gif = PixelGif();
   REQUIRE(gif.size() > 10);

@@ -9,6 +9,7 @@
 #include "../../support/redis_server.h"
 #include "../../support/temp_dir.h"
 #include "base/strings.h"
+#include "engine/privacy/user_data.h"
 
 namespace vetrina::money {
 namespace {
@@ -134,6 +135,54 @@ TEST_CASE("compaction keeps spend, counts, CTR and the duplicate filter") {
         engine::NoticeResult::Status::kDuplicate);
 }
 
+TEST_CASE("retention: user hashes leave the journal once their counts expire; spend stays") {
+  TempDir dir;
+  vetrina::ManualClock clock(kNow);
+  {
+    engine::MoneyState money;
+    auto writer = SpendWriter::Open(dir.path.string(), money, clock);
+    REQUIRE(writer.ok());
+    (*writer)->Start();
+    engine::Notice imp = Win("b1", 1'000'000);
+    imp.kind = engine::NoticeKind::kImpression;
+    imp.token.user = 77;
+    REQUIRE(SubmitAndWait(**writer, imp).second.ok());
+    // Past the longest cap period and a day since the journal was last written whole: the next
+    // notice finds it rewritten as the state, which no longer counts user 77.
+    clock.Advance(engine::retention::kFrequencyCounts + engine::retention::kJournalCompactEvery);
+    engine::Notice later = Win("b2", 1'000'000);
+    later.token.issued = clock.Now();
+    later.token.expires = clock.Now() + absl::Seconds(60);
+    REQUIRE(SubmitAndWait(**writer, later).second.ok());
+    CHECK((*writer)->compactions() == 1);
+    CHECK(money.frequency.size() == 0);
+  }
+  // Read back as of the impression's own time, when its count would still be live.
+  vetrina::ManualClock then(kNow);
+  engine::MoneyState money;
+  auto writer = SpendWriter::Open(dir.path.string(), money, then);
+  REQUIRE(writer.ok());
+  CHECK(money.frequency.size() == 0);
+  CHECK(money.ctr.Counts("c", "cr", "app").impressions == 1);  // per app, tied to no user
+  CHECK(money.ledger.Account("c").impressions.load() == 1);
+}
+
+TEST_CASE("retention: a journal rewritten less than a day ago keeps its records") {
+  TempDir dir;
+  vetrina::ManualClock clock(kNow);
+  engine::MoneyState money;
+  auto writer = SpendWriter::Open(dir.path.string(), money, clock);
+  REQUIRE(writer.ok());
+  (*writer)->Start();
+  REQUIRE(SubmitAndWait(**writer, Win("b1", 1'000'000)).second.ok());
+  clock.Advance(engine::retention::kJournalCompactEvery - absl::Minutes(1));
+  engine::Notice later = Win("b2", 1'000'000);
+  later.token.issued = clock.Now();
+  later.token.expires = clock.Now() + absl::Seconds(60);
+  REQUIRE(SubmitAndWait(**writer, later).second.ok());
+  CHECK((*writer)->compactions() == 0);
+}
+
 TEST_CASE("the writer releases expired reservations") {
   TempDir dir;
   vetrina::ManualClock clock(kNow);
@@ -245,6 +294,30 @@ TEST_CASE("fleet: a node that missed records a compaction removed reloads the sa
   CHECK(dup.status == engine::NoticeResult::Status::kDuplicate);
   CHECK(behind.spent() == 100 * 1'000);
   CHECK(behind.money.ledger.Account("c").wins.load() == 100);
+}
+
+TEST_CASE("fleet: retention: the spend stream keeps no user hash past its counts", "[fleet]") {
+  RedisServer server;
+  vetrina::ManualClock clock(kNow);
+  {
+    MoneyNode a(server, clock, "a");
+    engine::Notice imp = Win("b1", 1'000'000);
+    imp.kind = engine::NoticeKind::kImpression;
+    imp.token.user = 77;
+    REQUIRE(SubmitAndWait(*a.writer, imp).second.ok());
+    clock.Advance(engine::retention::kFrequencyCounts + engine::retention::kJournalCompactEvery);
+    engine::Notice later = Win("b2", 1'000'000);
+    later.token.issued = clock.Now();
+    later.token.expires = clock.Now() + absl::Seconds(60);
+    REQUIRE(SubmitAndWait(*a.writer, later).second.ok());
+    CHECK(a.writer->compactions() == 1);
+  }
+  // A node reading the stream as of the impression's time finds only the aggregate counts.
+  vetrina::ManualClock then(kNow);
+  MoneyNode fresh(server, then, "fresh", /*start=*/false);
+  CHECK(fresh.money.frequency.size() == 0);
+  CHECK(fresh.money.ctr.Counts("c", "cr", "app").impressions == 1);
+  CHECK(fresh.money.ledger.Account("c").impressions.load() == 1);
 }
 
 TEST_CASE("fleet: notices waiting for a shared log that does not answer are bounded") {

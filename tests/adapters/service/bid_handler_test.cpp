@@ -568,6 +568,31 @@ TEST_CASE("access log: a sample of 1 logs every request, without its query strin
   }
 }
 
+TEST_CASE("COPPA: a pixel event of a registered child-directed app is dropped, counted") {
+  Harness h;
+  auto market = std::make_shared<engine::MarketRules>();
+  market->child_directed_apps = {"com.example.kids"};
+  h.bidder.PublishMarket(market);
+  auto pixel = [&](std::string_view query) {
+    http::HttpRequest request;
+    request.method = http::Method::kGet;
+    request.path = "/px";
+    request.query = query;
+    request.received_at = h.clock.Now();
+    http::HttpResponse response;
+    h.handler->Handle(request, &response);
+    CHECK(response.status == 200);
+  };
+  // This harness keeps no audiences: an event that may be stored reaches the advertiser check.
+  pixel("a=acme&e=view&uid=u1&bundle=com.example.news");
+  pixel("a=acme&e=view&uid=u1&bundle=com.example.kids");
+  pixel("a=acme&e=view&uid=u1&coppa=1");
+  const std::string metrics = h.bidder.metrics().Render({});
+  CHECK(metrics.find("vetrina_pixel_events_total{result=\"unknown_advertiser\"} 1\n") !=
+        std::string::npos);
+  CHECK(metrics.find("vetrina_pixel_events_total{result=\"restricted\"} 2\n") != std::string::npos);
+}
+
 TEST_CASE("access log: off at a sample of 0, and about the fraction asked for otherwise") {
   const std::string body =
       vetrina::testing::ReadFile(vetrina::testing::SourceDir() / "docs/examples/bid-request.json");

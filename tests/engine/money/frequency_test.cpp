@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/money/budget.h"
+#include "engine/privacy/user_data.h"
 #include "tests/support/test_campaigns.h"
 
 namespace vetrina::engine {
@@ -50,6 +51,21 @@ TEST_CASE("a weekly cap spans days and resets on Monday; sweeping drops past wee
   CHECK(store.Sweep(monday + absl::Hours(24 * 6)) == 0);
   CHECK(store.Sweep(monday + absl::Hours(24 * 7)) == 1);
   CHECK(store.size() == 0);
+}
+
+TEST_CASE("retention: a count lasts at most the longest cap period, whenever it was made") {
+  // Each hour of a week, recorded then swept a cap period later: always gone, and live while its
+  // week lasts.
+  const absl::Time monday = absl::FromUnixSeconds(1'800'230'400);  // 2027-01-18 00:00 UTC
+  for (int hour = 0; hour < 7 * 24; ++hour) {
+    INFO("hour " << hour);
+    FrequencyStore store;
+    const absl::Time at = monday + absl::Hours(hour);
+    store.Record(42, "c", at);
+    CHECK(store.Sweep(monday + absl::Hours(7 * 24) - absl::Seconds(1)) == 0);
+    CHECK(store.Sweep(at + retention::kFrequencyCounts) == 1);
+    CHECK(store.size() == 0);
+  }
 }
 
 }  // namespace

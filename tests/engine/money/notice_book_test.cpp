@@ -131,6 +131,22 @@ TEST_CASE("impressions count toward caps and CTR; clicks charge CPC bids") {
   CHECK(f.money.ctr.Counts("c", "c-banner", "com.example").clicks == 1);
 }
 
+TEST_CASE("COPPA: a child-directed bid's notices count per app, never per user") {
+  // Its tokens carry user 0 (the pipeline's WithholdChildData): the impression and click feed
+  // the campaign's counts and the per-app CTR model, and leave no frequency entry or user hash.
+  Fixture f;
+  NoticeToken t = f.Token("b1", 2 * kDollar);
+  t.user = 0;
+  const NoticeResult imp = f.Apply(NoticeKind::kImpression, t);
+  REQUIRE(imp.status == NoticeResult::Status::kApplied);
+  CHECK(imp.effect.user == 0);
+  CHECK(f.Apply(NoticeKind::kClick, t).effect.user == 0);
+  CHECK(f.money.frequency.size() == 0);
+  CHECK(f.money.ctr.Counts("c", "c-banner", "com.example").impressions == 1);
+  CHECK(f.money.ctr.Counts("c", "c-banner", "com.example").clicks == 1);
+  CHECK(f.money.ledger.Account("c").impressions.load() == 1);
+}
+
 TEST_CASE("a loss releases the reservation") {
   Fixture f;
   REQUIRE(f.money.ledger.Reserve("b1", f.campaign, 2'000, kNow));

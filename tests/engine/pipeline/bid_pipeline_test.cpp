@@ -270,6 +270,54 @@ TEST_CASE("privacy decides which ids reach audiences: without consent no user is
   CHECK(pipeline.Bid(&bid_request, world.View(guard), kNow).status == BidOutcome::Status::kNoBid);
 }
 
+TEST_CASE("COPPA: a child-directed bid carries no frequency key; others carry the user's") {
+  struct Row {
+    std::string rule;
+    bool coppa;
+    std::string bundle;
+    bool child;
+  };
+  const std::vector<Row> rows = {
+      {"no signal: capped by the IFA", false, "com.example.news", false},
+      {"COPPA (regs.coppa = 1)", true, "com.example.news", true},
+      {"child_directed_app (registered bundle)", false, "com.example.kids", true},
+  };
+  for (const Row& row : rows) {
+    INFO(row.rule);
+    World world;
+    world.market.child_directed_apps = {"com.example.kids"};
+    Campaign campaign = BannerCampaign("c1", 2 * kDollar);
+    campaign.child_directed = true;
+    campaign.frequency_caps = {{.max = 3, .per = CapPeriod::kDay}};
+    world.campaigns = std::make_unique<CampaignSet>(std::vector<Campaign>{campaign});
+    BidPipeline pipeline(world.Config(), world.clock, 0);
+    EpochDomain::Reader reader(world.epoch);
+    EpochDomain::ReadGuard guard(reader);
+
+    BidRequest request = UserRequest(0);
+    request.publication.bundle = row.bundle;
+    if (row.coppa) request.regs.coppa = 1;
+    const BidOutcome outcome = pipeline.Bid(&request, world.View(guard), kNow);
+    REQUIRE(outcome.status == BidOutcome::Status::kBid);
+    CHECK(outcome.privacy.child_directed == row.child);
+    REQUIRE(pipeline.signed_bids().size() == 1);
+    const uint64_t user = FrequencyUserKey(world.user_key, *KeyForId(kIfa));
+    for (const std::string& text :
+         {pipeline.signed_bids()[0].exchange_token, pipeline.signed_bids()[0].ad_token}) {
+      absl::StatusOr<NoticeToken> token = VerifyNoticeToken(text, world.notice_key, kNow);
+      REQUIRE(token.ok());
+      CHECK(token->user == (row.child ? 0 : user));
+    }
+    BidRequest explained = UserRequest(0);
+    explained.publication.bundle = row.bundle;
+    if (row.coppa) explained.regs.coppa = 1;
+    const Explanation e = pipeline.Explain(
+        &explained, world.View(guard), [](const Campaign&) { return true; }, 10);
+    CHECK(e.privacy.capping_allowed == !row.child);
+    CHECK(world.money.frequency.size() == 0);  // a bid counts nothing; its impression may
+  }
+}
+
 TEST_CASE("one request with 4,500 imps gets bounded bids and reservations") {
   World world;
   std::vector<Campaign> campaigns;
