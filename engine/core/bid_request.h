@@ -123,8 +123,8 @@ struct User {
 // Lab community extension "DSA Transparency"): its domain and the user parameters it used (1
 // profiling, 2 basic advertising, 3 precise geolocation).
 struct DsaTransparency {
-  std::string domain;
-  std::vector<int> params;  // `dsaparams`
+  std::string domain = "";
+  std::vector<int> params = {};  // `dsaparams`
   friend bool operator==(const DsaTransparency&, const DsaTransparency&) = default;
 };
 
@@ -133,9 +133,9 @@ struct DsaTransparency {
 struct DsaSignal {
   int required = 0;              // `dsarequired`: 0 no, 1 supported, 2 required, 3 required and
                                  // the publisher is an online platform
-  std::optional<int> pubrender;  // 0 publisher can't render, 1 could, 2 will render
-  std::optional<int> datatopub;  // 0 don't send, 1 optional, 2 send the data for audit
-  std::vector<DsaTransparency> transparency;
+  std::optional<int> pubrender = std::nullopt;  // 0 publisher can't render, 1 could, 2 will
+  std::optional<int> datatopub = std::nullopt;  // 0 don't send, 1 optional, 2 send, for audit
+  std::vector<DsaTransparency> transparency = {};
 };
 
 struct Regs {

@@ -84,20 +84,24 @@ struct FrequencyCap {
 // exact. In parts per million.
 inline constexpr int64_t kMaxPredictedCtrPpm = 100'000;  // 10%
 
+// The longest DSA `behalf` and `paid`: the extension's 100 characters, counted in bytes as Prebid
+// Server counts them.
+inline constexpr size_t kDsaMaxNameBytes = 100;
+
 // What the advertiser states for the EU Digital Services Act's ad transparency (Art. 26 DSA), as
 // the DSA transparency extension answers it in `bid.ext.dsa`.
 struct DsaInfo {
   std::string behalf;  // on whose behalf the ad is shown
   std::string paid;    // who paid for it
   int adrender = 0;    // 1: the creative renders the transparency information itself
-  std::vector<DsaTransparency> transparency;  // the buy side's applied user parameters
+  std::vector<DsaTransparency> transparency = {};  // the buy side's applied user parameters
 };
 
 // The transparency information Regulation (EU) 2024/900 requires of a political ad.
 struct PoliticalTransparency {
   std::string sponsor;     // Art. 11(1)(b): the sponsor's identity
   std::string notice_url;  // Art. 11(1)(d), Art. 12: where its transparency notice is
-  std::string election;    // Art. 11(1)(c): the election, referendum or process it is linked to;
+  std::string election = "";  // Art. 11(1)(c): the election, referendum or process it is linked to;
                            // "" when it is linked to none
 };
 

@@ -24,10 +24,6 @@ inline constexpr int kPubCannotRender = 0;
 inline constexpr int kPubWillRender = 2;
 inline constexpr int kAdWillRender = 1;
 
-// The longest `behalf` and `paid`: the extension's 100 characters, counted in bytes as Prebid
-// Server counts them.
-inline constexpr size_t kDsaMaxNameBytes = 100;
-
 // Whether bids without DSA transparency information are refused: `dsarequired` 2 or 3.
 bool DsaRequired(const Regs& regs);
 
