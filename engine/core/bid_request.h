@@ -131,8 +131,9 @@ struct DsaTransparency {
 // `regs.ext.dsa`: whether the publisher needs the EU Digital Services Act's ad transparency
 // information (Art. 26 DSA) in bids, and who shows it.
 struct DsaSignal {
-  int required = 0;              // `dsarequired`: 0 no, 1 supported, 2 required, 3 required and
-                                 // the publisher is an online platform
+  // `dsarequired`: 0 no, 1 supported, 2 required, 3 required and the publisher is an online
+  // platform.
+  int required = 0;
   std::optional<int> pubrender = std::nullopt;  // 0 publisher can't render, 1 could, 2 will
   std::optional<int> datatopub = std::nullopt;  // 0 don't send, 1 optional, 2 send, for audit
   std::vector<DsaTransparency> transparency = {};

@@ -101,8 +101,8 @@ struct DsaInfo {
 struct PoliticalTransparency {
   std::string sponsor;     // Art. 11(1)(b): the sponsor's identity
   std::string notice_url;  // Art. 11(1)(d), Art. 12: where its transparency notice is
-  std::string election = "";  // Art. 11(1)(c): the election, referendum or process it is linked to;
-                           // "" when it is linked to none
+  // Art. 11(1)(c): the election, referendum or process it is linked to; "" when none.
+  std::string election = "";
 };
 
 struct Campaign {

@@ -45,8 +45,8 @@ TEST_CASE("the DSA decision follows Prebid Server's validation of bid.ext.dsa") 
   const Row rows[] = {
       {"no regs.ext.dsa: nothing asked, nothing attached", Regs{}, Info(1), NoBidReason::kNone,
        false},
-      {"dsarequired 0 (not_required_and_bid_is_nil)", WithDsa(0), std::nullopt,
-       NoBidReason::kNone, false},
+      {"dsarequired 0 (not_required_and_bid_is_nil)", WithDsa(0), std::nullopt, NoBidReason::kNone,
+       false},
       {"dsarequired 0 with DSA info: not sent", WithDsa(0, 0), Info(1), NoBidReason::kNone, false},
       {"dsarequired 1 without DSA info: bids without it", WithDsa(1, 0), std::nullopt,
        NoBidReason::kNone, false},
