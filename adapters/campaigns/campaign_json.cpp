@@ -670,8 +670,8 @@ void ParseDsaInfo(Checker& check, element e, std::optional<engine::DsaInfo>* out
       ok = false;
     } else if (field->size() > engine::kDsaMaxNameBytes) {
       // Prebid Server counts the extension's 100 characters in bytes and drops a longer bid.
-      check.Add(StrCat(at, "/", key), StrCat("must be at most ", engine::kDsaMaxNameBytes,
-                                             " bytes of UTF-8"));
+      check.Add(StrCat(at, "/", key),
+                StrCat("must be at most ", engine::kDsaMaxNameBytes, " bytes of UTF-8"));
       ok = false;
     }
   }
@@ -743,11 +743,11 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   engine::Campaign c;
   object obj;
   if (check.GetObject(root, "", &obj)) {
-    check.NoUnknownFields(obj, "",
-                          {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing",
-                           "frequency_caps", "adomain", "cat", "app_bundle", "child_directed",
-                           "creatives", "targeting", "privacy_url", "dsa", "political",
-                           "political_transparency"});
+    check.NoUnknownFields(
+        obj, "",
+        {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
+         "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting", "privacy_url",
+         "dsa", "political", "political_transparency"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }

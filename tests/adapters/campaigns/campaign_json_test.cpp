@@ -494,8 +494,7 @@ TEST_CASE("dsa: the campaign's DSA transparency information is read") {
   CHECK(c->dsa->behalf == "Advertiser");
   CHECK(c->dsa->paid == "Agency GmbH");
   CHECK(c->dsa->adrender == 1);
-  CHECK(c->dsa->transparency ==
-        std::vector<engine::DsaTransparency>{{"dsp1domain.com", {1, 2}}});
+  CHECK(c->dsa->transparency == std::vector<engine::DsaTransparency>{{"dsp1domain.com", {1, 2}}});
   c = ParseCampaign(kValid);
   REQUIRE(c.ok());
   CHECK_FALSE(c->dsa.has_value());
@@ -523,18 +522,18 @@ TEST_CASE("every bid.ext.dsa of the DSA fixtures is a valid campaign dsa") {
 
 TEST_CASE("dsa: each problem is reported with its JSON pointer") {
   const std::string long_name(101, 'a');
-  // 34 two-byte characters: 68 bytes, fine; 51 of them: 102 bytes, too long for Prebid.
+  // 51 two-byte characters: within 100 characters, but 102 bytes, too long for Prebid Server.
   std::string umlauts;
   for (int i = 0; i < 51; ++i) umlauts += "\xc3\xa4";
-  CHECK(Problems(ValidWith(R"("dsa": {"paid": "", "adrender": 2, "rendr": 1}, )")) ==
+  CHECK(Problems(ValidWith(R"("dsa": {"paid": "", "adrender": 2, "behlf": "A"}, )")) ==
         std::vector<std::string>{
-            "/dsa/rendr: unknown field \"rendr\"; did you mean \"render\"?",
+            "/dsa/behlf: unknown field \"behlf\"; did you mean \"behalf\"?",
             "/dsa/behalf: required",
             "/dsa/paid: length must be within [1, 100]",
             "/dsa/adrender: must be <= 1",
         });
-  CHECK(Problems(ValidWith(StrCat(R"("dsa": {"behalf": ")", long_name, R"(", "paid": ")",
-                                  umlauts, R"(", "adrender": 0}, )"))) ==
+  CHECK(Problems(ValidWith(StrCat(R"("dsa": {"behalf": ")", long_name, R"(", "paid": ")", umlauts,
+                                  R"(", "adrender": 0}, )"))) ==
         std::vector<std::string>{
             "/dsa/behalf: length must be within [1, 100]",
             "/dsa/paid: must be at most 100 bytes of UTF-8",

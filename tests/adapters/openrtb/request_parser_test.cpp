@@ -228,9 +228,8 @@ TEST_CASE("reads regs.ext.dsa as the DSA Transparency extension's sample request
   CHECK(r.regs.dsa->required == 3);
   CHECK(r.regs.dsa->pubrender == 0);
   CHECK(r.regs.dsa->datatopub == 2);
-  CHECK(r.regs.dsa->transparency ==
-        std::vector<engine::DsaTransparency>{{"platform1domain.com", {1}},
-                                             {"SSP2domain.com", {1, 2}}});
+  CHECK(r.regs.dsa->transparency == std::vector<engine::DsaTransparency>{
+                                        {"platform1domain.com", {1}}, {"SSP2domain.com", {1, 2}}});
 }
 
 TEST_CASE("every DSA fixture request parses to the values it states") {
