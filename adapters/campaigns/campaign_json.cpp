@@ -656,6 +656,78 @@ Problem SyntaxProblem(std::string_view json, simdjson::error_code error) {
   return {"", StrCat("invalid JSON (", simdjson::error_message(error), ")")};
 }
 
+// `dsa`: the campaign's DSA transparency information, in the fields of the DSA Transparency
+// extension's `bid.ext.dsa`.
+void ParseDsaInfo(Checker& check, element e, std::optional<engine::DsaInfo>* out) {
+  const std::string at = "/dsa";
+  object obj;
+  if (!check.GetObject(e, at, &obj)) return;
+  check.NoUnknownFields(obj, at, {"behalf", "paid", "adrender", "transparency"});
+  engine::DsaInfo info;
+  bool ok = true;
+  for (auto [key, field] : {std::pair{"behalf", &info.behalf}, std::pair{"paid", &info.paid}}) {
+    if (!check.String(obj, key, at, true, field, 1, engine::kDsaMaxNameBytes)) {
+      ok = false;
+    } else if (field->size() > engine::kDsaMaxNameBytes) {
+      // Prebid Server counts the extension's 100 characters in bytes and drops a longer bid.
+      check.Add(StrCat(at, "/", key),
+                StrCat("must be at most ", engine::kDsaMaxNameBytes, " bytes of UTF-8"));
+      ok = false;
+    }
+  }
+  ok = check.Int(obj, "adrender", at, true, &info.adrender, 0, 1) && ok;
+  element list;
+  if (obj["transparency"].get(list) == simdjson::SUCCESS) {
+    array entries;
+    if (list.get_array().get(entries) != simdjson::SUCCESS) {
+      check.Add(at + "/transparency", "must be an array");
+      ok = false;
+    } else {
+      size_t i = 0;
+      for (element entry : entries) {
+        const std::string here = StrCat(at, "/transparency/", i++);
+        object entry_obj;
+        if (!check.GetObject(entry, here, &entry_obj)) {
+          ok = false;
+          continue;
+        }
+        check.NoUnknownFields(entry_obj, here, {"domain", "dsaparams"});
+        engine::DsaTransparency& t = info.transparency.emplace_back();
+        ok = check.String(entry_obj, "domain", here, true, &t.domain, 1, 256) && ok;
+        // User parameters 1 profiling, 2 basic advertising, 3 precise geolocation.
+        element params;
+        if (entry_obj["dsaparams"].get(params) != simdjson::SUCCESS) {
+          check.Add(here + "/dsaparams", "required");
+          ok = false;
+        } else if (!check.IntArray(entry_obj, "dsaparams", here, &t.params, 1, 3)) {
+          ok = false;
+        } else if (t.params.empty()) {
+          check.Add(here + "/dsaparams", "must have at least 1 item");
+          ok = false;
+        }
+      }
+    }
+  }
+  if (ok) *out = std::move(info);
+}
+
+// `political_transparency`: what Regulation (EU) 2024/900 Art. 11 asks a political ad to show.
+void ParsePoliticalTransparency(Checker& check, element e,
+                                std::optional<engine::PoliticalTransparency>* out) {
+  const std::string at = "/political_transparency";
+  object obj;
+  if (!check.GetObject(e, at, &obj)) return;
+  check.NoUnknownFields(obj, at, {"sponsor", "notice_url", "election"});
+  engine::PoliticalTransparency info;
+  bool ok = check.String(obj, "sponsor", at, true, &info.sponsor, 1, 200);
+  ok = check.HttpsUrl(obj, "notice_url", at, true, &info.notice_url) && ok;
+  element election;
+  if (obj["election"].get(election) == simdjson::SUCCESS) {
+    ok = check.String(obj, "election", at, false, &info.election, 1, 200) && ok;
+  }
+  if (ok) *out = std::move(info);
+}
+
 }  // namespace
 
 absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
@@ -671,10 +743,11 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   engine::Campaign c;
   object obj;
   if (check.GetObject(root, "", &obj)) {
-    check.NoUnknownFields(obj, "",
-                          {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing",
-                           "frequency_caps", "adomain", "cat", "app_bundle", "child_directed",
-                           "creatives", "targeting", "privacy_url"});
+    check.NoUnknownFields(
+        obj, "",
+        {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
+         "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting", "privacy_url",
+         "dsa", "political", "political_transparency"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }
@@ -777,6 +850,15 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
     check.String(obj, "app_bundle", "", false, &c.app_bundle);
     check.Bool(obj, "child_directed", "", &c.child_directed);
     check.HttpsUrl(obj, "privacy_url", "", false, &c.privacy_url);
+    if (obj["dsa"].get(e) == simdjson::SUCCESS) ParseDsaInfo(check, e, &c.dsa);
+    check.Bool(obj, "political", "", &c.political);
+    if (obj["political_transparency"].get(e) == simdjson::SUCCESS) {
+      if (!c.political) {
+        check.Add("/political_transparency", "only for a political campaign (\"political\": true)");
+      } else {
+        ParsePoliticalTransparency(check, e, &c.political_transparency);
+      }
+    }
     if (obj["creatives"].get(e) != simdjson::SUCCESS) {
       check.Add("/creatives", "required");
     } else {

@@ -241,6 +241,37 @@ absl::Status ParseUser(value v, engine::User* user) {
   });
 }
 
+absl::Status ParseDsaTransparency(value v, std::vector<engine::DsaTransparency>* out) {
+  out->clear();
+  return json::ForEachElement(v, [&](size_t, value e) {
+    engine::DsaTransparency& entry = out->emplace_back();
+    return json::ForEachField(e, [&](std::string_view key, value f) {
+      if (key == "domain") return json::ReadString(f, &entry.domain);
+      if (key == "dsaparams") return json::ReadIntArray(f, &entry.params);
+      return json::Skip(f);
+    });
+  });
+}
+
+// `regs.ext.dsa`, the DSA Transparency community extension. OpenRTB 2.6 has no `regs.dsa`: the
+// extension defines only this location.
+absl::Status ParseDsa(value v, std::optional<engine::DsaSignal>* out) {
+  simdjson::ondemand::json_type type;
+  if (v.type().get(type) == simdjson::SUCCESS && type == simdjson::ondemand::json_type::null) {
+    return absl::OkStatus();  // as if absent
+  }
+  engine::DsaSignal dsa;
+  VETRINA_RETURN_IF_ERROR(json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "dsarequired") return json::ReadInt(f, &dsa.required);
+    if (key == "pubrender") return ParseOptionalInt(f, &dsa.pubrender);
+    if (key == "datatopub") return ParseOptionalInt(f, &dsa.datatopub);
+    if (key == "transparency") return ParseDsaTransparency(f, &dsa.transparency);
+    return json::Skip(f);
+  }));
+  *out = std::move(dsa);
+  return absl::OkStatus();
+}
+
 absl::Status ParseRegs(value v, engine::Regs* regs) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
     if (key == "coppa") return ParseOptionalInt(f, &regs->coppa);
@@ -254,6 +285,7 @@ absl::Status ParseRegs(value v, engine::Regs* regs) {
         if (inner == "us_privacy" && regs->us_privacy.empty()) {
           return json::ReadString(g, &regs->us_privacy);
         }
+        if (inner == "dsa") return ParseDsa(g, &regs->dsa);
         return json::Skip(g);
       });
     }

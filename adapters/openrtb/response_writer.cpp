@@ -4,6 +4,7 @@
 
 #include "base/json_writer.h"
 #include "base/strings.h"
+#include "engine/privacy/dsa.h"
 #include "engine/targeting/eligibility.h"
 
 namespace vetrina::openrtb {
@@ -12,6 +13,34 @@ namespace {
 std::string NoticeUrl(std::string_view base, std::string_view kind, std::string_view token) {
   // Tokens are base64url: nothing in them needs escaping.
   return StrCat(base, "/ev/", kind, "?t=", token);
+}
+
+// `bid.ext.dsa` of the DSA Transparency extension: the campaign's transparency information.
+void WriteDsa(const engine::DsaInfo& dsa, JsonWriter* w) {
+  w->Key("dsa");
+  w->BeginObject();
+  w->Key("behalf");
+  w->String(dsa.behalf);
+  w->Key("paid");
+  w->String(dsa.paid);
+  if (!dsa.transparency.empty()) {
+    w->Key("transparency");
+    w->BeginArray();
+    for (const engine::DsaTransparency& t : dsa.transparency) {
+      w->BeginObject();
+      w->Key("domain");
+      w->String(t.domain);
+      w->Key("dsaparams");
+      w->BeginArray();
+      for (int param : t.params) w->Int(param);
+      w->EndArray();
+      w->EndObject();
+    }
+    w->EndArray();
+  }
+  w->Key("adrender");
+  w->Int(dsa.adrender);
+  w->EndObject();
 }
 
 void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
@@ -281,6 +310,12 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     w.Key("lurl");
     w.String(StrCat(NoticeUrl(base, "loss", signed_bid.exchange_token),
                     "&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}"));
+    if (engine::DecideDsa(*bid.campaign, request.regs).attach) {
+      w.Key("ext");
+      w.BeginObject();
+      WriteDsa(*bid.campaign->dsa, &w);
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "engine/privacy/dsa.h"
+#include "engine/privacy/political_ads.h"
 #include "engine/privacy/privacy.h"
 
 namespace vetrina::engine {
@@ -98,11 +100,13 @@ struct Candidate {
 };
 
 // Checks everything about `campaign` on one imp but money and the user (the policy's part):
-// targeting, creatives, the advertiser's app blocklist, deals and the floor. Fills `candidate`
-// when it may bid.
+// child safety, the DSA and political-ad rules, targeting, creatives, the advertiser's app
+// blocklist, deals and the floor. Fills `candidate` when it may bid.
 NoBidReason CheckOffer(const Campaign& campaign, const BidRequest& request, const Imp& imp,
                        const ImpTerms& terms, const AuctionContext& context, Candidate* candidate) {
   if (context.child_directed && !ChildSafe(campaign)) return NoBidReason::kNotChildSafe;
+  if (NoBidReason r = DecideDsa(campaign, request.regs).reason; r != NoBidReason::kNone) return r;
+  if (NoBidReason r = CheckPoliticalAd(campaign, request); r != NoBidReason::kNone) return r;
   if (context.market &&
       context.market->AppBlocked(campaign.advertiser, request.publication.bundle)) {
     return NoBidReason::kBlockedApp;

@@ -119,12 +119,33 @@ struct User {
   std::vector<Eid> eids;
 };
 
+// One entity that applied user parameters to the ad, in the DSA transparency extension (IAB Tech
+// Lab community extension "DSA Transparency"): its domain and the user parameters it used (1
+// profiling, 2 basic advertising, 3 precise geolocation).
+struct DsaTransparency {
+  std::string domain = "";
+  std::vector<int> params = {};  // `dsaparams`
+  friend bool operator==(const DsaTransparency&, const DsaTransparency&) = default;
+};
+
+// `regs.ext.dsa`: whether the publisher needs the EU Digital Services Act's ad transparency
+// information (Art. 26 DSA) in bids, and who shows it.
+struct DsaSignal {
+  // `dsarequired`: 0 no, 1 supported, 2 required, 3 required and the publisher is an online
+  // platform.
+  int required = 0;
+  std::optional<int> pubrender = std::nullopt;  // 0 publisher can't render, 1 could, 2 will
+  std::optional<int> datatopub = std::nullopt;  // 0 don't send, 1 optional, 2 send, for audit
+  std::vector<DsaTransparency> transparency = {};
+};
+
 struct Regs {
   std::optional<int> coppa;
   std::optional<int> gdpr;  // `regs.gdpr` or 2.5's `regs.ext.gdpr`
   std::string us_privacy;   // `regs.us_privacy` or 2.5's `regs.ext.us_privacy`
   std::string gpp;
   std::vector<int> gpp_sid;
+  std::optional<DsaSignal> dsa;  // `regs.ext.dsa`
 };
 
 struct BidRequest {

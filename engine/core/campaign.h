@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,27 @@ struct FrequencyCap {
 // exact. In parts per million.
 inline constexpr int64_t kMaxPredictedCtrPpm = 100'000;  // 10%
 
+// The longest DSA `behalf` and `paid`: the extension's 100 characters, counted in bytes as Prebid
+// Server counts them.
+inline constexpr size_t kDsaMaxNameBytes = 100;
+
+// What the advertiser states for the EU Digital Services Act's ad transparency (Art. 26 DSA), as
+// the DSA transparency extension answers it in `bid.ext.dsa`.
+struct DsaInfo {
+  std::string behalf;  // on whose behalf the ad is shown
+  std::string paid;    // who paid for it
+  int adrender = 0;    // 1: the creative renders the transparency information itself
+  std::vector<DsaTransparency> transparency = {};  // the buy side's applied user parameters
+};
+
+// The transparency information Regulation (EU) 2024/900 requires of a political ad.
+struct PoliticalTransparency {
+  std::string sponsor;     // Art. 11(1)(b): the sponsor's identity
+  std::string notice_url;  // Art. 11(1)(d), Art. 12: where its transparency notice is
+  // Art. 11(1)(c): the election, referendum or process it is linked to; "" when none.
+  std::string election = "";
+};
+
 struct Campaign {
   std::string id;
   std::string advertiser;
@@ -104,6 +126,10 @@ struct Campaign {
   // The advertiser's page on its targeting (an https URL), answered to native `privacy: 1`;
   // empty = Vetrina's own /privacy page.
   std::string privacy_url;
+  std::optional<DsaInfo> dsa;  // absent: the campaign states no DSA transparency information
+  // A political ad under Regulation (EU) 2024/900, with its transparency information when given.
+  bool political = false;
+  std::optional<PoliticalTransparency> political_transparency;
   std::vector<Creative> creatives;
   Targeting targeting;
 };

@@ -78,6 +78,12 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "deadline";
     case NoBidReason::kRequestLimit:
       return "request_limit";
+    case NoBidReason::kDsaMissing:
+      return "dsa_missing";
+    case NoBidReason::kDsaRenderConflict:
+      return "dsa_render_conflict";
+    case NoBidReason::kPoliticalAdEu:
+      return "political_ad_eu";
     case NoBidReason::kCount:
       break;
   }

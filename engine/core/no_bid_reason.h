@@ -45,6 +45,9 @@ enum class NoBidReason : uint8_t {
   kNoSecureNotices,      // `imp.secure = 1` and no https base URL for notices is configured
   kDeadline,             // the request's tmax would pass before our answer arrived
   kRequestLimit,         // the request's bounds: bids per response or per campaign, money reserved
+  kDsaMissing,           // `regs.ext.dsa` requires DSA transparency information the campaign lacks
+  kDsaRenderConflict,    // the publisher's `pubrender` and the campaign's `adrender` conflict
+  kPoliticalAdEu,        // a political campaign without its EU transparency information, in the EU
   kCount,
 };
 

@@ -1,5 +1,7 @@
 #include "adapters/campaigns/campaign_json.h"
 
+#include <simdjson.h>
+
 #include <catch2/catch.hpp>
 
 #include "../../support/files.h"
@@ -467,6 +469,124 @@ TEST_CASE("a 15 s VAST cannot pass for 13 s and fill a maxduration 13 slot") {
   CHECK(engine::MatchCreative(*c, imp, &match) == engine::NoBidReason::kNoMatchingCreative);
   imp.video->max_duration = 15;
   CHECK(engine::MatchCreative(*c, imp, &match) == engine::NoBidReason::kNone);
+}
+
+}  // namespace
+}  // namespace vetrina::campaigns
+
+namespace vetrina::campaigns {
+namespace {
+
+// kValid with `fields` (JSON members, each followed by a comma) added before "creatives".
+std::string ValidWith(std::string_view fields) {
+  std::string json = kValid;
+  json.replace(json.find("\"creatives\""), 0, fields);
+  return json;
+}
+
+TEST_CASE("dsa: the campaign's DSA transparency information is read") {
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(ValidWith(R"("dsa": {
+    "behalf": "Advertiser", "paid": "Agency GmbH", "adrender": 1,
+    "transparency": [{"domain": "dsp1domain.com", "dsaparams": [1, 2]}]}, )"));
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  REQUIRE(c->dsa.has_value());
+  CHECK(c->dsa->behalf == "Advertiser");
+  CHECK(c->dsa->paid == "Agency GmbH");
+  CHECK(c->dsa->adrender == 1);
+  CHECK(c->dsa->transparency == std::vector<engine::DsaTransparency>{{"dsp1domain.com", {1, 2}}});
+  c = ParseCampaign(kValid);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->dsa.has_value());
+}
+
+TEST_CASE("every bid.ext.dsa of the DSA fixtures is a valid campaign dsa") {
+  simdjson::dom::parser parser;
+  simdjson::dom::element vectors;
+  REQUIRE(parser.parse(vetrina::testing::Fixture("dsa/bid_dsa.json")).get(vectors) ==
+          simdjson::SUCCESS);
+  size_t count = 0;
+  for (simdjson::dom::element vector : vectors.get_array()) {
+    INFO(std::string_view(vector["name"]));
+    ++count;
+    absl::StatusOr<engine::Campaign> c = ParseCampaign(
+        ValidWith(StrCat("\"dsa\": ", simdjson::minify(vector["bid_ext_dsa"]), ", ")));
+    INFO(c.status().ToString());
+    REQUIRE(c.ok());
+    REQUIRE(c->dsa.has_value());
+    CHECK(c->dsa->behalf == std::string_view(vector["bid_ext_dsa"]["behalf"]));
+    CHECK(c->dsa->adrender == int64_t(vector["bid_ext_dsa"]["adrender"]));
+  }
+  CHECK(count == 2);
+}
+
+TEST_CASE("dsa: each problem is reported with its JSON pointer") {
+  const std::string long_name(101, 'a');
+  // 51 two-byte characters: within 100 characters, but 102 bytes, too long for Prebid Server.
+  std::string umlauts;
+  for (int i = 0; i < 51; ++i) umlauts += "\xc3\xa4";
+  CHECK(Problems(ValidWith(R"("dsa": {"paid": "", "adrender": 2, "behlf": "A"}, )")) ==
+        std::vector<std::string>{
+            "/dsa/behlf: unknown field \"behlf\"; did you mean \"behalf\"?",
+            "/dsa/behalf: required",
+            "/dsa/paid: length must be within [1, 100]",
+            "/dsa/adrender: must be <= 1",
+        });
+  CHECK(Problems(ValidWith(StrCat(R"("dsa": {"behalf": ")", long_name, R"(", "paid": ")", umlauts,
+                                  R"(", "adrender": 0}, )"))) ==
+        std::vector<std::string>{
+            "/dsa/behalf: length must be within [1, 100]",
+            "/dsa/paid: must be at most 100 bytes of UTF-8",
+        });
+  CHECK(Problems(ValidWith(R"("dsa": {"behalf": "A", "paid": "A", "adrender": 0,
+      "transparency": [{"domain": "d.example", "dsaparams": [4]}, {"domain": ""},
+                       {"domain": "e.example", "dsaparams": []}, 7]}, )")) ==
+        std::vector<std::string>{
+            "/dsa/transparency/0/dsaparams/0: must be within [1, 3]",
+            "/dsa/transparency/1/domain: length must be within [1, 256]",
+            "/dsa/transparency/1/dsaparams: required",
+            "/dsa/transparency/2/dsaparams: must have at least 1 item",
+            "/dsa/transparency/3: must be an object",
+        });
+  CHECK(Problems(ValidWith(R"("dsa": [], )")) ==
+        std::vector<std::string>{"/dsa: must be an object"});
+}
+
+TEST_CASE("political: the flag and the transparency information of Regulation (EU) 2024/900") {
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(ValidWith(R"("political": true,
+    "political_transparency": {"sponsor": "Citizens for Parks",
+      "notice_url": "https://parks.example/ad-notice", "election": "Municipal election 2027"}, )"));
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  CHECK(c->political);
+  REQUIRE(c->political_transparency.has_value());
+  CHECK(c->political_transparency->sponsor == "Citizens for Parks");
+  CHECK(c->political_transparency->notice_url == "https://parks.example/ad-notice");
+  CHECK(c->political_transparency->election == "Municipal election 2027");
+  c = ParseCampaign(ValidWith(R"("political": true, )"));
+  REQUIRE(c.ok());
+  CHECK(c->political);
+  CHECK_FALSE(c->political_transparency.has_value());  // valid: it then does not bid in the EU
+  c = ParseCampaign(kValid);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->political);
+}
+
+TEST_CASE("political: each problem is reported with its JSON pointer") {
+  CHECK(Problems(ValidWith(R"("political": "yes", )")) ==
+        std::vector<std::string>{"/political: must be a boolean"});
+  CHECK(Problems(ValidWith(R"("political_transparency": {"sponsor": "S",
+      "notice_url": "https://n.example"}, )")) ==
+        std::vector<std::string>{
+            "/political_transparency: only for a political campaign (\"political\": true)"});
+  CHECK(Problems(ValidWith(R"("political": true, "political_transparency": {
+      "notice_url": "http://n.example", "election": "", "sponsr": "S"}, )")) ==
+        std::vector<std::string>{
+            "/political_transparency/sponsr: unknown field \"sponsr\"; did you mean \"sponsor\"?",
+            "/political_transparency/sponsor: required",
+            "/political_transparency/notice_url: must be an https URL",
+            "/political_transparency/election: length must be within [1, 200]",
+        });
 }
 
 }  // namespace

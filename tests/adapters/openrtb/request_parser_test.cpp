@@ -1,8 +1,11 @@
 #include "adapters/openrtb/request_parser.h"
 
+#include <simdjson.h>
+
 #include <catch2/catch.hpp>
 
 #include "../../support/files.h"
+#include "base/strings.h"
 
 namespace vetrina::openrtb {
 namespace {
@@ -196,6 +199,92 @@ TEST_CASE("reads the VAST protocols a video imp accepts (OpenRTB 2.6 §3.2.7, li
   CHECK(r.imps[1].video->protocols.empty());  // absent: any
   // OpenRTB 2.5 §3.2.7's deprecated `protocol`: a player that speaks only VAST 2.0.
   CHECK(r.imps[2].video->protocols == std::vector<int>{2});
+}
+
+}  // namespace
+}  // namespace vetrina::openrtb
+
+namespace vetrina::openrtb {
+namespace {
+
+// A banner request whose `regs.ext.dsa` is `dsa` (JSON text).
+std::string RequestWithDsa(std::string_view dsa) {
+  return StrCat(R"({"id":"r","imp":[{"id":"1","banner":{"w":320,"h":50}}],"regs":{"ext":{"dsa":)",
+                dsa, "}}}");
+}
+
+TEST_CASE("reads regs.ext.dsa as the DSA Transparency extension's sample request states it") {
+  // tests/fixtures/dsa/request_dsa.json "iab-sample-online-platform".
+  engine::BidRequest r = MustParse(R"({
+    "id": "80ce30c53c16e6ede735f123ef6e32361bfc7b22", "at": 1, "cur": ["USD"],
+    "regs": {"ext": {"dsa": {"dsarequired": 3, "pubrender": 0, "datatopub": 2,
+      "transparency": [{"domain": "platform1domain.com", "dsaparams": [1]},
+                       {"domain": "SSP2domain.com", "dsaparams": [1, 2]}]}}},
+    "imp": [{"id": "1", "banner": {"w": 320, "h": 50}}],
+    "site": {"id": "102855"},
+    "user": {"id": "55816b39711f9b5acf3b90e313ed29e51665623f"}
+  })");
+  REQUIRE(r.regs.dsa.has_value());
+  CHECK(r.regs.dsa->required == 3);
+  CHECK(r.regs.dsa->pubrender == 0);
+  CHECK(r.regs.dsa->datatopub == 2);
+  CHECK(r.regs.dsa->transparency == std::vector<engine::DsaTransparency>{
+                                        {"platform1domain.com", {1}}, {"SSP2domain.com", {1, 2}}});
+}
+
+TEST_CASE("every DSA fixture request parses to the values it states") {
+  simdjson::dom::parser fixtures;
+  simdjson::dom::element vectors;
+  REQUIRE(fixtures.parse(Fixture("dsa/request_dsa.json")).get(vectors) == simdjson::SUCCESS);
+  size_t count = 0;
+  for (simdjson::dom::element vector : vectors.get_array()) {
+    INFO(std::string_view(vector["name"]));
+    ++count;
+    simdjson::dom::element dsa = vector["regs_ext_dsa"];
+    engine::BidRequest r = MustParse(RequestWithDsa(simdjson::minify(dsa)));
+    REQUIRE(r.regs.dsa.has_value());
+    CHECK(r.regs.dsa->required == int64_t(dsa["dsarequired"]));
+    int64_t n = 0;
+    if (dsa["pubrender"].get(n) == simdjson::SUCCESS) {
+      CHECK(r.regs.dsa->pubrender == n);
+    } else {
+      CHECK_FALSE(r.regs.dsa->pubrender.has_value());
+    }
+    if (dsa["datatopub"].get(n) == simdjson::SUCCESS) {
+      CHECK(r.regs.dsa->datatopub == n);
+    } else {
+      CHECK_FALSE(r.regs.dsa->datatopub.has_value());
+    }
+    simdjson::dom::array transparency;
+    size_t entries = 0;
+    if (dsa["transparency"].get(transparency) == simdjson::SUCCESS) {
+      for (simdjson::dom::element entry : transparency) {
+        REQUIRE(entries < r.regs.dsa->transparency.size());
+        const engine::DsaTransparency& t = r.regs.dsa->transparency[entries++];
+        CHECK(t.domain == std::string_view(entry["domain"]));
+        std::vector<int> params;
+        for (simdjson::dom::element p : entry["dsaparams"].get_array()) {
+          params.push_back(static_cast<int>(int64_t(p)));
+        }
+        CHECK(t.params == params);
+      }
+    }
+    CHECK(r.regs.dsa->transparency.size() == entries);
+  }
+  CHECK(count == 6);
+}
+
+TEST_CASE("regs.ext.dsa absent or null is no DSA signal; a wrong type is a 400 naming it") {
+  CHECK_FALSE(MustParse(R"({"id":"r","imp":[{"id":"1","banner":{"w":1,"h":1}}]})").regs.dsa);
+  CHECK_FALSE(MustParse(RequestWithDsa("null")).regs.dsa);
+  CHECK(MustParse(RequestWithDsa("{}")).regs.dsa->required == 0);  // present: dsarequired 0
+  BidRequestParser parser(256 * 1024);
+  engine::BidRequest request;
+  absl::Status s = parser.Parse(RequestWithDsa(R"({"dsarequired":"2"})"), &request);
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.message() == "regs.ext.dsa.dsarequired: must be an integer");
+  s = parser.Parse(RequestWithDsa(R"({"transparency":[{"dsaparams":[1,"x"]}]})"), &request);
+  CHECK(s.message() == "regs.ext.dsa.transparency[0].dsaparams[1]: must be an integer");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "../../support/files.h"
 #include "adapters/vast/vast.h"
 #include "base/json_writer.h"
 #include "base/strings.h"
@@ -420,6 +421,82 @@ TEST_CASE("decimal prices have no float noise and no trailing zeros") {
   CHECK(decimal(10'000) == "0.01");
   CHECK(decimal(1) == "0.000001");
   CHECK(decimal(123'456'789) == "123.456789");
+}
+
+}  // namespace
+}  // namespace vetrina::openrtb
+
+namespace vetrina::openrtb {
+namespace {
+
+// The campaign's DSA information from a `bid_ext_dsa` object of tests/fixtures/dsa/bid_dsa.json.
+engine::DsaInfo DsaInfoFrom(simdjson::dom::element dsa) {
+  engine::DsaInfo info;
+  info.behalf = std::string(std::string_view(dsa["behalf"]));
+  info.paid = std::string(std::string_view(dsa["paid"]));
+  info.adrender = static_cast<int>(int64_t(dsa["adrender"]));
+  simdjson::dom::array transparency;
+  if (dsa["transparency"].get(transparency) == simdjson::SUCCESS) {
+    for (simdjson::dom::element entry : transparency) {
+      engine::DsaTransparency& t = info.transparency.emplace_back();
+      t.domain = std::string(std::string_view(entry["domain"]));
+      for (simdjson::dom::element p : entry["dsaparams"].get_array()) {
+        t.params.push_back(static_cast<int>(int64_t(p)));
+      }
+    }
+  }
+  return info;
+}
+
+TEST_CASE("bid.ext.dsa carries the campaign's DSA information as the extension's samples do") {
+  simdjson::dom::parser fixtures;
+  simdjson::dom::element vectors;
+  REQUIRE(fixtures.parse(vetrina::testing::Fixture("dsa/bid_dsa.json")).get(vectors) ==
+          simdjson::SUCCESS);
+  size_t count = 0;
+  for (simdjson::dom::element vector : vectors.get_array()) {
+    INFO(std::string_view(vector["name"]));
+    ++count;
+    Fixture f;
+    f.campaign.dsa = DsaInfoFrom(vector["bid_ext_dsa"]);
+    // Required, on an online platform; the publisher could render (no conflict either way).
+    f.request.regs.dsa = engine::DsaSignal{.required = 3, .pubrender = 1};
+    std::string out;
+    WriteBidResponse(f.request, f.result, "r", {{"b-1", "T", "A"}}, {}, &out);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+    simdjson::dom::element bid = doc["seatbid"].at(0)["bid"].at(0);
+    // Field for field and in the sample's order.
+    CHECK(simdjson::minify(bid["ext"]["dsa"]) == simdjson::minify(vector["bid_ext_dsa"]));
+  }
+  CHECK(count == 2);
+}
+
+TEST_CASE("bid.ext.dsa only when the request carries regs.ext.dsa with dsarequired >= 1") {
+  Fixture f;
+  f.campaign.dsa = engine::DsaInfo{.behalf = "Advertiser", .paid = "Agency", .adrender = 0};
+  const auto ext_of = [&](std::optional<engine::DsaSignal> signal) {
+    f.request.regs.dsa = signal;
+    std::string out;
+    WriteBidResponse(f.request, f.result, "r", {{"b-1", "T", "A"}}, {}, &out);
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    REQUIRE(parser.parse(out).get(doc) == simdjson::SUCCESS);
+    simdjson::dom::element bid = doc["seatbid"].at(0)["bid"].at(0);
+    simdjson::dom::element ext;
+    return bid["ext"].get(ext) == simdjson::SUCCESS ? simdjson::minify(ext) : std::string("none");
+  };
+  CHECK(ext_of(std::nullopt) == "none");
+  CHECK(ext_of(engine::DsaSignal{.required = 0}) == "none");
+  CHECK(ext_of(engine::DsaSignal{.required = 1}) ==
+        R"({"dsa":{"behalf":"Advertiser","paid":"Agency","adrender":0}})");
+  CHECK(ext_of(engine::DsaSignal{.required = 2, .pubrender = 2}) ==
+        R"({"dsa":{"behalf":"Advertiser","paid":"Agency","adrender":0}})");
+  // Supported only, and nobody would render: the bid goes without the object.
+  CHECK(ext_of(engine::DsaSignal{.required = 1, .pubrender = 0}) == "none");
+  f.campaign.dsa.reset();
+  CHECK(ext_of(engine::DsaSignal{.required = 1}) == "none");
 }
 
 }  // namespace

@@ -207,3 +207,66 @@ TEST_CASE("one request's bids are bounded per response and per campaign, in imp 
 
 }  // namespace
 }  // namespace vetrina::engine
+
+namespace vetrina::engine {
+namespace {
+
+using testing::BannerCampaign;
+using testing::BannerRequest;
+using testing::kDollar;
+using testing::kNow;
+
+Campaign WithDsaInfo(Campaign c, int adrender) {
+  c.dsa = DsaInfo{.behalf = "Advertiser", .paid = "Advertiser", .adrender = adrender};
+  return c;
+}
+
+TEST_CASE("DSA required: a campaign without DSA information loses to one with it") {
+  // The richer campaign has no DSA information; the poorer one does and wins.
+  CampaignSet snapshot(
+      {BannerCampaign("rich", 3 * kDollar), WithDsaInfo(BannerCampaign("dsa", kDollar), 1)});
+  BidRequest request = BannerRequest();
+  request.regs.dsa = DsaSignal{.required = 2, .pubrender = 0};
+  AuctionResult result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].campaign->id == "dsa");
+  // Without the DSA signal the richer one wins.
+  request.regs.dsa.reset();
+  result = RunAuction(request, snapshot, kNow);
+  REQUIRE(result.bids.size() == 1);
+  CHECK(result.bids[0].campaign->id == "rich");
+}
+
+TEST_CASE("DSA required and nobody renders: no bid, and the reason says which rule") {
+  BidRequest request = BannerRequest();
+  request.regs.dsa = DsaSignal{.required = 3, .pubrender = 0};
+  CampaignSet missing({BannerCampaign("a", kDollar)});
+  CHECK(RunAuction(request, missing, kNow).imp_reasons[0] == NoBidReason::kDsaMissing);
+  CampaignSet conflict({WithDsaInfo(BannerCampaign("a", kDollar), 0)});
+  CHECK(RunAuction(request, conflict, kNow).imp_reasons[0] == NoBidReason::kDsaRenderConflict);
+}
+
+TEST_CASE("explain names the DSA and political-ad rules per campaign") {
+  const Campaign plain = BannerCampaign("plain", kDollar);
+  const Campaign with_dsa = WithDsaInfo(BannerCampaign("with-dsa", kDollar), 1);
+  Campaign political = WithDsaInfo(BannerCampaign("vote", kDollar), 1);
+  political.political = true;
+  BidRequest request = BannerRequest();
+  request.regs.dsa = DsaSignal{.required = 2};
+  const RequestFacts facts = MakeRequestFacts(request, kNow, nullptr);
+  const AuctionContext context{.now = kNow};
+  CHECK(ExplainCampaign(plain, request, facts, context).imp_reasons ==
+        std::vector<NoBidReason>{NoBidReason::kDsaMissing});
+  CHECK(ExplainCampaign(with_dsa, request, facts, context).imp_reasons ==
+        std::vector<NoBidReason>{NoBidReason::kNone});
+  // regs.ext.dsa puts the request in the EU's scope: no transparency notice, no bid.
+  CHECK(ExplainCampaign(political, request, facts, context).imp_reasons ==
+        std::vector<NoBidReason>{NoBidReason::kPoliticalAdEu});
+  political.political_transparency =
+      PoliticalTransparency{.sponsor = "Citizens for Parks", .notice_url = "https://p.example/n"};
+  CHECK(ExplainCampaign(political, request, facts, context).imp_reasons ==
+        std::vector<NoBidReason>{NoBidReason::kNone});
+}
+
+}  // namespace
+}  // namespace vetrina::engine
