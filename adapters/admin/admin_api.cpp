@@ -740,6 +740,18 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   w.EndObject();
   w.Key("known_user");
   w.Bool(explanation.known_user);
+  // Whether the supply chain is authorised, and else the first rule it breaks (engine/supply).
+  w.Key("supply");
+  w.BeginObject();
+  w.Key("authorised");
+  w.Bool(explanation.supply.authorised());
+  if (!explanation.supply.authorised()) {
+    w.Key("problem");
+    w.String(engine::SupplyProblemName(explanation.supply.problem));
+    w.Key("node");
+    w.Int(static_cast<int64_t>(explanation.supply.node));
+  }
+  w.EndObject();
   w.Key("campaigns");
   w.BeginArray();
   for (const engine::CampaignExplanation& e : explanation.campaigns) {

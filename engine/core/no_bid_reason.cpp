@@ -78,6 +78,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "deadline";
     case NoBidReason::kRequestLimit:
       return "request_limit";
+    case NoBidReason::kUnauthorisedSupply:
+      return "unauthorised_supply";
     case NoBidReason::kCount:
       break;
   }
