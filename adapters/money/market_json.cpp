@@ -294,8 +294,8 @@ absl::Status MarketStore::Replay(std::string_view record) {
   } else if (file == kAppAdsKind || file == kSellersKind) {
     const size_t end = json.find('\n');
     if (end == std::string_view::npos) return damaged(absl::InvalidArgumentError("no key"));
-    absl::Status s = InstallSellersFile(file, std::string(json.substr(0, end)),
-                                        json.substr(end + 1), nullptr);
+    absl::Status s =
+        InstallSellersFile(file, std::string(json.substr(0, end)), json.substr(end + 1), nullptr);
     if (!s.ok()) return damaged(s);
   } else if (file == "app_blocklists.json") {
     const size_t end = json.find('\n');
@@ -407,8 +407,7 @@ absl::Status MarketStore::PutChildDirectedApps(std::string_view json) {
 }
 
 absl::Status MarketStore::InstallSellersFile(std::string_view kind, const std::string& key,
-                                             std::string_view text,
-                                             sellers::UploadReport* report) {
+                                             std::string_view text, sellers::UploadReport* report) {
   if (!sellers::IsValidSellersKey(key)) return Invalid("not a valid app or domain name");
   sellers::UploadReport local;
   if (kind == kAppAdsKind) {
@@ -427,8 +426,8 @@ absl::Status MarketStore::InstallSellersFile(std::string_view kind, const std::s
 absl::Status MarketStore::PutSellersFile(std::string_view kind, std::string_view key_in,
                                          std::string_view text, sellers::UploadReport* report) {
   // Advertising systems are domains, matched case-insensitively; app keys are kept as given.
-  const std::string key =
-      kind == kSellersKind ? absl::AsciiStrToLower(key_in) : std::string(key_in);
+  std::string key(key_in);
+  if (kind == kSellersKind) absl::AsciiStrToLower(&key);
   if (!sellers::IsValidSellersKey(key)) {
     return Invalid(kind == kAppAdsKind ? "app: must be 1 to 255 of [A-Za-z0-9._-]"
                                        : "domain: must be 1 to 255 of [A-Za-z0-9._-]");
@@ -450,8 +449,8 @@ absl::Status MarketStore::PutSellersFile(std::string_view kind, std::string_view
     } else if (error) {
       return absl::InternalError(StrCat("create ", folder, ": ", error.message()));
     }
-    VETRINA_RETURN_IF_ERROR(storage::WriteFileAtomically(
-        StrCat(folder, "/", key, SellersExtension(kind)), text, 0644));
+    VETRINA_RETURN_IF_ERROR(
+        storage::WriteFileAtomically(StrCat(folder, "/", key, SellersExtension(kind)), text, 0644));
     VETRINA_RETURN_IF_ERROR(InstallSellersFile(kind, key, text, nullptr));
     Rebuild();
   }
@@ -473,8 +472,8 @@ absl::Status MarketStore::PutSellersJson(std::string_view domain, std::string_vi
 
 absl::StatusOr<std::string> MarketStore::SellersFileJson(std::string_view kind,
                                                          std::string_view key_in) const {
-  const std::string key =
-      kind == kSellersKind ? absl::AsciiStrToLower(key_in) : std::string(key_in);
+  std::string key(key_in);
+  if (kind == kSellersKind) absl::AsciiStrToLower(&key);
   absl::MutexLock lock(&mu_);
   const sellers::UploadReport* report = nullptr;
   if (kind == kAppAdsKind) {

@@ -284,7 +284,7 @@ absl::Status ParseSupplyChain(value v, engine::SupplyChain* chain) {
         return json::Skip(g);
       }));
       // Domains compare case-insensitively; sellers.json uploads are keyed lower-case.
-      node.asi = absl::AsciiStrToLower(node.asi);
+      absl::AsciiStrToLower(&node.asi);
       return absl::OkStatus();
     });
   });

@@ -9,6 +9,9 @@
 namespace vetrina::sellers {
 namespace {
 
+// Abseil here has its own string_view.
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+
 std::vector<std::string_view> SplitCommas(std::string_view s) {
   std::vector<std::string_view> fields;
   size_t start = 0;
@@ -71,19 +74,20 @@ absl::StatusOr<engine::AppAdsTxt> ParseAppAdsTxt(std::string_view text, UploadRe
     const size_t end = text.find('\n');
     std::string_view line = text.substr(0, end);
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (const size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
     line = StripAsciiWhitespace(line);  // also the CR of a CRLF
     if (line.empty()) continue;
     const std::string at = StrCat("line ", number);
     std::string_view name, value;
     if (SplitVariable(line, &name, &value)) {
-      if (absl::EqualsIgnoreCase(name, "OWNERDOMAIN")) {
+      if (absl::EqualsIgnoreCase(Absl(name), "OWNERDOMAIN")) {
         if (!IsDomain(value)) {
           report->Skip(at, "OWNERDOMAIN: not a domain");
           continue;
         }
-        file.owner_domain = absl::AsciiStrToLower(value);
-      } else if (absl::EqualsIgnoreCase(name, "MANAGERDOMAIN")) {
+        file.owner_domain = absl::AsciiStrToLower(Absl(value));
+      } else if (absl::EqualsIgnoreCase(Absl(name), "MANAGERDOMAIN")) {
         file.manager_domains.emplace_back(value);
       }
       continue;
@@ -102,15 +106,15 @@ absl::StatusOr<engine::AppAdsTxt> ParseAppAdsTxt(std::string_view text, UploadRe
       report->Skip(at, "field 1: not a domain");
       continue;
     }
-    record.ad_system_domain = absl::AsciiStrToLower(fields[0]);
+    record.ad_system_domain = absl::AsciiStrToLower(Absl(fields[0]));
     if (fields[1].empty()) {
       report->Skip(at, "field 2: empty account id");
       continue;
     }
     record.seller_account_id = std::string(fields[1]);
-    if (absl::EqualsIgnoreCase(fields[2], "DIRECT")) {
+    if (absl::EqualsIgnoreCase(Absl(fields[2]), "DIRECT")) {
       record.relationship = engine::SellerRelationship::kDirect;
-    } else if (absl::EqualsIgnoreCase(fields[2], "RESELLER")) {
+    } else if (absl::EqualsIgnoreCase(Absl(fields[2]), "RESELLER")) {
       record.relationship = engine::SellerRelationship::kReseller;
     } else {
       report->Skip(at, "field 3: must be DIRECT or RESELLER");

@@ -6,6 +6,12 @@
 #include "base/strings.h"
 
 namespace vetrina::sellers {
+namespace {
+
+// Abseil here has its own string_view.
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
 
 absl::StatusOr<engine::SellersList> ParseSellersJson(std::string_view json, UploadReport* report) {
   UploadReport ignored;
@@ -38,7 +44,11 @@ absl::StatusOr<engine::SellersList> ParseSellersJson(std::string_view json, Uplo
     engine::SellerEntry entry;
     std::string_view s;
     int64_t number;
-    simdjson::dom::element id = seller["seller_id"];
+    simdjson::dom::element id;
+    if (seller["seller_id"].get(id) != simdjson::SUCCESS) {
+      report->Skip(at + "/seller_id", "required, a non-empty string");
+      continue;
+    }
     if (id.get_string().get(s) == simdjson::SUCCESS && !s.empty()) {
       entry.seller_id = std::string(s);
     } else if (id.get_int64().get(number) == simdjson::SUCCESS) {
@@ -52,18 +62,18 @@ absl::StatusOr<engine::SellersList> ParseSellersJson(std::string_view json, Uplo
       report->Skip(at + "/seller_type", "required: PUBLISHER, INTERMEDIARY or BOTH");
       continue;
     }
-    if (absl::EqualsIgnoreCase(s, "PUBLISHER")) {
+    if (absl::EqualsIgnoreCase(Absl(s), "PUBLISHER")) {
       entry.type = engine::SellerType::kPublisher;
-    } else if (absl::EqualsIgnoreCase(s, "INTERMEDIARY")) {
+    } else if (absl::EqualsIgnoreCase(Absl(s), "INTERMEDIARY")) {
       entry.type = engine::SellerType::kIntermediary;
-    } else if (absl::EqualsIgnoreCase(s, "BOTH")) {
+    } else if (absl::EqualsIgnoreCase(Absl(s), "BOTH")) {
       entry.type = engine::SellerType::kBoth;
     } else {
       report->Skip(at + "/seller_type", "must be PUBLISHER, INTERMEDIARY or BOTH");
       continue;
     }
-    if (int64_t confidential; seller["is_confidential"].get_int64().get(confidential) ==
-                              simdjson::SUCCESS) {
+    if (int64_t confidential;
+        seller["is_confidential"].get_int64().get(confidential) == simdjson::SUCCESS) {
       entry.confidential = confidential == 1;
     }
     if (seller["name"].get_string().get(s) == simdjson::SUCCESS) entry.name = std::string(s);

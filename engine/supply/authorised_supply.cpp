@@ -6,9 +6,13 @@
 namespace vetrina::engine {
 namespace {
 
+// Abseil here has its own string_view.
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+
 const AppAdsRecord* FindRecord(const AppAdsTxt& file, std::string_view asi, std::string_view sid) {
   for (const AppAdsRecord& record : file.records) {
-    if (record.seller_account_id == sid && absl::EqualsIgnoreCase(record.ad_system_domain, asi)) {
+    if (record.seller_account_id == sid &&
+        absl::EqualsIgnoreCase(Absl(record.ad_system_domain), Absl(asi))) {
       return &record;
     }
   }
@@ -60,9 +64,9 @@ SupplyVerdict DecideSupply(const BidRequest& request, const AuthorisedSellers& s
     auto seller = system->second->sellers.find(node.sid);
     if (seller == system->second->sellers.end()) return {SupplyProblem::kNotInSellersJson, i};
     const SellerType type = seller->second.type;
-    const bool agrees = i > 0 ? Resells(type)
+    const bool agrees = i > 0                                                 ? Resells(type)
                         : listed->relationship == SellerRelationship::kDirect ? Owns(type)
-                                                                               : Resells(type);
+                                                                              : Resells(type);
     if (!agrees) return {SupplyProblem::kSellerTypeMismatch, i};
   }
   return {};

@@ -29,14 +29,14 @@
 namespace vetrina::engine {
 
 enum class SupplyProblem : uint8_t {
-  kNone = 0,              // authorised
-  kNoSupplyChain,         // rule 1: no `schain`, or one without nodes
-  kIncomplete,            // rule 1: `complete` is not 1
-  kNoAppAdsTxt,           // rule 2: nothing uploaded for the app
-  kNotInAppAdsTxt,        // rule 3: the first node's account is not listed
-  kNoSellersJson,         // rule 4: nothing uploaded for the node's advertising system
-  kNotInSellersJson,      // rule 4: the node's seller id is not listed
-  kSellerTypeMismatch,    // rule 5
+  kNone = 0,            // authorised
+  kNoSupplyChain,       // rule 1: no `schain`, or one without nodes
+  kIncomplete,          // rule 1: `complete` is not 1
+  kNoAppAdsTxt,         // rule 2: nothing uploaded for the app
+  kNotInAppAdsTxt,      // rule 3: the first node's account is not listed
+  kNoSellersJson,       // rule 4: nothing uploaded for the node's advertising system
+  kNotInSellersJson,    // rule 4: the node's seller id is not listed
+  kSellerTypeMismatch,  // rule 5
 };
 
 std::string_view SupplyProblemName(SupplyProblem problem);

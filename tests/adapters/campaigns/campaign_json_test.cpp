@@ -471,3 +471,24 @@ TEST_CASE("a 15 s VAST cannot pass for 13 s and fill a maxduration 13 slot") {
 
 }  // namespace
 }  // namespace vetrina::campaigns
+
+namespace vetrina::campaigns {
+namespace {
+
+TEST_CASE("require_authorised_supply: a boolean, false when absent") {
+  absl::StatusOr<engine::Campaign> plain = ParseCampaign(kValid);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->require_authorised_supply);
+  std::string requiring = kValid;
+  requiring.replace(requiring.find("\"status\""), 8,
+                    "\"require_authorised_supply\": true, \"status\"");
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(requiring);
+  REQUIRE(c.ok());
+  CHECK(c->require_authorised_supply);
+  std::string bad = kValid;
+  bad.replace(bad.find("\"status\""), 8, "\"require_authorised_supply\": \"yes\", \"status\"");
+  CHECK(Problems(bad) == std::vector<std::string>{"/require_authorised_supply: must be a boolean"});
+}
+
+}  // namespace
+}  // namespace vetrina::campaigns
