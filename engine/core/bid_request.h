@@ -162,7 +162,7 @@ struct BidRequest {
   int cattax = 1;
   std::vector<std::string> badv;
   std::vector<std::string> bapp;
-  bool has_schain = false;          // `source.schain` or `source.ext.schain` was present
+  bool has_schain = false;            // `source.schain` or `source.ext.schain` was present
   std::optional<SupplyChain> schain;  // the 2.6 location when both are
   absl::Time received_at = absl::InfinitePast();  // set by the transport; basis of the deadline
 };

@@ -45,7 +45,7 @@ enum class NoBidReason : uint8_t {
   kNoSecureNotices,      // `imp.secure = 1` and no https base URL for notices is configured
   kDeadline,             // the request's tmax would pass before our answer arrived
   kRequestLimit,         // the request's bounds: bids per response or per campaign, money reserved
-  kUnauthorisedSupply,  // the campaign requires authorised supply and the schain is not
+  kUnauthorisedSupply,   // the campaign requires authorised supply and the request lacks it
   kCount,
 };
 
