@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import tempfile
+import time
 import unittest
 
 from test_admin_api import call
@@ -50,6 +51,15 @@ def bid_request(schain, bundle=APP):
     return r
 
 
+def wait_until_live(server):
+    """Campaigns reach the bid path within a second (the publisher batches changes): waits for
+    the campaign that bids anywhere, put after the one that requires authorised supply."""
+    deadline = time.monotonic() + 5
+    while call(server.public_port, "POST", "/openrtb2/bid", None, bid_request(None))[0] != 200:
+        assert time.monotonic() < deadline, "campaigns never went live"
+        time.sleep(0.05)
+
+
 def banner(cid, max_bid, **extra):
     c = {"id": cid, "advertiser": "shop", "status": "active",
          "bid": {"strategy": "cpm", "max_bid": max_bid},
@@ -78,6 +88,7 @@ class AuthorisedSellersTest(unittest.TestCase):
             "reseller": call(cls.server.admin_port, "PUT", "/v1/exchanges/Reseller.com/sellers.json",
                              cls.admin, RESELLER_SELLERS),
         }
+        wait_until_live(cls.server)
 
     @classmethod
     def tearDownClass(cls):
@@ -166,11 +177,16 @@ class AuthorisedSellersTest(unittest.TestCase):
                 strict = [c for c in explain["campaigns"] if c["id"] == "strict"][0]
                 self.assertEqual(strict["reason"], "unauthorised_supply")
         self.assertEqual(self.explain(bid_request(direct))["supply"], {"authorised": True})
+        # Above the open campaign's bid only the requiring one could bid: the request's no-bid
+        # reason is unauthorised_supply, and /metrics counts it.
+        above_open = bid_request(fixture("schain-bidrequest4-incomplete.json"))
+        above_open["imp"][0]["bidfloor"] = 2
+        self.assertIsNone(self.winner(above_open))
         conn = http.client.HTTPConnection("127.0.0.1", self.server.admin_port, timeout=10)
         conn.request("GET", "/metrics")
         metrics = conn.getresponse().read().decode()
         conn.close()
-        self.assertRegex(metrics, r'vetrina_no_bids_total\{reason="unauthorised_supply"\} \d+')
+        self.assertRegex(metrics, r'vetrina_no_bids_total\{reason="unauthorised_supply"\} [1-9]')
 
     def test_uploads_survive_kill_9(self):
         direct = fixture("schain-bidrequest1-direct.json")
@@ -178,6 +194,7 @@ class AuthorisedSellersTest(unittest.TestCase):
         data_dir = self.server.data_dir
         self.server.stop(sig=signal.SIGKILL)
         type(self).server = VetrinaProcess(BINARY, self.campaigns, data_dir=data_dir)
+        wait_until_live(self.server)
         self.assertEqual(self.winner(bid_request(direct)), "strict")
         self.assertEqual(self.winner(bid_request(fixture("schain-bidrequest4-incomplete.json"))),
                          "open")
