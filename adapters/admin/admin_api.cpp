@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <optional>
 
 #include "adapters/audiences/members_upload.h"
 #include "adapters/campaigns/audience_json.h"
@@ -24,6 +25,20 @@ constexpr std::string_view kMembersSuffix = "/members";
 constexpr std::string_view kStatsSuffix = "/stats";
 constexpr std::string_view kAdvertisersPrefix = "/v1/advertisers/";
 constexpr std::string_view kBlocklistSuffix = "/app_blocklist";
+constexpr std::string_view kAppsPrefix = "/v1/apps/";
+constexpr std::string_view kAppAdsTxtSuffix = "/app-ads.txt";
+constexpr std::string_view kExchangesPrefix = "/v1/exchanges/";
+constexpr std::string_view kSellersJsonSuffix = "/sellers.json";
+
+// The {key} of PREFIX{key}SUFFIX, or nullopt when `path` is not of that form.
+std::optional<std::string_view> PathKey(std::string_view path, std::string_view prefix,
+                                        std::string_view suffix) {
+  if (path.size() <= prefix.size() + suffix.size() || !path.starts_with(prefix) ||
+      !path.ends_with(suffix)) {
+    return std::nullopt;
+  }
+  return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+}
 
 void WriteAudience(const engine::Audience& a, JsonWriter& w) {
   w.BeginObject();
@@ -212,6 +227,12 @@ void AdminApi::Route(const Principal& who, const http::HttpRequest& request,
       return method_not_allowed("GET, PUT");
     }
     MarketSetting(who, path, request, response);
+  } else if (PathKey(path, kAppsPrefix, kAppAdsTxtSuffix) ||
+             PathKey(path, kExchangesPrefix, kSellersJsonSuffix)) {
+    if (m != http::Method::kGet && m != http::Method::kPut) {
+      return method_not_allowed("GET, PUT");
+    }
+    SellersFile(who, path, request, response);
   } else if (path.substr(0, kAudiencesPrefix.size()) == kAudiencesPrefix) {
     std::string id(path.substr(kAudiencesPrefix.size()));
     if (id.size() > kMembersSuffix.size() &&
@@ -288,6 +309,13 @@ void AdminApi::WriteAudit(const Principal& who, const http::HttpRequest& request
     kind = "floors";
   } else if (path == "/v1/apps/child_directed") {
     kind = "child_directed_apps";
+  } else if (std::optional<std::string_view> app = PathKey(path, kAppsPrefix, kAppAdsTxtSuffix)) {
+    kind = "app_ads_txt";
+    id = *app;
+  } else if (std::optional<std::string_view> exchange =
+                 PathKey(path, kExchangesPrefix, kSellersJsonSuffix)) {
+    kind = "sellers_json";
+    id = *exchange;
   } else if (path.substr(0, kAdvertisersPrefix.size()) == kAdvertisersPrefix &&
              ends_with(kBlocklistSuffix)) {
     kind = "app_blocklist";
@@ -666,6 +694,27 @@ void AdminApi::CampaignStats(const Principal& who, const std::string& id,
   SetJsonBody(200, std::move(body), response);
 }
 
+void AdminApi::SellersFile(const Principal& who, std::string_view path,
+                           const http::HttpRequest& request, http::HttpResponse* response) {
+  if (market_ == nullptr) return http::SetError(404, "not found", response);
+  const bool put = request.method == http::Method::kPut;
+  if (put && !who.admin) return http::SetError(403, "only the admin token sets these", response);
+  const std::optional<std::string_view> app = PathKey(path, kAppsPrefix, kAppAdsTxtSuffix);
+  if (put) {
+    sellers::UploadReport report;
+    const absl::Status status =
+        app ? market_->PutAppAdsTxt(*app, request.body, &report)
+            : market_->PutSellersJson(*PathKey(path, kExchangesPrefix, kSellersJsonSuffix),
+                                      request.body, &report);
+    if (!status.ok()) return SetStatusError(status, response);
+  }
+  absl::StatusOr<std::string> body =
+      app ? market_->AppAdsTxtJson(*app)
+          : market_->SellersJsonSummary(*PathKey(path, kExchangesPrefix, kSellersJsonSuffix));
+  if (!body.ok()) return SetStatusError(body.status(), response);
+  SetJsonBody(200, *std::move(body), response);
+}
+
 void AdminApi::MarketSetting(const Principal& who, std::string_view path,
                              const http::HttpRequest& request, http::HttpResponse* response) {
   if (market_ == nullptr) return http::SetError(404, "not found", response);
@@ -740,6 +789,18 @@ void AdminApi::Explain(const Principal& who, const http::HttpRequest& request,
   w.EndObject();
   w.Key("known_user");
   w.Bool(explanation.known_user);
+  // Whether the supply chain is authorised, and else the first rule it breaks (engine/supply).
+  w.Key("supply");
+  w.BeginObject();
+  w.Key("authorised");
+  w.Bool(explanation.supply.authorised());
+  if (!explanation.supply.authorised()) {
+    w.Key("problem");
+    w.String(engine::SupplyProblemName(explanation.supply.problem));
+    w.Key("node");
+    w.Int(static_cast<int64_t>(explanation.supply.node));
+  }
+  w.EndObject();
   w.Key("campaigns");
   w.BeginArray();
   for (const engine::CampaignExplanation& e : explanation.campaigns) {

@@ -71,6 +71,9 @@ class AdminApi final : public http::Handler {
   void GetAudience(const Principal& who, const std::string& id, http::HttpResponse* response);
   void ListAudiences(const Principal& who, http::HttpResponse* response);
   void CampaignStats(const Principal& who, const std::string& id, http::HttpResponse* response);
+  // PUT/GET /v1/apps/{app}/app-ads.txt and /v1/exchanges/{domain}/sellers.json.
+  void SellersFile(const Principal& who, std::string_view path, const http::HttpRequest& request,
+                   http::HttpResponse* response);
   // /v1/currencies, /v1/floors, /v1/advertisers/{id}/app_blocklist.
   void MarketSetting(const Principal& who, std::string_view path, const http::HttpRequest& request,
                      http::HttpResponse* response);

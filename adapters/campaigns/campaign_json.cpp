@@ -747,7 +747,7 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
         obj, "",
         {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
          "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting", "privacy_url",
-         "dsa", "political", "political_transparency"});
+         "dsa", "political", "political_transparency", "require_authorised_supply"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }
@@ -849,6 +849,7 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
     check.StringArray(obj, "cat", "", &c.categories);
     check.String(obj, "app_bundle", "", false, &c.app_bundle);
     check.Bool(obj, "child_directed", "", &c.child_directed);
+    check.Bool(obj, "require_authorised_supply", "", &c.require_authorised_supply);
     check.HttpsUrl(obj, "privacy_url", "", false, &c.privacy_url);
     if (obj["dsa"].get(e) == simdjson::SUCCESS) ParseDsaInfo(check, e, &c.dsa);
     check.Bool(obj, "political", "", &c.political);

@@ -3,9 +3,13 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "adapters/sellers/app_ads_txt.h"
+#include "adapters/sellers/sellers_json.h"
 #include "adapters/storage/journal.h"
 #include "base/json_writer.h"
 #include "base/status_macros.h"
@@ -47,6 +51,16 @@ absl::StatusOr<object> Root(simdjson::dom::parser& parser, std::string_view json
   }
   if (obj[key].get(*value) != simdjson::SUCCESS) return Invalid(StrCat("/", key, ": required"));
   return obj;
+}
+
+// The data dir's folder of uploaded files of `kind`, and the extension each file there has.
+constexpr std::string_view kAppAdsKind = "app-ads.txt";
+constexpr std::string_view kSellersKind = "sellers.json";
+std::string_view SellersFolder(std::string_view kind) {
+  return kind == kAppAdsKind ? "app-ads" : "sellers";
+}
+std::string_view SellersExtension(std::string_view kind) {
+  return kind == kAppAdsKind ? ".txt" : ".json";
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -201,6 +215,20 @@ absl::StatusOr<MarketStorePtr> MarketStore::Open(const std::string& data_dir) {
     if (!apps.ok()) return absl::DataLossError("child_directed_apps.json: bad entry");
     store->child_directed_apps_ = *std::move(apps);
   }
+  for (std::string_view kind : {kAppAdsKind, kSellersKind}) {
+    const std::filesystem::path folder = std::filesystem::path(data_dir) / SellersFolder(kind);
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.ends_with(SellersExtension(kind))) continue;  // e.g. an interrupted write's .tmp
+      const std::string key = name.substr(0, name.size() - SellersExtension(kind).size());
+      absl::StatusOr<std::string> text = ReadFile(entry.path().string());
+      if (!text.ok()) return text.status();
+      if (absl::Status s = store->InstallSellersFile(kind, key, *text, nullptr); !s.ok()) {
+        return absl::DataLossError(StrCat(SellersFolder(kind), "/", name, ": ", View(s.message())));
+      }
+    }
+  }
   store->Rebuild();
   return store;
 }
@@ -213,6 +241,10 @@ void MarketStore::Rebuild() {
     if (!apps.empty()) rules->blocked_apps[advertiser].insert(apps.begin(), apps.end());
   }
   rules->child_directed_apps.insert(child_directed_apps_.begin(), child_directed_apps_.end());
+  for (const auto& [app, upload] : app_ads_) rules->authorised_sellers.app_ads[app] = upload.parsed;
+  for (const auto& [domain, upload] : sellers_) {
+    rules->authorised_sellers.sellers[domain] = upload.parsed;
+  }
   rules_ = std::move(rules);
   if (publish_) publish_(rules_);
 }
@@ -259,6 +291,12 @@ absl::Status MarketStore::Replay(std::string_view record) {
     absl::StatusOr<std::vector<std::string>> apps = ParseAppList(json);
     if (!apps.ok()) return damaged(apps.status());
     child_directed_apps_ = *std::move(apps);
+  } else if (file == kAppAdsKind || file == kSellersKind) {
+    const size_t end = json.find('\n');
+    if (end == std::string_view::npos) return damaged(absl::InvalidArgumentError("no key"));
+    absl::Status s =
+        InstallSellersFile(file, std::string(json.substr(0, end)), json.substr(end + 1), nullptr);
+    if (!s.ok()) return damaged(s);
   } else if (file == "app_blocklists.json") {
     const size_t end = json.find('\n');
     if (end == std::string_view::npos) return damaged(absl::InvalidArgumentError("no advertiser"));
@@ -277,6 +315,8 @@ void MarketStore::Clear() {
   floors_.clear();
   blocklists_.clear();
   child_directed_apps_.clear();
+  app_ads_.clear();
+  sellers_.clear();
 }
 
 absl::Status MarketStore::FollowLocked() {
@@ -364,6 +404,100 @@ absl::Status MarketStore::PutChildDirectedApps(std::string_view json) {
   const std::string stored = AppsJson(*apps);
   return Save("child_directed_apps.json", "", stored,
               [&] { child_directed_apps_ = *std::move(apps); });
+}
+
+absl::Status MarketStore::InstallSellersFile(std::string_view kind, const std::string& key,
+                                             std::string_view text, sellers::UploadReport* report) {
+  if (!sellers::IsValidSellersKey(key)) return Invalid("not a valid app or domain name");
+  sellers::UploadReport local;
+  if (kind == kAppAdsKind) {
+    absl::StatusOr<engine::AppAdsTxt> file = sellers::ParseAppAdsTxt(text, &local);
+    if (!file.ok()) return file.status();
+    app_ads_[key] = {std::make_shared<const engine::AppAdsTxt>(*std::move(file)), local};
+  } else {
+    absl::StatusOr<engine::SellersList> list = sellers::ParseSellersJson(text, &local);
+    if (!list.ok()) return list.status();
+    sellers_[key] = {std::make_shared<const engine::SellersList>(*std::move(list)), local};
+  }
+  if (report != nullptr) *report = std::move(local);
+  return absl::OkStatus();
+}
+
+absl::Status MarketStore::PutSellersFile(std::string_view kind, std::string_view key_in,
+                                         std::string_view text, sellers::UploadReport* report) {
+  // Advertising systems are domains, matched case-insensitively; app keys are kept as given.
+  std::string key(key_in);
+  if (kind == kSellersKind) absl::AsciiStrToLower(&key);
+  if (!sellers::IsValidSellersKey(key)) {
+    return Invalid(kind == kAppAdsKind ? "app: must be 1 to 255 of [A-Za-z0-9._-]"
+                                       : "domain: must be 1 to 255 of [A-Za-z0-9._-]");
+  }
+  // Validated before anything is written: a document that cannot be read changes nothing.
+  if (kind == kAppAdsKind) {
+    VETRINA_RETURN_IF_ERROR(sellers::ParseAppAdsTxt(text, nullptr).status());
+  } else {
+    VETRINA_RETURN_IF_ERROR(sellers::ParseSellersJson(text, nullptr).status());
+  }
+  absl::MutexLock lock(&mu_);
+  if (log_ != nullptr) {
+    VETRINA_RETURN_IF_ERROR(Save(kind, key, std::string(text), [] {}));
+  } else {
+    const std::string folder = StrCat(data_dir_, "/", SellersFolder(kind));
+    std::error_code error;
+    if (std::filesystem::create_directory(folder, error)) {
+      VETRINA_RETURN_IF_ERROR(storage::SyncParentDirectory(folder));
+    } else if (error) {
+      return absl::InternalError(StrCat("create ", folder, ": ", error.message()));
+    }
+    VETRINA_RETURN_IF_ERROR(
+        storage::WriteFileAtomically(StrCat(folder, "/", key, SellersExtension(kind)), text, 0644));
+    VETRINA_RETURN_IF_ERROR(InstallSellersFile(kind, key, text, nullptr));
+    Rebuild();
+  }
+  if (report != nullptr) {
+    *report = kind == kAppAdsKind ? app_ads_.at(key).report : sellers_.at(key).report;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MarketStore::PutAppAdsTxt(std::string_view app, std::string_view text,
+                                       sellers::UploadReport* report) {
+  return PutSellersFile(kAppAdsKind, app, text, report);
+}
+
+absl::Status MarketStore::PutSellersJson(std::string_view domain, std::string_view json,
+                                         sellers::UploadReport* report) {
+  return PutSellersFile(kSellersKind, domain, json, report);
+}
+
+absl::StatusOr<std::string> MarketStore::SellersFileJson(std::string_view kind,
+                                                         std::string_view key_in) const {
+  std::string key(key_in);
+  if (kind == kSellersKind) absl::AsciiStrToLower(&key);
+  absl::MutexLock lock(&mu_);
+  const sellers::UploadReport* report = nullptr;
+  if (kind == kAppAdsKind) {
+    if (auto it = app_ads_.find(key); it != app_ads_.end()) report = &it->second.report;
+  } else if (auto it = sellers_.find(key); it != sellers_.end()) {
+    report = &it->second.report;
+  }
+  if (report == nullptr) return absl::NotFoundError(StrCat("no ", kind, " uploaded for ", key));
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key(kind == kAppAdsKind ? "app" : "domain");
+  w.String(key);
+  report->WriteMembers(w);
+  w.EndObject();
+  return out;
+}
+
+absl::StatusOr<std::string> MarketStore::AppAdsTxtJson(std::string_view app) const {
+  return SellersFileJson(kAppAdsKind, app);
+}
+
+absl::StatusOr<std::string> MarketStore::SellersJsonSummary(std::string_view domain) const {
+  return SellersFileJson(kSellersKind, domain);
 }
 
 std::string MarketStore::ChildDirectedAppsJson() const {

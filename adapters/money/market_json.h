@@ -8,6 +8,10 @@
 //   PUT /v1/floors          {"floors": [{"app": "com.example", "tagid": "top", "floor": 0.5}]}
 //   PUT /v1/advertisers/{id}/app_blocklist   {"apps": ["com.example.game"]}
 //   PUT /v1/apps/child_directed               {"apps": ["com.example.kids"]}  (COPPA registry)
+//   PUT /v1/apps/{app}/app-ads.txt            the app's app-ads.txt, as text
+//   PUT /v1/exchanges/{domain}/sellers.json   an advertising system's sellers.json
+// The last two are kept as uploaded (app-ads/{app}.txt and sellers/{domain}.json in the data dir)
+// and read again on start; their bad lines and entries are skipped and reported (adapters/sellers).
 #pragma once
 
 #include <functional>
@@ -20,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/sellers/upload_report.h"
 #include "adapters/storage/record_log.h"
 #include "engine/core/market_rules.h"
 
@@ -59,11 +64,20 @@ class MarketStore {
   absl::Status PutFloors(std::string_view json);
   absl::Status PutAppBlocklist(const std::string& advertiser, std::string_view json);
   absl::Status PutChildDirectedApps(std::string_view json);
+  // InvalidArgument for a key that is not IsValidSellersKey or a document that cannot be read at
+  // all; else stores it and fills `report` (may be null) with what it kept and skipped.
+  absl::Status PutAppAdsTxt(std::string_view app, std::string_view text,
+                            sellers::UploadReport* report);
+  absl::Status PutSellersJson(std::string_view domain, std::string_view json,
+                              sellers::UploadReport* report);
 
   std::string CurrenciesJson() const;
   std::string FloorsJson() const;
   std::string AppBlocklistJson(const std::string& advertiser) const;
   std::string ChildDirectedAppsJson() const;
+  // {"app"|"domain": key, "accepted", "skipped", "problems"}; NotFound when nothing is uploaded.
+  absl::StatusOr<std::string> AppAdsTxtJson(std::string_view app) const;
+  absl::StatusOr<std::string> SellersJsonSummary(std::string_view domain) const;
 
  private:
   explicit MarketStore(std::string data_dir) : data_dir_(std::move(data_dir)) {}
@@ -86,6 +100,21 @@ class MarketStore {
   std::vector<FloorEntry> floors_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> blocklists_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> child_directed_apps_ ABSL_GUARDED_BY(mu_);
+  // The uploaded app-ads.txt and sellers.json files, parsed, with what their upload reported.
+  template <typename Parsed>
+  struct SellersUpload {
+    std::shared_ptr<const Parsed> parsed;
+    sellers::UploadReport report;
+  };
+  std::map<std::string, SellersUpload<engine::AppAdsTxt>> app_ads_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, SellersUpload<engine::SellersList>> sellers_ ABSL_GUARDED_BY(mu_);
+  // Parses and installs one uploaded document (`kind` "app-ads.txt" or "sellers.json").
+  absl::Status InstallSellersFile(std::string_view kind, const std::string& key,
+                                  std::string_view text, sellers::UploadReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PutSellersFile(std::string_view kind, std::string_view key, std::string_view text,
+                              sellers::UploadReport* report);
+  absl::StatusOr<std::string> SellersFileJson(std::string_view kind, std::string_view key) const;
   std::shared_ptr<const engine::MarketRules> rules_ ABSL_GUARDED_BY(mu_);
   PublishFn publish_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<storage::RecordLog> log_ ABSL_GUARDED_BY(mu_);  // null: the data dir

@@ -293,17 +293,51 @@ absl::Status ParseRegs(value v, engine::Regs* regs) {
   });
 }
 
-absl::Status ParseSource(value v, bool* has_schain) {
+// OpenRTB 2.6 §3.2.25 SupplyChain and §3.2.26 SupplyChainNode.
+absl::Status ParseSupplyChain(value v, engine::SupplyChain* chain) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
-    if (key == "schain") *has_schain = true;
+    if (key == "complete") {
+      int complete = 0;
+      VETRINA_RETURN_IF_ERROR(json::ReadInt(f, &complete));
+      chain->complete = complete == 1;
+      return absl::OkStatus();
+    }
+    if (key == "ver") return json::ReadString(f, &chain->version);
+    if (key != "nodes") return json::Skip(f);
+    return json::ForEachElement(f, [&](size_t, value n) {
+      engine::SupplyChainNode& node = chain->nodes.emplace_back();
+      VETRINA_RETURN_IF_ERROR(json::ForEachField(n, [&](std::string_view field, value g) {
+        if (field == "asi") return json::ReadString(g, &node.asi);
+        if (field == "sid") return json::ReadString(g, &node.sid);
+        if (field == "rid") return json::ReadString(g, &node.rid);
+        if (field == "name") return json::ReadString(g, &node.name);
+        if (field == "domain") return json::ReadString(g, &node.domain);
+        if (field == "hp") return ParseOptionalInt(g, &node.hp);
+        return json::Skip(g);
+      }));
+      // Domains compare case-insensitively; sellers.json uploads are keyed lower-case.
+      absl::AsciiStrToLower(&node.asi);
+      return absl::OkStatus();
+    });
+  });
+}
+
+// `source.schain` (2.6) wins over `source.ext.schain` (2.5) when both are present.
+absl::Status ParseSource(value v, engine::BidRequest* out) {
+  std::optional<engine::SupplyChain> ext_schain;
+  VETRINA_RETURN_IF_ERROR(json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "schain") return ParseSupplyChain(f, &out->schain.emplace());
     if (key == "ext") {
       return json::ForEachField(f, [&](std::string_view inner, value g) {
-        if (inner == "schain") *has_schain = true;
+        if (inner == "schain") return ParseSupplyChain(g, &ext_schain.emplace());
         return json::Skip(g);
       });
     }
     return json::Skip(f);
-  });
+  }));
+  if (!out->schain && ext_schain) out->schain = std::move(ext_schain);
+  out->has_schain = out->schain.has_value();
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -387,7 +421,7 @@ absl::Status BidRequestParser::ParseRoot(value root, engine::BidRequest* out) {
     if (key == "device") return ParseDevice(f, &out->device);
     if (key == "user") return ParseUser(f, &out->user);
     if (key == "regs") return ParseRegs(f, &out->regs);
-    if (key == "source") return ParseSource(f, &out->has_schain);
+    if (key == "source") return ParseSource(f, out);
     if (key == "at") return json::ReadInt(f, &out->auction_type);
     if (key == "tmax") return json::ReadInt(f, &out->tmax_ms);
     if (key == "test") return json::ReadFlag(f, &out->test);

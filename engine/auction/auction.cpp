@@ -89,6 +89,12 @@ ImpTerms PriceImp(const BidRequest& request, const Imp& imp, const AuctionContex
   return terms;
 }
 
+NoBidReason CheckSupply(const Campaign& campaign, const AuctionContext& context) {
+  return campaign.require_authorised_supply && !context.authorised_supply
+             ? NoBidReason::kUnauthorisedSupply
+             : NoBidReason::kNone;
+}
+
 struct Candidate {
   const Campaign* campaign = nullptr;
   CreativeMatch match;
@@ -107,6 +113,7 @@ NoBidReason CheckOffer(const Campaign& campaign, const BidRequest& request, cons
   if (context.child_directed && !ChildSafe(campaign)) return NoBidReason::kNotChildSafe;
   if (NoBidReason r = DecideDsa(campaign, request.regs).reason; r != NoBidReason::kNone) return r;
   if (NoBidReason r = CheckPoliticalAd(campaign, request); r != NoBidReason::kNone) return r;
+  if (NoBidReason r = CheckSupply(campaign, context); r != NoBidReason::kNone) return r;
   if (context.market &&
       context.market->AppBlocked(campaign.advertiser, request.publication.bundle)) {
     return NoBidReason::kBlockedApp;
@@ -251,6 +258,7 @@ CampaignExplanation ExplainCampaign(const Campaign& campaign, const BidRequest& 
   } else {
     e.reason = CheckCampaign(campaign, request, facts, context.now);
   }
+  if (e.reason == NoBidReason::kNone) e.reason = CheckSupply(campaign, context);
   if (e.reason != NoBidReason::kNone) return e;
   for (const Imp& imp : request.imps) {
     const ImpTerms terms = PriceImp(request, imp, context);

@@ -80,6 +80,9 @@ struct AuctionContext {
   std::string_view seat = "vetrina";
   // Child-directed inventory (COPPA, or an app the network marked): only child-safe campaigns.
   bool child_directed = false;
+  // Whether the request's supply chain is authorised (engine/supply, decided once per request);
+  // campaigns that require it get kUnauthorisedSupply when it is not.
+  bool authorised_supply = false;
   // Whether notices can be served over https; without it `secure` imps get no bid.
   bool https_notices = false;
   // Bounds on one request's bids, in imp order: the imps after the `max_bids`th bid, and a

@@ -148,6 +148,24 @@ struct Regs {
   std::optional<DsaSignal> dsa;  // `regs.ext.dsa`
 };
 
+// OpenRTB 2.6 §3.2.25 SupplyChain (`source.schain`, or 2.5's `source.ext.schain`) and §3.2.26
+// SupplyChainNode: who sold the impression, from the publisher's own seller account (the first
+// node) to the one that sent us the request (the last).
+struct SupplyChainNode {
+  std::string asi;  // the advertising system's canonical domain, lower-cased
+  std::string sid;  // the seller's id on it: its sellers.json `seller_id`
+  std::string rid;
+  std::string name;
+  std::string domain;
+  std::optional<int> hp;  // whether the node is in the flow of payment; 1.0 requires 1
+};
+
+struct SupplyChain {
+  bool complete = false;  // `complete` = 1: the nodes reach back to the inventory's owner
+  std::string version;    // `ver`
+  std::vector<SupplyChainNode> nodes;
+};
+
 struct BidRequest {
   std::string id;
   std::vector<Imp> imps;
@@ -165,7 +183,8 @@ struct BidRequest {
   int cattax = 1;
   std::vector<std::string> badv;
   std::vector<std::string> bapp;
-  bool has_schain = false;
+  bool has_schain = false;            // `source.schain` or `source.ext.schain` was present
+  std::optional<SupplyChain> schain;  // the 2.6 location when both are
   absl::Time received_at = absl::InfinitePast();  // set by the transport; basis of the deadline
 };
 

@@ -120,6 +120,8 @@ struct Campaign {
   Pacing pacing = Pacing::kEven;
   std::vector<FrequencyCap> frequency_caps;
   bool child_directed = false;  // opted in to child-directed inventory
+  // Bids only where the request's supply chain is authorised (engine/supply).
+  bool require_authorised_supply = false;
   std::vector<std::string> adomain;
   std::vector<std::string> categories;  // IAB content taxonomy 1.0 ids
   std::string app_bundle;               // the advertised app, checked against `bapp`

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "engine/core/authorised_sellers.h"
 #include "engine/core/bid_request.h"
 #include "engine/core/money.h"
 
@@ -53,6 +54,8 @@ struct MarketRules {
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> blocked_apps;
   // Apps the network knows to be directed at children (COPPA): contextual ads only.
   absl::flat_hash_set<std::string> child_directed_apps;
+  // The uploaded app-ads.txt and sellers.json files that authorise supply chains.
+  AuthorisedSellers authorised_sellers;
 
   // The network's floor for `imp` of `publication`, USD CPM micros; 0 when none is set.
   Micros PlacementFloor(const Publication& publication, const Imp& imp) const;

@@ -84,6 +84,8 @@ std::string_view NoBidReasonName(NoBidReason reason) {
       return "dsa_render_conflict";
     case NoBidReason::kPoliticalAdEu:
       return "political_ad_eu";
+    case NoBidReason::kUnauthorisedSupply:
+      return "unauthorised_supply";
     case NoBidReason::kCount:
       break;
   }

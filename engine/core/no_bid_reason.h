@@ -29,6 +29,10 @@ enum class NoBidReason : uint8_t {
   kBlockedApp,          // `bapp`, or the advertiser's own app blocklist
   kBlockedSeat,         // `wseat` leaves our seat out, or `bseat` names it
   kNotChildSafe,        // child-directed inventory; the campaign did not opt in or is sensitive
+  kDsaMissing,          // `regs.ext.dsa` requires DSA transparency information the campaign lacks
+  kDsaRenderConflict,   // the publisher's `pubrender` and the campaign's `adrender` conflict
+  kPoliticalAdEu,       // a political campaign without its EU transparency information, in the EU
+  kUnauthorisedSupply,  // the campaign requires authorised supply and the request lacks it
   kTargetingPlacement,  // imp level from here on
   kTargetingSize,
   kTargetingDeal,       // a deal campaign and no deal of the imp it may bid on
@@ -45,9 +49,6 @@ enum class NoBidReason : uint8_t {
   kNoSecureNotices,      // `imp.secure = 1` and no https base URL for notices is configured
   kDeadline,             // the request's tmax would pass before our answer arrived
   kRequestLimit,         // the request's bounds: bids per response or per campaign, money reserved
-  kDsaMissing,           // `regs.ext.dsa` requires DSA transparency information the campaign lacks
-  kDsaRenderConflict,    // the publisher's `pubrender` and the campaign's `adrender` conflict
-  kPoliticalAdEu,        // a political campaign without its EU transparency information, in the EU
   kCount,
 };
 

@@ -74,7 +74,9 @@ Explanation BidPipeline::Explain(BidRequest* request, const BidWorld& world,
   explanation.known_user = segments != nullptr;
   SpendPolicy policy = MakePolicy(*request, world, SpendPolicy::Mode::kDryRun, now);
   const RequestFacts facts = MakeRequestFacts(*request, now, segments);
-  const AuctionContext context = Context(world, explanation.privacy, segments, policy, now);
+  explanation.supply = DecideSupply(*request, world.market);
+  AuctionContext context = Context(world, explanation.privacy, segments, policy, now);
+  context.authorised_supply = explanation.supply.authorised();
   world.campaigns.ForEachCampaign([&](const Campaign& campaign) {
     if (!include(campaign)) return true;
     if (explanation.campaigns.size() == limit) {
@@ -186,8 +188,13 @@ AuctionResult BidPipeline::RunAuction(const BidRequest& request, const BidWorld&
                                       const PrivacyDecision& privacy,
                                       const std::vector<std::string>* segments, SpendPolicy& policy,
                                       absl::Time now) {
-  return engine::RunAuction(request, world.campaigns,
-                            Context(world, privacy, segments, policy, now));
+  AuctionContext context = Context(world, privacy, segments, policy, now);
+  context.authorised_supply = DecideSupply(request, world.market).authorised();
+  return engine::RunAuction(request, world.campaigns, context);
+}
+
+SupplyVerdict BidPipeline::DecideSupply(const BidRequest& request, const MarketRules& market) {
+  return engine::DecideSupply(request, market.authorised_sellers);
 }
 
 void BidPipeline::Reserve(AuctionResult* result, const BidWorld& world, absl::Time now) {

@@ -32,6 +32,7 @@
 #include "engine/core/market_rules.h"
 #include "engine/money/spend_policy.h"
 #include "engine/privacy/privacy.h"
+#include "engine/supply/authorised_supply.h"
 #include "engine/targeting/campaign_set.h"
 
 namespace vetrina::engine {
@@ -113,6 +114,7 @@ struct BidOutcome {
 struct Explanation {
   PrivacyDecision privacy;
   bool known_user = false;  // whether audience segments were looked up for this user
+  SupplyVerdict supply;
   std::vector<CampaignExplanation> campaigns;
   bool truncated = false;  // more campaigns matched the filter than the limit allowed
 };
@@ -156,6 +158,9 @@ class BidPipeline {
   // 5. The money policy: budget, pacing, caps and the CTR model, for this user and app.
   SpendPolicy MakePolicy(const BidRequest& request, const BidWorld& world, SpendPolicy::Mode mode,
                          absl::Time now);
+  // 5b. Whether the request's supply chain is authorised by the uploaded app-ads.txt and
+  //     sellers.json files (engine/supply); decided once, read by campaigns that require it.
+  static SupplyVerdict DecideSupply(const BidRequest& request, const MarketRules& market);
   // 6. The auction (engine/auction).
   AuctionResult RunAuction(const BidRequest& request, const BidWorld& world,
                            const PrivacyDecision& privacy, const std::vector<std::string>* segments,

@@ -587,6 +587,19 @@ TEST_CASE("political: each problem is reported with its JSON pointer") {
             "/political_transparency/notice_url: must be an https URL",
             "/political_transparency/election: length must be within [1, 200]",
         });
+TEST_CASE("require_authorised_supply: a boolean, false when absent") {
+  absl::StatusOr<engine::Campaign> plain = ParseCampaign(kValid);
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->require_authorised_supply);
+  std::string requiring = kValid;
+  requiring.replace(requiring.find("\"status\""), 8,
+                    "\"require_authorised_supply\": true, \"status\"");
+  absl::StatusOr<engine::Campaign> c = ParseCampaign(requiring);
+  REQUIRE(c.ok());
+  CHECK(c->require_authorised_supply);
+  std::string bad = kValid;
+  bad.replace(bad.find("\"status\""), 8, "\"require_authorised_supply\": \"yes\", \"status\"");
+  CHECK(Problems(bad) == std::vector<std::string>{"/require_authorised_supply: must be a boolean"});
 }
 
 }  // namespace

@@ -145,3 +145,76 @@ TEST_CASE("bad settings are refused whole, naming the field, and change nothing"
 
 }  // namespace
 }  // namespace vetrina::money
+
+namespace vetrina::money {
+namespace {
+
+constexpr char kAppAds[] = "# ours\ndirectseller.com, 00001, DIRECT\nbad line\n";
+constexpr char kSellers[] =
+    R"({"version": "1.0", "sellers": [{"seller_id": "00001", "seller_type": "PUBLISHER"},
+                                      {"seller_id": "x"}]})";
+
+void CheckPublished(const engine::MarketRules& rules) {
+  const engine::AuthorisedSellers& s = rules.authorised_sellers;
+  REQUIRE(s.app_ads.contains("com.example.app"));
+  REQUIRE(s.app_ads.at("com.example.app")->records.size() == 1);
+  CHECK(s.app_ads.at("com.example.app")->records[0].seller_account_id == "00001");
+  REQUIRE(s.sellers.contains("directseller.com"));
+  CHECK(s.sellers.at("directseller.com")->sellers.contains("00001"));
+}
+
+TEST_CASE("app-ads.txt and sellers.json uploads are reported, kept in the data dir, published") {
+  TempDir dir;
+  {
+    auto store = MarketStore::Open(dir.path.string());
+    REQUIRE(store.ok());
+    sellers::UploadReport report;
+    REQUIRE((*store)->PutAppAdsTxt("com.example.app", kAppAds, &report).ok());
+    CHECK(report.accepted == 1);
+    CHECK(report.skipped == 1);
+    REQUIRE(report.problems.size() == 1);
+    CHECK(report.problems[0].at == "line 3");
+    // The exchange's domain is a key in any case; it is stored lower-case.
+    REQUIRE((*store)->PutSellersJson("DirectSeller.com", kSellers, &report).ok());
+    CHECK(report.accepted == 1);
+    CHECK(report.skipped == 1);
+    CheckPublished(*(*store)->rules());
+    CHECK(
+        *(*store)->SellersJsonSummary("directseller.com") ==
+        R"({"domain":"directseller.com","accepted":1,"skipped":1,"problems":[{"at":"/sellers/1/seller_type","problem":"required: PUBLISHER, INTERMEDIARY or BOTH"}]})");
+    // Refused whole, changing nothing.
+    CHECK((*store)->PutSellersJson("directseller.com", "{", nullptr).code() ==
+          absl::StatusCode::kInvalidArgument);
+    CHECK((*store)->PutAppAdsTxt("../etc", kAppAds, nullptr).code() ==
+          absl::StatusCode::kInvalidArgument);
+    CHECK((*store)->AppAdsTxtJson("com.unknown").status().code() == absl::StatusCode::kNotFound);
+  }
+  auto reopened = MarketStore::Open(dir.path.string());
+  REQUIRE(reopened.ok());
+  CheckPublished(*(*reopened)->rules());
+  CHECK(
+      *(*reopened)->AppAdsTxtJson("com.example.app") ==
+      R"({"app":"com.example.app","accepted":1,"skipped":1,"problems":[{"at":"line 3","problem":"a record has three or four comma-separated fields"}]})");
+}
+
+TEST_CASE("on a log, app-ads.txt and sellers.json uploads are records that reopen") {
+  TempDir dir;
+  const std::string path = (dir.path / "market.log").string();
+  auto open_log = [&](const storage::RecordLog::ReplayFn& replay)
+      -> absl::StatusOr<std::unique_ptr<storage::RecordLog>> {
+    return storage::Journal::Open(path, replay);
+  };
+  {
+    auto store = MarketStore::OpenShared(open_log);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->PutAppAdsTxt("com.example.app", kAppAds, nullptr).ok());
+    REQUIRE((*store)->PutSellersJson("directseller.com", kSellers, nullptr).ok());
+    CheckPublished(*(*store)->rules());
+  }
+  auto reopened = MarketStore::OpenShared(open_log);
+  REQUIRE(reopened.ok());
+  CheckPublished(*(*reopened)->rules());
+}
+
+}  // namespace
+}  // namespace vetrina::money

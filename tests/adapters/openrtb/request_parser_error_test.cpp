@@ -332,3 +332,19 @@ TEST_CASE("fields read from an ext object still work") {
 
 }  // namespace
 }  // namespace vetrina::openrtb
+
+namespace vetrina::openrtb {
+namespace {
+
+TEST_CASE("OpenRTB 2.6 §3.2.25/§3.2.26: a SupplyChain of the wrong types names the field") {
+  const std::string head = StrCat(R"({"id":"r","imp":[)", kImp, "],");
+  ExpectInvalid(head + R"("source":{"schain":{"complete":"1"}}})",
+                "source.schain.complete: must be an integer");
+  ExpectInvalid(head + R"("source":{"schain":{"nodes":{}}}})",
+                "source.schain.nodes: must be an array");
+  ExpectInvalid(head + R"("source":{"ext":{"schain":{"nodes":[{"asi":5}]}}}})",
+                "source.ext.schain.nodes[0].asi: must be a string");
+}
+
+}  // namespace
+}  // namespace vetrina::openrtb

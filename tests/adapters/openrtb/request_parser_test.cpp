@@ -285,6 +285,57 @@ TEST_CASE("regs.ext.dsa absent or null is no DSA signal; a wrong type is a 400 n
   CHECK(s.message() == "regs.ext.dsa.dsarequired: must be an integer");
   s = parser.Parse(RequestWithDsa(R"({"transparency":[{"dsaparams":[1,"x"]}]})"), &request);
   CHECK(s.message() == "regs.ext.dsa.transparency[0].dsaparams[1]: must be an integer");
+std::string WithSource(const std::string& source) {
+  return R"({"id": "r", "imp": [{"id": "1", "banner": {"w": 320, "h": 50}}],
+             "app": {"bundle": "com.example.app"}, "source": )" +
+         source + "}";
+}
+
+TEST_CASE("OpenRTB 2.6 §3.2.25: source.schain, the SupplyChain 1.0 resale example") {
+  engine::BidRequest r = MustParse(
+      WithSource(R"({"schain": )" + Fixture("sellers/schain-bidrequest2-resale.json") + "}"));
+  REQUIRE(r.schain.has_value());
+  CHECK(r.has_schain);
+  CHECK(r.schain->complete);
+  CHECK(r.schain->version == "1.0");
+  REQUIRE(r.schain->nodes.size() == 2);
+  CHECK(r.schain->nodes[0].asi == "directseller.com");
+  CHECK(r.schain->nodes[0].sid == "00001");
+  CHECK(r.schain->nodes[0].rid == "BidRequest1");
+  CHECK(r.schain->nodes[0].hp == 1);
+  CHECK(r.schain->nodes[1].asi == "reseller.com");
+  CHECK(r.schain->nodes[1].sid == "aaaaa");
+}
+
+TEST_CASE("OpenRTB 2.5 source.ext.schain, the SupplyChain 1.0 incomplete example") {
+  engine::BidRequest r = MustParse(WithSource(
+      R"({"ext": {"schain": )" + Fixture("sellers/schain-bidrequest4-incomplete.json") + "}}"));
+  REQUIRE(r.schain.has_value());
+  CHECK_FALSE(r.schain->complete);
+  REQUIRE(r.schain->nodes.size() == 1);
+  CHECK(r.schain->nodes[0].asi == "reseller.com");
+}
+
+TEST_CASE("source.schain wins over source.ext.schain; asi is lower-cased") {
+  engine::BidRequest r = MustParse(WithSource(R"({
+      "ext": {"schain": {"complete": 0, "nodes": [{"asi": "old.com", "sid": "1"}]}},
+      "schain": {"complete": 1, "ver": "1.0",
+                 "nodes": [{"asi": "DirectSeller.COM", "sid": "X1", "name": "N", "domain": "d.com"}]}})"));
+  REQUIRE(r.schain.has_value());
+  CHECK(r.schain->complete);
+  REQUIRE(r.schain->nodes.size() == 1);
+  CHECK(r.schain->nodes[0].asi == "directseller.com");
+  CHECK(r.schain->nodes[0].sid == "X1");  // seller ids keep their case
+  CHECK(r.schain->nodes[0].name == "N");
+  CHECK(r.schain->nodes[0].domain == "d.com");
+  CHECK_FALSE(r.schain->nodes[0].hp.has_value());
+}
+
+TEST_CASE("a request without source has no schain") {
+  engine::BidRequest r =
+      MustParse(R"({"id": "r", "imp": [{"id": "1", "banner": {"w": 1, "h": 1}}]})");
+  CHECK_FALSE(r.schain.has_value());
+  CHECK_FALSE(r.has_schain);
 }
 
 }  // namespace

@@ -266,6 +266,32 @@ TEST_CASE("explain names the DSA and political-ad rules per campaign") {
       PoliticalTransparency{.sponsor = "Citizens for Parks", .notice_url = "https://p.example/n"};
   CHECK(ExplainCampaign(political, request, facts, context).imp_reasons ==
         std::vector<NoBidReason>{NoBidReason::kNone});
+TEST_CASE("a campaign requiring authorised supply bids only on authorised supply") {
+  Campaign requiring = testing::BannerCampaign("requiring", 3 * kDollar);
+  requiring.require_authorised_supply = true;
+  Campaign plain = testing::BannerCampaign("plain", 2 * kDollar);
+  const BidRequest request = testing::BannerRequest();
+
+  CampaignSet only_requiring({requiring});
+  AuctionContext context{.now = kNow, .authorised_supply = false};
+  AuctionResult refused = RunAuction(request, only_requiring, context);
+  CHECK(refused.bids.empty());
+  CHECK(refused.RequestReason() == NoBidReason::kUnauthorisedSupply);
+  CHECK(NoBidReasonName(refused.RequestReason()) == "unauthorised_supply");
+  CHECK(ExplainCampaign(requiring, request, MakeRequestFacts(request, kNow, nullptr), context)
+            .reason == NoBidReason::kUnauthorisedSupply);
+
+  context.authorised_supply = true;
+  AuctionResult bid = RunAuction(request, only_requiring, context);
+  REQUIRE(bid.bids.size() == 1);
+  CHECK(bid.bids[0].campaign->id == "requiring");
+
+  // A campaign that does not ask is unaffected, and wins where the other may not bid.
+  CampaignSet both({requiring, plain});
+  context.authorised_supply = false;
+  AuctionResult mixed = RunAuction(request, both, context);
+  REQUIRE(mixed.bids.size() == 1);
+  CHECK(mixed.bids[0].campaign->id == "plain");
 }
 
 }  // namespace

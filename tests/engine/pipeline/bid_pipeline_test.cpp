@@ -385,3 +385,48 @@ TEST_CASE("a request holds at most its share of a campaign's budget, beyond its 
 
 }  // namespace
 }  // namespace vetrina::engine
+
+namespace vetrina::engine {
+namespace {
+
+TEST_CASE("the bid path reads authorised supply from the market's uploads, once per request") {
+  World world;
+  Campaign strict = BannerCampaign("strict", 2 * kDollar);
+  strict.require_authorised_supply = true;
+  world.campaigns = std::make_unique<CampaignSet>(std::vector<Campaign>{strict});
+  auto app_ads = std::make_shared<AppAdsTxt>();
+  app_ads->records = {{"directseller.com", "00001", SellerRelationship::kDirect, ""}};
+  world.market.authorised_sellers.app_ads["com.example.app"] = app_ads;
+  auto sellers = std::make_shared<SellersList>();
+  sellers->sellers["00001"] = {"00001", SellerType::kPublisher, false, "Publisher", "p.com"};
+  world.market.authorised_sellers.sellers["directseller.com"] = sellers;
+  BidPipeline pipeline(world.Config(), world.clock, 0);
+  EpochDomain::Reader reader(world.epoch);
+  EpochDomain::ReadGuard guard(reader);
+
+  auto request = [](std::string sid) {
+    BidRequest r = UserRequest(0);
+    r.publication.channel = DistributionChannel::kApp;
+    r.publication.bundle = "com.example.app";
+    SupplyChainNode node;
+    node.asi = "directseller.com";
+    node.sid = std::move(sid);
+    r.schain = SupplyChain{.complete = true, .version = "1.0", .nodes = {node}};
+    return r;
+  };
+  BidRequest authorised = request("00001");
+  CHECK(pipeline.Bid(&authorised, world.View(guard), kNow).status == BidOutcome::Status::kBid);
+  BidRequest unknown = request("99999");
+  const BidOutcome refused = pipeline.Bid(&unknown, world.View(guard), kNow);
+  CHECK(refused.status == BidOutcome::Status::kNoBid);
+  CHECK(refused.result.RequestReason() == NoBidReason::kUnauthorisedSupply);
+  BidRequest explained = request("99999");
+  const Explanation e = pipeline.Explain(
+      &explained, world.View(guard), [](const Campaign&) { return true; }, 10);
+  CHECK(e.supply.problem == SupplyProblem::kNotInAppAdsTxt);
+  REQUIRE(e.campaigns.size() == 1);
+  CHECK(e.campaigns[0].reason == NoBidReason::kUnauthorisedSupply);
+}
+
+}  // namespace
+}  // namespace vetrina::engine
