@@ -296,6 +296,11 @@ std::vector<ServeOption> MakeServeOptions() {
                               "our IAB TCF vendor id, against which GDPR consent is checked; 0 "
                               "is none registered",
                               &ServeConfig::tcf_vendor_id, 0, 65'535));
+  options.push_back(StringOption(
+      "skadnetwork-id", "ID",
+      "our SKAdNetwork id as registered with Apple; iOS bids for campaigns with an App Store id "
+      "then carry bid.ext.skadn, signed with DATA_DIR/skadnetwork.pem; empty is none",
+      &ServeConfig::skadnetwork_id));
   options.push_back(IntOption("default-tmax-ms", "MS", "the deadline of a request without tmax",
                               &ServeConfig::default_tmax_ms, 1, 60'000));
   options.push_back(IntOption(

@@ -49,6 +49,9 @@ struct ServeConfig {
   int lease_term_s = 10;
   // Our IAB TCF vendor id (GDPR consent is checked against it); 0 = none registered.
   int tcf_vendor_id = 0;
+  // Our SKAdNetwork id as registered with Apple ("abcd1234.skadnetwork"); empty = none, and no
+  // bid carries bid.ext.skadn. The signing key is <data_dir>/skadnetwork.pem.
+  std::string skadnetwork_id;
   // The deadline of a request without tmax.
   int default_tmax_ms = 100;
   // Open connections on the public listener; more get 503. Capped by the descriptor limit.
