@@ -671,11 +671,11 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   engine::Campaign c;
   object obj;
   if (check.GetObject(root, "", &obj)) {
-    check.NoUnknownFields(obj, "",
-                          {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing",
-                           "frequency_caps", "adomain", "cat", "app_bundle", "child_directed",
-                           "creatives", "targeting", "privacy_url", "itunesitem",
-                           "skadn_campaign", "skadn_source_identifier"});
+    check.NoUnknownFields(
+        obj, "",
+        {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
+         "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting", "privacy_url",
+         "itunesitem", "skadn_campaign", "skadn_source_identifier"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }
