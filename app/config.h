@@ -150,6 +150,8 @@ absl::StatusOr<std::vector<redis::RedisEndpoint>> ParseRedisSeeds(std::string_vi
 // A node id: 1 to 64 characters of [A-Za-z0-9._-], so it fits in Redis keys, logs and metrics
 // labels as it is.
 bool IsValidNodeId(std::string_view id);
+// Empty (none), or letters and digits followed by ".skadnetwork", as Apple issues them.
+bool IsValidSkadnetworkId(std::string_view id);
 
 // ParseServeConfig with those four variables and config files read from the disk.
 absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,
