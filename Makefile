@@ -106,6 +106,7 @@ bench-all: bench
 	$(BUILD_DIR)/perf/index_benchmark
 	$(BUILD_DIR)/perf/audience_benchmark
 	$(BUILD_DIR)/perf/money_benchmark
+	$(BUILD_DIR)/perf/skadn_benchmark
 	python3 perf/notice_bench.py --count 600000 --connections 256 --duration 5
 	python3 perf/churn_bench.py --campaigns 100000 --rate 100 --duration 10
 	python3 perf/audience_bench.py --ids 10000000

@@ -165,6 +165,17 @@ bool IsValidNodeId(std::string_view id) {
   });
 }
 
+bool IsValidSkadnetworkId(std::string_view id) {
+  constexpr std::string_view kSuffix = ".skadnetwork";
+  if (id.empty()) return true;
+  if (id.size() <= kSuffix.size() || id.substr(id.size() - kSuffix.size()) != kSuffix) {
+    return false;
+  }
+  const std::string_view name = id.substr(0, id.size() - kSuffix.size());
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); });
+}
+
 namespace {
 
 using Type = ServeOption::Type;
@@ -296,6 +307,21 @@ std::vector<ServeOption> MakeServeOptions() {
                               "our IAB TCF vendor id, against which GDPR consent is checked; 0 "
                               "is none registered",
                               &ServeConfig::tcf_vendor_id, 0, 65'535));
+  ServeOption skadnetwork_id = Option(
+      "skadnetwork-id", "ID", Type::kString,
+      "our SKAdNetwork id as registered with Apple; iOS bids for campaigns with an App Store id "
+      "then carry bid.ext.skadn, signed with DATA_DIR/skadnetwork.pem; empty is none");
+  skadnetwork_id.pattern = "^([A-Za-z0-9]+\\.skadnetwork)?$";
+  skadnetwork_id.set = [](std::string_view text, ServeConfig& c) -> absl::Status {
+    if (!IsValidSkadnetworkId(text)) {
+      return absl::InvalidArgumentError(
+          StrCat("\"", text, "\" is not a SKAdNetwork id: letters and digits, then .skadnetwork"));
+    }
+    c.skadnetwork_id = std::string(text);
+    return absl::OkStatus();
+  };
+  skadnetwork_id.get = [](const ServeConfig& c) { return c.skadnetwork_id; };
+  options.push_back(std::move(skadnetwork_id));
   options.push_back(IntOption("default-tmax-ms", "MS", "the deadline of a request without tmax",
                               &ServeConfig::default_tmax_ms, 1, 60'000));
   options.push_back(IntOption(

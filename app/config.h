@@ -49,6 +49,9 @@ struct ServeConfig {
   int lease_term_s = 10;
   // Our IAB TCF vendor id (GDPR consent is checked against it); 0 = none registered.
   int tcf_vendor_id = 0;
+  // Our SKAdNetwork id as registered with Apple ("abcd1234.skadnetwork"); empty = none, and no
+  // bid carries bid.ext.skadn. The signing key is <data_dir>/skadnetwork.pem.
+  std::string skadnetwork_id;
   // The deadline of a request without tmax.
   int default_tmax_ms = 100;
   // Open connections on the public listener; more get 503. Capped by the descriptor limit.
@@ -147,6 +150,8 @@ absl::StatusOr<std::vector<redis::RedisEndpoint>> ParseRedisSeeds(std::string_vi
 // A node id: 1 to 64 characters of [A-Za-z0-9._-], so it fits in Redis keys, logs and metrics
 // labels as it is.
 bool IsValidNodeId(std::string_view id);
+// Empty (none), or letters and digits followed by ".skadnetwork", as Apple issues them.
+bool IsValidSkadnetworkId(std::string_view id);
 
 // ParseServeConfig with those four variables and config files read from the disk.
 absl::StatusOr<ServeConfig> ParseServeArgs(const std::vector<std::string>& args,

@@ -29,6 +29,7 @@
 #include "adapters/service/bid_handler.h"
 #include "adapters/service/bidder.h"
 #include "adapters/service/summary_log.h"
+#include "adapters/skadn/signer.h"
 #include "adapters/status/status_handler.h"
 #include "adapters/status/status_sampler.h"
 #include "app/campaigns_cli.h"
@@ -378,7 +379,32 @@ int Serve(const ServeConfig& config) {
       .Double("seconds", absl::FDivDuration(clock.Now() - spend_started, absl::Seconds(1)));
   (*spend_writer)->Start();
 
+  // SKAdNetwork answers need our id and the signing key in the data dir; without either, no bid
+  // carries bid.ext.skadn. A key file that is there but unusable stops the start.
+  skadn::RandomNonceSource skadn_nonces;
+  std::unique_ptr<skadn::Signing> skadn_signing;
+  std::unique_ptr<skadn::PoolKeeper> skadn_pool;
+  {
+    const std::string key_path = StrCat(config.data_dir, "/", skadn::kKeyFileName);
+    absl::StatusOr<std::unique_ptr<skadn::Signer>> signer = skadn::Signer::FromPemFile(key_path);
+    if (!signer.ok() && !absl::IsNotFound(signer.status())) {
+      return FailServe(StrCat("the SKAdNetwork key: ", View(signer.status().message())));
+    }
+    if (config.skadnetwork_id.empty() || !signer.ok()) {
+      LogInfo("skadnetwork")
+          .Bool("answers", false)
+          .Str("reason", config.skadnetwork_id.empty() ? "no --skadnetwork-id"
+                                                       : StrCat("no key at ", key_path));
+    } else {
+      skadn_signing = std::make_unique<skadn::Signing>(config.skadnetwork_id, std::move(*signer),
+                                                       clock, skadn_nonces);
+      skadn_pool = std::make_unique<skadn::PoolKeeper>(skadn_signing->signer(), 4096);
+      LogInfo("skadnetwork").Bool("answers", true).Str("network", config.skadnetwork_id);
+    }
+  }
+
   service::BidderOptions options;
+  options.response.skadn = skadn_signing.get();
   options.max_body_bytes = public_options.max_body_bytes;
   options.access_log_sample = config.access_log_sample;
   options.pipeline.tcf_vendor_id = config.tcf_vendor_id;

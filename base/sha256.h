@@ -1,5 +1,6 @@
 // SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for hashed tokens, hashed device ids and
-// signed notice URLs. Written here because the approved Debian packages carry no crypto library.
+// signed notice URLs, computed by OpenSSL's libcrypto. The header names no OpenSSL type, so the
+// pure engine can hash without seeing OpenSSL.
 //
 //   std::array<uint8_t, 32> digest = Sha256("abc");
 //   std::string hex = ToHex(digest);
@@ -15,38 +16,22 @@ namespace vetrina {
 
 using Digest = std::array<uint8_t, 32>;
 
-// Incremental SHA-256. Not thread-safe.
+// Incremental SHA-256. Not thread-safe; copyable (a copy continues from the same midstate).
 class Sha256Hasher {
  public:
   Sha256Hasher();
   void Update(std::string_view data);
   Digest Finish();  // the hasher must not be used afterwards
 
- private:
-  friend struct Sha256Testing;
-  void Block(const uint8_t* block);
-  static void CompressPortable(std::array<uint32_t, 8>* state, const uint8_t* block);
+  // Room for OpenSSL's SHA256_CTX (112 bytes in OpenSSL 3); sha256.cpp checks that it fits.
+  static constexpr size_t kStateBytes = 128;
 
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> buffer_{};
-  size_t buffered_ = 0;
-  uint64_t total_bytes_ = 0;
+ private:
+  alignas(8) std::array<unsigned char, kStateBytes> state_;
 };
 
 Digest Sha256(std::string_view data);
 
-namespace sha256_internal {
-// Whether this CPU has the SHA extensions the accelerated block function uses.
-bool Accelerated();
-void CompressAccelerated(std::array<uint32_t, 8>* state, const uint8_t* block);
-}  // namespace sha256_internal
-
-// Lets tests run the portable block function beside the accelerated one.
-struct Sha256Testing {
-  static void CompressPortable(std::array<uint32_t, 8>* state, const uint8_t* block) {
-    Sha256Hasher::CompressPortable(state, block);
-  }
-};
 Digest HmacSha256(std::string_view key, std::string_view message);
 
 // HMAC-SHA256 with the key's inner and outer pads hashed once, for signing many messages with

@@ -743,11 +743,30 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
   engine::Campaign c;
   object obj;
   if (check.GetObject(root, "", &obj)) {
-    check.NoUnknownFields(
-        obj, "",
-        {"id", "advertiser", "status", "start", "end", "budget", "bid", "pacing", "frequency_caps",
-         "adomain", "cat", "app_bundle", "child_directed", "creatives", "targeting", "privacy_url",
-         "dsa", "political", "political_transparency", "require_authorised_supply"});
+    check.NoUnknownFields(obj, "",
+                          {"id",
+                           "advertiser",
+                           "status",
+                           "start",
+                           "end",
+                           "budget",
+                           "bid",
+                           "pacing",
+                           "frequency_caps",
+                           "adomain",
+                           "cat",
+                           "app_bundle",
+                           "child_directed",
+                           "creatives",
+                           "targeting",
+                           "privacy_url",
+                           "dsa",
+                           "political",
+                           "political_transparency",
+                           "require_authorised_supply",
+                           "itunesitem",
+                           "skadn_campaign",
+                           "skadn_source_identifier"});
     if (check.String(obj, "id", "", true, &c.id, 1, kMaxIdLength) && !IsValidId(c.id)) {
       check.Add("/id", "must match ^[A-Za-z0-9][A-Za-z0-9._-]*$");
     }
@@ -859,6 +878,18 @@ absl::StatusOr<engine::Campaign> ParseCampaign(std::string_view json,
       } else {
         ParsePoliticalTransparency(check, e, &c.political_transparency);
       }
+    }
+    // SKAdNetwork: Apple's App Store ids are decimal numbers; its campaign ids run 1..100 and
+    // its source identifiers have at most four digits.
+    if (check.String(obj, "itunesitem", "", false, &c.itunes_item, 1, 20) &&
+        !std::all_of(c.itunes_item.begin(), c.itunes_item.end(),
+                     [](char ch) { return absl::ascii_isdigit(static_cast<unsigned char>(ch)); })) {
+      check.Add("/itunesitem", "must be the App Store id: decimal digits");
+    }
+    check.Int(obj, "skadn_campaign", "", false, &c.skadn_campaign, 1, 100);
+    check.Int(obj, "skadn_source_identifier", "", false, &c.skadn_source_identifier, 0, 9999);
+    if (c.itunes_item.empty() && (c.skadn_campaign > 0 || c.skadn_source_identifier >= 0)) {
+      check.Add("/itunesitem", "required with skadn_campaign or skadn_source_identifier");
     }
     if (obj["creatives"].get(e) != simdjson::SUCCESS) {
       check.Add("/creatives", "required");

@@ -98,8 +98,42 @@ absl::Status ParsePmp(value v, engine::Imp* imp) {
   });
 }
 
+// `imp.ext.skadn`, the IAB Tech Lab SKAdNetwork extension. Network ids are lower-cased: the
+// extension has publishers list them so, and we match ours against them.
+absl::Status ParseSkadn(value v, engine::SkadnRequest* skadn) {
+  std::vector<std::string> versions, version, ids, additional_ids;
+  VETRINA_RETURN_IF_ERROR(json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "versions") return json::ReadStringArray(f, &versions);
+    if (key == "version") return json::ReadString(f, &version.emplace_back());
+    if (key == "sourceapp") return json::ReadString(f, &skadn->source_app);
+    if (key == "skadnetids") return json::ReadStringArray(f, &ids);
+    if (key == "productpage") return json::ReadFlag(f, &skadn->product_page);
+    if (key == "skoverlay") return json::ReadFlag(f, &skadn->skoverlay);
+    if (key == "skadnetlist") {
+      return json::ForEachField(f, [&](std::string_view inner, value g) {
+        if (inner == "addl") return json::ReadStringArray(g, &additional_ids);
+        return json::Skip(g);
+      });
+    }
+    return json::Skip(f);
+  }));
+  skadn->versions = std::move(versions);
+  skadn->versions.insert(skadn->versions.end(), version.begin(), version.end());
+  skadn->network_ids = std::move(ids);
+  skadn->network_ids.insert(skadn->network_ids.end(), additional_ids.begin(), additional_ids.end());
+  for (std::string& id : skadn->network_ids) absl::AsciiStrToLower(&id);
+  return absl::OkStatus();
+}
+
 absl::Status ParseImpExt(value v, engine::Imp* imp) {
   return json::ForEachField(v, [&](std::string_view key, value f) {
+    if (key == "skadn") {
+      simdjson::ondemand::json_type type;
+      if (f.type().get(type) == simdjson::SUCCESS && type == simdjson::ondemand::json_type::null) {
+        return absl::OkStatus();
+      }
+      return ParseSkadn(f, &imp->skadn.emplace());
+    }
     if (key == "prebid") {
       simdjson::ondemand::json_type type;
       if (f.type().get(type) == simdjson::SUCCESS && type == simdjson::ondemand::json_type::null) {

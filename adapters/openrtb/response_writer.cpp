@@ -52,6 +52,49 @@ void ReplaceAll(std::string* text, std::string_view from, std::string_view to) {
 
 constexpr std::string_view kClickMacro = "${VETRINA_CLICK_URL}";
 
+// `bid.ext.skadn`: the attribution, then one signed entry per fidelity type. The top-level
+// nonce, timestamp and signature repeat the StoreKit-rendered entry's for readers of the 2.0
+// layout.
+void WriteSkadn(const skadn::SignedAttribution& signed_attribution, JsonWriter& w) {
+  const engine::SkadnAttribution& a = signed_attribution.attribution;
+  w.BeginObject();
+  w.Key("version");
+  w.String(engine::SkadnVersionName(a.version));
+  w.Key("network");
+  w.String(a.network);
+  w.Key(a.source_identifier() ? "sourceidentifier" : "campaign");
+  w.String(a.campaign_or_source);
+  w.Key("itunesitem");
+  w.String(a.itunes_item);
+  w.Key("sourceapp");
+  w.String(a.source_app);
+  for (const skadn::SignedFidelity& f : signed_attribution.fidelities) {
+    if (f.fidelity != engine::SkadnFidelity::kStoreKitRendered) continue;
+    w.Key("nonce");
+    w.String(f.nonce);
+    w.Key("timestamp");
+    w.String(f.timestamp_ms);
+    w.Key("signature");
+    w.String(f.signature);
+  }
+  w.Key("fidelities");
+  w.BeginArray();
+  for (const skadn::SignedFidelity& f : signed_attribution.fidelities) {
+    w.BeginObject();
+    w.Key("fidelity");
+    w.Int(static_cast<int>(f.fidelity));
+    w.Key("nonce");
+    w.String(f.nonce);
+    w.Key("timestamp");
+    w.String(f.timestamp_ms);
+    w.Key("signature");
+    w.String(f.signature);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
 void WriteNativeAsset(const engine::NativeAsset& asset, const engine::Creative& c, JsonWriter& w) {
   w.BeginObject();
   w.Key("id");
@@ -310,10 +353,19 @@ void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionRe
     w.Key("lurl");
     w.String(StrCat(NoticeUrl(base, "loss", signed_bid.exchange_token),
                     "&p=${AUCTION_PRICE}&r=${AUCTION_LOSS}"));
-    if (engine::DecideDsa(*bid.campaign, request.regs).attach) {
+    // One `ext` object for every extension the bid answers.
+    const std::optional<skadn::SignedAttribution> attribution =
+        options.skadn != nullptr ? options.skadn->Answer(request, imp, *bid.campaign)
+                                 : std::nullopt;
+    const bool dsa = engine::DecideDsa(*bid.campaign, request.regs).attach;
+    if (attribution || dsa) {
       w.Key("ext");
       w.BeginObject();
-      WriteDsa(*bid.campaign->dsa, &w);
+      if (attribution) {
+        w.Key("skadn");
+        WriteSkadn(*attribution, w);
+      }
+      if (dsa) WriteDsa(*bid.campaign->dsa, &w);
       w.EndObject();
     }
     w.EndObject();

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/skadn/signer.h"
 #include "engine/auction/auction.h"
 #include "engine/core/bid_request.h"
 #include "engine/pipeline/bid_pipeline.h"
@@ -21,6 +22,8 @@ struct ResponseOptions {
   // The same over https, for imps with `secure = 1`; empty = none (the auction then skips them).
   std::string notice_base_url_https = "";
   std::string seat = "vetrina";
+  // Signs `bid.ext.skadn` for the bids engine::DecideSkadn answers; null = no SKAdNetwork key.
+  const skadn::Signing* skadn = nullptr;
 };
 
 using engine::SignedBid;
@@ -33,7 +36,9 @@ using engine::SignedBid;
 // /ev/click?t=AD_TOKEN: in native markup as the link and trackers, in banner and VAST markup
 // through the ${VETRINA_CLICK_URL} macro, an appended 1x1 image and a VAST <Impression>. An imp
 // with `secure = 1` gets them all on `notice_base_url_https`, which must then be set. A native
-// request with `privacy: 1` gets the campaign's privacy URL, or our /privacy page.
+// request with `privacy: 1` gets the campaign's privacy URL, or our /privacy page. With
+// `options.skadn`, a bid whose imp and campaign qualify carries `ext.skadn` (the IAB Tech Lab
+// SKAdNetwork extension), signed for both fidelity types.
 void WriteBidResponse(const engine::BidRequest& request, const engine::AuctionResult& result,
                       std::string_view response_id, const std::vector<SignedBid>& signed_bids,
                       const ResponseOptions& options, std::string* out);

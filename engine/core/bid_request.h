@@ -54,6 +54,15 @@ struct Deal {
   std::vector<std::string> wseat;
 };
 
+// `imp.ext.skadn` (the IAB Tech Lab SKAdNetwork extension): the source app's SKAdNetwork support.
+struct SkadnRequest {
+  std::vector<std::string> versions;     // `versions`, and the deprecated single `version`
+  std::string source_app;                // `sourceapp`: the publisher app's App Store id
+  std::vector<std::string> network_ids;  // `skadnetids` and `skadnetlist.addl`, lower-cased
+  bool product_page = false;             // `productpage`: custom product pages supported
+  bool skoverlay = false;                // `skoverlay`: SKOverlay supported
+};
+
 struct Imp {
   std::string id;
   std::optional<BannerSpec> banner;
@@ -68,6 +77,7 @@ struct Imp {
   bool private_auction = false;
   bool secure = false;  // `secure = 1`: every URL of the bid must be https
   std::vector<Deal> deals;
+  std::optional<SkadnRequest> skadn;  // `ext.skadn`
 };
 
 enum class DistributionChannel : uint8_t { kNone, kApp, kSite, kDooh };

@@ -132,6 +132,12 @@ struct Campaign {
   // A political ad under Regulation (EU) 2024/900, with its transparency information when given.
   bool political = false;
   std::optional<PoliticalTransparency> political_transparency;
+  // SKAdNetwork: the advertised app's App Store id (digits; empty = no SKAdNetwork answers), the
+  // campaign id versions 2.2 and 3.0 sign (1..100; 0 = none) and the source identifier 4.0
+  // signs (0..9999; -1 = none).
+  std::string itunes_item;
+  int skadn_campaign = 0;
+  int skadn_source_identifier = -1;
   std::vector<Creative> creatives;
   Targeting targeting;
 };

@@ -224,6 +224,21 @@ TEST_CASE("a node id is 1 to 64 characters of [A-Za-z0-9._-]") {
   }
 }
 
+TEST_CASE("a SKAdNetwork id is letters and digits, then .skadnetwork; empty is none") {
+  for (std::string_view good : {"", "cdkw7geqsh.skadnetwork", "Example123.skadnetwork"}) {
+    INFO(good);
+    CHECK(IsValidSkadnetworkId(good));
+  }
+  for (std::string_view bad :
+       {".skadnetwork", "cdkw7geqsh", "cdkw7geqsh.skadnetwork.evil", "cdkw-7geqsh.skadnetwork",
+        "\x01"
+        "bad",
+        "a b.skadnetwork"}) {
+    INFO(bad);
+    CHECK_FALSE(IsValidSkadnetworkId(bad));
+  }
+}
+
 TEST_CASE("fleet mode: --redis and --node-id come together") {
   absl::StatusOr<ServeConfig> config =
       ParseServeArgs({"--redis", "redis://127.0.0.1:6390/1", "--node-id", "node-1"});
@@ -379,6 +394,7 @@ TEST_CASE("every option can be set from each source, to the same effect") {
       {"node-id", {"n1", "\"n1\""}},
       {"log-level", {"debug", "\"debug\""}},
       {"access-log-sample", {"0.25", "0.25"}},
+      {"skadnetwork-id", {"example123.skadnetwork", "\"example123.skadnetwork\""}},
   };
   REQUIRE(values.size() == ServeOptions().size());
   std::vector<std::string> args;
