@@ -76,7 +76,7 @@ class AuthorisedSellersTest(unittest.TestCase):
         cls.admin = cls.server.admin_token()
         _, body = call(cls.server.admin_port, "POST", "/v1/advertisers", cls.admin, {"id": "shop"})
         cls.shop = body["token"]
-        for c in (banner("strict", 5, require_authorised_supply=True), banner("open", 1)):
+        for c in (banner("strict", 5, require_authorised_supply=True), banner("open", 1, targeting={"os": {"include": ["android"]}})):
             assert call(cls.server.admin_port, "PUT", "/v1/campaigns/" + c["id"], cls.shop,
                         c)[0] == 201, c
         cls.upload_reports = {
@@ -177,11 +177,11 @@ class AuthorisedSellersTest(unittest.TestCase):
                 strict = [c for c in explain["campaigns"] if c["id"] == "strict"][0]
                 self.assertEqual(strict["reason"], "unauthorised_supply")
         self.assertEqual(self.explain(bid_request(direct))["supply"], {"authorised": True})
-        # Above the open campaign's bid only the requiring one could bid: the request's no-bid
-        # reason is unauthorised_supply, and /metrics counts it.
-        above_open = bid_request(fixture("schain-bidrequest4-incomplete.json"))
-        above_open["imp"][0]["bidfloor"] = 2
-        self.assertIsNone(self.winner(above_open))
+        # On iOS, which the open campaign does not target, only the requiring one could bid: the
+        # request's no-bid reason is unauthorised_supply, and /metrics counts it.
+        ios_only = bid_request(fixture("schain-bidrequest4-incomplete.json"))
+        ios_only["device"]["os"] = "ios"
+        self.assertIsNone(self.winner(ios_only))
         conn = http.client.HTTPConnection("127.0.0.1", self.server.admin_port, timeout=10)
         conn.request("GET", "/metrics")
         metrics = conn.getresponse().read().decode()

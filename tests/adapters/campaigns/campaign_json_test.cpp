@@ -587,6 +587,8 @@ TEST_CASE("political: each problem is reported with its JSON pointer") {
             "/political_transparency/notice_url: must be an https URL",
             "/political_transparency/election: length must be within [1, 200]",
         });
+}
+
 TEST_CASE("require_authorised_supply: a boolean, false when absent") {
   absl::StatusOr<engine::Campaign> plain = ParseCampaign(kValid);
   REQUIRE(plain.ok());

@@ -285,6 +285,8 @@ TEST_CASE("regs.ext.dsa absent or null is no DSA signal; a wrong type is a 400 n
   CHECK(s.message() == "regs.ext.dsa.dsarequired: must be an integer");
   s = parser.Parse(RequestWithDsa(R"({"transparency":[{"dsaparams":[1,"x"]}]})"), &request);
   CHECK(s.message() == "regs.ext.dsa.transparency[0].dsaparams[1]: must be an integer");
+}
+
 std::string WithSource(const std::string& source) {
   return R"({"id": "r", "imp": [{"id": "1", "banner": {"w": 320, "h": 50}}],
              "app": {"bundle": "com.example.app"}, "source": )" +

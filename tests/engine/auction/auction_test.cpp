@@ -266,6 +266,8 @@ TEST_CASE("explain names the DSA and political-ad rules per campaign") {
       PoliticalTransparency{.sponsor = "Citizens for Parks", .notice_url = "https://p.example/n"};
   CHECK(ExplainCampaign(political, request, facts, context).imp_reasons ==
         std::vector<NoBidReason>{NoBidReason::kNone});
+}
+
 TEST_CASE("a campaign requiring authorised supply bids only on authorised supply") {
   Campaign requiring = testing::BannerCampaign("requiring", 3 * kDollar);
   requiring.require_authorised_supply = true;
